@@ -1,0 +1,108 @@
+// Config: every setting of vigil, with its built-in default.
+//
+// Precedence: built-in defaults < TOML file (--config) < command-line flags. Load() parses
+// a file into a Config; Check() validates a whole Config and names the offending key.
+// config/vigil.toml documents every key with its default (a test keeps it in sync with the
+// option table in src/common/config.cc).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "vigil/status.h"
+
+namespace vigil {
+
+struct SensorSpec {
+  std::string name;   // last topic level, e.g. "vibration"
+  std::string field;  // payload field with the value, also its `features` column
+  double min = 0;     // plausible range, inclusive
+  double max = 0;
+};
+
+enum class Aggregate { kMean, kStd, kMin, kMax, kCount, kLast };
+
+struct FeatureSpec {
+  std::string name;    // its column in `features`
+  std::string sensor;  // a SensorSpec::name
+  Aggregate aggregate = Aggregate::kMean;
+  int64_t duration_ms = 0;
+};
+
+enum class FsyncPolicy { kNever, kInterval, kAlways };
+
+struct MqttConfig {
+  std::string host = "127.0.0.1";
+  int64_t port = 1883;
+  std::string client_id = "vigil";
+  std::string topic_prefix = "industrial/machine";
+  int64_t keepalive_s = 30;
+  std::string username;
+  std::string password;
+  std::string ca_file;    // TLS is on when ca_file is set
+  std::string cert_file;  // client certificate (optional)
+  std::string key_file;
+  int64_t reconnect_min_s = 1;
+  int64_t reconnect_max_s = 30;
+};
+
+struct IngestConfig {
+  int64_t max_payload_bytes = 64 * 1024;
+  int64_t max_clock_skew_ms = 300'000;
+  int64_t stats_interval_ms = 60'000;  // how often the counters are logged
+};
+
+struct LakeConfig {
+  int64_t segment_max_bytes = 64 * 1024 * 1024;
+  int64_t segment_max_age_ms = 300'000;
+  int64_t max_open_segments = 256;
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  int64_t fsync_interval_ms = 1000;
+};
+
+struct ProcessingConfig {
+  int64_t window_ms = 1000;
+  int64_t label_horizon_ms = 7LL * 24 * 3600 * 1000;
+  int64_t interval_ms = 300'000;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+  std::string format = "text";  // text | json
+};
+
+struct Config {
+  std::string data_dir = "/var/lib/vigil";
+  MqttConfig mqtt;
+  IngestConfig ingest;
+  LakeConfig lake;
+  ProcessingConfig processing;
+  LogConfig log;
+  std::vector<SensorSpec> sensors = DefaultSensors();
+  std::vector<FeatureSpec> features = DefaultFeatures();
+
+  static std::vector<SensorSpec> DefaultSensors();
+  static std::vector<FeatureSpec> DefaultFeatures();
+
+  // The sensor with this name, or nullptr.
+  const SensorSpec* FindSensor(std::string_view name) const;
+};
+
+// Parses a TOML file over `base` (keys absent from the file keep base's values). Errors
+// name the file, line and key: "vigil.toml:12: lake.fsync: expected one of ...".
+Result<Config> LoadConfigFile(const std::string& path, const Config& base = Config{});
+Result<Config> ParseConfigText(std::string_view toml, const std::string& source_name,
+                               const Config& base = Config{});
+
+// Whole-config checks (ranges, cross references). Returns every problem, one per line.
+Status CheckConfig(const Config& c);
+
+// "1500ms", "30s", "5m", "24h", "7d" -> milliseconds.
+Result<int64_t> ParseDuration(std::string_view text);
+std::string FormatDuration(int64_t ms);
+
+std::string_view FsyncPolicyName(FsyncPolicy p);
+std::string_view AggregateName(Aggregate a);
+
+}  // namespace vigil

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything vigil needs to build, test and run, from Debian 12 packages only.
+# Run as root (or with sudo). Safe to run again.
+set -euo pipefail
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PKGS=(
+  build-essential cmake pkg-config git
+  libpaho-mqttpp-dev libpaho-mqtt-dev   # MQTT client (Eclipse Paho C++ over Paho C)
+  libsimdjson-dev                       # JSON validation/minify on the ingest hot path
+  libtomlplusplus-dev                   # TOML config with line numbers in errors
+  libspdlog-dev libfmt-dev              # logging
+  libcli11-dev                          # command line
+  libsqlite3-dev sqlite3                # feature store
+  libssl-dev
+  libgtest-dev libgmock-dev             # tests
+  mosquitto mosquitto-clients libmosquitto-dev  # broker for demo/tests, bench load generator
+  python3 python3-pandas                # independent checks in tests (test-only)
+  time procps iproute2 openssl
+)
+if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null
+fi
+# Debian starts a system-wide mosquitto on :1883; vigil's demo and tests start their own
+# private brokers on free loopback ports and do not need it.

@@ -1,0 +1,23 @@
+// The subcommands. Each Add* registers its CLI11 subcommand and returns it with the action
+// to run when it was chosen; actions return the process exit code (common_flags.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace vigil::cli {
+
+using Action = std::function<int()>;
+struct Command {
+  CLI::App* sub;
+  Action run;
+};
+
+Command AddRunCommand(CLI::App& app);
+Command AddCheckConfigCommand(CLI::App& app);
+
+// Parses argv and runs the chosen subcommand.
+int Main(int argc, char** argv);
+
+}  // namespace vigil::cli

@@ -1,0 +1,58 @@
+#include "cli/common_flags.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/logging.h"
+
+namespace vigil::cli {
+
+int ExitCodeFor(const Status& s) {
+  if (s.ok()) return kExitOk;
+  return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitRuntime;
+}
+
+int Fail(const std::string& command, const Status& s) {
+  std::fprintf(stderr, "vigil %s: %s\n", command.c_str(), s.message().c_str());
+  return ExitCodeFor(s);
+}
+
+void CommonFlags::Add(CLI::App* app, bool broker) {
+  app->add_option("--config", config_path, "TOML config file (see config/vigil.toml)")
+      ->check(CLI::ExistingFile);
+  app->add_option("--data-dir", data_dir, "Data directory (overrides data_dir)");
+  if (broker) {
+    app->add_option("--host", host, "Broker host (overrides mqtt.host)");
+    app->add_option("--port", port, "Broker port (overrides mqtt.port)")->check(CLI::Range(1, 65535));
+    app->add_option("--client-id", client_id,
+                    "MQTT client id; the persistent session is tied to it (overrides mqtt.client_id)");
+  }
+  app->add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides log.level)");
+  app->add_option("--log-format", log_format, "text or json (overrides log.format)");
+}
+
+Result<Config> CommonFlags::Resolve() const {
+  Config c;
+  if (!config_path.empty()) {
+    Result<Config> loaded = LoadConfigFile(config_path);
+    if (!loaded) return loaded.error();
+    c = std::move(*loaded);
+  }
+  if (!data_dir.empty()) c.data_dir = data_dir;
+  if (!host.empty()) c.mqtt.host = host;
+  if (port != 0) c.mqtt.port = port;
+  if (!client_id.empty()) c.mqtt.client_id = client_id;
+  if (!log_level.empty()) c.log.level = log_level;
+  if (!log_format.empty()) c.log.format = log_format;
+  if (const char* u = std::getenv("VIGIL_MQTT_USERNAME"); u && *u) c.mqtt.username = u;
+  if (const char* p = std::getenv("VIGIL_MQTT_PASSWORD"); p && *p) c.mqtt.password = p;
+  if (Status s = CheckConfig(c); !s.ok()) {
+    return Status::InvalidArgument("invalid configuration" +
+                                   (config_path.empty() ? "" : " (" + config_path + ")") + ":\n" +
+                                   s.message());
+  }
+  VIGIL_RETURN_IF_ERROR(SetupLogging(c.log.level, c.log.format));
+  return c;
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,40 @@
+#include <cstdio>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/common_flags.h"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+namespace vigil::cli {
+
+int Main(int argc, char** argv) {
+  CLI::App app{"vigil: MQTT sensor streams -> loss-free data lake -> features and labels.\n"
+               "Run `vigil <command> --help` for the options of a command."};
+  app.set_version_flag("--version", VIGIL_VERSION);
+  app.require_subcommand(1);
+  const std::vector<Command> commands = {
+      AddRunCommand(app),
+      AddCheckConfigCommand(app),
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  for (const Command& c : commands) {
+    if (c.sub->parsed()) return c.run();
+  }
+  return kExitUsage;
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,132 @@
+// vigil run: the daemon. Wires ingest (MQTT -> validation -> lake) on Paho's thread and
+// does the periodic work (segment ages, interval syncs, reconnects, stats) on the main
+// thread, which also waits for SIGTERM/SIGINT.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "common/dir_lock.h"
+#include "common/logging.h"
+#include "ingest/ingest_sink.h"
+#include "ingest/mqtt_subscriber.h"
+#include "lake/file_system.h"
+#include "lake/jsonl_writer.h"
+#include "lake/paths.h"
+#include "lake/recovery.h"
+#include "vigil/clock.h"
+
+namespace vigil::cli {
+namespace {
+
+constexpr int64_t kTickMs = 100;
+
+std::string ReasonSummary(const ingest::IngestCounts& c) {
+  std::string out;
+  for (int i = 0; i < kReasonCount; ++i) {
+    if (c.by_reason[i] == 0) continue;
+    out += (out.empty() ? "" : " ") + std::string(ReasonCode(static_cast<Reason>(i))) + "=" +
+           std::to_string(c.by_reason[i]);
+  }
+  return out.empty() ? "none" : out;
+}
+
+int RunDaemon(const Config& config) {
+  auto log = GetLogger("cli");
+  Clock& clock = SystemClock::Instance();
+  lake::FileSystem& fs = lake::PosixFileSystem::Instance();
+
+  // Signals are taken synchronously by the main loop; block them before any thread starts
+  // so that Paho's threads inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  if (Status s = fs.CreateDirs(lake::LakeDir(config.data_dir), nullptr); !s.ok()) {
+    return Fail("run", Status::IoError("cannot create the data directory: " + s.message()));
+  }
+  Result<DirLock> lock = DirLock::Acquire(config.data_dir + "/run.lock", "vigil run");
+  if (!lock) return Fail("run", lock.error());
+
+  lake::LakeWriter writer(config.lake, lake::LakeDir(config.data_dir), clock, fs);
+  ingest::IngestSink sink(config, writer);
+
+  Result<lake::RecoveryReport> recovered = lake::RecoverOpenSegments(
+      writer.lake_dir(), fs, [&](const lake::TornPiece& piece) {
+        VIGIL_RETURN_IF_ERROR(sink.QuarantineTorn(piece, clock.NowMs()));
+        return writer.SyncAll();
+      });
+  if (!recovered) return Fail("run", recovered.error());
+  if (recovered->segments_published + recovered->segments_removed > 0) {
+    log->warn("crash recovery: {} segment(s) published, {} empty removed, {} torn piece(s) quarantined",
+              recovered->segments_published, recovered->segments_removed, recovered->torn_pieces);
+  }
+
+  std::atomic<bool> stopping{false};
+  ingest::MqttSubscriber subscriber(config.mqtt, sink, clock, stopping);
+  if (Status s = subscriber.Start(); !s.ok()) return Fail("run", s);
+  log->info("vigil run: data dir {}, lake {}, fsync {}", config.data_dir, writer.lake_dir(),
+            FsyncPolicyName(config.lake.fsync));
+
+  int64_t last_stats_ms = clock.NowMs();
+  ingest::IngestCounts last = sink.Counts();
+  uint64_t lake_errors = 0;
+  auto log_stats = [&](bool final) {
+    const int64_t now = clock.NowMs();
+    ingest::IngestCounts c = sink.Counts();
+    lake::LakeStats ls = writer.Stats();
+    double secs = std::max<double>(1e-3, (now - last_stats_ms) / 1000.0);
+    log->info("{}received={} accepted={} quarantined={} ({}) rate={:.0f}/s lake: bytes={} "
+              "segments_published={} open={} write_errors={} broker={}",
+              final ? "final: " : "", c.received, c.accepted, c.quarantined, ReasonSummary(c),
+              (c.received - last.received) / secs, ls.bytes, ls.segments_published,
+              ls.open_segments, c.write_errors, subscriber.is_connected() ? "connected" : "disconnected");
+    last = c;
+    last_stats_ms = now;
+  };
+
+  const timespec tick{0, kTickMs * 1'000'000};
+  int sig = 0;
+  while (true) {
+    siginfo_t info;
+    sig = sigtimedwait(&signals, &info, &tick);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if (Status s = writer.Tick(); !s.ok() && (lake_errors++ % 100) == 0) {
+      log->error("lake: {}", s.message());
+    }
+    subscriber.Tick();
+    if (clock.NowMs() - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
+  }
+
+  log->info("received {}: stopping (disconnect, publish open segments)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  stopping = true;
+  subscriber.Stop();
+  Status closed = writer.Close();
+  log_stats(true);
+  if (!closed.ok()) return Fail("run", closed);
+  log->info("stopped cleanly");
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddRunCommand(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "run",
+      "The daemon: subscribe to the broker and write every message to the lake.\n"
+      "Example: vigil run --config /etc/vigil/vigil.toml --data-dir /var/lib/vigil");
+  auto flags = std::make_shared<CommonFlags>();
+  flags->Add(sub, /*broker=*/true);
+  return {sub, [flags] {
+            Result<Config> c = flags->Resolve();
+            if (!c) return Fail("run", c.error());
+            return RunDaemon(*c);
+          }};
+}
+
+}  // namespace vigil::cli

@@ -1,0 +1,472 @@
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "common/config_options.h"
+#include "vigil/config.h"
+
+namespace vigil {
+namespace config_internal {
+
+#define VIGIL_REF(member) +[](Config& c) -> decltype(auto) { return (c.member); }
+
+const std::vector<Option>& Options() {
+  constexpr int64_t kMaxI = INT64_MAX;
+  static const std::vector<Option> kOptions = {
+      {"data_dir", OptType::kString, VIGIL_REF(data_dir), 0, 0, {},
+       "Where the lake, the database and the state live (created if missing)."},
+      {"mqtt.host", OptType::kString, VIGIL_REF(mqtt.host), 0, 0, {}, "Broker host name or address."},
+      {"mqtt.port", OptType::kInt, VIGIL_REF(mqtt.port), 1, 65535, {}, "Broker TCP port."},
+      {"mqtt.client_id", OptType::kString, VIGIL_REF(mqtt.client_id), 0, 0, {},
+       "MQTT client id. The broker keeps vigil's persistent session under this id: keep it "
+       "fixed, and unique per daemon."},
+      {"mqtt.topic_prefix", OptType::kString, VIGIL_REF(mqtt.topic_prefix), 0, 0, {},
+       "Topic prefix; vigil subscribes to <prefix>/+/telemetry/+ and <prefix>/+/event/+."},
+      {"mqtt.keepalive", OptType::kDuration, VIGIL_REF(mqtt.keepalive_s), 1, 65535, {},
+       "MQTT keepalive interval (whole seconds)."},
+      {"mqtt.username", OptType::kString, VIGIL_REF(mqtt.username), 0, 0, {},
+       "User name for the broker (empty: anonymous)."},
+      {"mqtt.password", OptType::kString, VIGIL_REF(mqtt.password), 0, 0, {},
+       "Password for the broker. Prefer the VIGIL_MQTT_PASSWORD environment variable."},
+      {"mqtt.ca_file", OptType::kString, VIGIL_REF(mqtt.ca_file), 0, 0, {},
+       "PEM CA bundle; setting it turns TLS on (the broker's host name is verified)."},
+      {"mqtt.cert_file", OptType::kString, VIGIL_REF(mqtt.cert_file), 0, 0, {},
+       "PEM client certificate for TLS client authentication (optional)."},
+      {"mqtt.key_file", OptType::kString, VIGIL_REF(mqtt.key_file), 0, 0, {},
+       "PEM private key of the client certificate."},
+      {"mqtt.reconnect_min", OptType::kDuration, VIGIL_REF(mqtt.reconnect_min_s), 1, 3600, {},
+       "First reconnect delay after the broker went away (whole seconds); doubles each try."},
+      {"mqtt.reconnect_max", OptType::kDuration, VIGIL_REF(mqtt.reconnect_max_s), 1, 3600, {},
+       "Longest reconnect delay (whole seconds)."},
+      {"ingest.max_payload_bytes", OptType::kBytes, VIGIL_REF(ingest.max_payload_bytes), 16,
+       256 << 20, {}, "Larger payloads are quarantined as too_large."},
+      {"ingest.max_clock_skew", OptType::kDuration, VIGIL_REF(ingest.max_clock_skew_ms), 0, kMaxI,
+       {}, "How far ahead of the receive time a timestamp may be (timestamp_out_of_range)."},
+      {"ingest.stats_interval", OptType::kDuration, VIGIL_REF(ingest.stats_interval_ms), 1000,
+       kMaxI, {}, "How often ingest counters are logged."},
+      {"lake.segment_max_bytes", OptType::kBytes, VIGIL_REF(lake.segment_max_bytes), 4096,
+       int64_t{1} << 40, {}, "A segment is published when it reaches this size."},
+      {"lake.segment_max_age", OptType::kDuration, VIGIL_REF(lake.segment_max_age_ms), 1000, kMaxI,
+       {}, "A segment is published when it is this old (bounds the processor's latency)."},
+      {"lake.max_open_segments", OptType::kInt, VIGIL_REF(lake.max_open_segments), 1, 4096, {},
+       "Open segment files at most; the least recently written one is published beyond it."},
+      {"lake.fsync", OptType::kFsync, VIGIL_REF(lake.fsync), 0, 0, {"never", "interval", "always"},
+       "never: the OS flushes (survives a vigil crash, not a power cut); interval: fdatasync "
+       "every fsync_interval and at every publish (a power cut loses at most one interval); "
+       "always: fdatasync before every acknowledgement (nothing acknowledged is ever lost)."},
+      {"lake.fsync_interval", OptType::kDuration, VIGIL_REF(lake.fsync_interval_ms), 1, 3'600'000,
+       {}, "fsync = \"interval\": the longest time written data stays unsynced."},
+      {"processing.window", OptType::kDuration, VIGIL_REF(processing.window_ms), 1, 86'400'000, {},
+       "Tumbling window W (contract §3)."},
+      {"processing.label_horizon", OptType::kDuration, VIGIL_REF(processing.label_horizon_ms), 1,
+       kMaxI, {}, "Label horizon H: label_failure_7d = a failure within (t, t + H]."},
+      {"processing.interval", OptType::kDuration, VIGIL_REF(processing.interval_ms), 1000, kMaxI,
+       {}, "How often vigil run processes the published segments."},
+      {"log.level", OptType::kString, VIGIL_REF(log.level), 0, 0,
+       {"trace", "debug", "info", "warn", "error"}, "Log level."},
+      {"log.format", OptType::kString, VIGIL_REF(log.format), 0, 0, {"text", "json"},
+       "text: readable lines; json: one JSON object per line."},
+  };
+  return kOptions;
+}
+
+#undef VIGIL_REF
+
+std::string TomlValue(const Option& o, const Config& cc) {
+  Config& c = const_cast<Config&>(cc);  // accessors are shared with the setters
+  switch (o.type) {
+    case OptType::kString: {
+      std::ostringstream os;
+      os << toml::value<std::string>(std::get<StrRef>(o.ref)(c));
+      return os.str();
+    }
+    case OptType::kInt:
+    case OptType::kBytes:
+      return std::to_string(std::get<IntRef>(o.ref)(c));
+    case OptType::kDuration: {
+      int64_t v = std::get<IntRef>(o.ref)(c);
+      // mqtt.* durations are stored in seconds, the others in milliseconds.
+      bool seconds = std::string_view(o.key).starts_with("mqtt.");
+      return "\"" + FormatDuration(seconds ? v * 1000 : v) + "\"";
+    }
+    case OptType::kFsync:
+      return "\"" + std::string(FsyncPolicyName(std::get<FsyncRef>(o.ref)(c))) + "\"";
+  }
+  return "";
+}
+
+std::string CheckOption(const Option& o, const Config& cc) {
+  Config& c = const_cast<Config&>(cc);
+  if (o.type == OptType::kString) {
+    const std::string& v = std::get<StrRef>(o.ref)(c);
+    if (!o.choices.empty() &&
+        std::find(o.choices.begin(), o.choices.end(), v) == o.choices.end()) {
+      std::string all;
+      for (const auto& ch : o.choices) all += (all.empty() ? "" : ", ") + ch;
+      return "'" + v + "' is not one of: " + all;
+    }
+    return "";
+  }
+  if (o.type == OptType::kFsync) return "";
+  int64_t v = std::get<IntRef>(o.ref)(c);
+  if (v < o.min || v > o.max) {
+    bool seconds = std::string_view(o.key).starts_with("mqtt.");
+    if (o.type == OptType::kDuration) {
+      int64_t k = seconds ? 1000 : 1;
+      return FormatDuration(v * k) + " is out of range [" + FormatDuration(o.min * k) + ", " +
+             (o.max == INT64_MAX ? std::string("inf") : FormatDuration(o.max * k)) + "]";
+    }
+    return std::to_string(v) + " is out of range [" + std::to_string(o.min) + ", " +
+           std::to_string(o.max) + "]";
+  }
+  return "";
+}
+
+}  // namespace config_internal
+
+using namespace config_internal;
+
+namespace {
+
+std::string Where(const std::string& source, const toml::node& n, std::string_view key) {
+  return source + ":" + std::to_string(n.source().begin.line) + ": " + std::string(key) + ": ";
+}
+
+Result<int64_t> ParseBytes(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || v < 0) return Status::InvalidArgument("expected a size like 65536 or \"64KiB\"");
+  std::string_view unit(p, s.data() + s.size() - p);
+  int64_t mult = 1;
+  if (unit == "" || unit == "B") mult = 1;
+  else if (unit == "KiB" || unit == "K") mult = 1024;
+  else if (unit == "MiB" || unit == "M") mult = 1024 * 1024;
+  else if (unit == "GiB" || unit == "G") mult = int64_t{1} << 30;
+  else return Status::InvalidArgument("unknown size unit '" + std::string(unit) + "' (B, KiB, MiB, GiB)");
+  return v * mult;
+}
+
+// Sets one scalar option from a TOML node; "" on success, else the problem.
+std::string SetOption(const Option& o, const toml::node& n, Config& c) {
+  switch (o.type) {
+    case OptType::kString: {
+      auto s = n.value<std::string>();
+      if (!n.is_string() || !s) return "expected a string";
+      std::get<StrRef>(o.ref)(c) = *s;
+      break;
+    }
+    case OptType::kInt: {
+      if (!n.is_integer()) return "expected an integer";
+      std::get<IntRef>(o.ref)(c) = *n.value<int64_t>();
+      break;
+    }
+    case OptType::kBytes: {
+      if (n.is_integer()) {
+        std::get<IntRef>(o.ref)(c) = *n.value<int64_t>();
+      } else if (n.is_string()) {
+        Result<int64_t> b = ParseBytes(*n.value<std::string>());
+        if (!b) return b.error().message();
+        std::get<IntRef>(o.ref)(c) = *b;
+      } else {
+        return "expected a size like 65536 or \"64KiB\"";
+      }
+      break;
+    }
+    case OptType::kDuration: {
+      if (!n.is_string()) return "expected a duration string like \"30s\", \"5m\", \"7d\"";
+      Result<int64_t> d = ParseDuration(*n.value<std::string>());
+      if (!d) return d.error().message();
+      bool seconds = std::string_view(o.key).starts_with("mqtt.");
+      if (seconds && *d % 1000 != 0) return "must be whole seconds";
+      std::get<IntRef>(o.ref)(c) = seconds ? *d / 1000 : *d;
+      break;
+    }
+    case OptType::kFsync: {
+      auto s = n.value<std::string>();
+      if (!n.is_string()) return "expected a string";
+      if (*s == "never") std::get<FsyncRef>(o.ref)(c) = FsyncPolicy::kNever;
+      else if (*s == "interval") std::get<FsyncRef>(o.ref)(c) = FsyncPolicy::kInterval;
+      else if (*s == "always") std::get<FsyncRef>(o.ref)(c) = FsyncPolicy::kAlways;
+      else return "'" + *s + "' is not one of: never, interval, always";
+      break;
+    }
+  }
+  return CheckOption(o, c);
+}
+
+const Option* FindOption(std::string_view key) {
+  for (const Option& o : Options())
+    if (key == o.key) return &o;
+  return nullptr;
+}
+
+void ParseSensors(const toml::array& arr, const std::string& src, Config& c,
+                  std::vector<std::string>& errors) {
+  c.sensors.clear();
+  for (const toml::node& item : arr) {
+    const toml::table* t = item.as_table();
+    if (!t) {
+      errors.push_back(Where(src, item, "sensors") + "each [[sensors]] entry must be a table");
+      continue;
+    }
+    SensorSpec s;
+    bool has_min = false, has_max = false;
+    for (auto&& [k, v] : *t) {
+      std::string key = "sensors." + std::string(k.str());
+      if (k == "name" || k == "field") {
+        if (!v.is_string()) { errors.push_back(Where(src, v, key) + "expected a string"); continue; }
+        (k == "name" ? s.name : s.field) = *v.value<std::string>();
+      } else if (k == "min" || k == "max") {
+        if (!v.is_number()) { errors.push_back(Where(src, v, key) + "expected a number"); continue; }
+        (k == "min" ? s.min : s.max) = *v.value<double>();
+        (k == "min" ? has_min : has_max) = true;
+      } else {
+        errors.push_back(Where(src, v, key) + "unknown key (expected name, field, min, max)");
+      }
+    }
+    if (s.name.empty() || s.field.empty() || !has_min || !has_max) {
+      errors.push_back(Where(src, item, "sensors") + "a sensor needs name, field, min and max");
+      continue;
+    }
+    c.sensors.push_back(std::move(s));
+  }
+}
+
+Result<Aggregate> ParseAggregate(std::string_view s) {
+  for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax,
+                      Aggregate::kCount, Aggregate::kLast}) {
+    if (s == AggregateName(a)) return a;
+  }
+  return Status::InvalidArgument("'" + std::string(s) +
+                                 "' is not one of: mean, std, min, max, count, last");
+}
+
+void ParseFeatures(const toml::array& arr, const std::string& src, Config& c,
+                   std::vector<std::string>& errors) {
+  c.features.clear();
+  for (const toml::node& item : arr) {
+    const toml::table* t = item.as_table();
+    if (!t) {
+      errors.push_back(Where(src, item, "features") + "each [[features]] entry must be a table");
+      continue;
+    }
+    FeatureSpec f;
+    int seen = 0;
+    for (auto&& [k, v] : *t) {
+      std::string key = "features." + std::string(k.str());
+      if (k != "name" && k != "sensor" && k != "aggregate" && k != "duration") {
+        errors.push_back(Where(src, v, key) + "unknown key (expected name, sensor, aggregate, duration)");
+        continue;
+      }
+      if (!v.is_string()) { errors.push_back(Where(src, v, key) + "expected a string"); continue; }
+      std::string s = *v.value<std::string>();
+      ++seen;
+      if (k == "name") f.name = s;
+      else if (k == "sensor") f.sensor = s;
+      else if (k == "aggregate") {
+        Result<Aggregate> a = ParseAggregate(s);
+        if (!a) { errors.push_back(Where(src, v, key) + a.error().message()); --seen; }
+        else f.aggregate = *a;
+      } else {
+        Result<int64_t> d = ParseDuration(s);
+        if (!d) { errors.push_back(Where(src, v, key) + d.error().message()); --seen; }
+        else f.duration_ms = *d;
+      }
+    }
+    if (seen != 4) {
+      errors.push_back(Where(src, item, "features") +
+                       "a feature needs name, sensor, aggregate and duration");
+      continue;
+    }
+    c.features.push_back(std::move(f));
+  }
+}
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+}  // namespace
+
+std::vector<SensorSpec> Config::DefaultSensors() {
+  return {{"vibration", "vibration_rms", 0.0, 100.0},
+          {"temperature", "temperature_celsius", -50.0, 500.0}};
+}
+
+std::vector<FeatureSpec> Config::DefaultFeatures() {
+  constexpr int64_t kHour = 3'600'000;
+  return {{"vib_mean_5h", "vibration", Aggregate::kMean, 5 * kHour},
+          {"vib_std_5h", "vibration", Aggregate::kStd, 5 * kHour},
+          {"vib_max_5h", "vibration", Aggregate::kMax, 5 * kHour},
+          {"temp_mean_24h", "temperature", Aggregate::kMean, 24 * kHour},
+          {"temp_max_24h", "temperature", Aggregate::kMax, 24 * kHour}};
+}
+
+const SensorSpec* Config::FindSensor(std::string_view name) const {
+  for (const SensorSpec& s : sensors)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+Result<Config> ParseConfigText(std::string_view text, const std::string& src, const Config& base) {
+  toml::table root;
+  try {
+    root = toml::parse(text, src);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument(src + ":" + std::to_string(e.source().begin.line) + ":" +
+                                   std::to_string(e.source().begin.column) +
+                                   ": not valid TOML: " + std::string(e.description()));
+  }
+  Config c = base;
+  std::vector<std::string> errors;
+  for (auto&& [k, v] : root) {
+    std::string key(k.str());
+    if (key == "sensors" || key == "features") {
+      const toml::array* arr = v.as_array();
+      if (!arr) {
+        errors.push_back(Where(src, v, key) + "expected [[" + key + "]] tables");
+        continue;
+      }
+      if (key == "sensors") ParseSensors(*arr, src, c, errors);
+      else ParseFeatures(*arr, src, c, errors);
+      continue;
+    }
+    if (const toml::table* section = v.as_table()) {
+      for (auto&& [sk, sv] : *section) {
+        std::string full = key + "." + std::string(sk.str());
+        const Option* o = FindOption(full);
+        if (!o) {
+          errors.push_back(Where(src, sv, full) + "unknown key");
+          continue;
+        }
+        if (std::string e = SetOption(*o, sv, c); !e.empty()) errors.push_back(Where(src, sv, full) + e);
+      }
+      continue;
+    }
+    const Option* o = FindOption(key);
+    if (!o) {
+      errors.push_back(Where(src, v, key) + "unknown key");
+      continue;
+    }
+    if (std::string e = SetOption(*o, v, c); !e.empty()) errors.push_back(Where(src, v, key) + e);
+  }
+  if (!errors.empty()) return Status::InvalidArgument(Join(errors));
+  return c;
+}
+
+Result<Config> LoadConfigFile(const std::string& path, const Config& base) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return Status::InvalidArgument(path + ": cannot open config file: " + std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  std::fclose(f);
+  return ParseConfigText(text, path, base);
+}
+
+Status CheckConfig(const Config& c) {
+  std::vector<std::string> errors;
+  for (const Option& o : Options()) {
+    if (std::string e = CheckOption(o, c); !e.empty()) errors.push_back(std::string(o.key) + ": " + e);
+  }
+  if (c.data_dir.empty()) errors.push_back("data_dir: must not be empty");
+  if (c.mqtt.host.empty()) errors.push_back("mqtt.host: must not be empty");
+  if (c.mqtt.client_id.empty() || c.mqtt.client_id.size() > 23 * 10)
+    errors.push_back("mqtt.client_id: must be 1 to 230 characters");
+  const std::string& p = c.mqtt.topic_prefix;
+  if (p.empty() || p.front() == '/' || p.back() == '/' || p.find_first_of("+#") != std::string::npos)
+    errors.push_back("mqtt.topic_prefix: '" + p + "' must be non-empty, without wildcards or a leading/trailing '/'");
+  if (c.mqtt.reconnect_min_s > c.mqtt.reconnect_max_s)
+    errors.push_back("mqtt.reconnect_min: must not exceed mqtt.reconnect_max");
+  if (c.mqtt.cert_file.empty() != c.mqtt.key_file.empty())
+    errors.push_back("mqtt.cert_file, mqtt.key_file: set both or neither");
+  if ((!c.mqtt.cert_file.empty()) && c.mqtt.ca_file.empty())
+    errors.push_back("mqtt.cert_file: a client certificate needs mqtt.ca_file (TLS)");
+
+  static const std::regex kIdent("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
+  static const std::regex kSensorName("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+  static const std::set<std::string> kReserved = {"machine_id", "timestamp_utc", "window_start_ms",
+                                                  "label_failure_7d", "seq"};
+  if (c.sensors.empty()) errors.push_back("sensors: at least one sensor is needed");
+  std::set<std::string> names, columns;
+  for (const SensorSpec& s : c.sensors) {
+    std::string at = "sensors '" + s.name + "': ";
+    if (!std::regex_match(s.name, kSensorName)) errors.push_back(at + "name must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+    if (s.name == "failure") errors.push_back(at + "'failure' is reserved for failure events");
+    if (!names.insert(s.name).second) errors.push_back(at + "duplicate sensor name");
+    if (!std::regex_match(s.field, kIdent)) errors.push_back(at + "field '" + s.field + "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    if (kReserved.count(s.field)) errors.push_back(at + "field '" + s.field + "' is reserved");
+    if (!columns.insert(s.field).second) errors.push_back(at + "field '" + s.field + "' used twice");
+    if (!std::isfinite(s.min) || !std::isfinite(s.max) || s.min > s.max)
+      errors.push_back(at + "min must be <= max, both finite");
+  }
+  for (const FeatureSpec& f : c.features) {
+    std::string at = "features '" + f.name + "': ";
+    if (!std::regex_match(f.name, kIdent)) errors.push_back(at + "name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    if (kReserved.count(f.name)) errors.push_back(at + "name is reserved");
+    if (!columns.insert(f.name).second) errors.push_back(at + "name clashes with another feature or sensor field");
+    if (!c.FindSensor(f.sensor)) errors.push_back(at + "unknown sensor '" + f.sensor + "'");
+    if (f.duration_ms <= 0) errors.push_back(at + "duration must be positive");
+  }
+  if (!errors.empty()) return Status::InvalidArgument(Join(errors));
+  return Status::Ok();
+}
+
+Result<int64_t> ParseDuration(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || v < 0 || p == s.data() + s.size()) {
+    return Status::InvalidArgument("'" + std::string(s) +
+                                   "' is not a duration (a number and ms, s, m, h or d, e.g. \"5m\")");
+  }
+  std::string_view unit(p, s.data() + s.size() - p);
+  int64_t mult;
+  if (unit == "ms") mult = 1;
+  else if (unit == "s") mult = 1000;
+  else if (unit == "m") mult = 60'000;
+  else if (unit == "h") mult = 3'600'000;
+  else if (unit == "d") mult = 86'400'000;
+  else return Status::InvalidArgument("'" + std::string(s) + "': unknown unit '" + std::string(unit) + "' (ms, s, m, h, d)");
+  if (v > INT64_MAX / mult) return Status::InvalidArgument("'" + std::string(s) + "' is too long");
+  return v * mult;
+}
+
+std::string FormatDuration(int64_t ms) {
+  if (ms == 0) return "0s";
+  struct U { int64_t ms; const char* name; };
+  for (U u : {U{86'400'000, "d"}, U{3'600'000, "h"}, U{60'000, "m"}, U{1000, "s"}}) {
+    if (ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::string_view FsyncPolicyName(FsyncPolicy p) {
+  switch (p) {
+    case FsyncPolicy::kNever: return "never";
+    case FsyncPolicy::kInterval: return "interval";
+    case FsyncPolicy::kAlways: return "always";
+  }
+  return "?";
+}
+
+std::string_view AggregateName(Aggregate a) {
+  switch (a) {
+    case Aggregate::kMean: return "mean";
+    case Aggregate::kStd: return "std";
+    case Aggregate::kMin: return "min";
+    case Aggregate::kMax: return "max";
+    case Aggregate::kCount: return "count";
+    case Aggregate::kLast: return "last";
+  }
+  return "?";
+}
+
+}  // namespace vigil

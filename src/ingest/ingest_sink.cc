@@ -1,0 +1,75 @@
+#include "ingest/ingest_sink.h"
+
+#include "common/timestamp.h"
+#include "ingest/envelope.h"
+
+namespace vigil::ingest {
+
+IngestSink::IngestSink(const Config& config, lake::LakeWriter& writer)
+    : validator_(config), writer_(writer) {
+  line_.reserve(4096);
+}
+
+Status IngestSink::Accept(const RawMessage& m) {
+  received_.fetch_add(1, std::memory_order_relaxed);
+  Verdict v = validator_.Validate(m);
+  if (auto* r = std::get_if<Rejection>(&v)) return Quarantine(m, *r);
+
+  const AcceptedMessage& a = std::get<AcceptedMessage>(v);
+  line_.clear();
+  AppendRawLine(m.received_ms, m.topic, a.minified, &line_);
+  char date[kDateLen];
+  FormatDate(a.event_ms, date);
+  Status s = writer_.AppendRaw(std::string_view(date, kDateLen), a.machine_id, a.sensor, line_);
+  if (!s.ok()) {
+    received_.fetch_sub(1, std::memory_order_relaxed);  // it will be received again
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status IngestSink::Quarantine(const RawMessage& m, const Rejection& r) {
+  line_.clear();
+  std::optional<std::string_view> json;
+  if (validator_.last_payload_was_json()) json = validator_.minified();
+  AppendQuarantineLine(m.received_ms, m.topic, r.reason, r.detail, m.payload, json, &line_);
+  char date[kDateLen];
+  FormatDate(m.received_ms, date);
+  Status s = writer_.AppendQuarantine(std::string_view(date, kDateLen), line_);
+  if (!s.ok()) {
+    received_.fetch_sub(1, std::memory_order_relaxed);
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  by_reason_[static_cast<int>(r.reason)].fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status IngestSink::QuarantineTorn(const lake::TornPiece& piece, int64_t now_ms) {
+  std::string line;
+  AppendQuarantineLine(now_ms, "", Reason::kTornLine,
+                       "cut from " + piece.segment + " at byte " + std::to_string(piece.offset) +
+                           " by crash recovery",
+                       piece.bytes, std::nullopt, &line);
+  char date[kDateLen];
+  FormatDate(now_ms, date);
+  VIGIL_RETURN_IF_ERROR(writer_.AppendQuarantine(std::string_view(date, kDateLen), line));
+  by_reason_[static_cast<int>(Reason::kTornLine)].fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+IngestCounts IngestSink::Counts() const {
+  IngestCounts c;
+  c.received = received_.load(std::memory_order_relaxed);
+  c.accepted = accepted_.load(std::memory_order_relaxed);
+  for (int i = 0; i < kReasonCount; ++i) {
+    c.by_reason[i] = by_reason_[i].load(std::memory_order_relaxed);
+    c.quarantined += c.by_reason[i];
+  }
+  c.write_errors = write_errors_.load(std::memory_order_relaxed);
+  return c;
+}
+
+}  // namespace vigil::ingest

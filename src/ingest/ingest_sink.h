@@ -1,0 +1,55 @@
+// IngestSink: validates one message and writes it to the lake or the quarantine.
+//
+// Accept() returning OK means the line is written (and synced if lake.fsync = always):
+// only then may the MQTT layer acknowledge the message. On error nothing was written and
+// the message must not be acknowledged; calling Accept() again with it is safe.
+//
+// Thread-safety: Accept() from one thread at a time (the MQTT callback thread); counters
+// may be read from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "ingest/validator.h"
+#include "lake/jsonl_writer.h"
+#include "lake/recovery.h"
+#include "vigil/config.h"
+#include "vigil/message.h"
+
+namespace vigil::ingest {
+
+struct IngestCounts {
+  uint64_t received = 0;
+  uint64_t accepted = 0;
+  uint64_t quarantined = 0;
+  std::array<uint64_t, kReasonCount> by_reason{};
+  uint64_t write_errors = 0;
+};
+
+class IngestSink {
+ public:
+  IngestSink(const Config& config, lake::LakeWriter& writer);
+
+  Status Accept(const RawMessage& m);
+  // Quarantines a piece of a segment cut off by crash recovery (reason torn_line).
+  Status QuarantineTorn(const lake::TornPiece& piece, int64_t now_ms);
+
+  IngestCounts Counts() const;
+
+ private:
+  Status Quarantine(const RawMessage& m, const Rejection& r);
+
+  Validator validator_;
+  lake::LakeWriter& writer_;
+  std::string line_;  // reused line buffer
+
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> accepted_{0};
+  std::array<std::atomic<uint64_t>, kReasonCount> by_reason_{};
+  std::atomic<uint64_t> write_errors_{0};
+};
+
+}  // namespace vigil::ingest

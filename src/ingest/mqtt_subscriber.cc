@@ -1,0 +1,233 @@
+#include "ingest/mqtt_subscriber.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <mqtt/async_client.h>
+#include <mutex>
+
+#include "common/logging.h"
+
+namespace vigil::ingest {
+namespace {
+
+// Paho C never sets TCP_NODELAY, and under Nagle our small PUBACKs wait for the broker's
+// delayed ACK, which stalls QoS 1 flow. Paho does not expose its socket, so find it: every
+// TCP socket of this process whose peer port is the broker's.
+void SetNoDelayOnBrokerSockets(int broker_port) {
+  DIR* d = opendir("/proc/self/fd");
+  if (!d) return;
+  while (dirent* e = readdir(d)) {
+    int fd = std::atoi(e->d_name);
+    if (fd <= 2 || fd == dirfd(d)) continue;
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
+    sockaddr_storage peer{};
+    len = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    int port = peer.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
+               : peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port)
+                                            : -1;
+    if (port != broker_port) continue;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  closedir(d);
+}
+
+std::string ServerUri(const MqttConfig& c) {
+  std::string host = c.host.find(':') != std::string::npos ? "[" + c.host + "]" : c.host;
+  return (c.ca_file.empty() ? "tcp://" : "ssl://") + host + ":" + std::to_string(c.port);
+}
+
+}  // namespace
+
+class MqttSubscriber::Impl final : public mqtt::callback {
+ public:
+  Impl(const MqttConfig& config, IngestSink& sink, Clock& clock, const std::atomic<bool>& stopping)
+      : config_(config), sink_(sink), clock_(clock), stopping_(stopping), log_(GetLogger("ingest")) {}
+
+  Status Start() {
+    try {
+      client_ = std::make_unique<mqtt::async_client>(ServerUri(config_), config_.client_id,
+                                                     static_cast<mqtt::iclient_persistence*>(nullptr));
+      client_->set_callback(*this);  // before connect: queued session messages come first
+    } catch (const mqtt::exception& e) {
+      return Status::InvalidArgument("MQTT client for " + ServerUri(config_) + ": " + e.what());
+    }
+    auto b = mqtt::connect_options_builder()
+                 .mqtt_version(MQTTVERSION_3_1_1)
+                 .clean_session(false)
+                 .keep_alive_interval(std::chrono::seconds(config_.keepalive_s))
+                 .connect_timeout(std::chrono::seconds(10))
+                 .automatic_reconnect(std::chrono::seconds(config_.reconnect_min_s),
+                                      std::chrono::seconds(config_.reconnect_max_s));
+    if (!config_.username.empty()) b.user_name(config_.username).password(config_.password);
+    if (!config_.ca_file.empty()) {
+      mqtt::ssl_options ssl;
+      ssl.set_trust_store(config_.ca_file);
+      if (!config_.cert_file.empty()) {
+        ssl.set_key_store(config_.cert_file);
+        ssl.set_private_key(config_.key_file);
+      }
+      ssl.set_enable_server_cert_auth(true);
+      ssl.set_verify(true);
+      ssl.set_error_handler([this](const std::string& msg) { log_->warn("TLS: {}", msg); });
+      b.ssl(ssl);
+    }
+    options_ = b.finalize();
+    log_->info("connecting to {} as client id '{}' (persistent session, QoS 1)",
+               ServerUri(config_), config_.client_id);
+    Connect();
+    return Status::Ok();
+  }
+
+  void Tick() {
+    if (retry_due_ms_.load() != 0 && clock_.NowMs() >= retry_due_ms_.load() && !stopping_) {
+      retry_due_ms_ = 0;
+      Connect();
+    }
+  }
+
+  void Stop() {
+    if (!client_) return;
+    try {
+      if (client_->is_connected()) client_->disconnect(std::chrono::milliseconds(2000))->wait_for(std::chrono::seconds(5));
+    } catch (const mqtt::exception& e) {
+      log_->warn("disconnect: {}", e.what());
+    }
+    try {
+      client_->disable_callbacks();
+    } catch (const mqtt::exception&) {
+    }
+  }
+
+  bool is_connected() const { return client_ && client_->is_connected(); }
+  uint64_t connects() const { return connects_.load(); }
+
+  // --- Paho's thread ---
+
+  void connected(const std::string&) override {
+    uint64_t n = ++connects_;
+    first_connected_ = true;
+    SetNoDelayOnBrokerSockets(static_cast<int>(config_.port));
+    log_->info("connected to {} ({}); subscribing", ServerUri(config_),
+               n == 1 ? "first connection" : "reconnect #" + std::to_string(n - 1));
+    try {
+      auto topics = mqtt::string_collection::create(
+          {config_.topic_prefix + "/+/telemetry/+", config_.topic_prefix + "/+/event/+"});
+      client_->subscribe(topics, std::vector<int>{1, 1}, nullptr, subscribe_listener_);
+    } catch (const mqtt::exception& e) {
+      log_->error("subscribe failed: {}; will retry on the next reconnect", e.what());
+    }
+  }
+
+  void connection_lost(const std::string& cause) override {
+    log_->warn("lost the broker connection ({}); reconnecting with backoff",
+               cause.empty() ? "no reason given" : cause);
+  }
+
+  void message_arrived(mqtt::const_message_ptr msg) override {
+    // Nothing may escape into Paho's C code.
+    try {
+      const std::string& topic = msg->get_topic();
+      const std::string& payload = msg->get_payload_ref().str();
+      RawMessage raw{topic, payload, clock_.NowMs()};
+      int64_t backoff_ms = 100;
+      for (uint64_t attempt = 1;; ++attempt) {
+        Status s = sink_.Accept(raw);
+        if (s.ok()) return;  // returning acknowledges the message
+        if (attempt == 1 || attempt % 20 == 0) {
+          log_->error("cannot write a message (attempt {}): {}; holding it unacknowledged and retrying",
+                      attempt, s.message());
+        }
+        if (stopping_) Abandon();
+        clock_.SleepMs(backoff_ms);
+        backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
+      }
+    } catch (const std::exception& e) {
+      log_->critical("unexpected error while handling a message: {}", e.what());
+      Abandon();
+    } catch (...) {
+      Abandon();
+    }
+  }
+
+ private:
+  [[noreturn]] void Abandon() {
+    log_->critical("stopping with a message that could not be written; exiting without "
+                   "acknowledging it (the broker will redeliver it)");
+    spdlog::shutdown();
+    std::_Exit(1);
+  }
+
+  class SubscribeListener final : public mqtt::iaction_listener {
+   public:
+    explicit SubscribeListener(Impl& impl) : impl_(impl) {}
+    void on_success(const mqtt::token&) override {
+      impl_.log_->info("subscribed to {0}/+/telemetry/+ and {0}/+/event/+", impl_.config_.topic_prefix);
+    }
+    void on_failure(const mqtt::token& t) override {
+      impl_.log_->error("subscription refused by the broker (rc {})", t.get_return_code());
+    }
+   private:
+    Impl& impl_;
+  };
+
+  class ConnectListener final : public mqtt::iaction_listener {
+   public:
+    explicit ConnectListener(Impl& impl) : impl_(impl) {}
+    void on_success(const mqtt::token&) override {}
+    void on_failure(const mqtt::token& t) override {
+      if (impl_.first_connected_) return;  // Paho's automatic reconnect has taken over
+      int64_t delay_s = impl_.next_delay_s_;
+      impl_.next_delay_s_ = std::min<int64_t>(delay_s * 2, impl_.config_.reconnect_max_s);
+      impl_.log_->warn("cannot connect to {} (rc {}{}); retrying in {} s", ServerUri(impl_.config_),
+                       t.get_return_code(), "",
+                       delay_s);
+      impl_.retry_due_ms_ = impl_.clock_.NowMs() + delay_s * 1000;
+    }
+   private:
+    Impl& impl_;
+  };
+
+  void Connect() {
+    try {
+      client_->connect(options_, nullptr, connect_listener_);
+    } catch (const mqtt::exception& e) {
+      log_->warn("connect: {}; retrying", e.what());
+      retry_due_ms_ = clock_.NowMs() + next_delay_s_ * 1000;
+    }
+  }
+
+  const MqttConfig config_;
+  IngestSink& sink_;
+  Clock& clock_;
+  const std::atomic<bool>& stopping_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<mqtt::async_client> client_;
+  mqtt::connect_options options_;
+  SubscribeListener subscribe_listener_{*this};
+  ConnectListener connect_listener_{*this};
+  std::atomic<uint64_t> connects_{0};
+  std::atomic<bool> first_connected_{false};
+  std::atomic<int64_t> retry_due_ms_{0};
+  std::atomic<int64_t> next_delay_s_{config_.reconnect_min_s};
+};
+
+MqttSubscriber::MqttSubscriber(const MqttConfig& config, IngestSink& sink, Clock& clock,
+                               const std::atomic<bool>& stopping)
+    : impl_(std::make_unique<Impl>(config, sink, clock, stopping)) {}
+MqttSubscriber::~MqttSubscriber() = default;
+Status MqttSubscriber::Start() { return impl_->Start(); }
+void MqttSubscriber::Tick() { impl_->Tick(); }
+void MqttSubscriber::Stop() { impl_->Stop(); }
+bool MqttSubscriber::is_connected() const { return impl_->is_connected(); }
+uint64_t MqttSubscriber::connects() const { return impl_->connects(); }
+
+}  // namespace vigil::ingest

@@ -1,0 +1,50 @@
+// MqttSubscriber: the broker side of ingest (the only code that includes <mqtt/...>).
+//
+// Uses Paho's callback API on purpose: Paho C sends the PUBACK of a QoS 1 message only
+// after message_arrived() returns, and message_arrived() returns only once IngestSink has
+// written the line. (The consuming queue, start_consuming(), acks on enqueue: never used.)
+// A line that cannot be written blocks the callback and is retried with backoff, so the
+// message is never acknowledged unwritten; if vigil is asked to stop while blocked, it
+// exits with code 1 without acknowledging (the broker redelivers to the session).
+//
+// Session: fixed client id, clean session off, QoS 1 subscriptions to
+// <prefix>/+/telemetry/+ and <prefix>/+/event/+, MQTT 3.1.1 pinned. The callback is set
+// before connect() because a persistent session's queued messages arrive right after
+// CONNACK, before any subscribe. After the first connection Paho reconnects by itself
+// with backoff; connected() then resubscribes. Before it, Tick() retries the connect.
+//
+// Threads: message_arrived/connected/connection_lost run on Paho's thread; Start, Tick,
+// Stop on the caller's (main) thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ingest/ingest_sink.h"
+#include "vigil/clock.h"
+#include "vigil/config.h"
+#include "vigil/status.h"
+
+namespace vigil::ingest {
+
+class MqttSubscriber {
+ public:
+  MqttSubscriber(const MqttConfig& config, IngestSink& sink, Clock& clock,
+                 const std::atomic<bool>& stopping);
+  ~MqttSubscriber();
+
+  Status Start();  // first connect attempt (asynchronous)
+  void Tick();     // retries the first connect when due
+  void Stop();     // disconnects (waits a few seconds at most)
+
+  bool is_connected() const;
+  uint64_t connects() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::ingest

@@ -1,0 +1,158 @@
+#include "lake/file_system.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vigil::lake {
+namespace {
+
+Status Errno(const char* what, const std::string& path) {
+  return Status::IoError(std::string(what) + " " + path + ": " + std::strerror(errno));
+}
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Status Append(std::string_view data) override {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        Status s = Errno("write", path_);
+        // Never leave half a line behind: cut the file back to where this append began.
+        if (done > 0 && ::ftruncate(fd_, size_) != 0) {
+          return Status::IoError(s.message() + "; and could not cut the partial line off");
+        }
+        return s;
+      }
+      done += static_cast<size_t>(n);
+    }
+    size_ += static_cast<off_t>(data.size());
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_);
+    return Status::Ok();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return Errno("close", path_);
+    return Status::Ok();
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+  off_t size_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WritableFile>> PosixFileSystem::NewFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", path);
+  return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));
+}
+
+Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return Errno("rename", from + " -> " + to);
+  return Status::Ok();
+}
+
+Status PosixFileSystem::SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open dir", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("fsync dir", dir);
+  return Status::Ok();
+}
+
+Status PosixFileSystem::SyncFilesystem(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("syncfs", path);
+  return Status::Ok();
+}
+
+Status PosixFileSystem::CreateDirs(const std::string& dir, std::vector<std::string>* created) {
+  if (dir.empty()) return Status::Ok();
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    errno = ENOTDIR;
+    return Errno("mkdir", dir);
+  }
+  size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    VIGIL_RETURN_IF_ERROR(CreateDirs(dir.substr(0, slash), created));
+  }
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dir);
+  if (created) created->push_back(dir);
+  return Status::Ok();
+}
+
+Status PosixFileSystem::ReadFile(const std::string& path, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  out->clear();
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = Errno("read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+Status PosixFileSystem::Remove(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return Errno("remove", path);
+  return Status::Ok();
+}
+
+bool PosixFileSystem::Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+PosixFileSystem& PosixFileSystem::Instance() {
+  static PosixFileSystem fs;
+  return fs;
+}
+
+Status WriteFileAtomic(FileSystem& fs, const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp";
+  if (fs.Exists(tmp)) VIGIL_RETURN_IF_ERROR(fs.Remove(tmp));
+  Result<std::unique_ptr<WritableFile>> f = fs.NewFile(tmp);
+  if (!f) return f.error();
+  VIGIL_RETURN_IF_ERROR((*f)->Append(data));
+  VIGIL_RETURN_IF_ERROR((*f)->Sync());
+  VIGIL_RETURN_IF_ERROR((*f)->Close());
+  VIGIL_RETURN_IF_ERROR(fs.Rename(tmp, path));
+  size_t slash = path.find_last_of('/');
+  return fs.SyncDir(slash == std::string::npos ? "." : path.substr(0, slash));
+}
+
+}  // namespace vigil::lake

@@ -1,0 +1,58 @@
+// FileSystem: the lake's only door to the disk, behind an interface so tests can inject
+// faults (fail the Nth write, disk full) without a VFS. PosixFileSystem is the real one.
+// Errors are Status values carrying the path and strerror; nothing throws.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/status.h"
+
+namespace vigil::lake {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Writes all of data or nothing: a failed append leaves the file as it was (a partial
+  // write is cut off again), so a line is never torn by an I/O error.
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Sync() = 0;  // fdatasync
+  virtual Status Close() = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // Creates a new file for appending; fails if it exists.
+  virtual Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // syncfs(2) of the filesystem holding path: one call flushes every file written there.
+  virtual Status SyncFilesystem(const std::string& path) = 0;
+  // mkdir -p; *created (if given) receives the directories that did not exist.
+  virtual Status CreateDirs(const std::string& dir, std::vector<std::string>* created) = 0;
+  virtual Status ReadFile(const std::string& path, std::string* out) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status SyncDir(const std::string& dir) override;
+  Status SyncFilesystem(const std::string& path) override;
+  Status CreateDirs(const std::string& dir, std::vector<std::string>* created) override;
+  Status ReadFile(const std::string& path, std::string* out) override;
+  Status Remove(const std::string& path) override;
+  bool Exists(const std::string& path) override;
+
+  static PosixFileSystem& Instance();
+};
+
+// Writes a whole file atomically: <path>.tmp, fsync, rename, fsync dir.
+Status WriteFileAtomic(FileSystem& fs, const std::string& path, std::string_view data);
+
+}  // namespace vigil::lake

@@ -1,0 +1,37 @@
+// Every file name of the lake, in one place (contract §2):
+//
+//   <data_dir>/lake/raw/date=YYYY-MM-DD/machine_id=<ID>/<kind>-<segment>.jsonl
+//   <data_dir>/lake/archive/date=YYYY-MM-DD/machine_id=<ID>/<kind>-<segment>.jsonl
+//   <data_dir>/lake/quarantine/date=YYYY-MM-DD/<segment>.jsonl
+//
+// A segment being written is ".<final name>.open" in the same directory: hidden from Hive
+// readers (Spark, DuckDB globs on *.jsonl skip dot files) and renamed atomically when
+// published. machine_id has been validated against ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$
+// before it gets here, so a path can never leave the data directory.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace vigil::lake {
+
+inline constexpr std::string_view kOpenSuffix = ".open";
+
+std::string LakeDir(const std::string& data_dir);          // <data_dir>/lake
+std::string RawDir(const std::string& lake_dir);           // <lake>/raw
+std::string ArchiveDir(const std::string& lake_dir);       // <lake>/archive
+std::string QuarantineDir(const std::string& lake_dir);    // <lake>/quarantine
+
+// Relative to the lake dir: "raw/date=2025-10-15/machine_id=PUMP-A01".
+std::string RawPartition(std::string_view date, std::string_view machine_id);
+// Relative to the lake dir: "quarantine/date=2025-10-15".
+std::string QuarantinePartition(std::string_view date);
+
+// "vibration-1760518800000-000001.jsonl" (kind empty: "1760518800000-000001.jsonl").
+std::string SegmentFileName(std::string_view kind, int64_t opened_ms, uint64_t counter);
+// ".<name>.open"
+std::string OpenFileName(std::string_view final_name);
+// True for ".<name>.jsonl.open"; sets *final_name.
+bool IsOpenFileName(std::string_view file_name, std::string* final_name);
+
+}  // namespace vigil::lake

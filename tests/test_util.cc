@@ -1,0 +1,64 @@
+#include "test_util.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace vigil::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "vigil-test-XXXXXX").string();
+  char* p = ::mkdtemp(tmpl.data());
+  if (!p) std::abort();
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot read " << path;
+    return "";
+  }
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+void WriteFileOrDie(const std::string& path, const std::string& data) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << data;
+  if (!out) ADD_FAILURE() << "cannot write " << path;
+}
+
+std::vector<std::string> ListFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return out;
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), dir).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> lines;
+  for (const std::string& f : ListFiles(dir)) {
+    if (f.rfind(prefix, 0) != 0) continue;
+    std::istringstream in(ReadFileOrDie(dir + "/" + f));
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  return lines;
+}
+
+}  // namespace vigil::testing
