@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -357,7 +361,13 @@ Result<Config> ParseConfigText(std::string_view text, const std::string& src, co
     }
     if (std::string e = SetOption(*o, v, c); !e.empty()) errors.push_back(Where(src, v, key) + e);
   }
-  if (!errors.empty()) return Status::InvalidArgument(Join(errors));
+  if (!errors.empty()) {
+    // Report in file order: "<src>:<line>: ...".
+    auto line_of = [&](const std::string& e) { return std::atol(e.c_str() + src.size() + 1); };
+    std::stable_sort(errors.begin(), errors.end(),
+                     [&](const std::string& a, const std::string& b) { return line_of(a) < line_of(b); });
+    return Status::InvalidArgument(Join(errors));
+  }
   return c;
 }
 

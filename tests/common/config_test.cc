@@ -1,0 +1,121 @@
+#include "vigil/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/config_options.h"
+#include "test_util.h"
+
+namespace vigil {
+namespace {
+
+using config_internal::Options;
+using config_internal::TomlValue;
+
+const std::string kExample = std::string(VIGIL_SOURCE_DIR) + "/config/vigil.toml";
+
+TEST(ConfigTest, ExampleFileDocumentsEveryKeyWithItsDefault) {
+  Result<Config> loaded = LoadConfigFile(kExample);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message();
+  Config defaults;
+  std::string text = vigil::testing::ReadFileOrDie(kExample);
+  for (const auto& o : Options()) {
+    EXPECT_EQ(TomlValue(o, *loaded), TomlValue(o, defaults)) << o.key;
+    std::string key = o.key;
+    std::string leaf = key.substr(key.find('.') == std::string::npos ? 0 : key.find('.') + 1);
+    EXPECT_NE(text.find("\n" + leaf + " = "), std::string::npos) << o.key << " is not in " << kExample;
+  }
+  ASSERT_EQ(loaded->sensors.size(), defaults.sensors.size());
+  for (size_t i = 0; i < defaults.sensors.size(); ++i) {
+    EXPECT_EQ(loaded->sensors[i].name, defaults.sensors[i].name);
+    EXPECT_EQ(loaded->sensors[i].field, defaults.sensors[i].field);
+    EXPECT_EQ(loaded->sensors[i].min, defaults.sensors[i].min);
+    EXPECT_EQ(loaded->sensors[i].max, defaults.sensors[i].max);
+  }
+  ASSERT_EQ(loaded->features.size(), defaults.features.size());
+  for (size_t i = 0; i < defaults.features.size(); ++i) {
+    EXPECT_EQ(loaded->features[i].name, defaults.features[i].name);
+    EXPECT_EQ(loaded->features[i].duration_ms, defaults.features[i].duration_ms);
+    EXPECT_EQ(loaded->features[i].aggregate, defaults.features[i].aggregate);
+  }
+  EXPECT_TRUE(CheckConfig(*loaded).ok());
+}
+
+TEST(ConfigTest, ErrorsNameLineAndKeyInFileOrder) {
+  Result<Config> c = ParseConfigText(
+      "data_dir = 5\n[mqtt]\nport = 70000\nhots = \"x\"\n[lake]\nfsync = \"sometimes\"\n"
+      "segment_max_age = \"5 minutes\"\n",
+      "t.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(),
+            "t.toml:1: data_dir: expected a string\n"
+            "t.toml:3: mqtt.port: 70000 is out of range [1, 65535]\n"
+            "t.toml:4: mqtt.hots: unknown key\n"
+            "t.toml:6: lake.fsync: 'sometimes' is not one of: never, interval, always\n"
+            "t.toml:7: lake.segment_max_age: '5 minutes': unknown unit ' minutes' (ms, s, m, h, d)");
+}
+
+TEST(ConfigTest, SyntaxErrorHasLineAndColumn) {
+  Result<Config> c = ParseConfigText("[mqtt\n", "t.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message().rfind("t.toml:1:", 0), 0u) << c.error().message();
+}
+
+TEST(ConfigTest, FileOverridesDefaultsAndKeepsTheRest) {
+  Result<Config> c = ParseConfigText(
+      "[mqtt]\nhost = \"broker\"\nkeepalive = \"1m\"\n[lake]\nfsync = \"always\"\n"
+      "segment_max_bytes = \"1MiB\"\n[processing]\nwindow = \"10s\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->mqtt.host, "broker");
+  EXPECT_EQ(c->mqtt.keepalive_s, 60);
+  EXPECT_EQ(c->mqtt.port, 1883);
+  EXPECT_EQ(c->lake.fsync, FsyncPolicy::kAlways);
+  EXPECT_EQ(c->lake.segment_max_bytes, 1 << 20);
+  EXPECT_EQ(c->processing.window_ms, 10'000);
+  EXPECT_EQ(c->sensors.size(), 2u);
+}
+
+TEST(ConfigTest, SensorsAndFeaturesReplaceDefaults) {
+  Result<Config> c = ParseConfigText(
+      "[[sensors]]\nname = \"pressure\"\nfield = \"pressure_bar\"\nmin = 0\nmax = 16.5\n"
+      "[[features]]\nname = \"p_last_1h\"\nsensor = \"pressure\"\naggregate = \"last\"\nduration = \"1h\"\n",
+      "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  ASSERT_EQ(c->sensors.size(), 1u);
+  EXPECT_EQ(c->sensors[0].field, "pressure_bar");
+  EXPECT_EQ(c->sensors[0].max, 16.5);
+  ASSERT_EQ(c->features.size(), 1u);
+  EXPECT_EQ(c->features[0].aggregate, Aggregate::kLast);
+  EXPECT_EQ(c->features[0].duration_ms, 3'600'000);
+  EXPECT_TRUE(CheckConfig(*c).ok());
+}
+
+TEST(ConfigTest, CheckFindsCrossReferenceProblems) {
+  Config c;
+  c.features.push_back({"bad name", "nope", Aggregate::kMean, 0});
+  c.sensors.push_back({"vibration", "vibration_rms", 5, 1});
+  c.mqtt.topic_prefix = "a/+/b";
+  Status s = CheckConfig(c);
+  ASSERT_FALSE(s.ok());
+  for (const char* expected : {"unknown sensor 'nope'", "name must be an identifier", "duration must be positive",
+                               "duplicate sensor name", "min must be <= max", "mqtt.topic_prefix"}) {
+    EXPECT_NE(s.message().find(expected), std::string::npos) << expected << " not in:\n" << s.message();
+  }
+}
+
+TEST(ConfigTest, Durations) {
+  EXPECT_EQ(*ParseDuration("250ms"), 250);
+  EXPECT_EQ(*ParseDuration("30s"), 30'000);
+  EXPECT_EQ(*ParseDuration("5m"), 300'000);
+  EXPECT_EQ(*ParseDuration("24h"), 86'400'000);
+  EXPECT_EQ(*ParseDuration("7d"), 604'800'000);
+  for (const char* bad : {"", "5", "m", "-5m", "5 m", "5min", "1.5h", "99999999999999999d"}) {
+    EXPECT_FALSE(ParseDuration(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(FormatDuration(604'800'000), "7d");
+  EXPECT_EQ(FormatDuration(90'000), "90s");
+  EXPECT_EQ(FormatDuration(1500), "1500ms");
+}
+
+}  // namespace
+}  // namespace vigil

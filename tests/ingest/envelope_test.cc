@@ -1,0 +1,74 @@
+#include "ingest/envelope.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "common/json_text.h"
+
+namespace vigil::ingest {
+namespace {
+
+simdjson::dom::element Parse(simdjson::dom::parser& p, const std::string& line) {
+  EXPECT_EQ(line.back(), '\n');
+  simdjson::dom::element e;
+  EXPECT_EQ(p.parse(line.substr(0, line.size() - 1)).get(e), simdjson::SUCCESS) << line;
+  return e;
+}
+
+TEST(EnvelopeTest, RawLine) {
+  std::string out;
+  AppendRawLine(1760518801500, "industrial/machine/M1/telemetry/vibration", R"({"a":1})", &out);
+  EXPECT_EQ(out, R"({"received_at":"2025-10-15T09:00:01.500Z","topic":"industrial/machine/M1/telemetry/vibration","payload":{"a":1}})" "\n");
+}
+
+TEST(EnvelopeTest, QuarantineKeepsJsonPayloadAsJson) {
+  std::string out;
+  AppendQuarantineLine(0, "t", Reason::kMachineIdMismatch, "differs \"x\"", R"({ "a" : 1 })",
+                       std::string_view(R"({"a":1})"), &out);
+  simdjson::dom::parser p;
+  auto e = Parse(p, out);
+  EXPECT_EQ(std::string_view(e["reason"]), "machine_id_mismatch");
+  EXPECT_EQ(std::string_view(e["detail"]), "differs \"x\"");
+  EXPECT_EQ(int64_t(e["payload"]["a"]), 1);
+}
+
+TEST(EnvelopeTest, QuarantineTextPayloadAsString) {
+  std::string out;
+  AppendQuarantineLine(0, "t", Reason::kBadJson, "d", "not json\n\"quoted\"\x01", std::nullopt, &out);
+  simdjson::dom::parser p;
+  auto e = Parse(p, out);
+  EXPECT_EQ(std::string_view(e["payload"]), "not json\n\"quoted\"\x01");
+  EXPECT_TRUE(e["payload_encoding"].error());
+}
+
+TEST(EnvelopeTest, QuarantineBinaryPayloadAsBase64) {
+  std::string out, bytes("\xff\x00\xfe{", 4);
+  AppendQuarantineLine(0, "t", Reason::kBadJson, "d", bytes, std::nullopt, &out);
+  simdjson::dom::parser p;
+  auto e = Parse(p, out);
+  EXPECT_EQ(std::string_view(e["payload_encoding"]), "base64");
+  EXPECT_EQ(Base64Decode(std::string_view(e["payload"])), bytes);
+}
+
+TEST(EnvelopeTest, NonUtf8TopicIsBase64) {
+  std::string out, topic("a/\xc3\x28/b", 6);
+  AppendQuarantineLine(0, topic, Reason::kBadTopic, "d", "{}", std::string_view("{}"), &out);
+  simdjson::dom::parser p;
+  auto e = Parse(p, out);
+  EXPECT_EQ(Base64Decode(std::string_view(e["topic_base64"])), topic);
+}
+
+TEST(JsonTextTest, Base64RoundTrip) {
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\1\2\3\xff", 5)}) {
+    std::string b;
+    AppendBase64(s, &b);
+    EXPECT_EQ(b.size() % 4, 0u);
+    EXPECT_EQ(Base64Decode(b), s);
+  }
+  std::string b;
+  AppendBase64("Man", &b);
+  EXPECT_EQ(b, "TWFu");
+}
+
+}  // namespace
+}  // namespace vigil::ingest

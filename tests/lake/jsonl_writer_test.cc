@@ -1,0 +1,190 @@
+#include "lake/jsonl_writer.h"
+
+#include <gtest/gtest.h>
+
+#include "lake/fault_fs.h"
+#include "lake/paths.h"
+#include "test_util.h"
+
+namespace vigil::lake {
+namespace {
+
+using vigil::testing::FaultyFileSystem;
+using vigil::testing::ListFiles;
+using vigil::testing::ReadAllLines;
+using vigil::testing::TempDir;
+
+constexpr int64_t kT0 = 1760518800000;
+
+class LakeWriterTest : public ::testing::Test {
+ protected:
+  LakeConfig Cfg() {
+    LakeConfig c;
+    c.segment_max_bytes = 1000;
+    c.segment_max_age_ms = 60'000;
+    c.max_open_segments = 3;
+    c.fsync = FsyncPolicy::kInterval;
+    c.fsync_interval_ms = 1000;
+    return c;
+  }
+  TempDir tmp_;
+  FakeClock clock_{kT0};
+  FaultyFileSystem fs_;
+};
+
+std::string Line(int i) { return "{\"i\":" + std::to_string(i) + "}\n"; }
+
+size_t CountPublished(const std::vector<std::string>& files) {
+  size_t n = 0;
+  for (const auto& f : files) n += f.find("/.") == std::string::npos && f.ends_with(".jsonl");
+  return n;
+}
+
+TEST_F(LakeWriterTest, OpenSegmentIsHiddenUntilPublished) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(1)));
+  std::vector<std::string> files = ListFiles(tmp_.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0], "raw/date=2025-10-15/machine_id=M1/.vibration-1760518800000-000001.jsonl.open");
+  ASSERT_OK(w.Close());
+  files = ListFiles(tmp_.path());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0], "raw/date=2025-10-15/machine_id=M1/vibration-1760518800000-000001.jsonl");
+  EXPECT_EQ(ReadAllLines(tmp_.path()), std::vector<std::string>{"{\"i\":1}"});
+}
+
+TEST_F(LakeWriterTest, PartitionsByDateMachineAndKind) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(1)));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "temperature", Line(2)));
+  ASSERT_OK(w.AppendRaw("2025-10-16", "M1", "vibration", Line(3)));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(4)));
+  ASSERT_OK(w.AppendQuarantine("2025-10-17", Line(5)));  // evicts the LRU (max 3 open)
+  ASSERT_OK(w.Close());
+  EXPECT_EQ(ReadAllLines(tmp_.path(), "raw/date=2025-10-15/machine_id=M1/vibration-"),
+            (std::vector<std::string>{"{\"i\":1}", "{\"i\":4}"}));
+  EXPECT_EQ(ReadAllLines(tmp_.path(), "raw/date=2025-10-15/machine_id=M1/temperature-").size(), 1u);
+  EXPECT_EQ(ReadAllLines(tmp_.path(), "raw/date=2025-10-16/").size(), 1u);
+  EXPECT_EQ(ReadAllLines(tmp_.path(), "quarantine/date=2025-10-17/").size(), 1u);
+}
+
+TEST_F(LakeWriterTest, RotatesAtSizeLimit) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  std::string line(300, 'x');
+  line.back() = '\n';
+  for (int i = 0; i < 7; ++i) ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", line));
+  // 4 lines reach 1200 >= 1000 bytes: published; the other 3 stay open.
+  std::vector<std::string> files = ListFiles(tmp_.path());
+  EXPECT_EQ(CountPublished(files), 1u);
+  EXPECT_EQ(files.size(), 2u);
+  EXPECT_EQ(w.Stats().segments_published, 1u);
+  ASSERT_OK(w.Close());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 2u);
+  EXPECT_EQ(ReadAllLines(tmp_.path()).size(), 7u);
+}
+
+TEST_F(LakeWriterTest, PublishesAtAgeLimitOnTick) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(1)));
+  clock_.Advance(59'999);
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 0u);
+  clock_.Advance(1);
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 1u);
+  EXPECT_EQ(w.Stats().open_segments, 0u);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(2)));  // a new segment
+  ASSERT_OK(w.Close());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 2u);
+}
+
+TEST_F(LakeWriterTest, BoundedOpenFilesEvictsLeastRecentlyWritten) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "A", "vibration", Line(1)));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "B", "vibration", Line(2)));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "C", "vibration", Line(3)));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "A", "vibration", Line(4)));  // A is recent again
+  ASSERT_OK(w.AppendRaw("2025-10-15", "D", "vibration", Line(5)));  // evicts B
+  EXPECT_EQ(w.Stats().open_segments, 3u);
+  std::vector<std::string> files = ListFiles(tmp_.path());
+  ASSERT_EQ(CountPublished(files), 1u);
+  bool b_published = false;
+  for (const auto& f : files) b_published |= f.starts_with("raw/date=2025-10-15/machine_id=B/vibration-");
+  EXPECT_TRUE(b_published);
+  ASSERT_OK(w.Close());
+}
+
+TEST_F(LakeWriterTest, FailedAppendLeavesNothingAndCanBeRetried) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(1)));
+  fs_.disk_full = true;
+  EXPECT_FALSE(w.AppendRaw("2025-10-15", "M1", "vibration", Line(2)).ok());
+  EXPECT_FALSE(w.AppendRaw("2025-10-15", "M2", "vibration", Line(3)).ok());  // cannot even create
+  fs_.disk_full = false;
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(2)));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M2", "vibration", Line(3)));
+  ASSERT_OK(w.Close());
+  std::vector<std::string> lines = ReadAllLines(tmp_.path());
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"{\"i\":1}", "{\"i\":2}", "{\"i\":3}"}));
+}
+
+TEST_F(LakeWriterTest, FsyncAlwaysSyncsEveryAppend) {
+  LakeConfig c = Cfg();
+  c.fsync = FsyncPolicy::kAlways;
+  LakeWriter w(c, tmp_.path(), clock_, fs_);
+  for (int i = 0; i < 5; ++i) ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(i)));
+  EXPECT_EQ(fs_.syncs, 5);
+  EXPECT_GE(fs_.dir_syncs, 1);  // the new file's directory entry
+}
+
+TEST_F(LakeWriterTest, FsyncIntervalSyncsOncePerInterval) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  for (int i = 0; i < 5; ++i) ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(i)));
+  EXPECT_EQ(fs_.syncs, 0);
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(fs_.syncs, 0);  // not due yet
+  clock_.Advance(1000);
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(fs_.syncs, 1);
+  clock_.Advance(1000);
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(fs_.syncs, 1);  // nothing new written
+  ASSERT_OK(w.Close());
+  EXPECT_EQ(fs_.syncs, 1);  // clean since the last sync: publish needs no fdatasync
+}
+
+TEST_F(LakeWriterTest, FsyncNeverDoesNotSync) {
+  LakeConfig c = Cfg();
+  c.fsync = FsyncPolicy::kNever;
+  LakeWriter w(c, tmp_.path(), clock_, fs_);
+  for (int i = 0; i < 5; ++i) ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(i)));
+  clock_.Advance(10'000);
+  ASSERT_OK(w.Tick());
+  ASSERT_OK(w.Close());
+  EXPECT_EQ(fs_.syncs, 0);
+  EXPECT_EQ(fs_.dir_syncs, 0);
+}
+
+TEST_F(LakeWriterTest, SegmentNamesDoNotCollideAcrossRestartsAtTheSameMs) {
+  for (int run = 0; run < 3; ++run) {
+    LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+    ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(run)));
+    ASSERT_OK(w.Close());
+  }
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 3u);
+  EXPECT_EQ(ReadAllLines(tmp_.path()).size(), 3u);
+}
+
+TEST(PathsTest, OpenFileNames) {
+  std::string final_name;
+  EXPECT_TRUE(IsOpenFileName(".vibration-1-000001.jsonl.open", &final_name));
+  EXPECT_EQ(final_name, "vibration-1-000001.jsonl");
+  EXPECT_FALSE(IsOpenFileName("vibration-1-000001.jsonl", &final_name));
+  EXPECT_FALSE(IsOpenFileName(".x.jsonl.open.tmp", &final_name));
+  EXPECT_EQ(OpenFileName("a.jsonl"), ".a.jsonl.open");
+  EXPECT_EQ(SegmentFileName("", 5, 2), "0000000000005-000002.jsonl");
+}
+
+}  // namespace
+}  // namespace vigil::lake
