@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
@@ -103,14 +104,21 @@ int RunDaemon(const Config& config) {
     if (clock.NowMs() - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
   }
 
-  log->info("received {}: stopping (disconnect, publish open segments)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  log->info("received {}: stopping (no new messages, publish open segments)",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
   stopping = true;
   subscriber.Stop();
   Status closed = writer.Close();
   log_stats(true);
-  if (!closed.ok()) return Fail("run", closed);
-  log->info("stopped cleanly");
-  return kExitOk;
+  int code = kExitOk;
+  if (!closed.ok()) code = Fail("run", closed);
+  else log->info("stopped cleanly; unacknowledged messages stay queued at the broker");
+  // Exit without unwinding: Paho's thread may be parked in the message callback holding an
+  // unacknowledged message, and destroying the client would wait for it. Everything of
+  // ours is published and closed; the kernel closes the broker connection.
+  spdlog::shutdown();
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
 
 }  // namespace

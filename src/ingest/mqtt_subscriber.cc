@@ -94,20 +94,19 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     }
   }
 
+  // Closes the gate: waits for a message being written, and parks every later message in
+  // message_arrived() so it is never acknowledged. No DISCONNECT is sent: Paho C acks
+  // (and queues in memory) publishes that arrive while it is disconnecting, which would
+  // lose them; the process exits with the connection instead and the broker keeps the
+  // unacknowledged messages for the persistent session.
   void Stop() {
-    if (!client_) return;
-    try {
-      if (client_->is_connected()) client_->disconnect(std::chrono::milliseconds(2000))->wait_for(std::chrono::seconds(5));
-    } catch (const mqtt::exception& e) {
-      log_->warn("disconnect: {}", e.what());
-    }
-    try {
-      client_->disable_callbacks();
-    } catch (const mqtt::exception&) {
-    }
+    std::lock_guard<std::mutex> lock(accept_mu_);
+    closed_ = true;
   }
 
-  bool is_connected() const { return client_ && client_->is_connected(); }
+  // Tracked by our callbacks: Paho's own is_connected() takes the library mutex, which its
+  // thread holds while a callback runs (and forever once Stop() parked it).
+  bool is_connected() const { return connected_.load(); }
   uint64_t connects() const { return connects_.load(); }
 
   // --- Paho's thread ---
@@ -115,6 +114,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   void connected(const std::string&) override {
     uint64_t n = ++connects_;
     first_connected_ = true;
+    connected_ = true;
     SetNoDelayOnBrokerSockets(static_cast<int>(config_.port));
     log_->info("connected to {} ({}); subscribing", ServerUri(config_),
                n == 1 ? "first connection" : "reconnect #" + std::to_string(n - 1));
@@ -128,12 +128,18 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   }
 
   void connection_lost(const std::string& cause) override {
+    connected_ = false;
     log_->warn("lost the broker connection ({}); reconnecting with backoff",
                cause.empty() ? "no reason given" : cause);
   }
 
   void message_arrived(mqtt::const_message_ptr msg) override {
     // Nothing may escape into Paho's C code.
+    std::unique_lock<std::mutex> lock(accept_mu_);
+    if (closed_) {
+      lock.unlock();
+      for (;;) clock_.SleepMs(1000);  // parked until the process exits: no acknowledgement
+    }
     try {
       const std::string& topic = msg->get_topic();
       const std::string& payload = msg->get_payload_ref().str();
@@ -214,8 +220,11 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   mqtt::connect_options options_;
   SubscribeListener subscribe_listener_{*this};
   ConnectListener connect_listener_{*this};
+  std::mutex accept_mu_;  // held while a message is written; guards closed_
+  bool closed_ = false;
   std::atomic<uint64_t> connects_{0};
   std::atomic<bool> first_connected_{false};
+  std::atomic<bool> connected_{false};
   std::atomic<int64_t> retry_due_ms_{0};
   std::atomic<int64_t> next_delay_s_{config_.reconnect_min_s};
 };

@@ -13,6 +13,9 @@
 // CONNACK, before any subscribe. After the first connection Paho reconnects by itself
 // with backoff; connected() then resubscribes. Before it, Tick() retries the connect.
 //
+// Shutdown: Stop() closes a gate instead of disconnecting, because Paho C acknowledges
+// (and only queues in memory) publishes that arrive while it disconnects.
+//
 // Threads: message_arrived/connected/connection_lost run on Paho's thread; Start, Tick,
 // Stop on the caller's (main) thread.
 #pragma once
@@ -37,7 +40,10 @@ class MqttSubscriber {
 
   Status Start();  // first connect attempt (asynchronous)
   void Tick();     // retries the first connect when due
-  void Stop();     // disconnects (waits a few seconds at most)
+  // Stops taking messages: returns once no message is being written; later messages are
+  // held unacknowledged. The process must exit afterwards without destroying this object
+  // (Paho's thread may be parked in the callback); see run_command.cc.
+  void Stop();
 
   bool is_connected() const;
   uint64_t connects() const;

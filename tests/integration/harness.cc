@@ -112,6 +112,12 @@ int Process::Wait(int timeout_ms) {
 Mosquitto::Mosquitto(const std::string& work_dir, const std::string& extra_conf)
     : dir_(work_dir + "/mosquitto"), port_(FreePort()) {
   std::filesystem::create_directories(dir_ + "/persist");
+  // Started as root, mosquitto drops to the `mosquitto` user: it must reach and write its
+  // persistence directory (mkdtemp made the test dir 0700).
+  namespace fs = std::filesystem;
+  fs::permissions(work_dir, fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+  fs::permissions(dir_, fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
+  fs::permissions(dir_ + "/persist", fs::perms::all);
   std::string base = ReadFileOrDie(SourceDir() + "/config/mosquitto.conf");
   std::ofstream conf(dir_ + "/mosquitto.conf");
   conf << base << "\nlistener " << port_ << " 127.0.0.1\nallow_anonymous true\n"
