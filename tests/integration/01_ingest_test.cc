@@ -18,6 +18,8 @@ TEST(IngestIntegration, ValidMessageLandsInItsPartition) {
   Publisher pub(broker.port(), "pub-01");
   std::string payload = R"({"machine_id": "PUMP-A01", "timestamp_utc": "2025-10-15T09:00:01.123Z", "vibration_rms": 4.2})";
   pub.Publish("industrial/machine/PUMP-A01/telemetry/vibration", payload);
+  // The broker's PUBACK to the publisher does not mean vigil has it yet: wait for the line.
+  ASSERT_TRUE(WaitFor([&] { return ReadAllLines(data + "/lake").size() == 1; }, 10000));
   vigil.Signal(SIGTERM);
   ASSERT_EQ(vigil.Wait(10000), 0) << ReadFileOrDie(data + ".log");
   std::vector<std::string> lines = ReadAllLines(data + "/lake", "raw/date=2025-10-15/machine_id=PUMP-A01/vibration-");
