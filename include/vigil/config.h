@@ -45,6 +45,11 @@ struct MqttConfig {
   std::string key_file;
   int64_t reconnect_min_s = 1;
   int64_t reconnect_max_s = 30;
+  // TCP_NODELAY on vigil's side. Off by default: Nagle coalesces vigil's PUBACKs into fewer
+  // segments (+30-40% drain rate, see BENCHMARKS.md); safe because the broker side sends
+  // without delay (set_tcp_nodelay true in config/mosquitto.conf). Turn it on for brokers
+  // where that cannot be set, to avoid Nagle/delayed-ACK stalls.
+  bool tcp_nodelay = false;
 };
 
 struct IngestConfig {

@@ -47,6 +47,8 @@ const std::vector<Option>& Options() {
        "First reconnect delay after the broker went away (whole seconds); doubles each try."},
       {"mqtt.reconnect_max", OptType::kDuration, VIGIL_REF(mqtt.reconnect_max_s), 1, 3600, {},
        "Longest reconnect delay (whole seconds)."},
+      {"mqtt.tcp_nodelay", OptType::kBool, VIGIL_REF(mqtt.tcp_nodelay), 0, 0, {},
+       "TCP_NODELAY on vigil's side (see config/vigil.toml for when to turn it on)."},
       {"ingest.max_payload_bytes", OptType::kBytes, VIGIL_REF(ingest.max_payload_bytes), 16,
        256 << 20, {}, "Larger payloads are quarantined as too_large."},
       {"ingest.max_clock_skew", OptType::kDuration, VIGIL_REF(ingest.max_clock_skew_ms), 0, kMaxI,
@@ -100,6 +102,8 @@ std::string TomlValue(const Option& o, const Config& cc) {
     }
     case OptType::kFsync:
       return "\"" + std::string(FsyncPolicyName(std::get<FsyncRef>(o.ref)(c))) + "\"";
+    case OptType::kBool:
+      return std::get<BoolRef>(o.ref)(c) ? "true" : "false";
   }
   return "";
 }
@@ -116,7 +120,7 @@ std::string CheckOption(const Option& o, const Config& cc) {
     }
     return "";
   }
-  if (o.type == OptType::kFsync) return "";
+  if (o.type == OptType::kFsync || o.type == OptType::kBool) return "";
   int64_t v = std::get<IntRef>(o.ref)(c);
   if (v < o.min || v > o.max) {
     bool seconds = std::string_view(o.key).starts_with("mqtt.");
@@ -188,6 +192,11 @@ std::string SetOption(const Option& o, const toml::node& n, Config& c) {
       bool seconds = std::string_view(o.key).starts_with("mqtt.");
       if (seconds && *d % 1000 != 0) return "must be whole seconds";
       std::get<IntRef>(o.ref)(c) = seconds ? *d / 1000 : *d;
+      break;
+    }
+    case OptType::kBool: {
+      if (!n.is_boolean()) return "expected true or false";
+      std::get<BoolRef>(o.ref)(c) = *n.value<bool>();
       break;
     }
     case OptType::kFsync: {

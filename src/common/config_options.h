@@ -12,16 +12,17 @@
 
 namespace vigil::config_internal {
 
-enum class OptType { kString, kInt, kDuration, kBytes, kFsync };
+enum class OptType { kString, kInt, kDuration, kBytes, kFsync, kBool };
 
 using StrRef = std::string& (*)(Config&);
 using IntRef = int64_t& (*)(Config&);
 using FsyncRef = FsyncPolicy& (*)(Config&);
+using BoolRef = bool& (*)(Config&);
 
 struct Option {
   const char* key;  // dotted: "mqtt.host"; top-level keys have no dot
   OptType type;
-  std::variant<StrRef, IntRef, FsyncRef> ref;
+  std::variant<StrRef, IntRef, FsyncRef, BoolRef> ref;
   int64_t min = 0;  // inclusive range for kInt/kDuration/kBytes
   int64_t max = 0;
   std::vector<std::string> choices;  // allowed values of a kString, empty = any

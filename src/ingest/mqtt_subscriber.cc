@@ -15,9 +15,8 @@
 namespace vigil::ingest {
 namespace {
 
-// Paho C never sets TCP_NODELAY, and under Nagle our small PUBACKs wait for the broker's
-// delayed ACK, which stalls QoS 1 flow. Paho does not expose its socket, so find it: every
-// TCP socket of this process whose peer port is the broker's.
+// mqtt.tcp_nodelay: Paho C never sets TCP_NODELAY and does not expose its socket, so find
+// it: every TCP socket of this process whose peer port is the broker's.
 void SetNoDelayOnBrokerSockets(int broker_port) {
   DIR* d = opendir("/proc/self/fd");
   if (!d) return;
@@ -53,6 +52,10 @@ class MqttSubscriber::Impl final : public mqtt::callback {
       : config_(config), sink_(sink), clock_(clock), stopping_(stopping), log_(GetLogger("ingest")) {}
 
   Status Start() {
+    // Paho C formats every protocol event into an in-memory trace ring by default: a
+    // vsnprintf per packet on the hot path. Keep only errors unless asked for via
+    // MQTT_C_CLIENT_TRACE_LEVEL.
+    if (!std::getenv("MQTT_C_CLIENT_TRACE_LEVEL")) MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
     try {
       client_ = std::make_unique<mqtt::async_client>(ServerUri(config_), config_.client_id,
                                                      static_cast<mqtt::iclient_persistence*>(nullptr));
@@ -115,7 +118,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     uint64_t n = ++connects_;
     first_connected_ = true;
     connected_ = true;
-    SetNoDelayOnBrokerSockets(static_cast<int>(config_.port));
+    if (config_.tcp_nodelay) SetNoDelayOnBrokerSockets(static_cast<int>(config_.port));
     log_->info("connected to {} ({}); subscribing", ServerUri(config_),
                n == 1 ? "first connection" : "reconnect #" + std::to_string(n - 1));
     try {
