@@ -13,8 +13,7 @@ TEST(IngestIntegration, ValidMessageLandsInItsPartition) {
   Mosquitto broker(tmp.path());
   std::string data = tmp.path() + "/data";
   Process vigil = StartVigil(data, broker.port(), "it-01");
-  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker.log_path()).find("it-01 1 industrial/machine/+/event/+") != std::string::npos; }, 10000))
-      << ReadFileOrDie(data + ".log");
+  ASSERT_TRUE(WaitSubscribed(broker, "it-01")) << ReadFileOrDie(data + ".log");
   Publisher pub(broker.port(), "pub-01");
   std::string payload = R"({"machine_id": "PUMP-A01", "timestamp_utc": "2025-10-15T09:00:01.123Z", "vibration_rms": 4.2})";
   pub.Publish("industrial/machine/PUMP-A01/telemetry/vibration", payload);

@@ -18,7 +18,7 @@ TEST(QuarantineIntegration, EachMalformedCaseHasItsReason) {
   Mosquitto broker(tmp.path());
   std::string data = tmp.path() + "/data";
   Process vigil = StartVigil(data, broker.port(), "it-02");
-  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker.log_path()).find("it-02 1 industrial/machine/+/event/+") != std::string::npos; }, 10000));
+  ASSERT_TRUE(WaitSubscribed(broker, "it-02")) << ReadFileOrDie(data + ".log");
 
   const std::string now = FormatTimestampMs(SystemClock::Instance().NowMs());
   const std::string future = FormatTimestampMs(SystemClock::Instance().NowMs() + 3'600'000);

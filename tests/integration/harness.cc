@@ -180,6 +180,17 @@ void Publisher::Publish(const std::string& topic, const std::string& payload, in
   impl_->client.publish(mqtt::make_message(topic, payload, qos, false));
 }
 
+bool WaitSubscribed(const Mosquitto& broker, const std::string& client_id, size_t times,
+                    int timeout_ms) {
+  const std::string needle = client_id + " 1 industrial/machine/+/event/+";
+  return WaitFor([&] {
+    std::string log = ReadFileOrDie(broker.log_path());
+    size_t count = 0;
+    for (size_t pos = 0; (pos = log.find(needle, pos)) != std::string::npos; ++pos) ++count;
+    return count >= times;
+  }, timeout_ms);
+}
+
 Process StartVigil(const std::string& data_dir, int port, const std::string& client_id,
                    const std::vector<std::string>& extra_args) {
   std::vector<std::string> argv = {VigilBinary(), "run", "--data-dir", data_dir, "--host",

@@ -70,6 +70,11 @@ class Publisher {
   Impl* impl_;
 };
 
+// Waits until the broker has logged client_id's subscription `times` times (once per
+// (re)connect of vigil); mosquitto logs it when the SUBSCRIBE arrives.
+bool WaitSubscribed(const Mosquitto& broker, const std::string& client_id, size_t times = 1,
+                    int timeout_ms = 10000);
+
 // vigil run with the given data dir against port; log in <data_dir>.log.
 Process StartVigil(const std::string& data_dir, int port, const std::string& client_id,
                    const std::vector<std::string>& extra_args = {});
