@@ -1,6 +1,7 @@
 #include "lake/file_system.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,7 +65,16 @@ class PosixWritableFile final : public WritableFile {
 Result<std::unique_ptr<WritableFile>> PosixFileSystem::NewFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", path);
+  ::flock(fd, LOCK_EX | LOCK_NB);  // a fresh O_EXCL file: nobody else can hold it
   return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));
+}
+
+bool PosixFileSystem::IsLockedByAnother(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool locked = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // also releases the lock if we got it
+  return locked;
 }
 
 Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {

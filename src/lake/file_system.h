@@ -25,8 +25,11 @@ class WritableFile {
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
-  // Creates a new file for appending; fails if it exists.
+  // Creates a new file for appending; fails if it exists. The file stays flock(2)ed by this
+  // process until closed (or the process dies), so other processes can tell it is live.
   virtual Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) = 0;
+  // True when a live process holds the file open through NewFile (see above).
+  virtual bool IsLockedByAnother(const std::string& path) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status SyncDir(const std::string& dir) = 0;
   // syncfs(2) of the filesystem holding path: one call flushes every file written there.
@@ -41,6 +44,7 @@ class FileSystem {
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) override;
+  bool IsLockedByAnother(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;

@@ -52,6 +52,8 @@ Result<RecoveryReport> RecoverOpenSegments(
   for (const OpenSegmentFile& f : files) {
     const std::string open_path = f.dir + "/" + f.open_name;
     const std::string final_path = f.dir + "/" + f.final_name;
+    // Still being written by a live process (e.g. a `vigil import` next to the daemon).
+    if (fsys.IsLockedByAnother(open_path)) continue;
     VIGIL_RETURN_IF_ERROR(fsys.ReadFile(open_path, &data));
     kept.clear();
     int torn = 0;

@@ -5,7 +5,8 @@
 // that parses as a JSON object, hands every other piece (a torn last line, or garbage a
 // power cut left in the middle) to `on_torn` for the quarantine, writes the kept lines
 // back atomically, and publishes the segment under its final name. Empty segments are
-// removed. Running it twice, or crashing during it, is harmless: a piece may be
+// removed. Segments still flock(2)ed by a live writer (another process, such as an
+// import running beside the daemon) are left alone. Running it twice, or crashing during it, is harmless: a piece may be
 // quarantined twice, a kept line is never lost or duplicated.
 #pragma once
 

@@ -22,6 +22,7 @@ class FaultyFileSystem final : public lake::FileSystem {
     if (!f) return f.error();
     return std::unique_ptr<lake::WritableFile>(new File(*this, std::move(*f)));
   }
+  bool IsLockedByAnother(const std::string& p) override { return real_.IsLockedByAnother(p); }
   Status Rename(const std::string& a, const std::string& b) override { return real_.Rename(a, b); }
   Status SyncDir(const std::string& d) override { ++dir_syncs; return real_.SyncDir(d); }
   Status SyncFilesystem(const std::string& p) override { ++syncs; return real_.SyncFilesystem(p); }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "lake/jsonl_writer.h"
@@ -83,6 +86,26 @@ TEST(RecoveryTest, PublishedSegmentsAreLeftAlone) {
   Recovered r = Recover(tmp.path());
   EXPECT_EQ(r.report.segments_published + r.report.segments_removed, 0);
   EXPECT_EQ(ReadFileOrDie(tmp.path() + "/" + kDir + "a-1-000001.jsonl"), "{\"tor");
+}
+
+TEST(RecoveryTest, SegmentOfALiveWriterIsLeftAlone) {
+  TempDir tmp;
+  FakeClock clock(1760518800000);
+  LakeWriter live(LakeConfig{}, tmp.path(), clock, PosixFileSystem::Instance());
+  ASSERT_TRUE(live.AppendRaw("2025-10-15", "M1", "vibration", "{\"a\":1}\n").ok());
+  // flock is per open file description: a child process stands in for "another process".
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto report = RecoverOpenSegments(tmp.path(), PosixFileSystem::Instance(),
+                                      [](const TornPiece&) { return Status::Ok(); });
+    _exit(report.has_value() && report->segments_published == 0 ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(ListFiles(tmp.path()).size(), 1u);
+  EXPECT_NE(ListFiles(tmp.path())[0].find(".open"), std::string::npos);
+  ASSERT_TRUE(live.Close().ok());
 }
 
 TEST(RecoveryTest, QuarantineFailureLeavesSegmentForNextStart) {
