@@ -10,10 +10,14 @@ IngestSink::IngestSink(const Config& config, lake::LakeWriter& writer)
   line_.reserve(4096);
 }
 
-Status IngestSink::Accept(const RawMessage& m) {
+Status IngestSink::Accept(const RawMessage& m, std::optional<Rejection>* rejection) {
   received_.fetch_add(1, std::memory_order_relaxed);
   Verdict v = validator_.Validate(m);
-  if (auto* r = std::get_if<Rejection>(&v)) return Quarantine(m, *r);
+  if (auto* r = std::get_if<Rejection>(&v)) {
+    if (rejection) *rejection = *r;
+    return Quarantine(m, *r);
+  }
+  if (rejection) rejection->reset();
 
   const AcceptedMessage& a = std::get<AcceptedMessage>(v);
   line_.clear();

@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ingest/validator.h"
@@ -33,7 +34,8 @@ class IngestSink {
  public:
   IngestSink(const Config& config, lake::LakeWriter& writer);
 
-  Status Accept(const RawMessage& m);
+  // *rejection (if given) receives the reason when the message went to the quarantine.
+  Status Accept(const RawMessage& m, std::optional<Rejection>* rejection = nullptr);
   // Quarantines a piece of a segment cut off by crash recovery (reason torn_line).
   Status QuarantineTorn(const lake::TornPiece& piece, int64_t now_ms);
 
