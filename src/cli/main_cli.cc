@@ -18,6 +18,7 @@ int Main(int argc, char** argv) {
   const std::vector<Command> commands = {
       AddRunCommand(app),
       AddCheckConfigCommand(app),
+      AddSimulateCommand(app),
   };
   try {
     app.parse(argc, argv);

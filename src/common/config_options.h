@@ -12,17 +12,19 @@
 
 namespace vigil::config_internal {
 
-enum class OptType { kString, kInt, kDuration, kBytes, kFsync };
+enum class OptType { kString, kInt, kDuration, kBytes, kFsync, kDouble, kStringList };
 
 using StrRef = std::string& (*)(Config&);
 using IntRef = int64_t& (*)(Config&);
 using FsyncRef = FsyncPolicy& (*)(Config&);
+using DoubleRef = double& (*)(Config&);
+using StrListRef = std::vector<std::string>& (*)(Config&);
 
 struct Option {
   const char* key;  // dotted: "mqtt.host"; top-level keys have no dot
   OptType type;
-  std::variant<StrRef, IntRef, FsyncRef> ref;
-  int64_t min = 0;  // inclusive range for kInt/kDuration/kBytes
+  std::variant<StrRef, IntRef, FsyncRef, DoubleRef, StrListRef> ref;
+  int64_t min = 0;  // inclusive range for kInt/kDuration/kBytes/kDouble
   int64_t max = 0;
   std::vector<std::string> choices;  // allowed values of a kString, empty = any
   const char* help = "";
