@@ -243,7 +243,8 @@ void Fleet::StepMachine(int index, int64_t tick, std::vector<OutMessage>* out) {
   }
   const double dt = static_cast<double>(options_.interval_ms);
   m.health += m.rate_per_ms * dt * m.rng.Uniform(0.5, 1.5);
-  if (m.rng.Uniform() < dt / kStepMeanMs) m.health += m.rng.Uniform(0.05, 0.2);
+  // A step: a sudden defect worth half a day to three days of wear at the machine's rate.
+  if (m.rng.Uniform() < dt / kStepMeanMs) m.health += m.rate_per_ms * kDayMs * m.rng.Uniform(0.5, 3.0);
   m.health = std::min(m.health, kMaxHealth);
   const double h2 = m.health * m.health;
 

@@ -4,8 +4,9 @@
 //
 // Model, per machine and tick (one tick = FleetOptions::interval_ms of simulated time):
 // - health h >= 0 (0 = new) grows at the machine's own random rate (drawn around
-//   1 / mean_time_to_failure), with a per-tick jitter and, rarely, a step change (a
-//   sudden defect). h = 1 is where the mean vibration reaches the failure threshold.
+//   1 / mean_time_to_failure), with a per-tick jitter and, every 4 days on average, a
+//   step change (a sudden defect worth 0.5 to 3 days of wear). h = 1 is where the mean
+//   vibration reaches the failure threshold.
 // - vibration (mm/s RMS) = base + (threshold - base) * h^2 + noise.
 // - temperature (C) = base + a lagged (first-order, 3 h) rise with h^2 + a daily cycle
 //   (peak 15:00 UTC) + noise.
