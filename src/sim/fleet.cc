@@ -318,8 +318,10 @@ void Fleet::AddBad(int64_t tick, std::vector<OutMessage>* out) {
       m.payload = PayloadStart(id, ts) + vib_field + "1.00,\"note\":\"\xff\xfe\"}";
       break;
     case BadKind::kBadTopic:
-      m.topic = options_.topic_prefix + "/" + id + "/telemetry";
-      m.payload = PayloadStart(id, ts) + vib_field + "1.00}";
+      // Matches the daemon's subscription <prefix>/+/event/+ (a topic outside it would
+      // never reach the validator), but is not one of the contract's shapes.
+      m.topic = options_.topic_prefix + "/" + id + "/event/maintenance";
+      m.payload = PayloadStart(id, ts) + "\"codigo_evento\":\"INSPECAO\"}";
       break;
     case BadKind::kBadMachineId:
       m.topic = options_.topic_prefix + "/bad id!/telemetry/vibration";
