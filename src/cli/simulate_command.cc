@@ -303,7 +303,7 @@ int Simulate(const SimFlags& flags) {
             c.simulate.seed, FormatDuration(interval),
             backfill ? "backfill " + FormatTimestampMs(first_tick) + " .. " + FormatTimestampMs(until_ms) +
                            (flags.follow ? ", then real time" : "")
-                     : "real time" + (flags.speed != 1.0 ? " x" + std::to_string(flags.speed) : std::string()));
+                     : "real time" + (flags.speed != 1.0 ? fmt::format(" x{:g}", flags.speed) : std::string()));
   Status run = Status::Ok();
   if (backfill) run = runner.Backfill(until_ms);
   printer.Finish();

@@ -18,6 +18,8 @@ namespace vigil::sim {
 namespace {
 
 constexpr int64_t kWaitMs = 100;
+// After SIGINT/SIGTERM, Flush() waits this long (without an acknowledgement) at most.
+constexpr int64_t kStoppingFlushMs = 5000;
 
 // Paho C never sets TCP_NODELAY; under Nagle the last publish of a full window waits for
 // the broker's delayed ACK. Paho does not expose its socket, so set it on every TCP
@@ -129,7 +131,7 @@ class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_li
       if (acked_.load() != last_acked) {
         last_acked = acked_.load();
         last_progress = now;
-      } else if (now - last_progress > options_.flush_timeout_ms) {
+      } else if (now - last_progress > (stop_ ? kStoppingFlushMs : options_.flush_timeout_ms)) {
         return Status::Unavailable("the broker acknowledged nothing for " +
                                    std::to_string(options_.flush_timeout_ms / 1000) + " s; " +
                                    std::to_string(in_flight_.load()) + " message(s) unacknowledged");
