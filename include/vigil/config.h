@@ -72,6 +72,25 @@ struct ProcessingConfig {
   int64_t interval_ms = 300'000;
 };
 
+// vigil simulate: the simulated fleet (src/sim/). Values are read by the simulator only.
+struct SimulateConfig {
+  std::vector<std::string> machines = {"PUMP-A01", "FAN-B02", "COMP-C03", "MOTOR-D04", "PUMP-E05"};
+  // "TYPE:VIBRATION_MM_S:TEMPERATURE_C"; TYPE is the id's prefix before the first '-',
+  // "*" matches every other id.
+  std::vector<std::string> base_levels = {"PUMP:2.0:55", "FAN:1.5:40", "COMP:2.8:75",
+                                          "MOTOR:1.8:60", "*:2.0:50"};
+  int64_t seed = 1;
+  int64_t interval_ms = 1000;                      // sampling interval of every sensor
+  double failure_threshold = 7.1;                  // vibration, mm/s RMS
+  int64_t repair_time_ms = 8LL * 3600 * 1000;      // down time after a failure
+  int64_t mean_time_to_failure_ms = 14LL * 86'400'000;  // healthy -> threshold, on average
+  double bad_rate = 0.0;                           // share of extra malformed messages
+  int64_t qos = 1;
+  int64_t max_rate = 0;                            // messages/s, 0 = as fast as acks allow
+  int64_t max_in_flight = 1000;                    // unacknowledged QoS 1 messages at most
+  std::string client_id = "vigil-sim";             // --client-id overrides it
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::string format = "text";  // text | json
@@ -83,6 +102,7 @@ struct Config {
   IngestConfig ingest;
   LakeConfig lake;
   ProcessingConfig processing;
+  SimulateConfig simulate;
   LogConfig log;
   std::vector<SensorSpec> sensors = DefaultSensors();
   std::vector<FeatureSpec> features = DefaultFeatures();

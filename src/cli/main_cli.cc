@@ -19,6 +19,7 @@ int Main(int argc, char** argv) {
       AddRunCommand(app),
       AddCheckConfigCommand(app),
       AddImportCommand(app),
+      AddSimulateCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -73,6 +73,31 @@ const std::vector<Option>& Options() {
        kMaxI, {}, "Label horizon H: label_failure_7d = a failure within (t, t + H]."},
       {"processing.interval", OptType::kDuration, VIGIL_REF(processing.interval_ms), 1000, kMaxI,
        {}, "How often vigil run processes the published segments."},
+      {"simulate.machines", OptType::kStringList, VIGIL_REF(simulate.machines), 0, 0, {},
+       "vigil simulate: the fleet's machine ids (--machines N / --machine-ids override it)."},
+      {"simulate.base_levels", OptType::kStringList, VIGIL_REF(simulate.base_levels), 0, 0, {},
+       "vigil simulate: healthy vibration (mm/s) and temperature (C) per machine type, as "
+       "\"TYPE:VIB:TEMP\"; TYPE is the id's prefix before '-', \"*\" matches the rest."},
+      {"simulate.seed", OptType::kInt, VIGIL_REF(simulate.seed), 0, kMaxI, {},
+       "vigil simulate: the same seed, options and period give the same messages."},
+      {"simulate.interval", OptType::kDuration, VIGIL_REF(simulate.interval_ms), 10, 86'400'000,
+       {}, "vigil simulate: sampling interval of every sensor."},
+      {"simulate.failure_threshold", OptType::kDouble, VIGIL_REF(simulate.failure_threshold), 0,
+       100, {}, "vigil simulate: a vibration reading at or above it (mm/s) is a failure."},
+      {"simulate.repair_time", OptType::kDuration, VIGIL_REF(simulate.repair_time_ms), 0, kMaxI,
+       {}, "vigil simulate: how long a failed machine stays down (no readings)."},
+      {"simulate.mean_time_to_failure", OptType::kDuration,
+       VIGIL_REF(simulate.mean_time_to_failure_ms), 3'600'000, kMaxI, {},
+       "vigil simulate: average time from healthy to the failure threshold."},
+      {"simulate.bad_rate", OptType::kDouble, VIGIL_REF(simulate.bad_rate), 0, 1, {},
+       "vigil simulate: malformed messages mixed in, per good message (0 to 1)."},
+      {"simulate.qos", OptType::kInt, VIGIL_REF(simulate.qos), 0, 2, {}, "vigil simulate: MQTT QoS."},
+      {"simulate.max_rate", OptType::kInt, VIGIL_REF(simulate.max_rate), 0, kMaxI, {},
+       "vigil simulate: messages per second at most (0: as fast as the broker acknowledges)."},
+      {"simulate.max_in_flight", OptType::kInt, VIGIL_REF(simulate.max_in_flight), 1, 65535, {},
+       "vigil simulate: unacknowledged messages at most."},
+      {"simulate.client_id", OptType::kString, VIGIL_REF(simulate.client_id), 0, 0, {},
+       "vigil simulate: MQTT client id (must differ from the daemon's)."},
       {"log.level", OptType::kString, VIGIL_REF(log.level), 0, 0,
        {"trace", "debug", "info", "warn", "error"}, "Log level."},
       {"log.format", OptType::kString, VIGIL_REF(log.format), 0, 0, {"text", "json"},
@@ -104,6 +129,18 @@ std::string TomlValue(const Option& o, const Config& cc) {
       return "\"" + std::string(FsyncPolicyName(std::get<FsyncRef>(o.ref)(c))) + "\"";
     case OptType::kBool:
       return std::get<BoolRef>(o.ref)(c) ? "true" : "false";
+    case OptType::kDouble: {
+      std::ostringstream os;
+      os << toml::value<double>(std::get<DoubleRef>(o.ref)(c));
+      return os.str();
+    }
+    case OptType::kStringList: {
+      toml::array arr;
+      for (const std::string& v : std::get<StrListRef>(o.ref)(c)) arr.push_back(v);
+      std::ostringstream os;
+      os << arr;
+      return os.str();
+    }
   }
   return "";
 }
@@ -120,7 +157,16 @@ std::string CheckOption(const Option& o, const Config& cc) {
     }
     return "";
   }
-  if (o.type == OptType::kFsync || o.type == OptType::kBool) return "";
+  if (o.type == OptType::kFsync || o.type == OptType::kBool || o.type == OptType::kStringList) return "";
+  if (o.type == OptType::kDouble) {
+    double d = std::get<DoubleRef>(o.ref)(c);
+    if (!std::isfinite(d) || d < static_cast<double>(o.min) || d > static_cast<double>(o.max)) {
+      std::ostringstream os;
+      os << d << " is out of range [" << o.min << ", " << o.max << "]";
+      return os.str();
+    }
+    return "";
+  }
   int64_t v = std::get<IntRef>(o.ref)(c);
   if (v < o.min || v > o.max) {
     bool seconds = std::string_view(o.key).starts_with("mqtt.");
@@ -206,6 +252,22 @@ std::string SetOption(const Option& o, const toml::node& n, Config& c) {
       else if (*s == "interval") std::get<FsyncRef>(o.ref)(c) = FsyncPolicy::kInterval;
       else if (*s == "always") std::get<FsyncRef>(o.ref)(c) = FsyncPolicy::kAlways;
       else return "'" + *s + "' is not one of: never, interval, always";
+      break;
+    }
+    case OptType::kDouble: {
+      if (!n.is_number()) return "expected a number";
+      std::get<DoubleRef>(o.ref)(c) = *n.value<double>();
+      break;
+    }
+    case OptType::kStringList: {
+      const toml::array* arr = n.as_array();
+      if (!arr) return "expected an array of strings";
+      std::vector<std::string> values;
+      for (const toml::node& item : *arr) {
+        if (!item.is_string()) return "expected an array of strings";
+        values.push_back(*item.value<std::string>());
+      }
+      std::get<StrListRef>(o.ref)(c) = std::move(values);
       break;
     }
   }
@@ -409,6 +471,17 @@ Status CheckConfig(const Config& c) {
     errors.push_back("mqtt.cert_file, mqtt.key_file: set both or neither");
   if ((!c.mqtt.cert_file.empty()) && c.mqtt.ca_file.empty())
     errors.push_back("mqtt.cert_file: a client certificate needs mqtt.ca_file (TLS)");
+
+  std::set<std::string> sim_ids;
+  if (c.simulate.machines.empty()) errors.push_back("simulate.machines: at least one machine is needed");
+  for (const std::string& id : c.simulate.machines) {
+    static const std::regex kMachineId("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+    if (!std::regex_match(id, kMachineId))
+      errors.push_back("simulate.machines: '" + id + "' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+    if (!sim_ids.insert(id).second) errors.push_back("simulate.machines: '" + id + "' is listed twice");
+  }
+  if (c.simulate.client_id.empty() || c.simulate.client_id == c.mqtt.client_id)
+    errors.push_back("simulate.client_id: must be non-empty and differ from mqtt.client_id");
 
   static const std::regex kIdent("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
   static const std::regex kSensorName("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");

@@ -12,18 +12,20 @@
 
 namespace vigil::config_internal {
 
-enum class OptType { kString, kInt, kDuration, kBytes, kFsync, kBool };
+enum class OptType { kString, kInt, kDuration, kBytes, kFsync, kBool, kDouble, kStringList };
 
 using StrRef = std::string& (*)(Config&);
 using IntRef = int64_t& (*)(Config&);
 using FsyncRef = FsyncPolicy& (*)(Config&);
 using BoolRef = bool& (*)(Config&);
+using DoubleRef = double& (*)(Config&);
+using StrListRef = std::vector<std::string>& (*)(Config&);
 
 struct Option {
   const char* key;  // dotted: "mqtt.host"; top-level keys have no dot
   OptType type;
-  std::variant<StrRef, IntRef, FsyncRef, BoolRef> ref;
-  int64_t min = 0;  // inclusive range for kInt/kDuration/kBytes
+  std::variant<StrRef, IntRef, FsyncRef, BoolRef, DoubleRef, StrListRef> ref;
+  int64_t min = 0;  // inclusive range for kInt/kDuration/kBytes/kDouble
   int64_t max = 0;
   std::vector<std::string> choices;  // allowed values of a kString, empty = any
   const char* help = "";
