@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on one machine: install dependencies, build, start a private
-# mosquitto on loopback (the project's loss-free config), start `vigil run`, feed it
-# messages, and show where the data landed. Keeps running until Ctrl-C (or --duration N s).
+# mosquitto on loopback (the project's loss-free config), start `vigil run`, let
+# `vigil simulate` publish two weeks of history and then live data, and show where the
+# data and the status are. Keeps running until Ctrl-C (or --duration N s).
 #
 # usage: scripts/demo.sh [--duration SECONDS] [--data-dir DIR]
 set -euo pipefail
@@ -37,8 +38,8 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 PIDS=()
 cleanup() {
   echo; echo "== stopping =="
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  # In order: simulator, vigil (publishes its open segments), then the broker.
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   echo "data kept in $DATA"
 }
 trap cleanup EXIT
@@ -48,40 +49,39 @@ mosquitto -c "$DATA/mosquitto/mosquitto.conf" >"$DATA/mosquitto/mosquitto.log" 2
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 echo "== mosquitto on 127.0.0.1:$PORT (log $DATA/mosquitto/mosquitto.log) =="
 
-"$VIGIL" run --config config/vigil.toml --data-dir "$DATA/vigil" --host 127.0.0.1 --port "$PORT" \
+"$VIGIL" run --config config/demo.toml --data-dir "$DATA/vigil" --host 127.0.0.1 --port "$PORT" \
   --client-id vigil-demo 2>"$DATA/vigil.log" & PIDS=("$!" "${PIDS[@]}")
 for _ in $(seq 100); do grep -q "subscribed" "$DATA/vigil.log" 2>/dev/null && break; sleep 0.1; done
 echo "== vigil run (log $DATA/vigil.log) =="
 
-echo "== publishing sample messages =="
-now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
-pub() { mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t "industrial/machine/$1" -m "$2"; }
-for m in PUMP-A01 FAN-B02 COMP-C03; do
-  pub "$m/telemetry/vibration" "{\"machine_id\": \"$m\", \"timestamp_utc\": \"$(now)\", \"vibration_rms\": 4.2}"
-  pub "$m/telemetry/temperature" "{\"machine_id\": \"$m\", \"timestamp_utc\": \"$(now)\", \"temperature_celsius\": 75.4}"
-done
-pub "PUMP-A01/event/failure" "{\"machine_id\": \"PUMP-A01\", \"timestamp_utc\": \"$(now)\", \"codigo_evento\": \"FALHA_VIBRACAO_ELEVADA\"}"
-pub "PUMP-A01/telemetry/vibration" "this is not JSON"
-pub "PUMP-A01/telemetry/vibration" "{\"machine_id\": \"FAN-B02\", \"timestamp_utc\": \"$(now)\", \"vibration_rms\": 1}"
+echo "== simulator: 14 days of history for 5 machines (backfill), then real time =="
+SIM=("$VIGIL" simulate --config config/demo.toml --data-dir "$DATA/simulator" --host 127.0.0.1
+     --port "$PORT" --interval 10)
+"${SIM[@]}" --days 14 --summary-json "$DATA/simulator/backfill.json" 2>"$DATA/simulator.log" \
+  || { echo "the backfill failed; see $DATA/simulator.log" >&2; exit 1; }
+tail -n 12 "$DATA/simulator.log"
+"${SIM[@]}" 2>>"$DATA/simulator.log" & PIDS=("$!" "${PIDS[@]}")
 
-sleep 1
+echo "== waiting for vigil to publish its segments (lake.segment_max_age = 10s in config/demo.toml) =="
+sleep 12
+LAKE=$DATA/vigil/lake
 echo
-echo "== the lake: $DATA/vigil/lake =="
-(cd "$DATA/vigil/lake" && find . -type f | sort | sed 's|^\./|  |')
-echo "(files named .<name>.open are segments being written; they are published as <name>"
-echo " after lake.segment_max_age = 5m, when full, or when vigil stops)"
-echo
+echo "== the lake: $LAKE =="
+echo "raw partitions (date=, machine_id=): $(find "$LAKE/raw" -mindepth 2 -maxdepth 2 -type d | wc -l), published segments: $(find "$LAKE/raw" -name '*.jsonl' | wc -l), lines: $(find "$LAKE/raw" -name '*.jsonl' -exec cat {} + | wc -l)"
+find "$LAKE/raw" -name '*.jsonl' | sort | tail -n 3 | sed 's|^|  |' || true
 echo "== a raw line =="
-find "$DATA/vigil/lake/raw" -type f | head -1 | xargs head -1
-echo "== quarantine (reason, detail) =="
-find "$DATA/vigil/lake/quarantine" -type f | xargs cat | cut -c1-220
+find "$LAKE/raw" -name 'vibration-*.jsonl' | head -1 | xargs head -1 || true
+echo "== failure events (the label source) =="
+find "$LAKE/raw" -name 'failure-*.jsonl' -exec cat {} + | cut -c1-200 | head -n 5 || true
+echo "== quarantine by reason =="
+find "$LAKE/quarantine" -name '*.jsonl' -exec cat {} + 2>/dev/null | grep -o '"reason":"[a-z_]*"' | sort | uniq -c || true
 echo
 echo "== status: counters are logged every minute in $DATA/vigil.log; the final ones at stop =="
 if [ "$DURATION" -gt 0 ]; then
   sleep "$DURATION"
 else
-  echo "vigil is running. Publish more with:"
-  echo "  mosquitto_pub -p $PORT -q 1 -t industrial/machine/M1/telemetry/vibration -m '{\"machine_id\":\"M1\",\"timestamp_utc\":\"$(now)\",\"vibration_rms\":3.1}'"
+  echo "vigil and the simulator are running (broker 127.0.0.1:$PORT). Publish your own with:"
+  echo "  mosquitto_pub -p $PORT -q 1 -t industrial/machine/M1/telemetry/vibration -m '{\"machine_id\":\"M1\",\"timestamp_utc\":\"$(date -u +%FT%T.%3NZ)\",\"vibration_rms\":3.1}'"
   echo "Press Ctrl-C to stop (open segments are published on the way out)."
   wait "${PIDS[0]}"
 fi
