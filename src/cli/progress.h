@@ -10,8 +10,10 @@ namespace vigil::cli {
 class ProgressBar {
  public:
   explicit ProgressBar(std::string label);
-  void Update(int64_t done, int64_t total);  // total <= 0: unknown
-  void Finish();                              // ends the line
+  // total <= 0: unknown. note: shown after the percentage (e.g. a rate).
+  void Update(int64_t done, int64_t total, const std::string& note = "");
+  void Finish();  // ends the line
+  bool tty() const { return tty_; }
 
  private:
   std::string label_;

@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/progress.h"
 #include "common/dir_lock.h"
 #include "common/json_text.h"
 #include "common/logging.h"
@@ -68,7 +69,7 @@ Status ApplyFlags(const SimFlags& f, const std::string& client_id, Config* c) {
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(Clock& clock)
-      : clock_(clock), tty_(::isatty(STDERR_FILENO) == 1), start_ms_(clock.NowMs()),
+      : clock_(clock), start_ms_(clock.NowMs()),
         log_(GetLogger("sim")) {}
 
   void operator()(const sim::Progress& p) {
@@ -79,15 +80,11 @@ class ProgressPrinter {
     const double frac = backfill ? std::clamp(static_cast<double>(p.sim_ms - p.from_ms) /
                                                   static_cast<double>(p.until_ms - p.from_ms), 0.0, 1.0)
                                  : 0.0;
-    if (tty_ && backfill) {
-      constexpr int kWidth = 30;
-      const int filled = static_cast<int>(frac * kWidth);
-      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %s  %llu msgs  %.0f/s ",
-                   std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
-                   frac * 100, FormatTimestampMs(p.sim_ms).substr(0, 16).c_str(),
-                   static_cast<unsigned long long>(p.sent), rate);
-      std::fflush(stderr);
-      drew_ = true;
+    if (bar_.tty() && backfill) {
+      char note[96];
+      std::snprintf(note, sizeof note, "%s  %llu msgs  %.0f/s", FormatTimestampMs(p.sim_ms).substr(0, 16).c_str(),
+                    static_cast<unsigned long long>(p.sent), rate);
+      bar_.Update(p.sim_ms - p.from_ms, p.until_ms - p.from_ms, note);
     } else if (now - last_log_ms_ >= kLogProgressEveryMs) {
       last_log_ms_ = now;
       if (backfill) {
@@ -98,17 +95,13 @@ class ProgressPrinter {
   }
 
   // Ends the progress bar's line.
-  void Finish() {
-    if (drew_) std::fprintf(stderr, "\n");
-    drew_ = false;
-  }
+  void Finish() { bar_.Finish(); }
 
  private:
   Clock& clock_;
-  const bool tty_;
+  ProgressBar bar_{"backfill"};
   const int64_t start_ms_;
   int64_t last_log_ms_ = 0;
-  bool drew_ = false;
   std::shared_ptr<spdlog::logger> log_;
 };
 
