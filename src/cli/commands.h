@@ -17,6 +17,7 @@ struct Command {
 Command AddRunCommand(CLI::App& app);
 Command AddCheckConfigCommand(CLI::App& app);
 Command AddImportCommand(CLI::App& app);
+Command AddReplayCommand(CLI::App& app);
 Command AddSimulateCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.

@@ -19,6 +19,7 @@ int Main(int argc, char** argv) {
       AddRunCommand(app),
       AddCheckConfigCommand(app),
       AddImportCommand(app),
+      AddReplayCommand(app),
       AddSimulateCommand(app),
   };
   try {

@@ -1,0 +1,96 @@
+#include "lake/lake_reader.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/json_text.h"
+#include "common/timestamp.h"
+#include "lake/paths.h"
+
+namespace vigil::lake {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool DateInRange(const std::string& date, const LakeFilter& f) {
+  Result<int64_t> day = ParseDateOrTimestampMs(date);
+  if (!day) return false;
+  constexpr int64_t kDay = 86'400'000;
+  return *day + kDay > f.from_ms && *day < f.until_ms;
+}
+
+Status Scan(const std::string& area_dir, const LakeFilter& filter, std::vector<SegmentFile>* out) {
+  std::error_code ec;
+  if (!fs::is_directory(area_dir, ec)) return Status::Ok();
+  for (const auto& date_dir : fs::directory_iterator(area_dir, ec)) {
+    std::string dname = date_dir.path().filename().string();
+    if (!dname.starts_with("date=") || !DateInRange(dname.substr(5), filter)) continue;
+    for (const auto& machine_dir : fs::directory_iterator(date_dir.path(), ec)) {
+      std::string mname = machine_dir.path().filename().string();
+      if (!mname.starts_with("machine_id=")) continue;
+      std::string machine = mname.substr(11);
+      if (!filter.machines.empty() && !filter.machines.count(machine)) continue;
+      for (const auto& file : fs::directory_iterator(machine_dir.path(), ec)) {
+        std::string name = file.path().filename().string();
+        if (name.starts_with(".") || !name.ends_with(".jsonl")) continue;  // open segments
+        out->push_back({file.path().string(), dname.substr(5), machine});
+      }
+    }
+  }
+  if (ec) return Status::IoError("scan " + area_dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const LakeFilter& filter) {
+  std::vector<SegmentFile> out;
+  if (filter.raw) VIGIL_RETURN_IF_ERROR(Scan(RawDir(lake_dir), filter, &out));
+  if (filter.archive) VIGIL_RETURN_IF_ERROR(Scan(ArchiveDir(lake_dir), filter, &out));
+  std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) {
+    return std::tie(a.date, a.path) < std::tie(b.date, b.path);
+  });
+  return out;
+}
+
+bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine* out,
+                  std::string* why) {
+  simdjson::dom::element doc;
+  if (parser.parse(line.data(), line.size(), true).get(doc)) {
+    *why = "not valid JSON";
+    return false;
+  }
+  std::string_view received, topic, ts;
+  simdjson::dom::object payload;
+  if (doc["received_at"].get(received) || doc["topic"].get(topic) || doc["payload"].get(payload)) {
+    *why = "not a raw lake line (received_at, topic, payload)";
+    return false;
+  }
+  if (payload["timestamp_utc"].get(ts)) {
+    *why = "payload has no timestamp_utc";
+    return false;
+  }
+  Result<int64_t> event = ParseTimestampMs(ts);
+  Result<int64_t> recv = ParseTimestampMs(received);
+  if (!event || !recv) {
+    *why = "unparsable timestamp";
+    return false;
+  }
+  // The payload's exact bytes: the writer puts it last, after a prefix we can rebuild.
+  std::string prefix = "{\"received_at\":";
+  AppendJsonString(received, &prefix);
+  prefix += ",\"topic\":";
+  AppendJsonString(topic, &prefix);
+  prefix += ",\"payload\":";
+  if (!line.starts_with(prefix) || !line.ends_with("}")) {
+    *why = "unexpected envelope layout";
+    return false;
+  }
+  out->payload = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+  out->topic = topic;
+  out->event_ms = *event;
+  out->received_ms = *recv;
+  return true;
+}
+
+}  // namespace vigil::lake
