@@ -76,7 +76,9 @@ find "$LAKE/raw" -name 'failure-*.jsonl' -exec cat {} + | cut -c1-200 | head -n 
 echo "== quarantine by reason =="
 find "$LAKE/quarantine" -name '*.jsonl' -exec cat {} + 2>/dev/null | grep -o '"reason":"[a-z_]*"' | sort | uniq -c || true
 echo
-echo "== status: counters are logged every minute in $DATA/vigil.log; the final ones at stop =="
+echo "== status: build/vigil status --data-dir $DATA/vigil (counters also in $DATA/vigil.log every minute) =="
+"$VIGIL" status --data-dir "$DATA/vigil" || true
+echo
 if [ "$DURATION" -gt 0 ]; then
   sleep "$DURATION"
 else

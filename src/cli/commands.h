@@ -18,6 +18,7 @@ Command AddRunCommand(CLI::App& app);
 Command AddCheckConfigCommand(CLI::App& app);
 Command AddImportCommand(CLI::App& app);
 Command AddReplayCommand(CLI::App& app);
+Command AddStatusCommand(CLI::App& app);
 Command AddSimulateCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.

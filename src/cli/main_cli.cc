@@ -20,6 +20,7 @@ int Main(int argc, char** argv) {
       AddCheckConfigCommand(app),
       AddImportCommand(app),
       AddReplayCommand(app),
+      AddStatusCommand(app),
       AddSimulateCommand(app),
   };
   try {

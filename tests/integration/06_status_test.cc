@@ -1,0 +1,37 @@
+// vigil status: lake counts by area and quarantine by reason, text and --json.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "integration/harness.h"
+#include "test_util.h"
+
+namespace vigil::testing {
+namespace {
+
+TEST(StatusIntegration, JsonCountsMatchTheLake) {
+  TempDir tmp;
+  std::string csv = tmp.path() + "/h.csv";
+  WriteFileOrDie(csv, "machine_id,timestamp_utc,sensor,value\n"
+                      "M1,2025-10-15T09:00:00Z,vibration,1\nM2,2025-10-16T09:00:00Z,vibration,2\n"
+                      "M1,2025-10-15T09:00:00,vibration,3\nM1,2025-10-15T09:00:01Z,vibration,300\n");
+  std::string data = tmp.path() + "/d";
+  Process import({VigilBinary(), "import", "--data-dir", data, csv}, tmp.path() + "/import.log");
+  ASSERT_EQ(import.Wait(30000), 3);  // some rows rejected
+  std::string out = tmp.path() + "/status.json";
+  Process status({"/bin/sh", "-c", VigilBinary() + " status --json --data-dir " + data + " > " + out}, tmp.path() + "/status.log");
+  ASSERT_EQ(status.Wait(30000), 0) << ReadFileOrDie(tmp.path() + "/status.log");
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  ASSERT_EQ(p.parse(ReadFileOrDie(out)).get(e), simdjson::SUCCESS) << ReadFileOrDie(out);
+  EXPECT_EQ(int64_t(e["lake"]["raw"]["segments"]), 2);
+  EXPECT_EQ(int64_t(e["quarantine_by_reason"]["bad_timestamp"]), 1);
+  EXPECT_EQ(int64_t(e["quarantine_by_reason"]["out_of_range"]), 1);
+  EXPECT_EQ(std::string_view(e["machines"]["M2"]["newest_event_date"]), "2025-10-16");
+  EXPECT_EQ(int64_t(e["daemon_pid"]), 0);
+
+  Process missing({VigilBinary(), "status", "--data-dir", tmp.path() + "/nope"}, tmp.path() + "/missing.log");
+  EXPECT_EQ(missing.Wait(30000), 2);
+}
+
+}  // namespace
+}  // namespace vigil::testing
