@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "common/signals.h"
 #include "cli/progress.h"
 #include "common/logging.h"
 #include "common/timestamp.h"
@@ -72,11 +73,7 @@ int RunReplay(const ReplayFlags& f) {
   }
 
   // Signals: stop between messages; everything published so far stays published.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = BlockTerminationSignals();
   std::thread waiter([signals] {
     int sig = 0;
     sigwait(&signals, &sig);

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "common/signals.h"
 #include "common/dir_lock.h"
 #include "common/logging.h"
 #include "ingest/ingest_sink.h"
@@ -41,12 +42,7 @@ int RunDaemon(const Config& config) {
 
   // Signals are taken synchronously by the main loop; block them before any thread starts
   // so that Paho's threads inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = BlockTerminationSignals();
 
   if (Status s = fs.CreateDirs(lake::LakeDir(config.data_dir), nullptr); !s.ok()) {
     return Fail("run", Status::IoError("cannot create the data directory: " + s.message()));

@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "common/signals.h"
 #include "cli/progress.h"
 #include "common/dir_lock.h"
 #include "common/json_text.h"
@@ -234,12 +235,7 @@ int Simulate(const SimFlags& flags) {
   }
 
   // Block the signals before any thread starts (Paho's threads inherit the mask).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = BlockTerminationSignals();
 
   if (Status s = sim::CreateDirs(sim::StateDir(c.data_dir)); !s.ok()) return Fail("simulate", s);
   Result<DirLock> lock = DirLock::Acquire(sim::LockPath(c.data_dir), "vigil simulate");

@@ -1,50 +1,14 @@
 #include "ingest/mqtt_subscriber.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include <cstdlib>
 #include <mqtt/async_client.h>
 #include <mutex>
 
 #include "common/logging.h"
+#include "common/net.h"
 
 namespace vigil::ingest {
-namespace {
-
-// mqtt.tcp_nodelay: Paho C never sets TCP_NODELAY and does not expose its socket, so find
-// it: every TCP socket of this process whose peer port is the broker's.
-void SetNoDelayOnBrokerSockets(int broker_port) {
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return;
-  while (dirent* e = readdir(d)) {
-    int fd = std::atoi(e->d_name);
-    if (fd <= 2 || fd == dirfd(d)) continue;
-    int type = 0;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
-    sockaddr_storage peer{};
-    len = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
-    int port = peer.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
-               : peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port)
-                                            : -1;
-    if (port != broker_port) continue;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  closedir(d);
-}
-
-std::string ServerUri(const MqttConfig& c) {
-  std::string host = c.host.find(':') != std::string::npos ? "[" + c.host + "]" : c.host;
-  return (c.ca_file.empty() ? "tcp://" : "ssl://") + host + ":" + std::to_string(c.port);
-}
-
-}  // namespace
 
 class MqttSubscriber::Impl final : public mqtt::callback {
  public:
@@ -57,11 +21,11 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     // MQTT_C_CLIENT_TRACE_LEVEL.
     if (!std::getenv("MQTT_C_CLIENT_TRACE_LEVEL")) MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
     try {
-      client_ = std::make_unique<mqtt::async_client>(ServerUri(config_), config_.client_id,
+      client_ = std::make_unique<mqtt::async_client>(BrokerUri(config_), config_.client_id,
                                                      static_cast<mqtt::iclient_persistence*>(nullptr));
       client_->set_callback(*this);  // before connect: queued session messages come first
     } catch (const mqtt::exception& e) {
-      return Status::InvalidArgument("MQTT client for " + ServerUri(config_) + ": " + e.what());
+      return Status::InvalidArgument("MQTT client for " + BrokerUri(config_) + ": " + e.what());
     }
     auto b = mqtt::connect_options_builder()
                  .mqtt_version(MQTTVERSION_3_1_1)
@@ -85,7 +49,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     }
     options_ = b.finalize();
     log_->info("connecting to {} as client id '{}' (persistent session, QoS 1)",
-               ServerUri(config_), config_.client_id);
+               BrokerUri(config_), config_.client_id);
     Connect();
     return Status::Ok();
   }
@@ -118,8 +82,8 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     uint64_t n = ++connects_;
     first_connected_ = true;
     connected_ = true;
-    if (config_.tcp_nodelay) SetNoDelayOnBrokerSockets(static_cast<int>(config_.port));
-    log_->info("connected to {} ({}); subscribing", ServerUri(config_),
+    if (config_.tcp_nodelay) SetNoDelayOnPeerPort(static_cast<int>(config_.port));
+    log_->info("connected to {} ({}); subscribing", BrokerUri(config_),
                n == 1 ? "first connection" : "reconnect #" + std::to_string(n - 1));
     try {
       auto topics = mqtt::string_collection::create(
@@ -196,7 +160,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
       if (impl_.first_connected_) return;  // Paho's automatic reconnect has taken over
       int64_t delay_s = impl_.next_delay_s_;
       impl_.next_delay_s_ = std::min<int64_t>(delay_s * 2, impl_.config_.reconnect_max_s);
-      impl_.log_->warn("cannot connect to {} (rc {}{}); retrying in {} s", ServerUri(impl_.config_),
+      impl_.log_->warn("cannot connect to {} (rc {}{}); retrying in {} s", BrokerUri(impl_.config_),
                        t.get_return_code(), "",
                        delay_s);
       impl_.retry_due_ms_ = impl_.clock_.NowMs() + delay_s * 1000;

@@ -1,11 +1,5 @@
 #include "sim/mqtt_publisher.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -13,6 +7,7 @@
 #include <mutex>
 
 #include "common/logging.h"
+#include "common/net.h"
 
 namespace vigil::sim {
 namespace {
@@ -20,36 +15,6 @@ namespace {
 constexpr int64_t kWaitMs = 100;
 // After SIGINT/SIGTERM, Flush() waits this long (without an acknowledgement) at most.
 constexpr int64_t kStoppingFlushMs = 5000;
-
-// Paho C never sets TCP_NODELAY; under Nagle the last publish of a full window waits for
-// the broker's delayed ACK. Paho does not expose its socket, so set it on every TCP
-// socket of this process connected to the broker's port (as src/ingest does).
-void SetNoDelayOnBrokerSockets(int broker_port) {
-  DIR* d = opendir("/proc/self/fd");
-  if (!d) return;
-  while (dirent* e = readdir(d)) {
-    int fd = std::atoi(e->d_name);
-    if (fd <= 2 || fd == dirfd(d)) continue;
-    int type = 0;
-    socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
-    sockaddr_storage peer{};
-    len = sizeof peer;
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
-    int port = peer.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port)
-               : peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&peer)->sin6_port)
-                                            : -1;
-    if (port != broker_port) continue;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  closedir(d);
-}
-
-std::string ServerUri(const MqttConfig& c) {
-  std::string host = c.host.find(':') != std::string::npos ? "[" + c.host + "]" : c.host;
-  return (c.ca_file.empty() ? "tcp://" : "ssl://") + host + ":" + std::to_string(c.port);
-}
 
 }  // namespace
 
@@ -67,11 +32,11 @@ class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_li
                         .send_while_disconnected(true, false)
                         .max_buffered_messages(options_.max_in_flight + 16)
                         .finalize();
-      client_ = std::make_unique<mqtt::async_client>(ServerUri(c), options_.client_id, create,
+      client_ = std::make_unique<mqtt::async_client>(BrokerUri(c), options_.client_id, create,
                                                      static_cast<mqtt::iclient_persistence*>(nullptr));
       client_->set_callback(*this);
     } catch (const mqtt::exception& e) {
-      return Status::InvalidArgument("MQTT client for " + ServerUri(c) + ": " + e.what());
+      return Status::InvalidArgument("MQTT client for " + BrokerUri(c) + ": " + e.what());
     }
     auto b = mqtt::connect_options_builder()
                  .mqtt_version(MQTTVERSION_3_1_1)
@@ -100,19 +65,19 @@ class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_li
     while (!stop_) {
       try {
         client_->connect(options)->wait();
-        SetNoDelayOnBrokerSockets(static_cast<int>(c.port));
-        log_->info("connected to {} as '{}' (QoS {}, window {})", ServerUri(c), options_.client_id,
+        SetNoDelayOnPeerPort(static_cast<int>(c.port));
+        log_->info("connected to {} as '{}' (QoS {}, window {})", BrokerUri(c), options_.client_id,
                    options_.qos, options_.max_in_flight);
         return Status::Ok();
       } catch (const mqtt::exception& e) {
         last_error = e.what();
       }
       if (clock_.NowMs() + delay_ms > deadline) break;
-      log_->warn("cannot connect to {} ({}); retrying in {} ms", ServerUri(c), last_error, delay_ms);
+      log_->warn("cannot connect to {} ({}); retrying in {} ms", BrokerUri(c), last_error, delay_ms);
       for (int64_t slept = 0; slept < delay_ms && !stop_; slept += 100) clock_.SleepMs(100);
       delay_ms = std::min<int64_t>(delay_ms * 2, c.reconnect_max_s * 1000);
     }
-    return Status::Unavailable("cannot connect to the broker at " + ServerUri(c) +
+    return Status::Unavailable("cannot connect to the broker at " + BrokerUri(c) +
                                (last_error.empty() ? "" : ": " + last_error));
   }
 
@@ -161,7 +126,7 @@ class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_li
   // --- Paho's thread ---
 
   void connected(const std::string&) override {
-    SetNoDelayOnBrokerSockets(static_cast<int>(options_.mqtt.port));
+    SetNoDelayOnPeerPort(static_cast<int>(options_.mqtt.port));
     if (++connects_ > 1) {
       ++reconnects_;
       log_->info("reconnected to the broker");
