@@ -19,6 +19,7 @@ Command AddCheckConfigCommand(CLI::App& app);
 Command AddImportCommand(CLI::App& app);
 Command AddReplayCommand(CLI::App& app);
 Command AddStatusCommand(CLI::App& app);
+Command AddProcessCommand(CLI::App& app);
 Command AddSimulateCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.

@@ -21,6 +21,7 @@ int Main(int argc, char** argv) {
       AddImportCommand(app),
       AddReplayCommand(app),
       AddStatusCommand(app),
+      AddProcessCommand(app),
       AddSimulateCommand(app),
   };
   try {

@@ -4,6 +4,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 
@@ -18,6 +21,7 @@
 #include "lake/jsonl_writer.h"
 #include "lake/paths.h"
 #include "lake/recovery.h"
+#include "process/batch.h"
 #include "vigil/clock.h"
 
 namespace vigil::cli {
@@ -70,6 +74,34 @@ int RunDaemon(const Config& config) {
   log->info("vigil run: data dir {}, lake {}, fsync {}", config.data_dir, writer.lake_dir(),
             FsyncPolicyName(config.lake.fsync));
 
+  // The scheduled processor: its own thread, every processing.interval; it only reads
+  // published segments, so it never waits for ingest nor ingest for it.
+  std::mutex proc_mu;
+  std::condition_variable proc_cv;
+  bool proc_stop = false;
+  std::atomic<bool> proc_abort{false};
+  std::thread processor([&] {
+    auto plog = GetLogger("process");
+    process::Processor p(config, clock, fs);
+    std::unique_lock<std::mutex> lk(proc_mu);
+    while (!proc_stop) {
+      if (proc_cv.wait_for(lk, std::chrono::milliseconds(config.processing.interval_ms), [&] { return proc_stop; })) break;
+      lk.unlock();
+      try {
+        const int64_t start = clock.NowMs();
+        Result<process::RunSummary> r = p.RunPending(&proc_abort);
+        if (!r) plog->error("batch failed: {} (the segments stay in lake/raw and are retried next time)", r.error().message());
+        else if (r->batches > 0)
+          plog->info("{} batch(es): {} segments, {} new readings, {} duplicates, {} failures, {} bad lines, {} rows in {} ms",
+                     r->batches, r->totals.segments, r->totals.readings, r->totals.duplicates, r->totals.failures,
+                     r->totals.bad_lines, r->totals.rows, clock.NowMs() - start);
+      } catch (const std::exception& e) {
+        plog->error("batch failed: {}", e.what());
+      }
+      lk.lock();
+    }
+  });
+
   int64_t last_stats_ms = clock.NowMs();
   ingest::IngestCounts last = sink.Counts();
   uint64_t lake_errors = 0;
@@ -104,6 +136,13 @@ int RunDaemon(const Config& config) {
             sig == SIGINT ? "SIGINT" : "SIGTERM");
   stopping = true;
   subscriber.Stop();
+  {
+    std::lock_guard<std::mutex> lk(proc_mu);
+    proc_stop = true;
+  }
+  proc_abort = true;  // a running batch stops at its next batch boundary
+  proc_cv.notify_all();
+  processor.join();
   Status closed = writer.Close();
   log_stats(true);
   int code = kExitOk;

@@ -1,0 +1,67 @@
+// Processor: turns published raw segments into the feature store (contract §3).
+//
+// A batch: (1) finish moving segments a committed batch already consumed (a crash between
+// commit and move), (2) take the next published raw segments (up to batch_max_bytes),
+// parse them (a line that no longer parses goes to the quarantine and is counted, the
+// batch goes on), (3) in one SQLite transaction: upsert the deduplicated readings (same
+// machine, sensor and ms: the first received wins, by received_at then segment then line),
+// the failure events and the machines' watermarks; recompute the window means of the
+// windows that changed, then the features and labels of exactly the rows they affect
+// (rows within the longest feature duration after a changed window, rows within the
+// horizon before a new failure, rows whose label a watermark advance decides); refresh
+// latest_features; record the batch and its segments; commit; (4) move the segments from
+// raw/ to archive/. A crash anywhere leaves either an uncommitted batch (its segments are
+// still in raw/ and are processed again: dedup makes that exact) or a committed one
+// (step 1 of the next batch finishes its moves without reprocessing).
+//
+// Everything a batch needs from the past comes from the database, never from the archive:
+// cost grows with the new data and the rows it affects.
+//
+// Not thread-safe; one Processor per data directory at a time (RunPending takes
+// <data_dir>/process.lock).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lake/file_system.h"
+#include "store/feature_store.h"
+#include "vigil/clock.h"
+#include "vigil/config.h"
+#include "vigil/status.h"
+
+namespace vigil::process {
+
+struct RunSummary {
+  int batches = 0;
+  store::BatchRecord totals;
+};
+
+class Processor {
+ public:
+  Processor(const Config& config, Clock& clock, lake::FileSystem& fs);
+  ~Processor();
+
+  // Runs batches until no published raw segment is left (or *stop). Fails with
+  // kUnavailable when another processor holds the lock.
+  Result<RunSummary> RunPending(const std::atomic<bool>* stop = nullptr);
+
+  // Crash tests: called at named points ("parsed", "before_commit", "after_commit",
+  // "moved_one"); a non-OK status ends the run right there, as a crash would.
+  std::function<Status(std::string_view point)> fault_hook;
+  int64_t batch_max_bytes = 64 << 20;
+
+ private:
+  Result<bool> RunBatch(store::FeatureStore& db, store::BatchRecord* record);
+  Status Fault(std::string_view point) { return fault_hook ? fault_hook(point) : Status::Ok(); }
+
+  const Config config_;
+  Clock& clock_;
+  lake::FileSystem& fs_;
+};
+
+}  // namespace vigil::process

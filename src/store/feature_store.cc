@@ -1,0 +1,319 @@
+#include "store/feature_store.h"
+
+#include <sqlite3.h>
+
+#include <climits>
+#include <cstdio>
+
+namespace vigil::store {
+
+// A prepared statement, reset after every use.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& Bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+  Stmt& Bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); return *this; }
+  Stmt& Bind(int i, std::optional<double> v) {
+    if (v) sqlite3_bind_double(s_, i, *v);
+    else sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // SQLITE_ROW -> true, SQLITE_DONE -> false (and resets), else error.
+  Result<bool> Step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    if (rc == SQLITE_DONE) return false;
+    return Status::IoError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  Status Run() {
+    Result<bool> r = Step();
+    if (!r) return r.error();
+    if (*r) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+    return Status::Ok();
+  }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  sqlite3_stmt* get() { return s_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+};
+
+namespace {
+
+std::string Columns(const Config& c) {
+  std::string cols;
+  for (const SensorSpec& s : c.sensors) cols += ", " + s.field;
+  for (const FeatureSpec& f : c.features) cols += ", " + f.name;
+  return cols + ", label_failure_7d";
+}
+
+}  // namespace
+
+std::string Fingerprint(const Config& c) {
+  std::string f = "v1 window=" + std::to_string(c.processing.window_ms) +
+                  " horizon=" + std::to_string(c.processing.label_horizon_ms);
+  for (const SensorSpec& s : c.sensors) f += " sensor=" + s.name + ":" + s.field;
+  for (const FeatureSpec& x : c.features) {
+    f += " feature=" + x.name + ":" + x.sensor + ":" + std::string(AggregateName(x.aggregate)) + ":" +
+         std::to_string(x.duration_ms);
+  }
+  return f;
+}
+
+Status FeatureStore::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError("sqlite: " + m + " in: " + sql.substr(0, 80));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path, const Config& config) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::IoError("cannot open " + path + ": " + m);
+  }
+  sqlite3_busy_timeout(db, 10'000);
+  std::unique_ptr<FeatureStore> s(new FeatureStore(db, config));
+  std::string cols;
+  for (const SensorSpec& x : config.sensors) cols += ", " + x.field + " REAL";
+  for (const FeatureSpec& x : config.features) cols += ", " + x.name + " REAL";
+  cols += ", label_failure_7d INTEGER";
+  VIGIL_RETURN_IF_ERROR(s->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+      "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS readings(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+      " value REAL NOT NULL, rank TEXT NOT NULL, PRIMARY KEY(machine_id, sensor, ts_ms)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS failure_history(machine_id TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,"
+      " event_code TEXT NOT NULL, PRIMARY KEY(machine_id, timestamp_ms, event_code)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS watermarks(machine_id TEXT PRIMARY KEY, watermark_ms INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS features(machine_id TEXT NOT NULL, window_start_ms INTEGER NOT NULL" + cols +
+      ", PRIMARY KEY(machine_id, window_start_ms)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS latest_features(machine_id TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL" + cols + ");"
+      "CREATE TABLE IF NOT EXISTS batches(id INTEGER PRIMARY KEY, started_ms INTEGER, finished_ms INTEGER,"
+      " segments INTEGER, lines INTEGER, readings INTEGER, duplicates INTEGER, failures INTEGER,"
+      " bad_lines INTEGER, rows INTEGER, outcome TEXT);"
+      "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"));
+  // The schema fingerprint: features must never mix two configurations.
+  const std::string fp = Fingerprint(config);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'fingerprint'", -1, &q, nullptr);
+  std::string stored;
+  if (sqlite3_step(q) == SQLITE_ROW) stored = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+  if (stored.empty()) {
+    VIGIL_RETURN_IF_ERROR(s->Exec("INSERT INTO meta(key, value) VALUES('fingerprint', '" + fp + "')"));
+  } else if (stored != fp) {
+    return Status::InvalidArgument(
+        path + " was built with another window, horizon, sensor or feature configuration:\n  stored:  " +
+        stored + "\n  current: " + fp +
+        "\nMixing them in one table would be wrong. Rebuild the database from the lake (move " + path +
+        " away and move lake/archive/* back to lake/raw/, then run `vigil process`), or restore the "
+        "previous configuration.");
+  }
+  VIGIL_RETURN_IF_ERROR(s->Prepare());
+  return s;
+}
+
+FeatureStore::FeatureStore(sqlite3* db, const Config& config) : db_(db), config_(config) {}
+
+FeatureStore::~FeatureStore() {
+  stmts_.clear();
+  sqlite3_close(db_);
+}
+
+Status FeatureStore::Prepare() {
+  auto prep = [&](const std::string& sql, Stmt** out) -> Status {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+      return Status::IoError(std::string("sqlite prepare: ") + sqlite3_errmsg(db_) + " in: " + sql);
+    }
+    stmts_.push_back(std::make_unique<Stmt>(db_, st));
+    *out = stmts_.back().get();
+    return Status::Ok();
+  };
+  const std::string cols = Columns(config_);
+  std::string marks;
+  for (size_t i = 0; i < config_.sensors.size() + config_.features.size() + 1; ++i) marks += ", ?";
+  VIGIL_RETURN_IF_ERROR(prep("SELECT value, rank FROM readings WHERE machine_id = ? AND sensor = ? AND ts_ms = ?", &get_reading_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO readings(machine_id, sensor, ts_ms, value, rank) VALUES(?, ?, ?, ?, ?)", &put_reading_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO failure_history(machine_id, timestamp_ms, event_code) VALUES(?, ?, ?)", &put_failure_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT watermark_ms FROM watermarks WHERE machine_id = ?", &get_wm_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO watermarks(machine_id, watermark_ms) VALUES(?, ?)", &put_wm_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT value FROM readings WHERE machine_id = ? AND sensor = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms", &readings_in_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + cols + " FROM features WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? ORDER BY window_start_ms", &rows_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES(?, ?" + marks + ")", &put_row_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
+  VIGIL_RETURN_IF_ERROR(prep("DELETE FROM latest_features WHERE machine_id = ?", &latest_del_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT INTO latest_features SELECT * FROM features WHERE machine_id = ? ORDER BY window_start_ms DESC LIMIT 1", &latest_put_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT 1 FROM consumed_segments WHERE path = ?", &is_consumed_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO consumed_segments(path, batch_id) VALUES(?, ?)", &consume_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT INTO batches(started_ms, finished_ms, segments, lines, readings, duplicates, failures, bad_lines, rows, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_batch_));
+  return Status::Ok();
+}
+
+Status FeatureStore::Begin() { return Exec("BEGIN IMMEDIATE"); }
+Status FeatureStore::Commit() { return Exec("COMMIT"); }
+void FeatureStore::Rollback() { (void)Exec("ROLLBACK"); }
+
+Status FeatureStore::UpsertReading(const Reading& r, bool* changed, bool* duplicate) {
+  const std::string& sensor = config_.sensors[r.sensor].name;
+  get_reading_->Bind(1, r.machine_id).Bind(2, sensor).Bind(3, r.ts_ms);
+  Result<bool> row = get_reading_->Step();
+  if (!row) return row.error();
+  *changed = true;
+  *duplicate = false;
+  if (*row) {
+    double old_value = sqlite3_column_double(get_reading_->get(), 0);
+    std::string old_rank = reinterpret_cast<const char*>(sqlite3_column_text(get_reading_->get(), 1));
+    get_reading_->Reset();
+    *duplicate = true;
+    if (old_rank <= r.rank) {  // first received wins
+      *changed = false;
+      return Status::Ok();
+    }
+    *changed = old_value != r.value;
+  }
+  return put_reading_->Bind(1, r.machine_id).Bind(2, sensor).Bind(3, r.ts_ms).Bind(4, std::optional<double>(r.value)).Bind(5, r.rank).Run();
+}
+
+Status FeatureStore::InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added) {
+  VIGIL_RETURN_IF_ERROR(put_failure_->Bind(1, machine_id).Bind(2, ts_ms).Bind(3, code).Run());
+  *added = sqlite3_changes(db_) > 0;
+  return Status::Ok();
+}
+
+Result<int64_t> FeatureStore::Watermark(const std::string& machine_id) {
+  get_wm_->Bind(1, machine_id);
+  Result<bool> row = get_wm_->Step();
+  if (!row) return row.error();
+  if (!*row) return INT64_MIN;
+  int64_t v = sqlite3_column_int64(get_wm_->get(), 0);
+  get_wm_->Reset();
+  return v;
+}
+
+Status FeatureStore::SetWatermark(const std::string& machine_id, int64_t wm_ms) {
+  return put_wm_->Bind(1, machine_id).Bind(2, wm_ms).Run();
+}
+
+Status FeatureStore::ReadingsIn(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms,
+                                std::vector<double>* values) {
+  values->clear();
+  readings_in_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, from_ms).Bind(4, to_ms);
+  for (;;) {
+    Result<bool> row = readings_in_->Step();
+    if (!row) return row.error();
+    if (!*row) return Status::Ok();
+    values->push_back(sqlite3_column_double(readings_in_->get(), 0));
+  }
+}
+
+Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out) {
+  out->clear();
+  rows_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
+  const int ns = static_cast<int>(config_.sensors.size()), nf = static_cast<int>(config_.features.size());
+  sqlite3_stmt* st = rows_->get();
+  auto col = [&](int i) -> std::optional<double> {
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(st, i);
+  };
+  for (;;) {
+    Result<bool> row = rows_->Step();
+    if (!row) return row.error();
+    if (!*row) return Status::Ok();
+    FeatureRow r;
+    r.window_start_ms = sqlite3_column_int64(st, 0);
+    for (int i = 0; i < ns; ++i) r.sensor_values.push_back(col(1 + i));
+    for (int i = 0; i < nf; ++i) r.features.push_back(col(1 + ns + i));
+    if (sqlite3_column_type(st, 1 + ns + nf) != SQLITE_NULL) r.label = sqlite3_column_int(st, 1 + ns + nf);
+    out->push_back(std::move(r));
+  }
+}
+
+Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& row) {
+  put_row_->Bind(1, machine_id).Bind(2, row.window_start_ms);
+  int i = 3;
+  for (const auto& v : row.sensor_values) put_row_->Bind(i++, v);
+  for (const auto& v : row.features) put_row_->Bind(i++, v);
+  if (row.label) put_row_->Bind(i, static_cast<int64_t>(*row.label));
+  else put_row_->Bind(i, std::optional<double>());
+  return put_row_->Run();
+}
+
+Status FeatureStore::FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms) {
+  ts_ms->clear();
+  failures_of_->Bind(1, machine_id);
+  for (;;) {
+    Result<bool> row = failures_of_->Step();
+    if (!row) return row.error();
+    if (!*row) return Status::Ok();
+    ts_ms->push_back(sqlite3_column_int64(failures_of_->get(), 0));
+  }
+}
+
+Status FeatureStore::RefreshLatest(const std::string& machine_id) {
+  VIGIL_RETURN_IF_ERROR(latest_del_->Bind(1, machine_id).Run());
+  return latest_put_->Bind(1, machine_id).Run();
+}
+
+Result<bool> FeatureStore::IsConsumed(const std::string& segment) {
+  is_consumed_->Bind(1, segment);
+  Result<bool> row = is_consumed_->Step();
+  if (!row) return row.error();
+  if (*row) is_consumed_->Reset();
+  return *row;
+}
+
+Status FeatureStore::MarkConsumed(const std::string& segment, int64_t batch_id) {
+  return consume_->Bind(1, segment).Bind(2, batch_id).Run();
+}
+
+Result<int64_t> FeatureStore::RecordBatch(const BatchRecord& b) {
+  VIGIL_RETURN_IF_ERROR(put_batch_->Bind(1, b.started_ms).Bind(2, b.finished_ms).Bind(3, b.segments).Bind(4, b.lines)
+                            .Bind(5, b.readings).Bind(6, b.duplicates).Bind(7, b.failures).Bind(8, b.bad_lines)
+                            .Bind(9, b.rows).Bind(10, b.outcome).Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Status FeatureStore::DumpFeatures(std::vector<std::string>* out) {
+  out->clear();
+  sqlite3_stmt* st = nullptr;
+  std::string sql = "SELECT machine_id, window_start_ms" + Columns(config_) + " FROM features ORDER BY machine_id, window_start_ms";
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return Status::IoError(sqlite3_errmsg(db_));
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string line;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      if (i) line += "|";
+      switch (sqlite3_column_type(st, i)) {
+        case SQLITE_NULL: line += "NULL"; break;
+        case SQLITE_FLOAT: {
+          char buf[40];
+          std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, i));
+          line += buf;
+          break;
+        }
+        default: line += reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+      }
+    }
+    out->push_back(std::move(line));
+  }
+  sqlite3_finalize(st);
+  return Status::Ok();
+}
+
+}  // namespace vigil::store

@@ -1,0 +1,109 @@
+// FeatureStore: the SQLite database <data_dir>/vigil.db (the only code that includes
+// sqlite3.h). WAL mode; the processor writes one transaction per batch.
+//
+// Tables (contract §3, plus the processor's state):
+//   features(machine_id, window_start_ms, <sensor fields>..., <features>..., label_failure_7d)
+//   latest_features(machine_id PK, same columns)      newest features row per machine
+//   failure_history(machine_id, timestamp_ms, event_code)
+//   readings(machine_id, sensor, ts_ms, value, rank)  deduplicated readings; rank orders
+//       "first received": "<received ms, 13 digits>|<segment>|<line, 9 digits>"
+//   watermarks(machine_id PK, watermark_ms)           latest reading or event time seen
+//   batches(id, started_ms, finished_ms, segments, lines, readings, duplicates, failures,
+//           bad_lines, rows, outcome)
+//   consumed_segments(path PK, batch_id)               raw segments a committed batch took
+//   meta(key PK, value)                                schema fingerprint of the config
+//
+// Errors are Status values naming the SQL step. Not thread-safe: one per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/config.h"
+#include "vigil/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace vigil::store {
+
+class Stmt;
+
+struct Reading {
+  std::string machine_id;
+  int sensor = 0;  // index into config.sensors
+  int64_t ts_ms = 0;
+  double value = 0;
+  std::string rank;
+};
+
+struct FeatureRow {
+  int64_t window_start_ms = 0;
+  std::vector<std::optional<double>> sensor_values;  // config.sensors order
+  std::vector<std::optional<double>> features;       // config.features order
+  std::optional<int> label;
+};
+
+struct BatchRecord {
+  int64_t started_ms = 0, finished_ms = 0;
+  int64_t segments = 0, lines = 0, readings = 0, duplicates = 0, failures = 0, bad_lines = 0, rows = 0;
+  std::string outcome;
+};
+
+class FeatureStore {
+ public:
+  // Opens (creating if needed) the database and checks that its schema fingerprint matches
+  // the configuration (kInvalidArgument with what to do when it does not).
+  static Result<std::unique_ptr<FeatureStore>> Open(const std::string& path, const Config& config);
+  ~FeatureStore();
+
+  Status Begin();
+  Status Commit();
+  void Rollback();
+
+  // Inserts or, when `rank` is earlier than the stored one, replaces a reading.
+  // *changed: the stored value for the key is new or different.
+  Status UpsertReading(const Reading& r, bool* changed, bool* duplicate);
+  // *added: the event was not known yet.
+  Status InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added);
+  Result<int64_t> Watermark(const std::string& machine_id);  // INT64_MIN when none
+  Status SetWatermark(const std::string& machine_id, int64_t wm_ms);
+
+  // Readings of one sensor in [from, to), ordered by ts.
+  Status ReadingsIn(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms,
+                    std::vector<double>* values);
+  // features rows of a machine with window start in [from, to), ordered.
+  Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out);
+  Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
+  Status FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms);
+  Status RefreshLatest(const std::string& machine_id);
+
+  Result<bool> IsConsumed(const std::string& segment);
+  Status MarkConsumed(const std::string& segment, int64_t batch_id);
+  Result<int64_t> RecordBatch(const BatchRecord& b);
+
+  // Every features row, ordered, as text (tests and comparisons).
+  Status DumpFeatures(std::vector<std::string>* out);
+
+ private:
+  FeatureStore(sqlite3* db, const Config& config);
+  Status Exec(const std::string& sql);
+  Status Prepare();
+
+  sqlite3* db_;
+  const Config config_;
+  std::vector<std::unique_ptr<Stmt>> stmts_;
+  Stmt *get_reading_ = nullptr, *put_reading_ = nullptr, *put_failure_ = nullptr,
+       *get_wm_ = nullptr, *put_wm_ = nullptr, *readings_in_ = nullptr, *rows_ = nullptr,
+       *put_row_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
+       *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
+};
+
+// The schema fingerprint of a configuration: window, horizon, sensors, features.
+std::string Fingerprint(const Config& config);
+
+}  // namespace vigil::store
