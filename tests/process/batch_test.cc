@@ -1,0 +1,276 @@
+// The processor against real lake files and a real SQLite file: labels at the horizon's
+// edges, dedup, order independence over random lakes split into random batches, and
+// crashes at every fault point.
+#include "process/batch.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "common/dir_lock.h"
+#include "common/timestamp.h"
+#include "ingest/envelope.h"
+#include "lake/paths.h"
+#include "test_util.h"
+
+namespace vigil::process {
+namespace {
+
+using vigil::testing::TempDir;
+using vigil::testing::WriteFileOrDie;
+
+constexpr int64_t kT0 = 1760486400000;  // 2025-10-15T00:00:00Z
+constexpr int64_t kHour = 3'600'000, kDay = 24 * kHour;
+
+struct Msg {
+  std::string machine, kind;  // kind: sensor name or "failure"
+  int64_t ts_ms;
+  double value = 0;
+  int64_t received_ms = 0;
+};
+
+std::string Line(const Msg& m) {
+  std::string payload = R"({"machine_id":")" + m.machine + R"(","timestamp_utc":")" + FormatTimestampMs(m.ts_ms) + "\",";
+  std::string topic = "industrial/machine/" + m.machine;
+  if (m.kind == "failure") {
+    payload += R"("codigo_evento":"FALHA_X"})";
+    topic += "/event/failure";
+  } else {
+    char v[40];
+    std::snprintf(v, sizeof v, "%.17g", m.value);
+    payload += "\"" + std::string(m.kind == "vibration" ? "vibration_rms" : "temperature_celsius") + "\":" + v + "}";
+    topic += "/telemetry/" + m.kind;
+  }
+  std::string out;
+  ingest::AppendRawLine(m.received_ms ? m.received_ms : m.ts_ms + 500, topic, payload, &out);
+  return out;
+}
+
+class BatchTest : public ::testing::Test {
+ protected:
+  Config MakeConfig(const std::string& dir) {
+    Config c;
+    c.data_dir = dir;
+    c.lake.fsync = FsyncPolicy::kNever;
+    c.processing.label_horizon_ms = 7 * kDay;
+    return c;
+  }
+  // Writes one published segment holding msgs (any partitions: the processor does not
+  // care, but keep them realistic: one file per date/machine/kind).
+  void WriteSegments(const std::string& dir, const std::vector<Msg>& msgs) {
+    std::map<std::string, std::string> files;
+    for (const Msg& m : msgs) {
+      std::string path = dir + "/lake/" + lake::RawPartition(FormatDate(m.ts_ms), m.machine) + "/" +
+                         lake::SegmentFileName(m.kind, kT0, ++segment_counter_);
+      // group by partition+kind within this call
+      std::string key = lake::RawPartition(FormatDate(m.ts_ms), m.machine) + "/" + m.kind;
+      if (!paths_.count(key)) paths_[key] = path;
+      files[paths_[key]] += Line(m);
+    }
+    for (auto& [p, text] : files) WriteFileOrDie(p, text);
+    paths_.clear();
+  }
+  std::vector<std::string> Dump(const Config& c) {
+    auto db = store::FeatureStore::Open(c.data_dir + "/vigil.db", c);
+    EXPECT_TRUE(db.has_value()) << (db ? "" : db.error().message());
+    std::vector<std::string> rows;
+    EXPECT_TRUE((*db)->DumpFeatures(&rows).ok());
+    return rows;
+  }
+  std::optional<int> Label(const Config& c, const std::string& machine, int64_t ws) {
+    for (const std::string& r : Dump(c)) {
+      if (r.rfind(machine + "|" + std::to_string(ws) + "|", 0) == 0) {
+        std::string last = r.substr(r.rfind('|') + 1);
+        if (last == "NULL") return std::nullopt;
+        return std::stoi(last);
+      }
+    }
+    ADD_FAILURE() << "no row " << machine << " " << ws;
+    return std::nullopt;
+  }
+  void Process(const Config& c) {
+    Processor p(c, clock_, lake::PosixFileSystem::Instance());
+    auto r = p.RunPending();
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+  }
+
+  TempDir tmp_;
+  FakeClock clock_{kT0 + 60 * kDay};
+  uint64_t segment_counter_ = 0;
+  std::map<std::string, std::string> paths_;
+};
+
+TEST_F(BatchTest, LabelsAtTheHorizonEdges) {
+  Config c = MakeConfig(tmp_.path());
+  const int64_t t = kT0;
+  WriteSegments(c.data_dir, {
+      {"A", "vibration", t, 1.0},             // row t: failure exactly at t + 7d -> 1
+      {"A", "failure", t + 7 * kDay, 0},
+      {"B", "vibration", t, 1.0},             // row t: failure exactly at t -> not counted
+      {"B", "failure", t, 0},
+      {"B", "vibration", t + 7 * kDay, 2.0},  // watermark exactly t + 7d -> 0
+      {"C", "vibration", t, 1.0},             // watermark t + 7d - 1 ms -> NULL
+      {"C", "vibration", t + 7 * kDay - 1, 1.0},
+  });
+  Process(c);
+  EXPECT_EQ(Label(c, "A", t), 1);
+  EXPECT_EQ(Label(c, "B", t), 0);
+  EXPECT_EQ(Label(c, "C", t), std::nullopt);
+  // The watermark advances later: C's row becomes 0, never before.
+  WriteSegments(c.data_dir, {{"C", "temperature", t + 7 * kDay, 50.0}});
+  Process(c);
+  EXPECT_EQ(Label(c, "C", t), 0);
+}
+
+TEST_F(BatchTest, DuplicatesFirstReceivedWinsAcrossBatches) {
+  Config c = MakeConfig(tmp_.path());
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0, 5.0, kT0 + 2000}});
+  Process(c);
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0, 9.0, kT0 + 1000}});  // received earlier
+  Process(c);
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0, 7.0, kT0 + 3000}});  // received later
+  Process(c);
+  std::vector<std::string> rows = Dump(c);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].substr(0, rows[0].find('|', rows[0].find('|') + 1) + 2), "A|" + std::to_string(kT0) + "|9");
+}
+
+TEST_F(BatchTest, WindowMeanAndSegmentsArchived) {
+  Config c = MakeConfig(tmp_.path());
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0 + 100, 1.0}, {"A", "vibration", kT0 + 900, 2.0},
+                             {"A", "temperature", kT0 + 500, 70.0}, {"A", "vibration", kT0 + 1000, 4.0}});
+  Process(c);
+  std::vector<std::string> rows = Dump(c);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].rfind("A|" + std::to_string(kT0) + "|1.5|70|", 0), 0u) << rows[0];
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
+  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/archive").size(), 2u);
+}
+
+TEST_F(BatchTest, BadLinesAreQuarantinedAndTheBatchGoesOn) {
+  Config c = MakeConfig(tmp_.path());
+  std::string p = c.data_dir + "/lake/raw/date=2025-10-15/machine_id=A/vibration-1-000001.jsonl";
+  WriteFileOrDie(p, Line({"A", "vibration", kT0, 1.0}) + "{\"truncated\n" + Line({"A", "vibration", kT0 + 1000, 2.0}));
+  Processor proc(c, clock_, lake::PosixFileSystem::Instance());
+  auto r = proc.RunPending();
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->totals.bad_lines, 1);
+  EXPECT_EQ(r->totals.readings, 2);
+  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake", "quarantine/").size(), 1u);
+}
+
+// A random lake: several machines, gaps of hours, bursts, duplicates, late lines, failures.
+std::vector<Msg> RandomLake(std::mt19937_64& rng) {
+  std::vector<Msg> msgs;
+  for (const char* m : {"A", "B", "C"}) {
+    int64_t t = kT0;
+    for (int i = 0; i < 400; ++i) {
+      t += (rng() % 20 == 0) ? kHour * (1 + rng() % 5) : 100 + rng() % 2500;  // bursts and gaps
+      const char* kind = rng() % 3 ? "vibration" : "temperature";
+      double v = kind[0] == 'v' ? std::uniform_real_distribution<double>(0, 10)(rng) : 60 + std::uniform_real_distribution<double>(0, 20)(rng);
+      msgs.push_back({m, kind, t, v, t + static_cast<int64_t>(rng() % 5000)});
+      if (rng() % 10 == 0) msgs.push_back({m, kind, t, v + 1, t + 10'000 + static_cast<int64_t>(rng() % 5000)});  // duplicate
+      if (rng() % 150 == 0) msgs.push_back({m, "failure", t + 1000, 0, t + 1500});
+    }
+  }
+  return msgs;
+}
+
+TEST_F(BatchTest, OrderIndependenceOneBatchVersusRandomSplits) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<Msg> lake = RandomLake(rng);
+    Config c1 = MakeConfig(tmp_.path() + "/one-" + std::to_string(seed));
+    // A short horizon and features so that the random lake exercises every edge.
+    for (Config* c : {&c1}) {
+      c->processing.label_horizon_ms = 6 * kHour;
+      c->features = {{"v_mean_2h", "vibration", Aggregate::kMean, 2 * kHour},
+                     {"v_std_2h", "vibration", Aggregate::kStd, 2 * kHour},
+                     {"v_max_30m", "vibration", Aggregate::kMax, 30 * 60'000},
+                     {"t_min_1h", "temperature", Aggregate::kMin, kHour},
+                     {"t_last_1h", "temperature", Aggregate::kLast, kHour},
+                     {"v_count_10s", "vibration", Aggregate::kCount, 10'000}};
+    }
+    WriteSegments(c1.data_dir, lake);
+    Process(c1);
+    const std::vector<std::string> once = Dump(c1);
+    ASSERT_GT(once.size(), 500u);
+
+    Config c2 = c1;
+    c2.data_dir = tmp_.path() + "/split-" + std::to_string(seed);
+    std::shuffle(lake.begin(), lake.end(), rng);
+    for (size_t i = 0; i < lake.size();) {
+      size_t n = 1 + rng() % 300;
+      std::vector<Msg> part(lake.begin() + i, lake.begin() + std::min(lake.size(), i + n));
+      WriteSegments(c2.data_dir, part);
+      if (rng() % 2) Process(c2);
+      i += n;
+    }
+    Process(c2);
+    EXPECT_EQ(Dump(c2), once) << "seed " << seed;
+  }
+}
+
+TEST_F(BatchTest, CrashAtEveryPointThenRerunEqualsUninterrupted) {
+  std::mt19937_64 rng(99);
+  std::vector<Msg> lake = RandomLake(rng);
+  Config ref = MakeConfig(tmp_.path() + "/ref");
+  WriteSegments(ref.data_dir, lake);
+  Process(ref);
+  const std::vector<std::string> want = Dump(ref);
+  for (const char* point : {"parsed", "before_commit", "after_commit", "moved_one"}) {
+    for (int nth : {1, 2}) {
+      Config c = MakeConfig(tmp_.path() + "/crash-" + point + std::to_string(nth));
+      WriteSegments(c.data_dir, lake);
+      {
+        Processor p(c, clock_, lake::PosixFileSystem::Instance());
+        p.batch_max_bytes = 20'000;  // several batches, so that crashes land between them
+        int hits = 0;
+        p.fault_hook = [&](std::string_view at) {
+          return at == point && ++hits == nth ? Status::Internal("injected crash") : Status::Ok();
+        };
+        EXPECT_FALSE(p.RunPending().has_value()) << point;
+      }
+      Process(c);
+      EXPECT_EQ(Dump(c), want) << point << " #" << nth;
+      EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty()) << point;
+    }
+  }
+}
+
+TEST_F(BatchTest, ChangedFeatureConfigurationIsRefused) {
+  Config c = MakeConfig(tmp_.path());
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0, 1.0}});
+  Process(c);
+  c.features[0].duration_ms = kHour;
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  auto r = p.RunPending();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("another window, horizon, sensor or feature configuration"), std::string::npos);
+}
+
+TEST_F(BatchTest, SecondProcessorIsRefused) {
+  Config c = MakeConfig(tmp_.path());
+  std::filesystem::create_directories(c.data_dir);
+  auto lock = DirLock::Acquire(c.data_dir + "/process.lock", "test");
+  ASSERT_TRUE(lock.has_value());
+  pid_t pid = fork();
+  if (pid == 0) {
+    Processor p(c, clock_, lake::PosixFileSystem::Instance());
+    auto r = p.RunPending();
+    _exit(!r.has_value() && r.error().code() == StatusCode::kUnavailable ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace vigil::process
