@@ -1,0 +1,38 @@
+# Generates a raw lake for bench/process.sh: M machines, vibration + temperature every
+# second from T0 + START s for SECS seconds, 2% duplicates (same key, received later) and
+# 1% late lines (event time up to an hour back, at the end of the segment).
+# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a -f gen_lake.awk
+function ts(sec, ms,   d, h, m, s) {
+  d = int(sec / 86400); sec -= d * 86400; h = int(sec / 3600); m = int((sec % 3600) / 60); s = sec % 60
+  return sprintf("2025-10-%02dT%02d:%02d:%02d.%03dZ", 15 + d, h, m, s, ms)
+}
+function day(sec) { return sprintf("2025-10-%02d", 15 + int(sec / 86400)) }
+BEGIN {
+  srand(42 + START)
+  for (mi = 1; mi <= M; mi++) {
+    id = sprintf("M%03d", mi)
+    for (k = 0; k < 2; k++) {
+      kind = k ? "temperature" : "vibration"; field = k ? "temperature_celsius" : "vibration_rms"
+      file = ""; late = ""
+      for (i = START; i < START + SECS; i++) {
+        f = DIR "/date=" day(i) "/machine_id=" id "/" kind "-" TAG ".jsonl"
+        if (f != file) { if (file != "") { printf "%s", late >> file; close(file); late = "" } file = f; system("mkdir -p " DIR "/date=" day(i) "/machine_id=" id) }
+        ms = int(rand() * 1000)
+        v = k ? sprintf("%.1f", 60 + 20 * rand()) : sprintf("%.2f", 10 * rand())
+        line = "{\"received_at\":\"" ts(i + 1, ms) "\",\"topic\":\"industrial/machine/" id "/telemetry/" kind "\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(i, ms) "\",\"" field "\":" v "}}"
+        if (rand() < 0.01 && i - START > 3600) {
+          j = i - int(rand() * 3600)
+          late = late "{\"received_at\":\"" ts(i + 2, ms) "\",\"topic\":\"industrial/machine/" id "/telemetry/" kind "\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(j, 999) "\",\"" field "\":" v "}}\n"
+        }
+        print line >> file
+        if (rand() < 0.02) print "{\"received_at\":\"" ts(i + 3, ms) "\",\"topic\":\"industrial/machine/" id "/telemetry/" kind "\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(i, ms) "\",\"" field "\":" v "}}" >> file
+      }
+      printf "%s", late >> file; close(file)
+    }
+    if (mi % 7 == 0) {  # some failures
+      f = DIR "/date=" day(START) "/machine_id=" id "/failure-" TAG ".jsonl"
+      print "{\"received_at\":\"" ts(START + SECS / 2, 0) "\",\"topic\":\"industrial/machine/" id "/event/failure\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(START + SECS / 2, 0) "\",\"codigo_evento\":\"FALHA\"}}" >> f
+      close(f)
+    }
+  }
+}

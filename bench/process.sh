@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Processor benchmark: vigil process on a generated lake (100 machines, vibration +
+# temperature every second, 2% duplicates, 1% late lines, some failures), from scratch and
+# then incrementally (1% new data), each measured in the same run as two baselines that
+# compute the same tables from the same lake: DuckDB SQL (npm @duckdb/node-api, installed
+# into bench/node_modules on first use) and the sqlite3 CLI. SQL in bench/features.sql.
+#
+# usage: bench/process.sh [-n READINGS] [-w WORK_DIR]     (default 2,000,000 readings)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+N=2000000 WORK=${TMPDIR:-/tmp}/vigil-bench-process
+while getopts "n:w:" o; do case $o in n) N=$OPTARG;; w) WORK=$OPTARG;; *) sed -n '2,9p' "$0"; exit 2;; esac; done
+M=100; SECS=$((N / M / 2)); INC=$((SECS / 100))
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" --target vigil >/dev/null
+[ -d bench/node_modules/@duckdb/node-api ] || (cd bench && npm install --no-save --silent @duckdb/node-api >/dev/null)
+rm -rf "$WORK"; mkdir -p "$WORK/data/lake/raw" "$WORK/sqlite"
+awk -v DIR="$WORK/data/lake/raw" -v M=$M -v START=0 -v SECS=$SECS -v TAG=a -f bench/gen_lake.awk
+LINES=$(find "$WORK/data/lake/raw" -name '*.jsonl' -exec cat {} + | wc -l)
+SIZE=$(du -sm "$WORK/data/lake/raw" | cut -f1)
+t() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }; read -r secs kb < "$WORK/time"; echo "$secs $((kb / 1024))"; }
+read -r duck_s duck_mb < <(t node bench/baseline_duckdb.mjs "$WORK/data/lake/raw/*/*/*.jsonl")
+duck_rows=$(grep -o 'rows=[0-9]*' "$WORK/out")
+read -r sq_s sq_mb < <(t bench/baseline_sqlite.sh "$WORK/data/lake/raw" "$WORK/sqlite")
+sq_rows=$(grep -o 'rows=[0-9]*' "$WORK/out")
+read -r v_s v_mb < <(t build-bench/vigil process --data-dir "$WORK/data" --log-level warn)
+v_rows=$(sqlite3 "$WORK/data/vigil.db" 'SELECT count(*) FROM features')
+v_db=$(du -m "$WORK/data/vigil.db" | cut -f1)
+awk -v DIR="$WORK/data/lake/raw" -v M=$M -v START=$SECS -v SECS=$INC -v TAG=b -f bench/gen_lake.awk
+INC_LINES=$(find "$WORK/data/lake/raw" -name '*.jsonl' -exec cat {} + | wc -l)
+read -r i_s i_mb < <(t build-bench/vigil process --data-dir "$WORK/data" --log-level warn)
+OUT=bench/results/process-$(date -u +%Y%m%dT%H%M%SZ).txt
+mkdir -p bench/results
+{
+  echo "# bench/process.sh -n $N: $LINES lake lines ($SIZE MB), 100 machines; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  printf "%-28s %9s %12s %10s %8s %s\n" run seconds lines/s "x DuckDB" "RSS MB" rows
+  printf "%-28s %9s %12.0f %10.2f %8s %s\n" "DuckDB SQL (from scratch)" "$duck_s" "$(echo "$LINES / $duck_s" | bc -l)" 1 "$duck_mb" "${duck_rows#rows=}"
+  printf "%-28s %9s %12.0f %10.2f %8s %s\n" "sqlite3 SQL (from scratch)" "$sq_s" "$(echo "$LINES / $sq_s" | bc -l)" "$(echo "$duck_s / $sq_s" | bc -l)" "$sq_mb" "${sq_rows#rows=}"
+  printf "%-28s %9s %12.0f %10.2f %8s %s (db %s MB)\n" "vigil process (from scratch)" "$v_s" "$(echo "$LINES / $v_s" | bc -l)" "$(echo "$duck_s / $v_s" | bc -l)" "$v_mb" "$v_rows" "$v_db"
+  printf "%-28s %9s %12.0f %10s %8s incremental/from-scratch time = %.3f\n" "vigil process (+1% data)" "$i_s" "$(echo "$INC_LINES / $i_s" | bc -l)" "-" "$i_mb" "$(echo "$i_s / $v_s" | bc -l)"
+} | tee "$OUT"
