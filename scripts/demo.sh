@@ -76,6 +76,18 @@ find "$LAKE/raw" -name 'failure-*.jsonl' -exec cat {} + | cut -c1-200 | head -n 
 echo "== quarantine by reason =="
 find "$LAKE/quarantine" -name '*.jsonl' -exec cat {} + 2>/dev/null | grep -o '"reason":"[a-z_]*"' | sort | uniq -c || true
 echo
+echo "== features: vigil process now (the daemon also does it every 30 s in this demo) =="
+"$VIGIL" process --config config/demo.toml --data-dir "$DATA/vigil" || true
+DB=$DATA/vigil/vigil.db
+if [ -f "$DB" ]; then
+  echo "-- latest_features ($DB):"
+  sqlite3 -header -column "$DB" "SELECT machine_id, datetime(window_start_ms / 1000, 'unixepoch') AS window_utc,
+    round(vib_mean_5h, 2) AS vib_mean_5h, round(vib_max_5h, 2) AS vib_max_5h, round(temp_mean_24h, 1) AS temp_mean_24h,
+    label_failure_7d FROM latest_features ORDER BY machine_id" || true
+  echo "-- training set: rows by label_failure_7d (NULL = the next 7 days are not known yet):"
+  sqlite3 -header -column "$DB" "SELECT label_failure_7d, count(*) AS rows FROM features GROUP BY 1" || true
+fi
+echo
 echo "== status: build/vigil status --data-dir $DATA/vigil (counters also in $DATA/vigil.log every minute) =="
 "$VIGIL" status --data-dir "$DATA/vigil" || true
 echo
