@@ -39,7 +39,7 @@ std::string ReasonSummary(const ingest::IngestCounts& c) {
   return out.empty() ? "none" : out;
 }
 
-int RunDaemon(const Config& config) {
+int RunDaemon(const Config& config, bool process_on_exit) {
   auto log = GetLogger("cli");
   Clock& clock = SystemClock::Instance();
   lake::FileSystem& fs = lake::PosixFileSystem::Instance();
@@ -146,6 +146,13 @@ int RunDaemon(const Config& config) {
   Status closed = writer.Close();
   log_stats(true);
   int code = kExitOk;
+  if (closed.ok() && process_on_exit) {
+    // Everything is published now: one last run makes the feature store current.
+    process::Processor p(config, clock, fs);
+    Result<process::RunSummary> r = p.RunPending();
+    if (!r) log->error("final processing: {}", r.error().message());
+    else log->info("final processing: {} batch(es), {} segments, {} rows", r->batches, r->totals.segments, r->totals.rows);
+  }
   if (!closed.ok()) code = Fail("run", closed);
   else log->info("stopped cleanly; unacknowledged messages stay queued at the broker");
   // Exit without unwinding: Paho's thread may be parked in the message callback holding an
@@ -164,11 +171,14 @@ Command AddRunCommand(CLI::App& app) {
       "The daemon: subscribe to the broker and write every message to the lake.\n"
       "Example: vigil run --config /etc/vigil/vigil.toml --data-dir /var/lib/vigil");
   auto flags = std::make_shared<CommonFlags>();
+  auto process_on_exit = std::make_shared<bool>(false);
   flags->Add(sub, /*broker=*/true);
-  return {sub, [flags] {
+  sub->add_flag("--process-on-exit", *process_on_exit,
+                "At shutdown, after publishing the open segments, process them into vigil.db");
+  return {sub, [flags, process_on_exit] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("run", c.error());
-            return RunDaemon(*c);
+            return RunDaemon(*c, *process_on_exit);
           }};
 }
 

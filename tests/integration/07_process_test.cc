@@ -65,5 +65,24 @@ TEST(ProcessIntegration, DaemonProcessesPublishedSegmentsOnSchedule) {
   EXPECT_NE(ReadFileOrDie(data + ".log").find("[process]"), std::string::npos);
 }
 
+TEST(ProcessIntegration, ProcessOnExitMakesTheStoreCurrent) {
+  TempDir tmp;
+  Mosquitto broker(tmp.path());
+  std::string data = tmp.path() + "/data";
+  // Default intervals (5 min): only the final run at shutdown can produce the rows.
+  Process vigil = StartVigil(data, broker.port(), "it-07b", {"--process-on-exit"});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-07b"));
+  {
+    Publisher pub(broker.port(), "pub-07b");
+    std::string ts = FormatTimestampMs(SystemClock::Instance().NowMs() - 5000);
+    pub.Publish("industrial/machine/M9/telemetry/vibration",
+                R"({"machine_id":"M9","timestamp_utc":")" + ts + R"(","vibration_rms":3})");
+  }
+  ASSERT_TRUE(WaitFor([&] { return ReadAllLines(data + "/lake").size() == 1; }, 10000));
+  vigil.Signal(SIGTERM);
+  ASSERT_EQ(vigil.Wait(15000), 0) << ReadFileOrDie(data + ".log");
+  EXPECT_EQ(Count(data + "/vigil.db", "SELECT count(*) FROM latest_features WHERE machine_id = 'M9'"), 1);
+}
+
 }  // namespace
 }  // namespace vigil::testing
