@@ -20,6 +20,7 @@ Command AddImportCommand(CLI::App& app);
 Command AddReplayCommand(CLI::App& app);
 Command AddStatusCommand(CLI::App& app);
 Command AddProcessCommand(CLI::App& app);
+Command AddExportCommand(CLI::App& app);
 Command AddSimulateCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.

@@ -22,6 +22,7 @@ int Main(int argc, char** argv) {
       AddReplayCommand(app),
       AddStatusCommand(app),
       AddProcessCommand(app),
+      AddExportCommand(app),
       AddSimulateCommand(app),
   };
   try {

@@ -4,6 +4,9 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
+
+#include "common/timestamp.h"
 
 namespace vigil::store {
 
@@ -314,6 +317,74 @@ Status FeatureStore::DumpFeatures(std::vector<std::string>* out) {
   }
   sqlite3_finalize(st);
   return Status::Ok();
+}
+
+Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, const ExportQuery& q,
+                          std::FILE* out) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status::IoError("cannot open " + db_path + " (run `vigil process` first?)");
+  }
+  sqlite3_busy_timeout(db, 10'000);
+  const bool events = q.table == "failure_history";
+  const std::string time_col = events ? "timestamp_ms" : "window_start_ms";
+  std::string sql = events ? "SELECT machine_id, timestamp_ms, event_code FROM failure_history"
+                           : "SELECT machine_id, window_start_ms" + Columns(config) + " FROM " + q.table;
+  sql += " WHERE " + time_col + " >= ?1 AND " + time_col + " < ?2";
+  if (q.labelled_only && !events) sql += " AND label_failure_7d IS NOT NULL";
+  if (!q.machines.empty()) {
+    sql += " AND machine_id IN (";
+    for (size_t i = 0; i < q.machines.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
+    sql += ")";
+  }
+  sql += " ORDER BY machine_id, " + time_col;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    Status s = Status::IoError(std::string("sqlite: ") + sqlite3_errmsg(db) + " (does the configuration match the database?)");
+    sqlite3_close(db);
+    return s;
+  }
+  sqlite3_bind_int64(st, 1, q.from_ms);
+  sqlite3_bind_int64(st, 2, q.until_ms);
+  for (size_t i = 0; i < q.machines.size(); ++i) {
+    sqlite3_bind_text(st, static_cast<int>(i + 3), q.machines[i].c_str(), -1, SQLITE_TRANSIENT);
+  }
+  const int ncol = sqlite3_column_count(st);
+  // Header: the time column becomes an ISO-8601 column named without "_ms".
+  std::fprintf(out, "machine_id,%s", events ? "timestamp_utc" : "window_start");
+  for (int i = 2; i < ncol; ++i) std::fprintf(out, ",%s", sqlite3_column_name(st, i));
+  std::fputc('\n', out);
+  int64_t rows = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::fprintf(out, "%s,%s", reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                 FormatTimestampMs(sqlite3_column_int64(st, 1)).c_str());
+    for (int i = 2; i < ncol; ++i) {
+      switch (sqlite3_column_type(st, i)) {
+        case SQLITE_NULL: std::fputc(',', out); break;
+        case SQLITE_INTEGER: std::fprintf(out, ",%lld", static_cast<long long>(sqlite3_column_int64(st, i))); break;
+        case SQLITE_FLOAT: {
+          // The shortest of %.15g / %.17g that reads back as the same double.
+          double d = sqlite3_column_double(st, i);
+          char buf[40];
+          std::snprintf(buf, sizeof buf, "%.15g", d);
+          if (std::strtod(buf, nullptr) != d) std::snprintf(buf, sizeof buf, "%.17g", d);
+          std::fprintf(out, ",%s", buf);
+          break;
+        }
+        default: std::fprintf(out, ",%s", reinterpret_cast<const char*>(sqlite3_column_text(st, i)));
+      }
+    }
+    std::fputc('\n', out);
+    ++rows;
+  }
+  Status s = rc == SQLITE_DONE ? Status::Ok() : Status::IoError(std::string("sqlite: ") + sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  if (std::ferror(out)) return Status::IoError("write error");
+  if (!s.ok()) return s;
+  return rows;
 }
 
 }  // namespace vigil::store

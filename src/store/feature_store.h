@@ -16,7 +16,9 @@
 // Errors are Status values naming the SQL step. Not thread-safe: one per thread.
 #pragma once
 
+#include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -102,6 +104,19 @@ class FeatureStore {
        *put_row_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
+
+struct ExportQuery {
+  std::string table = "features";  // features | latest_features | failure_history
+  bool labelled_only = true;       // features: rows with a known label only
+  int64_t from_ms = INT64_MIN;     // window start / event time, inclusive
+  int64_t until_ms = INT64_MAX;    // exclusive
+  std::vector<std::string> machines;  // empty = all
+};
+
+// Streams a table as CSV (header, ISO-8601 UTC times, empty cells for NULL) to out.
+// Returns the number of data rows. Opens the database read-only.
+Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, const ExportQuery& q,
+                          std::FILE* out);
 
 // The schema fingerprint of a configuration: window, horizon, sensors, features.
 std::string Fingerprint(const Config& config);

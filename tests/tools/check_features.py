@@ -130,6 +130,24 @@ if list(lf.window_start_ms) != list(want.groupby("machine_id").window_start_ms.m
 n_fail = sqlite3.connect(os.path.join(data, "vigil.db")).execute("SELECT count(*) FROM failure_history").fetchone()[0]
 if n_fail != len(fail):
     problems.append(f"failure_history: sqlite {n_fail}, pandas {len(fail)}")
+# Export round trip: the CSV loads in pandas as it is and equals the SQLite rows.
+csv_path = os.path.join(work, "train.csv")
+subprocess.run([vigil, "export", "--data-dir", data, "--all", "--out", csv_path], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ex = pd.read_csv(csv_path, parse_dates=["window_start"], float_precision="round_trip")
+if len(ex) != len(got):
+    problems.append(f"export: {len(ex)} rows, sqlite {len(got)}")
+else:
+    if not (ex.window_start.astype("int64") // 1_000_000 == got.window_start_ms).all():
+        problems.append("export: window_start differs from window_start_ms")
+    for col in got.columns[2:]:
+        a, b = ex[col].astype(float).values, got[col].astype(float).values
+        if not ((np.isnan(a) & np.isnan(b)) | (a == b)).all():
+            problems.append(f"export: column {col} differs from sqlite")
+labelled = subprocess.run([vigil, "export", "--data-dir", data, "--out", "-"], check=True,
+                          capture_output=True, text=True).stdout.count("\n") - 1
+if labelled != int(got.label_failure_7d.notna().sum()):
+    problems.append(f"export without --all: {labelled} rows, want the labelled ones")
 print(f"checked {len(want)} rows, {len(fail)} failures, labels 1/0/NULL = "
       f"{int((want.label_failure_7d == 1).sum())}/{int((want.label_failure_7d == 0).sum())}/{int(want.label_failure_7d.isna().sum())}")
 for p in problems:

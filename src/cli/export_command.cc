@@ -1,0 +1,78 @@
+// vigil export: the training set (features + label_failure_7d) as CSV, streaming from
+// SQLite: labelled rows by default, --all for every row; or the latest_features snapshot,
+// or failure_history. Timestamps as ISO-8601 UTC, empty cells for NULL: pandas reads it
+// as it is (pd.read_csv(f, parse_dates=["window_start"])).
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "common/timestamp.h"
+#include "store/feature_store.h"
+
+namespace vigil::cli {
+namespace {
+
+struct ExportFlags {
+  CommonFlags common;
+  std::string out = "-";
+  std::string table = "features";
+  bool all = false;
+  std::string from, until;
+  std::vector<std::string> machines;
+};
+
+int RunExport(const ExportFlags& f) {
+  Result<Config> c = f.common.Resolve();
+  if (!c) return Fail("export", c.error());
+  store::ExportQuery q;
+  q.table = f.table;
+  q.labelled_only = !f.all && f.table == "features";
+  q.machines = f.machines;
+  if (!f.from.empty()) {
+    Result<int64_t> t = ParseDateOrTimestampMs(f.from);
+    if (!t) return Fail("export", Status::InvalidArgument("--from: " + t.error().message()));
+    q.from_ms = *t;
+  }
+  if (!f.until.empty()) {
+    Result<int64_t> t = ParseDateOrTimestampMs(f.until);
+    if (!t) return Fail("export", Status::InvalidArgument("--until: " + t.error().message()));
+    q.until_ms = *t;
+  }
+  std::FILE* out = f.out == "-" ? stdout : std::fopen((f.out + ".tmp").c_str(), "w");
+  if (!out) return Fail("export", Status::IoError("cannot write " + f.out));
+  Result<int64_t> rows = store::ExportCsv(c->data_dir + "/vigil.db", *c, q, out);
+  if (out != stdout) {
+    bool ok = std::fclose(out) == 0 && rows.has_value();
+    if (ok && std::rename((f.out + ".tmp").c_str(), f.out.c_str()) != 0) ok = false;
+    if (!ok) std::remove((f.out + ".tmp").c_str());
+  } else {
+    std::fflush(stdout);
+  }
+  if (!rows) return Fail("export", rows.error());
+  std::fprintf(stderr, "vigil export: %lld %s row(s) to %s\n", static_cast<long long>(*rows), f.table.c_str(),
+               f.out == "-" ? "stdout" : f.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddExportCommand(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "export",
+      "Write the training set (features + label_failure_7d) as CSV: labelled rows only unless --all.\n"
+      "Examples:\n"
+      "  vigil export --data-dir /var/lib/vigil --out train.csv --from 2025-09-01\n"
+      "  vigil export --data-dir /var/lib/vigil --table latest_features --out -");
+  auto f = std::make_shared<ExportFlags>();
+  f->common.Add(sub, /*broker=*/false);
+  sub->add_option("--out", f->out, "Output file (written atomically), - for stdout")->capture_default_str();
+  sub->add_option("--table", f->table, "features, latest_features or failure_history")
+      ->check(CLI::IsMember({"features", "latest_features", "failure_history"}))->capture_default_str();
+  sub->add_flag("--all", f->all, "features: also the rows whose label is not known yet (NULL)");
+  sub->add_option("--from", f->from, "First window start / event time (YYYY-MM-DD or ISO-8601), inclusive");
+  sub->add_option("--until", f->until, "Last window start / event time, exclusive");
+  sub->add_option("--machine", f->machines, "Only these machine ids (repeatable)");
+  return {sub, [f] { return RunExport(*f); }};
+}
+
+}  // namespace vigil::cli
