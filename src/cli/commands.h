@@ -21,6 +21,7 @@ Command AddReplayCommand(CLI::App& app);
 Command AddStatusCommand(CLI::App& app);
 Command AddProcessCommand(CLI::App& app);
 Command AddExportCommand(CLI::App& app);
+Command AddReprocessCommand(CLI::App& app);
 Command AddSimulateCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.

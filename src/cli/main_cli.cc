@@ -23,6 +23,7 @@ int Main(int argc, char** argv) {
       AddStatusCommand(app),
       AddProcessCommand(app),
       AddExportCommand(app),
+      AddReprocessCommand(app),
       AddSimulateCommand(app),
   };
   try {

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <climits>
 #include <map>
@@ -64,10 +65,14 @@ Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
   if (!lock) return lock.error();
   Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(config_.data_dir + "/vigil.db", config_);
   if (!db) return db.error();
+  return RunAll(**db, stop);
+}
+
+Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop) {
   RunSummary summary;
   while (!(stop && *stop)) {
     store::BatchRecord rec;
-    Result<bool> more = RunBatch(**db, &rec);
+    Result<bool> more = RunBatch(db, &rec);
     if (!more) return more.error();
     if (rec.segments == 0) break;
     summary.batches++;
@@ -75,6 +80,34 @@ Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
     t.segments += rec.segments, t.lines += rec.lines, t.readings += rec.readings;
     t.duplicates += rec.duplicates, t.failures += rec.failures, t.bad_lines += rec.bad_lines, t.rows += rec.rows;
     if (!*more) break;
+  }
+  if (stop && *stop) return Status::Unavailable("stopped before the end");
+  return summary;
+}
+
+Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines, const std::atomic<bool>* stop) {
+  Result<DirLock> lock = DirLock::Acquire(config_.data_dir + "/process.lock", "a vigil processor");
+  if (!lock) return lock.error();
+  const std::string target = config_.data_dir + "/vigil.db", tmp = target + ".rebuild";
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((tmp + suffix).c_str());
+  rebuild_ = true;
+  only_machines_ = std::set<std::string>(machines.begin(), machines.end());
+  Result<RunSummary> summary = [&]() -> Result<RunSummary> {
+    Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(tmp, config_);
+    if (!db) return db.error();
+    return RunAll(**db, stop);
+  }();
+  rebuild_ = false;
+  only_machines_.clear();
+  if (!summary) return summary.error();
+  VIGIL_RETURN_IF_ERROR(Fault("rebuilt"));
+  if (machines.empty()) {
+    VIGIL_RETURN_IF_ERROR(store::ReplaceDatabase(tmp, target));
+  } else {
+    Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(target, config_);
+    if (!db) return db.error();
+    VIGIL_RETURN_IF_ERROR((*db)->ReplaceMachines(tmp, machines));
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((tmp + suffix).c_str());
   }
   return summary;
 }
@@ -90,9 +123,10 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   rec->started_ms = clock_.NowMs();
 
   // (1) Segments and moves left over by an earlier batch.
-  lake::LakeFilter raw_only;
-  raw_only.archive = false;
-  Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, raw_only);
+  lake::LakeFilter filter;
+  filter.archive = rebuild_;
+  filter.machines = only_machines_;
+  Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, filter);
   if (!segs) return segs.error();
   auto move_to_archive = [&](const std::string& path) -> Status {
     std::string rel = path.substr(lake::RawDir(lake_dir).size());  // "/date=.../machine_id=.../x.jsonl"
@@ -108,7 +142,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     Result<bool> consumed = db.IsConsumed(rel);
     if (!consumed) return consumed.error();
     if (*consumed) {
-      VIGIL_RETURN_IF_ERROR(move_to_archive(s.path));
+      if (!rebuild_) VIGIL_RETURN_IF_ERROR(move_to_archive(s.path));
       continue;
     }
     if (bytes >= batch_max_bytes) {
@@ -337,7 +371,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   VIGIL_RETURN_IF_ERROR(Fault("after_commit"));
 
   // (4) Archive.
-  for (const std::string& path : batch) {
+  for (const std::string& path : rebuild_ ? std::vector<std::string>() : batch) {
     VIGIL_RETURN_IF_ERROR(move_to_archive(path));
     VIGIL_RETURN_IF_ERROR(Fault("moved_one"));
   }

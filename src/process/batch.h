@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -50,6 +52,14 @@ class Processor {
   // kUnavailable when another processor holds the lock.
   Result<RunSummary> RunPending(const std::atomic<bool>* stop = nullptr);
 
+  // vigil reprocess: rebuilds the feature store from the whole lake (raw/ and archive/),
+  // into <db>.rebuild first, so an interrupted rebuild leaves the current tables intact.
+  // machines empty: every table is replaced (a new configuration is allowed: that is
+  // how a feature change is applied). Otherwise only those machines' rows are replaced,
+  // in one transaction (the configuration must be the database's). Raw segments it read
+  // are recorded as consumed, so the next batch only archives them.
+  Result<RunSummary> Reprocess(const std::vector<std::string>& machines, const std::atomic<bool>* stop = nullptr);
+
   // Crash tests: called at named points ("parsed", "before_commit", "after_commit",
   // "moved_one"); a non-OK status ends the run right there, as a crash would.
   std::function<Status(std::string_view point)> fault_hook;
@@ -57,6 +67,10 @@ class Processor {
 
  private:
   Result<bool> RunBatch(store::FeatureStore& db, store::BatchRecord* record);
+  Result<RunSummary> RunAll(store::FeatureStore& db, const std::atomic<bool>* stop);
+
+  bool rebuild_ = false;                // read raw/ and archive/, move nothing
+  std::set<std::string> only_machines_;  // rebuild of some machines only
   Status Fault(std::string_view point) { return fault_hook ? fault_hook(point) : Status::Ok(); }
 
   const Config config_;

@@ -4,7 +4,9 @@
 
 #include <climits>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "common/timestamp.h"
 
@@ -316,6 +318,51 @@ Status FeatureStore::DumpFeatures(std::vector<std::string>* out) {
     out->push_back(std::move(line));
   }
   sqlite3_finalize(st);
+  return Status::Ok();
+}
+
+Status FeatureStore::ReplaceMachines(const std::string& other_path, const std::vector<std::string>& machines) {
+  std::string list;
+  for (const std::string& m : machines) {
+    char* q = sqlite3_mprintf("%Q", m.c_str());
+    list += (list.empty() ? "" : ", ") + std::string(q);
+    sqlite3_free(q);
+  }
+  char* attach = sqlite3_mprintf("ATTACH DATABASE %Q AS rebuilt", other_path.c_str());
+  Status s = Exec(attach);
+  sqlite3_free(attach);
+  VIGIL_RETURN_IF_ERROR(s);
+  std::string sql = "BEGIN IMMEDIATE;";
+  for (const char* t : {"features", "latest_features", "failure_history", "readings", "watermarks"}) {
+    sql += std::string("DELETE FROM main.") + t + " WHERE machine_id IN (" + list + ");";
+    sql += std::string("INSERT INTO main.") + t + " SELECT * FROM rebuilt." + t + " WHERE machine_id IN (" + list + ");";
+  }
+  sql += "INSERT OR IGNORE INTO main.consumed_segments SELECT * FROM rebuilt.consumed_segments; COMMIT;";
+  s = Exec(sql);
+  if (!s.ok()) (void)Exec("ROLLBACK");
+  (void)Exec("DETACH DATABASE rebuilt");
+  return s;
+}
+
+Status ReplaceDatabase(const std::string& from_path, const std::string& to_path) {
+  for (const std::string& p : {from_path, to_path}) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(p.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      if (p == to_path) continue;  // no current database: nothing to switch
+      return Status::IoError("cannot open " + p);
+    }
+    sqlite3_busy_timeout(db, 10'000);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", nullptr, nullptr, &err);
+    std::string m = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) return Status::IoError("switching " + p + " out of WAL mode: " + m);
+  }
+  if (std::rename(from_path.c_str(), to_path.c_str()) != 0) {
+    return Status::IoError("rename " + from_path + " -> " + to_path + ": " + std::strerror(errno));
+  }
   return Status::Ok();
 }
 

@@ -88,6 +88,11 @@ class FeatureStore {
   Status MarkConsumed(const std::string& segment, int64_t batch_id);
   Result<int64_t> RecordBatch(const BatchRecord& b);
 
+  // Replaces every row of these machines (features, latest_features, failure_history,
+  // readings, watermarks) with the rows of the database at other_path, and adds its
+  // consumed segments, in one transaction.
+  Status ReplaceMachines(const std::string& other_path, const std::vector<std::string>& machines);
+
   // Every features row, ordered, as text (tests and comparisons).
   Status DumpFeatures(std::vector<std::string>* out);
 
@@ -104,6 +109,10 @@ class FeatureStore {
        *put_row_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
+
+// Atomically puts the database at from_path in place of to_path (both closed): both are
+// switched out of WAL mode first, so no stale -wal file can meet the new database.
+Status ReplaceDatabase(const std::string& from_path, const std::string& to_path);
 
 struct ExportQuery {
   std::string table = "features";  // features | latest_features | failure_history

@@ -244,6 +244,60 @@ TEST_F(BatchTest, CrashAtEveryPointThenRerunEqualsUninterrupted) {
   }
 }
 
+TEST_F(BatchTest, ReprocessAllAppliesANewConfigurationLikeAFreshRun) {
+  std::mt19937_64 rng(5);
+  std::vector<Msg> lake = RandomLake(rng);
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, lake);
+  Process(c);  // everything archived
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});  // and some raw data
+  c.features[0].duration_ms = kHour;  // a schema change
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  ASSERT_FALSE(p.RunPending().has_value());  // refused as it is
+  ASSERT_TRUE(p.Reprocess({}).has_value());
+  Process(c);  // now accepted; only archives the raw segment the rebuild consumed
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
+
+  Config fresh = c;
+  fresh.data_dir = tmp_.path() + "/fresh";
+  WriteSegments(fresh.data_dir, lake);
+  WriteSegments(fresh.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});
+  Process(fresh);
+  EXPECT_EQ(Dump(c), Dump(fresh));
+}
+
+TEST_F(BatchTest, InterruptedReprocessLeavesTheTablesAsTheyWere) {
+  std::mt19937_64 rng(6);
+  Config c = MakeConfig(tmp_.path());
+  WriteSegments(c.data_dir, RandomLake(rng));
+  Process(c);
+  const std::vector<std::string> before = Dump(c);
+  for (const char* point : {"parsed", "before_commit", "rebuilt"}) {
+    Processor p(c, clock_, lake::PosixFileSystem::Instance());
+    p.fault_hook = [&](std::string_view at) { return at == point ? Status::Internal("crash") : Status::Ok(); };
+    EXPECT_FALSE(p.Reprocess({}).has_value()) << point;
+    EXPECT_EQ(Dump(c), before) << point;
+  }
+}
+
+TEST_F(BatchTest, ReprocessOneMachineKeepsTheOthersAndEqualsTheFullResult) {
+  std::mt19937_64 rng(8);
+  Config c = MakeConfig(tmp_.path());
+  WriteSegments(c.data_dir, RandomLake(rng));
+  Process(c);
+  const std::vector<std::string> before = Dump(c);
+  sqlite3* db = nullptr;  // damage machine B's rows: the rebuild must restore them
+  ASSERT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE features SET vib_mean_5h = -1 WHERE machine_id = 'B'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_NE(Dump(c), before);
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  auto r = p.Reprocess({"B"});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_GT(r->totals.readings, 0);
+  EXPECT_EQ(Dump(c), before);
+}
+
 TEST_F(BatchTest, ChangedFeatureConfigurationIsRefused) {
   Config c = MakeConfig(tmp_.path());
   WriteSegments(c.data_dir, {{"A", "vibration", kT0, 1.0}});
