@@ -1,9 +1,12 @@
 // vigil status: one screen about a data directory: the lake by area (files, bytes, open
-// segments), machines and newest event date in the raw lake, quarantine counts by reason,
-// and whether a daemon holds the directory. --json for scripts.
+// segments), machines and newest event date in the lake, quarantine counts by reason,
+// whether a daemon or a processor holds the directory, and from the feature store each
+// machine's newest window, latest features, ISO 10816 vibration zone, last failure and
+// label counts, plus the last batch. --json for scripts.
 #include <simdjson.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -11,7 +14,9 @@
 #include "cli/common_flags.h"
 #include "common/dir_lock.h"
 #include "common/json_text.h"
+#include "common/timestamp.h"
 #include "lake/paths.h"
+#include "store/feature_store.h"
 
 namespace vigil::cli {
 namespace {
@@ -22,11 +27,43 @@ struct AreaStats {
   uint64_t files = 0, bytes = 0, open = 0;
 };
 
+// ISO 10816 zone of a vibration velocity (mm/s RMS).
+const char* Zone(double v) {
+  if (v <= 4.5) return "good";
+  if (v <= 7.1) return "watch";
+  if (v <= 11.2) return "unsatisfactory";
+  return "critical";
+}
+
+std::optional<double> Value(const store::MachineStatus& m, const std::string& column) {
+  for (const auto& [name, v] : m.values) {
+    if (name == column) return v;
+  }
+  return std::nullopt;
+}
+
+std::string Num(std::optional<double> v) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", *v);
+  return buf;
+}
+
+// Shortest text that reads back as the same double (for --json).
+std::string Exact(std::optional<double> v) {
+  if (!v) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", *v);
+  if (std::strtod(buf, nullptr) != *v) std::snprintf(buf, sizeof buf, "%.17g", *v);
+  return buf;
+}
+
 struct LakeStatus {
   std::map<std::string, AreaStats> areas;               // raw, archive, quarantine
   std::map<std::string, std::string> newest_date;       // machine -> newest raw/archive date
   std::map<std::string, uint64_t> quarantine_reasons;
   int run_pid = 0;
+  int process_pid = 0;  // a processor working right now
 };
 
 LakeStatus Collect(const std::string& data_dir) {
@@ -69,6 +106,7 @@ LakeStatus Collect(const std::string& data_dir) {
     }
   }
   st.run_pid = DirLock::Holder(data_dir + "/run.lock");
+  st.process_pid = DirLock::Holder(data_dir + "/process.lock");
   return st;
 }
 
@@ -81,9 +119,37 @@ std::string Human(uint64_t b) {
   return buf;
 }
 
+void PrintStore(const Config& c, const Result<store::StoreStatus>& db) {
+  std::printf("\nfeature store   %s/vigil.db\n", c.data_dir.c_str());
+  if (!db) {
+    std::printf("  %s\n", db.error().message().c_str());
+    return;
+  }
+  const SensorSpec* vib = c.FindSensor("vibration");
+  for (const auto& m : db->machines) {
+    std::optional<double> v = vib ? Value(m, vib->field) : std::nullopt;
+    std::printf("  %-16s newest window %s  vibration %s (%s)  last failure %s  labels 1/0/NULL %lld/%lld/%lld\n",
+                m.machine_id.c_str(), FormatTimestampMs(m.window_start_ms).c_str(), Num(v).c_str(),
+                v ? Zone(*v) : "-", m.last_failure_ms ? FormatTimestampMs(*m.last_failure_ms).c_str() : "none",
+                (long long)m.label1, (long long)m.label0, (long long)m.label_null);
+    std::string feats;
+    for (const FeatureSpec& f : c.features) feats += "  " + f.name + "=" + Num(Value(m, f.name));
+    std::printf("   %s\n", feats.c_str());
+  }
+  if (db->last_batch) {
+    const auto& b = *db->last_batch;
+    std::printf("  last batch (of %lld): %s, %lld segments, %lld lines, %lld rows, %lld ms: %s\n", (long long)db->batches,
+                FormatTimestampMs(b.finished_ms).c_str(), (long long)b.segments, (long long)b.lines, (long long)b.rows,
+                (long long)(b.finished_ms - b.started_ms), b.outcome.c_str());
+  } else {
+    std::printf("  no batch yet\n");
+  }
+}
+
 void PrintText(const std::string& data_dir, const LakeStatus& st) {
   std::printf("data directory  %s\n", data_dir.c_str());
   std::printf("daemon          %s\n", st.run_pid ? ("vigil run, pid " + std::to_string(st.run_pid)).c_str() : "not running");
+  if (st.process_pid) std::printf("processor       working now, pid %d\n", st.process_pid);
   std::printf("\nlake            %10s %10s %12s\n", "segments", "open", "size");
   for (const auto& [area, a] : st.areas) {
     std::printf("  %-13s %10llu %10llu %12s\n", area.c_str(), static_cast<unsigned long long>(a.files - a.open),
@@ -96,10 +162,11 @@ void PrintText(const std::string& data_dir, const LakeStatus& st) {
   for (const auto& [r, n] : st.quarantine_reasons) std::printf("  %-24s %llu\n", r.c_str(), static_cast<unsigned long long>(n));
 }
 
-void PrintJson(const std::string& data_dir, const LakeStatus& st) {
+void PrintJson(const std::string& data_dir, const LakeStatus& st, const Config& c,
+               const Result<store::StoreStatus>& db) {
   std::string out = "{\"data_dir\":";
   AppendJsonString(data_dir, &out);
-  out += ",\"daemon_pid\":" + std::to_string(st.run_pid) + ",\"lake\":{";
+  out += ",\"daemon_pid\":" + std::to_string(st.run_pid) + ",\"processor_pid\":" + std::to_string(st.process_pid) + ",\"lake\":{";
   bool first = true;
   for (const auto& [area, a] : st.areas) {
     out += (first ? "\"" : ",\"") + area + "\":{\"segments\":" + std::to_string(a.files - a.open) +
@@ -120,7 +187,39 @@ void PrintJson(const std::string& data_dir, const LakeStatus& st) {
     out += (first ? "\"" : ",\"") + r + "\":" + std::to_string(n);
     first = false;
   }
-  out += "}}\n";
+  out += "},\"feature_store\":";
+  if (!db) {
+    out += "null";
+  } else {
+    out += "{\"batches\":" + std::to_string(db->batches) + ",\"last_batch\":";
+    if (db->last_batch) {
+      const auto& b = *db->last_batch;
+      out += "{\"finished_at\":\"" + FormatTimestampMs(b.finished_ms) + "\",\"segments\":" + std::to_string(b.segments) +
+             ",\"lines\":" + std::to_string(b.lines) + ",\"rows\":" + std::to_string(b.rows) + ",\"outcome\":";
+      AppendJsonString(b.outcome, &out);
+      out += "}";
+    } else {
+      out += "null";
+    }
+    out += ",\"machines\":{";
+    const SensorSpec* vib = c.FindSensor("vibration");
+    for (size_t i = 0; i < db->machines.size(); ++i) {
+      const auto& m = db->machines[i];
+      out += i ? "," : "";
+      AppendJsonString(m.machine_id, &out);
+      out += ":{\"newest_window\":\"" + FormatTimestampMs(m.window_start_ms) + "\",\"latest\":{";
+      for (size_t k = 0; k < m.values.size(); ++k) {
+        out += (k ? ",\"" : "\"") + m.values[k].first + "\":" + Exact(m.values[k].second);
+      }
+      std::optional<double> v = vib ? Value(m, vib->field) : std::nullopt;
+      out += std::string("},\"iso10816_zone\":") + (v ? "\"" + std::string(Zone(*v)) + "\"" : "null");
+      out += ",\"last_failure\":" + (m.last_failure_ms ? "\"" + FormatTimestampMs(*m.last_failure_ms) + "\"" : std::string("null"));
+      out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
+             ",\"null\":" + std::to_string(m.label_null) + "}}";
+    }
+    out += "}}";
+  }
+  out += "}\n";
   std::fputs(out.c_str(), stdout);
 }
 
@@ -142,8 +241,13 @@ Command AddStatusCommand(CLI::App& app) {
               return Fail("status", Status::InvalidArgument("no data directory at " + c->data_dir + " (use --data-dir)"));
             }
             LakeStatus st = Collect(c->data_dir);
-            if (*json) PrintJson(c->data_dir, st);
-            else PrintText(c->data_dir, st);
+            Result<store::StoreStatus> db = store::ReadStatus(c->data_dir + "/vigil.db", *c);
+            if (*json) {
+              PrintJson(c->data_dir, st, *c, db);
+            } else {
+              PrintText(c->data_dir, st);
+              PrintStore(*c, db);
+            }
             return kExitOk;
           }};
 }

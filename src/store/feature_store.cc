@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 #include "common/timestamp.h"
 
@@ -54,6 +55,14 @@ class Stmt {
 };
 
 namespace {
+
+// An SQL string literal (quotes doubled).
+std::string Quoted(const std::string& v) {
+  char* q = sqlite3_mprintf("%Q", v.c_str());
+  std::string out(q);
+  sqlite3_free(q);
+  return out;
+}
 
 std::string Columns(const Config& c) {
   std::string cols;
@@ -323,14 +332,8 @@ Status FeatureStore::DumpFeatures(std::vector<std::string>* out) {
 
 Status FeatureStore::ReplaceMachines(const std::string& other_path, const std::vector<std::string>& machines) {
   std::string list;
-  for (const std::string& m : machines) {
-    char* q = sqlite3_mprintf("%Q", m.c_str());
-    list += (list.empty() ? "" : ", ") + std::string(q);
-    sqlite3_free(q);
-  }
-  char* attach = sqlite3_mprintf("ATTACH DATABASE %Q AS rebuilt", other_path.c_str());
-  Status s = Exec(attach);
-  sqlite3_free(attach);
+  for (const std::string& m : machines) list += (list.empty() ? "" : ", ") + Quoted(m);
+  Status s = Exec("ATTACH DATABASE " + Quoted(other_path) + " AS rebuilt");
   VIGIL_RETURN_IF_ERROR(s);
   std::string sql = "BEGIN IMMEDIATE;";
   for (const char* t : {"features", "latest_features", "failure_history", "readings", "watermarks"}) {
@@ -364,6 +367,67 @@ Status ReplaceDatabase(const std::string& from_path, const std::string& to_path)
     return Status::IoError("rename " + from_path + " -> " + to_path + ": " + std::strerror(errno));
   }
   return Status::Ok();
+}
+
+Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status::NotFound("no feature store at " + db_path);
+  }
+  sqlite3_busy_timeout(db, 10'000);
+  StoreStatus out;
+  auto query = [&](const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return false;
+    while (sqlite3_step(st) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    return true;
+  };
+  bool ok = query("SELECT machine_id, window_start_ms" + Columns(config) + " FROM latest_features ORDER BY machine_id", [&](sqlite3_stmt* st) {
+    MachineStatus m;
+    m.machine_id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    m.window_start_ms = sqlite3_column_int64(st, 1);
+    for (int i = 2; i < sqlite3_column_count(st); ++i) {
+      std::optional<double> v;
+      if (sqlite3_column_type(st, i) != SQLITE_NULL) v = sqlite3_column_double(st, i);
+      m.values.emplace_back(sqlite3_column_name(st, i), v);
+    }
+    out.machines.push_back(std::move(m));
+  });
+  if (!ok) {
+    sqlite3_close(db);
+    return Status::InvalidArgument("the feature store's columns do not match the configuration");
+  }
+  for (MachineStatus& m : out.machines) {
+    query("SELECT max(timestamp_ms) FROM failure_history WHERE machine_id = " + Quoted(m.machine_id), [&](sqlite3_stmt* st) {
+      if (sqlite3_column_type(st, 0) != SQLITE_NULL) m.last_failure_ms = sqlite3_column_int64(st, 0);
+    });
+  }
+  query("SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](sqlite3_stmt* st) {
+    std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    for (MachineStatus& m : out.machines) {
+      if (m.machine_id != id) continue;
+      int64_t n = sqlite3_column_int64(st, 2);
+      if (sqlite3_column_type(st, 1) == SQLITE_NULL) m.label_null += n;
+      else if (sqlite3_column_int(st, 1) == 1) m.label1 += n;
+      else m.label0 += n;
+    }
+  });
+  query("SELECT count(*) FROM batches", [&](sqlite3_stmt* st) { out.batches = sqlite3_column_int64(st, 0); });
+  query("SELECT started_ms, finished_ms, segments, lines, readings, duplicates, failures, bad_lines, rows, outcome FROM batches ORDER BY id DESC LIMIT 1",
+        [&](sqlite3_stmt* st) {
+          BatchRecord b;
+          b.started_ms = sqlite3_column_int64(st, 0), b.finished_ms = sqlite3_column_int64(st, 1);
+          b.segments = sqlite3_column_int64(st, 2), b.lines = sqlite3_column_int64(st, 3);
+          b.readings = sqlite3_column_int64(st, 4), b.duplicates = sqlite3_column_int64(st, 5);
+          b.failures = sqlite3_column_int64(st, 6), b.bad_lines = sqlite3_column_int64(st, 7);
+          b.rows = sqlite3_column_int64(st, 8);
+          b.outcome = reinterpret_cast<const char*>(sqlite3_column_text(st, 9));
+          out.last_batch = b;
+        });
+  sqlite3_close(db);
+  return out;
 }
 
 Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, const ExportQuery& q,

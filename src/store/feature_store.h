@@ -110,6 +110,21 @@ class FeatureStore {
        *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
 
+// What `vigil status` shows from the store. Opens the database read-only.
+struct MachineStatus {
+  std::string machine_id;
+  int64_t window_start_ms = 0;
+  std::vector<std::pair<std::string, std::optional<double>>> values;  // columns of latest_features
+  std::optional<int64_t> last_failure_ms;
+  int64_t label1 = 0, label0 = 0, label_null = 0;
+};
+struct StoreStatus {
+  std::vector<MachineStatus> machines;
+  int64_t batches = 0;
+  std::optional<BatchRecord> last_batch;
+};
+Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config);
+
 // Atomically puts the database at from_path in place of to_path (both closed): both are
 // switched out of WAL mode first, so no stale -wal file can meet the new database.
 Status ReplaceDatabase(const std::string& from_path, const std::string& to_path);

@@ -29,6 +29,17 @@ TEST(StatusIntegration, JsonCountsMatchTheLake) {
   EXPECT_EQ(std::string_view(e["machines"]["M2"]["newest_event_date"]), "2025-10-16");
   EXPECT_EQ(int64_t(e["daemon_pid"]), 0);
 
+  // After processing, the feature store part.
+  Process proc({VigilBinary(), "process", "--data-dir", data}, tmp.path() + "/process.log");
+  ASSERT_EQ(proc.Wait(30000), 0) << ReadFileOrDie(tmp.path() + "/process.log");
+  Process status2({"/bin/sh", "-c", VigilBinary() + " status --json --data-dir " + data + " > " + out}, tmp.path() + "/status.log");
+  ASSERT_EQ(status2.Wait(30000), 0);
+  ASSERT_EQ(p.parse(ReadFileOrDie(out)).get(e), simdjson::SUCCESS) << ReadFileOrDie(out);
+  EXPECT_EQ(int64_t(e["feature_store"]["batches"]), 1);
+  EXPECT_EQ(std::string_view(e["feature_store"]["machines"]["M2"]["iso10816_zone"]), "good");  // 2 mm/s
+  EXPECT_EQ(double(e["feature_store"]["machines"]["M2"]["latest"]["vibration_rms"]), 2.0);
+  EXPECT_EQ(int64_t(e["feature_store"]["machines"]["M1"]["labels"]["null"]), 1);
+
   Process missing({VigilBinary(), "status", "--data-dir", tmp.path() + "/nope"}, tmp.path() + "/missing.log");
   EXPECT_EQ(missing.Wait(30000), 2);
 }
