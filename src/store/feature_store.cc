@@ -135,9 +135,8 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
     return Status::InvalidArgument(
         path + " was built with another window, horizon, sensor or feature configuration:\n  stored:  " +
         stored + "\n  current: " + fp +
-        "\nMixing them in one table would be wrong. Rebuild the database from the lake (move " + path +
-        " away and move lake/archive/* back to lake/raw/, then run `vigil process`), or restore the "
-        "previous configuration.");
+        "\nMixing them in one table would be wrong: rebuild it from the lake with `vigil reprocess --all` "
+        "(same --config and --data-dir), or restore the previous configuration.");
   }
   VIGIL_RETURN_IF_ERROR(s->Prepare());
   return s;
