@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 
 #include "common/logging.h"
+#include "common/timestamp.h"
 
 namespace vigil::cli {
 
@@ -15,6 +17,17 @@ int ExitCodeFor(const Status& s) {
 int Fail(const std::string& command, const Status& s) {
   std::fprintf(stderr, "vigil %s: %s\n", command.c_str(), s.message().c_str());
   return ExitCodeFor(s);
+}
+
+Status ParseTimeRange(const std::string& from, const std::string& until, int64_t* from_ms,
+                      int64_t* until_ms) {
+  for (auto [text, out, flag] : {std::tuple{&from, from_ms, "--from"}, std::tuple{&until, until_ms, "--until"}}) {
+    if (text->empty()) continue;
+    Result<int64_t> t = ParseDateOrTimestampMs(*text);
+    if (!t) return Status::InvalidArgument(std::string(flag) + ": " + t.error().message());
+    *out = *t;
+  }
+  return Status::Ok();
 }
 
 void CommonFlags::Add(CLI::App* app, bool broker) {

@@ -34,6 +34,10 @@ struct CommonFlags {
   Result<Config> Resolve() const;
 };
 
+// --from/--until (YYYY-MM-DD or ISO-8601; empty = unbounded) into [*from_ms, *until_ms).
+Status ParseTimeRange(const std::string& from, const std::string& until, int64_t* from_ms,
+                      int64_t* until_ms);
+
 // Prints "vigil <command>: <message>" to stderr and returns the exit code for s.
 int Fail(const std::string& command, const Status& s);
 

@@ -6,7 +6,6 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
-#include "common/timestamp.h"
 #include "store/feature_store.h"
 
 namespace vigil::cli {
@@ -28,16 +27,7 @@ int RunExport(const ExportFlags& f) {
   q.table = f.table;
   q.labelled_only = !f.all && f.table == "features";
   q.machines = f.machines;
-  if (!f.from.empty()) {
-    Result<int64_t> t = ParseDateOrTimestampMs(f.from);
-    if (!t) return Fail("export", Status::InvalidArgument("--from: " + t.error().message()));
-    q.from_ms = *t;
-  }
-  if (!f.until.empty()) {
-    Result<int64_t> t = ParseDateOrTimestampMs(f.until);
-    if (!t) return Fail("export", Status::InvalidArgument("--until: " + t.error().message()));
-    q.until_ms = *t;
-  }
+  if (Status s = ParseTimeRange(f.from, f.until, &q.from_ms, &q.until_ms); !s.ok()) return Fail("export", s);
   std::FILE* out = f.out == "-" ? stdout : std::fopen((f.out + ".tmp").c_str(), "w");
   if (!out) return Fail("export", Status::IoError("cannot write " + f.out));
   Result<int64_t> rows = store::ExportCsv(c->data_dir + "/vigil.db", *c, q, out);

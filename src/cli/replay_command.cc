@@ -15,7 +15,6 @@
 #include "common/signals.h"
 #include "cli/progress.h"
 #include "common/logging.h"
-#include "common/timestamp.h"
 #include "lake/file_system.h"
 #include "lake/lake_reader.h"
 #include "lake/paths.h"
@@ -50,16 +49,7 @@ int RunReplay(const ReplayFlags& f) {
   lake::LakeFilter filter;
   filter.raw = f.area != "archive";
   filter.archive = f.area != "raw";
-  if (!f.from.empty()) {
-    Result<int64_t> t = ParseDateOrTimestampMs(f.from);
-    if (!t) return Fail("replay", Status::InvalidArgument("--from: " + t.error().message()));
-    filter.from_ms = *t;
-  }
-  if (!f.until.empty()) {
-    Result<int64_t> t = ParseDateOrTimestampMs(f.until);
-    if (!t) return Fail("replay", Status::InvalidArgument("--until: " + t.error().message()));
-    filter.until_ms = *t;
-  }
+  if (Status s = ParseTimeRange(f.from, f.until, &filter.from_ms, &filter.until_ms); !s.ok()) return Fail("replay", s);
   for (const std::string& m : f.machines) filter.machines.insert(m);
 
   // The segments, grouped by partition date (given files form one group).
