@@ -16,6 +16,7 @@ PKGS=(
   mosquitto mosquitto-clients libmosquitto-dev  # broker for demo/tests, bench load generator
   python3 python3-pandas                # independent checks in tests (test-only)
   time procps iproute2 openssl
+  systemd docker-compose                # test-only: systemd-analyze verify, docker-compose config
 )
 if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive

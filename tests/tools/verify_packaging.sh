@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Checks the packaging that cannot run here: the systemd unit passes `systemd-analyze
+# verify` without a single warning (ExecStart pointed at the built binary), and the compose
+# file passes `docker-compose config`. usage: verify_packaging.sh SOURCE_DIR VIGIL_BINARY
+set -euo pipefail
+src=$1 bin=$2
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+sed "s|/usr/bin/vigil|$bin|g" "$src/config/vigil.service" > "$work/vigil.service"
+out=$(systemd-analyze verify "$work/vigil.service" 2>&1) || { echo "$out"; exit 1; }
+[ -z "$out" ] || { echo "systemd-analyze verify warns:"; echo "$out"; exit 1; }
+(cd "$src" && docker-compose -f docker/docker-compose.yml config -q)
+# The runtime image's packages exist in Debian 12 (the Dockerfile's apt-get line).
+pkgs=$(sed -n '/^FROM debian:12-slim/,$p' "$src/docker/Dockerfile" | grep -oE '\b(lib[a-z0-9.+-]+[0-9]|ca-certificates)\b' | sort -u)
+[ -n "$pkgs" ] || { echo "no runtime packages found in the Dockerfile"; exit 1; }
+for p in $pkgs; do
+  apt-cache show "$p" >/dev/null 2>&1 || { echo "Dockerfile: no Debian package $p"; exit 1; }
+done
+echo "packaging ok"
