@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "common/signals.h"
+#include "common/systemd_notify.h"
 #include "common/dir_lock.h"
 #include "common/logging.h"
 #include "ingest/ingest_sink.h"
@@ -102,6 +103,13 @@ int RunDaemon(const Config& config, bool process_on_exit) {
     }
   });
 
+  // systemd (Type=notify): ready once the lake is recovered and the broker connection is
+  // under way; the watchdog is fed from this loop, so a stuck main loop gets restarted.
+  SystemdNotifier systemd;
+  systemd.Ready("starting: connecting to the broker");
+  int64_t last_status_ms = 0;
+  uint64_t last_status_received = 0;
+
   int64_t last_stats_ms = clock.NowMs();
   ingest::IngestCounts last = sink.Counts();
   uint64_t lake_errors = 0;
@@ -129,12 +137,26 @@ int RunDaemon(const Config& config, bool process_on_exit) {
       log->error("lake: {}", s.message());
     }
     subscriber.Tick();
-    if (clock.NowMs() - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
+    const int64_t now = clock.NowMs();
+    if (now - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
+    systemd.WatchdogTick(now);
+    if (systemd.enabled() && now - last_status_ms >= 5000) {
+      ingest::IngestCounts c = sink.Counts();
+      double rate = last_status_ms ? (c.received - last_status_received) * 1000.0 / (now - last_status_ms) : 0;
+      char status[160];
+      std::snprintf(status, sizeof status, "%.0f msg/s; %llu accepted, %llu quarantined; broker %s", rate,
+                    static_cast<unsigned long long>(c.accepted), static_cast<unsigned long long>(c.quarantined),
+                    subscriber.is_connected() ? "connected" : "disconnected");
+      systemd.Status(status);
+      last_status_ms = now;
+      last_status_received = c.received;
+    }
   }
 
   log->info("received {}: stopping (no new messages, publish open segments)",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
   stopping = true;
+  systemd.Stopping();
   subscriber.Stop();
   {
     std::lock_guard<std::mutex> lk(proc_mu);
