@@ -49,10 +49,11 @@ mosquitto -c "$DATA/mosquitto/mosquitto.conf" >"$DATA/mosquitto/mosquitto.log" 2
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 echo "== mosquitto on 127.0.0.1:$PORT (log $DATA/mosquitto/mosquitto.log) =="
 
+HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$VIGIL" run --config config/demo.toml --data-dir "$DATA/vigil" --host 127.0.0.1 --port "$PORT" \
-  --client-id vigil-demo 2>"$DATA/vigil.log" & PIDS=("$!" "${PIDS[@]}")
+  --client-id vigil-demo --http-listen "127.0.0.1:$HTTP_PORT" 2>"$DATA/vigil.log" & PIDS=("$!" "${PIDS[@]}")
 for _ in $(seq 100); do grep -q "subscribed" "$DATA/vigil.log" 2>/dev/null && break; sleep 0.1; done
-echo "== vigil run (log $DATA/vigil.log) =="
+echo "== vigil run (log $DATA/vigil.log; health and metrics: http://127.0.0.1:$HTTP_PORT/metrics, /readyz, /api/status) =="
 
 echo "== simulator: 14 days of history for 5 machines (backfill), then real time =="
 SIM=("$VIGIL" simulate --config config/demo.toml --data-dir "$DATA/simulator" --host 127.0.0.1
@@ -90,6 +91,7 @@ fi
 echo
 echo "== status: build/vigil status --data-dir $DATA/vigil (counters also in $DATA/vigil.log every minute) =="
 "$VIGIL" status --data-dir "$DATA/vigil" || true
+echo "-- http://127.0.0.1:$HTTP_PORT/api/status: $(curl -s "http://127.0.0.1:$HTTP_PORT/api/status" 2>/dev/null || echo unavailable)"
 echo
 if [ "$DURATION" -gt 0 ]; then
   sleep "$DURATION"

@@ -11,11 +11,12 @@ PKGS=(
   libspdlog-dev libfmt-dev              # logging
   libcli11-dev                          # command line
   libsqlite3-dev sqlite3                # feature store
+  libcpp-httplib-dev                    # /healthz, /readyz, /metrics of vigil run
   libssl-dev
   libgtest-dev libgmock-dev             # tests
   mosquitto mosquitto-clients libmosquitto-dev  # broker for demo/tests, bench load generator
   python3 python3-pandas                # independent checks in tests (test-only)
-  time procps iproute2 openssl
+  time procps iproute2 openssl curl
   systemd docker-compose                # test-only: systemd-analyze verify, docker-compose config
 )
 if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then

@@ -91,6 +91,10 @@ struct SimulateConfig {
   std::string client_id = "vigil-sim";             // --client-id overrides it
 };
 
+struct HttpConfig {
+  std::string listen = "127.0.0.1:8080";  // ADDR:PORT, or "off"
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::string format = "text";  // text | json
@@ -103,6 +107,7 @@ struct Config {
   LakeConfig lake;
   ProcessingConfig processing;
   SimulateConfig simulate;
+  HttpConfig http;
   LogConfig log;
   std::vector<SensorSpec> sensors = DefaultSensors();
   std::vector<FeatureSpec> features = DefaultFeatures();

@@ -14,6 +14,7 @@
 #include "cli/common_flags.h"
 #include "common/signals.h"
 #include "common/systemd_notify.h"
+#include "http/http_server.h"
 #include "common/dir_lock.h"
 #include "common/logging.h"
 #include "ingest/ingest_sink.h"
@@ -103,6 +104,18 @@ int RunDaemon(const Config& config, bool process_on_exit) {
     }
   });
 
+  http::HttpServer http_server;
+  if (config.http.listen != "off" && !config.http.listen.empty()) {
+    http::Sources sources{config.data_dir,
+                          [&] { return subscriber.is_connected(); },
+                          [&] { return subscriber.connects(); },
+                          [&] { return sink.Counts(); },
+                          [&] { return writer.Stats(); }};
+    int port = 0;
+    if (Status s = http_server.Start(config.http.listen, sources, &port); !s.ok()) return Fail("run", s);
+    log->info("HTTP on {} (port {}): /healthz /readyz /metrics /api/status", config.http.listen, port);
+  }
+
   // systemd (Type=notify): ready once the lake is recovered and the broker connection is
   // under way; the watchdog is fed from this loop, so a stuck main loop gets restarted.
   SystemdNotifier systemd;
@@ -157,6 +170,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
             sig == SIGINT ? "SIGINT" : "SIGTERM");
   stopping = true;
   systemd.Stopping();
+  http_server.Stop();
   subscriber.Stop();
   {
     std::lock_guard<std::mutex> lk(proc_mu);
@@ -194,12 +208,15 @@ Command AddRunCommand(CLI::App& app) {
       "Example: vigil run --config /etc/vigil/vigil.toml --data-dir /var/lib/vigil");
   auto flags = std::make_shared<CommonFlags>();
   auto process_on_exit = std::make_shared<bool>(false);
+  auto http_listen = std::make_shared<std::string>();
   flags->Add(sub, /*broker=*/true);
+  sub->add_option("--http-listen", *http_listen, "ADDR:PORT for /healthz /readyz /metrics /api/status, or off (overrides http.listen)");
   sub->add_flag("--process-on-exit", *process_on_exit,
                 "At shutdown, after publishing the open segments, process them into vigil.db");
-  return {sub, [flags, process_on_exit] {
+  return {sub, [flags, process_on_exit, http_listen] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("run", c.error());
+            if (!http_listen->empty()) c->http.listen = *http_listen;
             return RunDaemon(*c, *process_on_exit);
           }};
 }

@@ -98,6 +98,8 @@ const std::vector<Option>& Options() {
        "vigil simulate: unacknowledged messages at most."},
       {"simulate.client_id", OptType::kString, VIGIL_REF(simulate.client_id), 0, 0, {},
        "vigil simulate: MQTT client id (must differ from the daemon's)."},
+      {"http.listen", OptType::kString, VIGIL_REF(http.listen), 0, 0, {},
+       "Where vigil run serves /healthz, /readyz, /metrics and /api/status (ADDR:PORT, or off)."},
       {"log.level", OptType::kString, VIGIL_REF(log.level), 0, 0,
        {"trace", "debug", "info", "warn", "error"}, "Log level."},
       {"log.format", OptType::kString, VIGIL_REF(log.format), 0, 0, {"text", "json"},

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -197,6 +198,10 @@ Process StartVigil(const std::string& data_dir, int port, const std::string& cli
                                    "127.0.0.1", "--port", std::to_string(port), "--client-id",
                                    client_id};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  // Tests run in parallel: no fixed HTTP port unless a test asks for one.
+  if (std::find(extra_args.begin(), extra_args.end(), "--http-listen") == extra_args.end()) {
+    argv.insert(argv.end(), {"--http-listen", "off"});
+  }
   return Process(argv, data_dir + ".log");
 }
 
