@@ -39,7 +39,8 @@ struct MqttConfig {
   std::string topic_prefix = "industrial/machine";
   int64_t keepalive_s = 30;
   std::string username;
-  std::string password;
+  std::string password;       // from password_file or VIGIL_MQTT_PASSWORD, never the config
+  std::string password_file;
   std::string ca_file;    // TLS is on when ca_file is set
   std::string cert_file;  // client certificate (optional)
   std::string key_file;
@@ -64,6 +65,19 @@ struct LakeConfig {
   int64_t max_open_segments = 256;
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   int64_t fsync_interval_ms = 1000;
+  // Below this much free space ingest holds messages unacknowledged (the broker queues
+  // them) rather than risk ENOSPC in the middle of a line; 0 turns the check off.
+  int64_t min_free_bytes = 128LL << 20;
+};
+
+// Housekeeping of vigil run: lake/archive and lake/quarantine are trimmed by age (of the
+// segment, from its name) and total size; lake/raw is never touched. 0 = no limit.
+struct RetentionConfig {
+  int64_t archive_max_age_ms = 0;
+  int64_t archive_max_bytes = 0;
+  int64_t quarantine_max_age_ms = 30LL * 86'400'000;
+  int64_t quarantine_max_bytes = 0;
+  int64_t interval_ms = 600'000;
 };
 
 struct ProcessingConfig {
@@ -105,6 +119,7 @@ struct Config {
   MqttConfig mqtt;
   IngestConfig ingest;
   LakeConfig lake;
+  RetentionConfig retention;
   ProcessingConfig processing;
   SimulateConfig simulate;
   HttpConfig http;
@@ -124,6 +139,9 @@ struct Config {
 Result<Config> LoadConfigFile(const std::string& path, const Config& base = Config{});
 Result<Config> ParseConfigText(std::string_view toml, const std::string& source_name,
                                const Config& base = Config{});
+
+// The first line of mqtt.password_file (without the line end). Errors say which file and why.
+Result<std::string> ReadPasswordFile(const std::string& path);
 
 // Whole-config checks (ranges, cross references). Returns every problem, one per line.
 Status CheckConfig(const Config& c);

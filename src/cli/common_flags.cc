@@ -58,7 +58,13 @@ Result<Config> CommonFlags::Resolve() const {
   if (!log_level.empty()) c.log.level = log_level;
   if (!log_format.empty()) c.log.format = log_format;
   if (const char* u = std::getenv("VIGIL_MQTT_USERNAME"); u && *u) c.mqtt.username = u;
-  if (const char* p = std::getenv("VIGIL_MQTT_PASSWORD"); p && *p) c.mqtt.password = p;
+  if (const char* p = std::getenv("VIGIL_MQTT_PASSWORD"); p && *p) {
+    c.mqtt.password = p;
+  } else if (!c.mqtt.password_file.empty()) {
+    Result<std::string> pw = ReadPasswordFile(c.mqtt.password_file);
+    if (!pw) return pw.error();
+    c.mqtt.password = std::move(*pw);
+  }
   if (Status s = CheckConfig(c); !s.ok()) {
     return Status::InvalidArgument("invalid configuration" +
                                    (config_path.empty() ? "" : " (" + config_path + ")") + ":\n" +

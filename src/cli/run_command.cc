@@ -4,9 +4,6 @@
 #include <signal.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 
@@ -24,6 +21,8 @@
 #include "lake/paths.h"
 #include "lake/recovery.h"
 #include "process/batch.h"
+#include "process/scheduler.h"
+#include "lake/disk_guard.h"
 #include "vigil/clock.h"
 
 namespace vigil::cli {
@@ -70,50 +69,34 @@ int RunDaemon(const Config& config, bool process_on_exit) {
               recovered->segments_published, recovered->segments_removed, recovered->torn_pieces);
   }
 
+  // Disk safety: measured before the first message and on every tick of the main loop.
+  lake::DiskGuard disk(config.data_dir, static_cast<uint64_t>(config.lake.min_free_bytes));
+  disk.Refresh();
+  sink.set_disk_guard(&disk);
+
   std::atomic<bool> stopping{false};
   ingest::MqttSubscriber subscriber(config.mqtt, sink, clock, stopping);
   if (Status s = subscriber.Start(); !s.ok()) return Fail("run", s);
   log->info("vigil run: data dir {}, lake {}, fsync {}", config.data_dir, writer.lake_dir(),
             FsyncPolicyName(config.lake.fsync));
 
-  // The scheduled processor: its own thread, every processing.interval; it only reads
+  // The scheduled processor and retention: their own thread; the processor only reads
   // published segments, so it never waits for ingest nor ingest for it.
-  std::mutex proc_mu;
-  std::condition_variable proc_cv;
-  bool proc_stop = false;
-  std::atomic<bool> proc_abort{false};
-  std::thread processor([&] {
-    auto plog = GetLogger("process");
-    process::Processor p(config, clock, fs);
-    std::unique_lock<std::mutex> lk(proc_mu);
-    while (!proc_stop) {
-      if (proc_cv.wait_for(lk, std::chrono::milliseconds(config.processing.interval_ms), [&] { return proc_stop; })) break;
-      lk.unlock();
-      try {
-        const int64_t start = clock.NowMs();
-        Result<process::RunSummary> r = p.RunPending(&proc_abort);
-        if (!r) plog->error("batch failed: {} (the segments stay in lake/raw and are retried next time)", r.error().message());
-        else if (r->batches > 0)
-          plog->info("{} batch(es): {} segments, {} new readings, {} duplicates, {} failures, {} bad lines, {} rows in {} ms",
-                     r->batches, r->totals.segments, r->totals.readings, r->totals.duplicates, r->totals.failures,
-                     r->totals.bad_lines, r->totals.rows, clock.NowMs() - start);
-      } catch (const std::exception& e) {
-        plog->error("batch failed: {}", e.what());
-      }
-      lk.lock();
-    }
-  });
+  process::Scheduler scheduler(config, clock, fs);
+  scheduler.Start();
 
   http::HttpServer http_server;
   if (config.http.listen != "off" && !config.http.listen.empty()) {
-    http::Sources sources{config.data_dir,
+    http::Sources sources{config,
                           [&] { return subscriber.is_connected(); },
                           [&] { return subscriber.connects(); },
                           [&] { return sink.Counts(); },
-                          [&] { return writer.Stats(); }};
+                          [&] { return writer.Stats(); },
+                          [&] { return scheduler.Stats(); },
+                          &disk};
     int port = 0;
     if (Status s = http_server.Start(config.http.listen, sources, &port); !s.ok()) return Fail("run", s);
-    log->info("HTTP on {} (port {}): /healthz /readyz /metrics /api/status", config.http.listen, port);
+    log->info("HTTP on {} (port {}): /healthz /readyz /metrics /api/status /api/machines", config.http.listen, port);
   }
 
   // systemd (Type=notify): ready once the lake is recovered and the broker connection is
@@ -150,6 +133,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
       log->error("lake: {}", s.message());
     }
     subscriber.Tick();
+    disk.Refresh();
     const int64_t now = clock.NowMs();
     if (now - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
     systemd.WatchdogTick(now);
@@ -157,9 +141,10 @@ int RunDaemon(const Config& config, bool process_on_exit) {
       ingest::IngestCounts c = sink.Counts();
       double rate = last_status_ms ? (c.received - last_status_received) * 1000.0 / (now - last_status_ms) : 0;
       char status[160];
-      std::snprintf(status, sizeof status, "%.0f msg/s; %llu accepted, %llu quarantined; broker %s", rate,
+      std::snprintf(status, sizeof status, "%.0f msg/s; %llu accepted, %llu quarantined; broker %s%s", rate,
                     static_cast<unsigned long long>(c.accepted), static_cast<unsigned long long>(c.quarantined),
-                    subscriber.is_connected() ? "connected" : "disconnected");
+                    subscriber.is_connected() ? "connected" : "disconnected",
+                    disk.low() ? "; DISK LOW: not taking messages" : "");
       systemd.Status(status);
       last_status_ms = now;
       last_status_received = c.received;
@@ -172,13 +157,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   systemd.Stopping();
   http_server.Stop();
   subscriber.Stop();
-  {
-    std::lock_guard<std::mutex> lk(proc_mu);
-    proc_stop = true;
-  }
-  proc_abort = true;  // a running batch stops at its next batch boundary
-  proc_cv.notify_all();
-  processor.join();
+  scheduler.Stop();  // a running batch stops at its next batch boundary
   Status closed = writer.Close();
   log_stats(true);
   int code = kExitOk;

@@ -17,6 +17,7 @@
 #include "common/timestamp.h"
 #include "lake/paths.h"
 #include "store/feature_store.h"
+#include "store/machine_json.h"
 
 namespace vigil::cli {
 namespace {
@@ -27,34 +28,10 @@ struct AreaStats {
   uint64_t files = 0, bytes = 0, open = 0;
 };
 
-// ISO 10816 zone of a vibration velocity (mm/s RMS).
-const char* Zone(double v) {
-  if (v <= 4.5) return "good";
-  if (v <= 7.1) return "watch";
-  if (v <= 11.2) return "unsatisfactory";
-  return "critical";
-}
-
-std::optional<double> Value(const store::MachineStatus& m, const std::string& column) {
-  for (const auto& [name, v] : m.values) {
-    if (name == column) return v;
-  }
-  return std::nullopt;
-}
-
-std::string Num(std::optional<double> v) {
+std::string Num(const std::optional<double>& v) {
   if (!v) return "-";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", *v);
-  return buf;
-}
-
-// Shortest text that reads back as the same double (for --json).
-std::string Exact(std::optional<double> v) {
-  if (!v) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.15g", *v);
-  if (std::strtod(buf, nullptr) != *v) std::snprintf(buf, sizeof buf, "%.17g", *v);
+  std::snprintf(buf, sizeof buf, "%.6g", v.value_or(0));
   return buf;
 }
 
@@ -127,13 +104,14 @@ void PrintStore(const Config& c, const Result<store::StoreStatus>& db) {
   }
   const SensorSpec* vib = c.FindSensor("vibration");
   for (const auto& m : db->machines) {
-    std::optional<double> v = vib ? Value(m, vib->field) : std::nullopt;
+    const std::optional<double> v = vib ? store::LatestValue(m, vib->field) : std::nullopt;
+    const char* zone = v.has_value() ? store::IsoZone(v.value_or(0)) : "-";
     std::printf("  %-16s newest window %s  vibration %s (%s)  last failure %s  labels 1/0/NULL %lld/%lld/%lld\n",
                 m.machine_id.c_str(), FormatTimestampMs(m.window_start_ms).c_str(), Num(v).c_str(),
-                v ? Zone(*v) : "-", m.last_failure_ms ? FormatTimestampMs(*m.last_failure_ms).c_str() : "none",
+                zone, m.last_failure_ms ? FormatTimestampMs(*m.last_failure_ms).c_str() : "none",
                 (long long)m.label1, (long long)m.label0, (long long)m.label_null);
     std::string feats;
-    for (const FeatureSpec& f : c.features) feats += "  " + f.name + "=" + Num(Value(m, f.name));
+    for (const FeatureSpec& f : c.features) feats += "  " + f.name + "=" + Num(store::LatestValue(m, f.name));
     std::printf("   %s\n", feats.c_str());
   }
   if (db->last_batch) {
@@ -202,20 +180,11 @@ void PrintJson(const std::string& data_dir, const LakeStatus& st, const Config& 
       out += "null";
     }
     out += ",\"machines\":{";
-    const SensorSpec* vib = c.FindSensor("vibration");
     for (size_t i = 0; i < db->machines.size(); ++i) {
-      const auto& m = db->machines[i];
       out += i ? "," : "";
-      AppendJsonString(m.machine_id, &out);
-      out += ":{\"newest_window\":\"" + FormatTimestampMs(m.window_start_ms) + "\",\"latest\":{";
-      for (size_t k = 0; k < m.values.size(); ++k) {
-        out += (k ? ",\"" : "\"") + m.values[k].first + "\":" + Exact(m.values[k].second);
-      }
-      std::optional<double> v = vib ? Value(m, vib->field) : std::nullopt;
-      out += std::string("},\"iso10816_zone\":") + (v ? "\"" + std::string(Zone(*v)) + "\"" : "null");
-      out += ",\"last_failure\":" + (m.last_failure_ms ? "\"" + FormatTimestampMs(*m.last_failure_ms) + "\"" : std::string("null"));
-      out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
-             ",\"null\":" + std::to_string(m.label_null) + "}}";
+      AppendJsonString(db->machines[i].machine_id, &out);
+      out += ":";
+      store::AppendMachineJson(db->machines[i], c, /*with_id=*/false, &out);
     }
     out += "}}";
   }

@@ -35,8 +35,9 @@ const std::vector<Option>& Options() {
        "MQTT keepalive interval (whole seconds)."},
       {"mqtt.username", OptType::kString, VIGIL_REF(mqtt.username), 0, 0, {},
        "User name for the broker (empty: anonymous)."},
-      {"mqtt.password", OptType::kString, VIGIL_REF(mqtt.password), 0, 0, {},
-       "Password for the broker. Prefer the VIGIL_MQTT_PASSWORD environment variable."},
+      {"mqtt.password_file", OptType::kString, VIGIL_REF(mqtt.password_file), 0, 0, {},
+       "File whose first line is the broker password (keep it mode 0600); the "
+       "VIGIL_MQTT_PASSWORD environment variable wins over it. Never in this file."},
       {"mqtt.ca_file", OptType::kString, VIGIL_REF(mqtt.ca_file), 0, 0, {},
        "PEM CA bundle; setting it turns TLS on (the broker's host name is verified)."},
       {"mqtt.cert_file", OptType::kString, VIGIL_REF(mqtt.cert_file), 0, 0, {},
@@ -67,6 +68,20 @@ const std::vector<Option>& Options() {
        "always: fdatasync before every acknowledgement (nothing acknowledged is ever lost)."},
       {"lake.fsync_interval", OptType::kDuration, VIGIL_REF(lake.fsync_interval_ms), 1, 3'600'000,
        {}, "fsync = \"interval\": the longest time written data stays unsynced."},
+      {"lake.min_free_bytes", OptType::kBytes, VIGIL_REF(lake.min_free_bytes), 0, int64_t{1} << 50,
+       {}, "Below this much free disk vigil stops taking messages (the broker queues them) and "
+       "resumes by itself when space returns (0: never stop)."},
+      {"retention.archive_max_age", OptType::kDuration, VIGIL_REF(retention.archive_max_age_ms), 0,
+       kMaxI, {}, "Processed segments in lake/archive older than this are deleted (0: keep)."},
+      {"retention.archive_max_bytes", OptType::kBytes, VIGIL_REF(retention.archive_max_bytes), 0,
+       int64_t{1} << 50, {}, "lake/archive is cut to this size, oldest segments first (0: no limit)."},
+      {"retention.quarantine_max_age", OptType::kDuration,
+       VIGIL_REF(retention.quarantine_max_age_ms), 0, kMaxI, {},
+       "Quarantine segments older than this are deleted (0: keep)."},
+      {"retention.quarantine_max_bytes", OptType::kBytes, VIGIL_REF(retention.quarantine_max_bytes),
+       0, int64_t{1} << 50, {}, "lake/quarantine is cut to this size, oldest first (0: no limit)."},
+      {"retention.interval", OptType::kDuration, VIGIL_REF(retention.interval_ms), 1000, kMaxI, {},
+       "How often vigil run measures the lake areas and applies retention."},
       {"processing.window", OptType::kDuration, VIGIL_REF(processing.window_ms), 1, 86'400'000, {},
        "Tumbling window W (contract §3)."},
       {"processing.label_horizon", OptType::kDuration, VIGIL_REF(processing.label_horizon_ms), 1,
@@ -419,6 +434,11 @@ Result<Config> ParseConfigText(std::string_view text, const std::string& src, co
       for (auto&& [sk, sv] : *section) {
         std::string full = key + "." + std::string(sk.str());
         const Option* o = FindOption(full);
+        if (!o && full == "mqtt.password") {
+          errors.push_back(Where(src, sv, full) + "the password is not read from the config file: put it in a "
+                           "file named by mqtt.password_file (mode 0600) or in VIGIL_MQTT_PASSWORD");
+          continue;
+        }
         if (!o) {
           errors.push_back(Where(src, sv, full) + "unknown key");
           continue;
@@ -453,6 +473,20 @@ Result<Config> LoadConfigFile(const std::string& path, const Config& base) {
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   std::fclose(f);
   return ParseConfigText(text, path, base);
+}
+
+Result<std::string> ReadPasswordFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) {
+    return Status::InvalidArgument("mqtt.password_file " + path + ": " + std::strerror(errno) +
+                                   " (it must be readable by the user vigil runs as)");
+  }
+  char buf[1024];
+  std::string line = std::fgets(buf, sizeof buf, f) ? buf : "";
+  std::fclose(f);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (line.empty()) return Status::InvalidArgument("mqtt.password_file " + path + ": the first line is empty");
+  return line;
 }
 
 Status CheckConfig(const Config& c) {

@@ -1,44 +1,66 @@
 #include "http/http_server.h"
 
 #include <httplib.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "common/json_text.h"
 #include "common/logging.h"
+#include "store/feature_store.h"
+#include "store/machine_json.h"
 
 namespace vigil::http {
 namespace {
 
-uint64_t DiskFree(const std::string& dir) {
-  struct statvfs st {};
-  if (::statvfs(dir.c_str(), &st) != 0) return 0;
-  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-}
-
 std::string ReadyReason(const Sources& s) {
   if (!s.broker_connected()) return "not connected to the broker";
-  if (::access(s.data_dir.c_str(), W_OK) != 0) return "data directory not writable: " + s.data_dir;
+  if (::access(s.config.data_dir.c_str(), W_OK) != 0) return "data directory not writable: " + s.config.data_dir;
+  if (s.disk->low()) {
+    return "disk low: " + std::to_string(s.disk->free_bytes() >> 20) + " MiB free < lake.min_free_bytes " +
+           std::to_string(s.disk->min_free_bytes() >> 20) + " MiB; not taking messages";
+  }
   return "";
 }
 
-void Metric(std::string* out, const char* name, const char* type, const char* help, uint64_t v) {
-  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-          std::to_string(v) + "\n";
+// One sample with its HELP and TYPE lines.
+template <typename T>
+void Metric(std::string* out, const char* name, const char* type, const char* help, T v) {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " ";
+  if constexpr (std::is_floating_point_v<T>) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(v));
+    *out += buf;
+  } else {
+    *out += std::to_string(v);
+  }
+  *out += "\n";
 }
+
+void Header(std::string* out, const char* name, const char* type, const char* help) {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+std::string JsonError(const std::string& message) {
+  std::string j = "{\"error\":";
+  AppendJsonString(message, &j);
+  return j + "}\n";
+}
+
+std::string DbPath(const Sources& s) { return s.config.data_dir + "/vigil.db"; }
 
 }  // namespace
 
 std::string MetricsText(const Sources& s) {
   const ingest::IngestCounts c = s.ingest();
   const lake::LakeStats l = s.lake();
+  const process::SchedulerStats p = s.scheduler();
   std::string out;
   Metric(&out, "vigil_messages_received_total", "counter", "MQTT messages received.", c.received);
   Metric(&out, "vigil_messages_accepted_total", "counter", "Messages written to the raw lake.", c.accepted);
-  out += "# HELP vigil_messages_quarantined_total Messages quarantined, by reason.\n"
-         "# TYPE vigil_messages_quarantined_total counter\n";
+  Header(&out, "vigil_messages_quarantined_total", "counter", "Messages quarantined, by reason.");
   for (int i = 0; i < kReasonCount; ++i) {
     out += "vigil_messages_quarantined_total{reason=\"" + std::string(ReasonCode(static_cast<Reason>(i))) + "\"} " +
            std::to_string(c.by_reason[i]) + "\n";
@@ -53,7 +75,37 @@ std::string MetricsText(const Sources& s) {
   const uint64_t connects = s.broker_connects();
   Metric(&out, "vigil_broker_connects_total", "counter", "Successful broker connections.", connects);
   Metric(&out, "vigil_broker_reconnects_total", "counter", "Reconnections after the first.", connects ? connects - 1 : 0);
-  Metric(&out, "vigil_disk_free_bytes", "gauge", "Free bytes on the data directory's filesystem.", DiskFree(s.data_dir));
+
+  Metric(&out, "vigil_processor_runs_total", "counter", "Scheduled processor runs (each takes all pending batches).", p.runs);
+  Metric(&out, "vigil_processor_failed_runs_total", "counter", "Processor runs that failed (retried next interval).", p.failed_runs);
+  Metric(&out, "vigil_processor_batches_total", "counter", "Batches committed to vigil.db.", p.batches);
+  Metric(&out, "vigil_processor_segments_total", "counter", "Raw segments processed.", p.segments);
+  Metric(&out, "vigil_processor_readings_total", "counter", "New readings stored.", p.readings);
+  Metric(&out, "vigil_processor_rows_total", "counter", "Feature rows written or updated.", p.rows);
+  Metric(&out, "vigil_processor_bad_lines_total", "counter", "Lake lines the processor quarantined.", p.bad_lines);
+  Header(&out, "vigil_processor_run_duration_seconds", "summary", "Duration of processor runs.");
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "vigil_processor_run_duration_seconds_sum %.6f\n", p.run_seconds_sum);
+  out += buf;
+  out += "vigil_processor_run_duration_seconds_count " + std::to_string(p.runs) + "\n";
+  Metric(&out, "vigil_processor_last_run_duration_seconds", "gauge", "Duration of the last processor run.", p.last_run_seconds);
+  Metric(&out, "vigil_processor_last_success_timestamp_seconds", "gauge",
+         "Unix time of the last successful processor run (0: none yet).", p.last_success_ms / 1000.0);
+
+  Header(&out, "vigil_lake_area_bytes", "gauge", "Bytes in each lake area (measured every retention.interval).");
+  Header(&out, "vigil_lake_area_files", "gauge", "Files in each lake area.");
+  for (auto [name, usage] : {std::pair{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}}) {
+    out += std::string("vigil_lake_area_bytes{area=\"") + name + "\"} " + std::to_string(usage.bytes) + "\n";
+  }
+  for (auto [name, usage] : {std::pair{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}}) {
+    out += std::string("vigil_lake_area_files{area=\"") + name + "\"} " + std::to_string(usage.files) + "\n";
+  }
+  Metric(&out, "vigil_retention_removed_segments_total", "counter", "Segments deleted by retention.", p.retention_removed_files);
+  Metric(&out, "vigil_retention_removed_bytes_total", "counter", "Bytes deleted by retention.", p.retention_removed_bytes);
+  Metric(&out, "vigil_disk_free_bytes", "gauge", "Free bytes on the data directory's filesystem.", s.disk->free_bytes());
+  Metric(&out, "vigil_disk_min_free_bytes", "gauge", "lake.min_free_bytes: below it ingest pauses.", s.disk->min_free_bytes());
+  Metric(&out, "vigil_disk_low", "gauge", "1 while ingest is paused for lack of disk space.", s.disk->low() ? 1 : 0);
+  Metric(&out, "vigil_disk_low_episodes_total", "counter", "Times ingest paused for lack of disk space.", s.disk->low_episodes());
   return out;
 }
 
@@ -72,31 +124,78 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
   const std::string host = listen.substr(0, colon);
   int port = std::atoi(listen.c_str() + colon + 1);
   auto& srv = impl_->server;
+  auto src = std::make_shared<const Sources>(std::move(sources));
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  srv.Get("/readyz", [sources](const httplib::Request&, httplib::Response& res) {
-    std::string why = ReadyReason(sources);
+  srv.Get("/readyz", [src](const httplib::Request&, httplib::Response& res) {
+    std::string why = ReadyReason(*src);
     res.status = why.empty() ? 200 : 503;
     res.set_content(why.empty() ? "ready\n" : "not ready: " + why + "\n", "text/plain");
   });
-  srv.Get("/metrics", [sources](const httplib::Request&, httplib::Response& res) {
-    res.set_content(MetricsText(sources), "text/plain; version=0.0.4");
+  srv.Get("/metrics", [src](const httplib::Request&, httplib::Response& res) {
+    res.set_content(MetricsText(*src), "text/plain; version=0.0.4");
   });
-  srv.Get("/api/status", [sources](const httplib::Request&, httplib::Response& res) {
-    const ingest::IngestCounts c = sources.ingest();
-    const lake::LakeStats l = sources.lake();
-    std::string why = ReadyReason(sources);
+  srv.Get("/api/status", [src](const httplib::Request&, httplib::Response& res) {
+    const ingest::IngestCounts c = src->ingest();
+    const lake::LakeStats l = src->lake();
+    const process::SchedulerStats p = src->scheduler();
+    std::string why = ReadyReason(*src);
     std::string j = "{\"ready\":" + std::string(why.empty() ? "true" : "false") + ",\"reason\":";
     AppendJsonString(why, &j);
-    j += ",\"broker_connected\":" + std::string(sources.broker_connected() ? "true" : "false") +
+    j += ",\"broker_connected\":" + std::string(src->broker_connected() ? "true" : "false") +
          ",\"received\":" + std::to_string(c.received) + ",\"accepted\":" + std::to_string(c.accepted) +
          ",\"quarantined\":" + std::to_string(c.quarantined) + ",\"lake_bytes_written\":" + std::to_string(l.bytes) +
-         ",\"open_segments\":" + std::to_string(l.open_segments) + ",\"disk_free_bytes\":" +
-         std::to_string(DiskFree(sources.data_dir)) + "}\n";
+         ",\"open_segments\":" + std::to_string(l.open_segments) +
+         ",\"disk_free_bytes\":" + std::to_string(src->disk->free_bytes()) +
+         ",\"disk_low\":" + (src->disk->low() ? "true" : "false") +
+         ",\"lake_area_bytes\":{\"raw\":" + std::to_string(p.raw.bytes) + ",\"archive\":" +
+         std::to_string(p.archive.bytes) + ",\"quarantine\":" + std::to_string(p.quarantine.bytes) +
+         "},\"processor\":{\"runs\":" + std::to_string(p.runs) + ",\"failed_runs\":" + std::to_string(p.failed_runs) +
+         ",\"batches\":" + std::to_string(p.batches) + ",\"rows\":" + std::to_string(p.rows) +
+         ",\"last_success_ms\":" + std::to_string(p.last_success_ms) + ",\"last_error\":";
+    AppendJsonString(p.last_error, &j);
+    j += "}}\n";
     res.set_content(j, "application/json");
   });
+  // Machines and their latest features, read from vigil.db on each request (read-only).
+  auto machines = [src](const httplib::Request& req, httplib::Response& res) {
+    const bool one = req.matches.size() > 1;
+    store::StoreStatus st;
+    std::error_code ec;
+    if (std::filesystem::exists(DbPath(*src), ec)) {
+      Result<store::StoreStatus> r = store::ReadStatus(DbPath(*src), src->config);
+      if (!r) {
+        res.status = 503;
+        res.set_content(JsonError("feature store unavailable: " + r.error().message()), "application/json");
+        return;
+      }
+      st = std::move(*r);
+    }
+    std::string j;
+    if (one) {
+      for (const auto& m : st.machines) {
+        if (m.machine_id == req.matches[1].str()) store::AppendMachineJson(m, src->config, true, &j);
+      }
+      if (j.empty()) {
+        res.status = 404;
+        res.set_content(JsonError("no machine '" + req.matches[1].str() + "' in the feature store"), "application/json");
+        return;
+      }
+      j += "\n";
+    } else {
+      j = "{\"machines\":[";
+      for (size_t i = 0; i < st.machines.size(); ++i) {
+        if (i) j += ",";
+        store::AppendMachineJson(st.machines[i], src->config, true, &j);
+      }
+      j += "]}\n";
+    }
+    res.set_content(j, "application/json");
+  };
+  srv.Get("/api/machines", machines);
+  srv.Get(R"(/api/machines/([A-Za-z0-9][A-Za-z0-9_.-]{0,63}))", machines);
   srv.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
-    res.set_content("internal error\n", "text/plain");
+    res.set_content(JsonError("internal error"), "application/json");
   });
   int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {

@@ -1,10 +1,13 @@
-// HttpServer: health and metrics of `vigil run` over HTTP (the only code that includes
-// httplib.h). Loopback by default (http.listen = "127.0.0.1:8080"; "off" disables).
-//   /healthz     200 while the process serves requests
-//   /readyz      200 when connected to the broker and the data directory is writable,
-//                else 503 with the reason
-//   /metrics     Prometheus text format (counters of ingest, lake and broker, disk free)
-//   /api/status  the same as JSON
+// HttpServer: health, metrics and a small JSON API of `vigil run` over HTTP (the only code
+// that includes httplib.h). Loopback by default (http.listen = "127.0.0.1:8080"; "off"
+// disables). Read-only.
+//   /healthz            200 while the process serves requests
+//   /readyz             200 when connected to the broker, the data directory is writable
+//                       and the disk is not low; else 503 with the reason
+//   /metrics            Prometheus text format: ingest, lake, broker, processor, retention, disk
+//   /api/status         the daemon's state as JSON
+//   /api/machines       every machine with its latest features (from vigil.db)
+//   /api/machines/{id}  one machine (404 when unknown)
 // The server runs its own threads; the sources are read through thread-safe callbacks.
 #pragma once
 
@@ -14,17 +17,22 @@
 #include <string>
 
 #include "ingest/ingest_sink.h"
+#include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
+#include "process/scheduler.h"
+#include "vigil/config.h"
 #include "vigil/status.h"
 
 namespace vigil::http {
 
 struct Sources {
-  std::string data_dir;
+  Config config;
   std::function<bool()> broker_connected;
   std::function<uint64_t()> broker_connects;
   std::function<ingest::IngestCounts()> ingest;
   std::function<lake::LakeStats()> lake;
+  std::function<process::SchedulerStats()> scheduler;
+  const lake::DiskGuard* disk = nullptr;  // refreshed by the daemon's main loop
 };
 
 class HttpServer {
@@ -41,7 +49,7 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// The Prometheus exposition of the current counters (also used by tests).
+// The Prometheus exposition of the current counters.
 std::string MetricsText(const Sources& s);
 
 }  // namespace vigil::http

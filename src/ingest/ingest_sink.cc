@@ -11,6 +11,7 @@ IngestSink::IngestSink(const Config& config, lake::LakeWriter& writer)
 }
 
 Status IngestSink::Accept(const RawMessage& m, std::optional<Rejection>* rejection) {
+  if (guard_) VIGIL_RETURN_IF_ERROR(guard_->Check());
   received_.fetch_add(1, std::memory_order_relaxed);
   Verdict v = validator_.Validate(m);
   if (auto* r = std::get_if<Rejection>(&v)) {

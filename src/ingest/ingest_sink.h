@@ -15,6 +15,7 @@
 #include <string>
 
 #include "ingest/validator.h"
+#include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
 #include "lake/recovery.h"
 #include "vigil/config.h"
@@ -41,11 +42,16 @@ class IngestSink {
 
   IngestCounts Counts() const;
 
+  // While the guard reports a low disk, Accept() fails with kUnavailable before touching
+  // the message (it is neither counted nor written), so the caller holds it unacknowledged.
+  void set_disk_guard(const lake::DiskGuard* guard) { guard_ = guard; }
+
  private:
   Status Quarantine(const RawMessage& m, const Rejection& r);
 
   Validator validator_;
   lake::LakeWriter& writer_;
+  const lake::DiskGuard* guard_ = nullptr;
   std::string line_;  // reused line buffer
 
   std::atomic<uint64_t> received_{0};

@@ -115,7 +115,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
       for (uint64_t attempt = 1;; ++attempt) {
         Status s = sink_.Accept(raw);
         if (s.ok()) return;  // returning acknowledges the message
-        if (attempt == 1 || attempt % 20 == 0) {
+        if (attempt == 1 || attempt % 60 == 0) {
           log_->error("cannot write a message (attempt {}): {}; holding it unacknowledged and retrying",
                       attempt, s.message());
         }

@@ -80,6 +80,7 @@ Result<LakeWriter::SegmentList::iterator> LakeWriter::OpenSegment(std::string ke
     Result<std::unique_ptr<WritableFile>> f = fs_.NewFile(open_path);
     if (!f) {
       if (attempt < 100 && fs_.Exists(open_path)) continue;
+      known_dirs_.erase(dir);  // retention may have removed an emptied partition: recreate it next time
       return f.error();
     }
     if (config_.fsync == FsyncPolicy::kAlways) VIGIL_RETURN_IF_ERROR(fs_.SyncDir(dir));

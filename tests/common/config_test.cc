@@ -119,3 +119,36 @@ TEST(ConfigTest, Durations) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(ConfigTest, APasswordInTheConfigFileIsRefusedWithWhereToPutIt) {
+  Result<Config> c = ParseConfigText("[mqtt]\nusername = \"vigil\"\npassword = \"secret\"\n", "t.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message().find("t.toml:3: mqtt.password: the password is not read from the config file"),
+            std::string::npos) << c.error().message();
+  EXPECT_NE(c.error().message().find("mqtt.password_file"), std::string::npos);
+  EXPECT_EQ(c.error().message().find("secret"), std::string::npos) << "never echo a password";
+}
+
+TEST(ConfigTest, PasswordFileGivesItsFirstLineWithoutTheLineEnd) {
+  vigil::testing::TempDir tmp;
+  vigil::testing::WriteFileOrDie(tmp.path() + "/pw", "s3cret with spaces\r\nsecond line\n");
+  Result<std::string> p = ReadPasswordFile(tmp.path() + "/pw");
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_EQ(*p, "s3cret with spaces");
+
+  vigil::testing::WriteFileOrDie(tmp.path() + "/empty", "\n");
+  Result<std::string> e = ReadPasswordFile(tmp.path() + "/empty");
+  ASSERT_FALSE(e.has_value());
+  EXPECT_NE(e.error().message().find("empty"), std::string::npos);
+
+  Result<std::string> m = ReadPasswordFile(tmp.path() + "/missing");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("mqtt.password_file " + tmp.path() + "/missing"), std::string::npos)
+      << m.error().message();
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,59 @@
+// Scheduler: the background thread of `vigil run`. Every processing.interval it runs the
+// pending batches (Processor::RunPending); every retention.interval it measures the lake
+// areas and trims lake/archive and lake/quarantine (lake/retention.h). Both live on one
+// thread so that retention never races the processor's moves into the archive.
+// Stats() is what /metrics and /api/status show.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "lake/file_system.h"
+#include "lake/retention.h"
+#include "vigil/clock.h"
+#include "vigil/config.h"
+
+namespace vigil::process {
+
+struct SchedulerStats {
+  uint64_t runs = 0, failed_runs = 0;  // a run = all pending batches
+  uint64_t batches = 0, segments = 0, readings = 0, rows = 0, bad_lines = 0;
+  double last_run_seconds = 0, run_seconds_sum = 0;
+  int64_t last_success_ms = 0;  // 0: no successful run yet
+  std::string last_error;
+  lake::AreaUsage raw, archive, quarantine;
+  int64_t areas_measured_ms = 0;
+  uint64_t retention_removed_files = 0, retention_removed_bytes = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const Config& config, Clock& clock, lake::FileSystem& fs);
+  ~Scheduler();  // stops
+
+  void Start();
+  // A running batch stops at its next batch boundary; then the thread is joined.
+  void Stop();
+  SchedulerStats Stats() const;
+
+ private:
+  void Loop();
+  void Process();
+  void Housekeep();
+
+  const Config config_;
+  Clock& clock_;
+  lake::FileSystem& fs_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<bool> abort_{false};
+  SchedulerStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace vigil::process

@@ -1,0 +1,53 @@
+#include "store/machine_json.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/json_text.h"
+#include "common/timestamp.h"
+
+namespace vigil::store {
+
+const char* IsoZone(double v) {
+  if (v <= 4.5) return "good";
+  if (v <= 7.1) return "watch";
+  if (v <= 11.2) return "unsatisfactory";
+  return "critical";
+}
+
+std::optional<double> LatestValue(const MachineStatus& m, const std::string& column) {
+  for (const auto& [name, v] : m.values) {
+    if (name == column) return v;
+  }
+  return std::nullopt;
+}
+
+std::string ExactJsonNumber(std::optional<double> v) {
+  if (!v) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", *v);
+  if (std::strtod(buf, nullptr) != *v) std::snprintf(buf, sizeof buf, "%.17g", *v);
+  return buf;
+}
+
+void AppendMachineJson(const MachineStatus& m, const Config& c, bool with_id, std::string* out) {
+  *out += "{";
+  if (with_id) {
+    *out += "\"machine_id\":";
+    AppendJsonString(m.machine_id, out);
+    *out += ",";
+  }
+  *out += "\"newest_window\":\"" + FormatTimestampMs(m.window_start_ms) + "\",\"latest\":{";
+  for (size_t k = 0; k < m.values.size(); ++k) {
+    *out += (k ? ",\"" : "\"") + m.values[k].first + "\":" + ExactJsonNumber(m.values[k].second);
+  }
+  const SensorSpec* vib = c.FindSensor("vibration");
+  std::optional<double> v = vib ? LatestValue(m, vib->field) : std::nullopt;
+  *out += std::string("},\"iso10816_zone\":") + (v ? "\"" + std::string(IsoZone(*v)) + "\"" : "null");
+  *out += ",\"last_failure\":" +
+          (m.last_failure_ms ? "\"" + FormatTimestampMs(*m.last_failure_ms) + "\"" : std::string("null"));
+  *out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
+          ",\"null\":" + std::to_string(m.label_null) + "}}";
+}
+
+}  // namespace vigil::store

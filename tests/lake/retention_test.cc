@@ -1,0 +1,106 @@
+#include "lake/retention.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/timestamp.h"
+#include "vigil/clock.h"
+#include "test_util.h"
+
+namespace vigil::lake {
+namespace {
+
+using vigil::testing::ListFiles;
+using vigil::testing::TempDir;
+using vigil::testing::WriteFileOrDie;
+
+constexpr int64_t kDay = 86'400'000;
+constexpr int64_t kNow = 1'760'000'000'000;  // 2025-10-09
+
+// A published archive segment opened at opened_ms, in the partition of that day.
+std::string Segment(const std::string& area, int64_t opened_ms, size_t bytes, const std::string& machine = "M1") {
+  std::string rel = "date=" + FormatDate(opened_ms) + "/machine_id=" + machine + "/vibration-" +
+                    std::to_string(opened_ms) + "-000001.jsonl";
+  WriteFileOrDie(area + "/" + rel, std::string(bytes, 'x'));
+  return rel;
+}
+
+TEST(RetentionTest, MissingAreaIsEmpty) {
+  TempDir tmp;
+  Result<TrimReport> r = TrimArea(tmp.path() + "/archive", {kDay, 1}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->after.files, 0u);
+  EXPECT_EQ(r->removed_files, 0u);
+}
+
+TEST(RetentionTest, NoLimitsOnlyMeasuresEveryFileIncludingOpenSegments) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/archive";
+  Segment(area, kNow - 400 * kDay, 10);
+  WriteFileOrDie(area + "/date=2025-10-09/machine_id=M1/.vibration-1-2.jsonl.open", "abc");
+  Result<TrimReport> r = TrimArea(area, {}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->after.files, 2u);
+  EXPECT_EQ(r->after.bytes, 13u);
+  EXPECT_EQ(r->removed_files, 0u);
+}
+
+TEST(RetentionTest, AgeLimitDeletesOlderSegmentsOnlyAndTheirOldEmptyPartitions) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/archive";
+  Segment(area, kNow - 10 * kDay, 100);
+  Segment(area, kNow - 7 * kDay - 1, 100, "M2");
+  const std::string kept = Segment(area, kNow - 7 * kDay, 100);  // exactly max_age old: kept
+  const std::string fresh = Segment(area, kNow - 1000, 100);
+  Result<TrimReport> r = TrimArea(area, {7 * kDay, 0}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 2u);
+  EXPECT_EQ(r->removed_bytes, 200u);
+  EXPECT_EQ(r->after.bytes, 200u);
+  EXPECT_EQ(ListFiles(area), (std::vector<std::string>{kept, fresh}));
+  EXPECT_FALSE(std::filesystem::exists(area + "/date=" + FormatDate(kNow - 10 * kDay)));
+}
+
+TEST(RetentionTest, SizeLimitDeletesOldestFirstUntilUnderTheLimit) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/quarantine";
+  Segment(area, kNow - 3 * kDay, 100);
+  Segment(area, kNow - 2 * kDay, 100);
+  const std::string b = Segment(area, kNow - 1 * kDay, 100);
+  const std::string c = Segment(area, kNow - 1, 100);
+  Result<TrimReport> r = TrimArea(area, {0, 250}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 2u);
+  EXPECT_EQ(r->after.bytes, 200u);
+  EXPECT_EQ(ListFiles(area), (std::vector<std::string>{b, c}));
+}
+
+TEST(RetentionTest, HiddenAndForeignFilesAreNeverDeletedAndRecentPartitionsStay) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/archive";
+  const std::string today = "date=" + FormatDate(kNow) + "/machine_id=M1/";
+  WriteFileOrDie(area + "/" + today + ".vibration-1-1.jsonl.open", std::string(500, 'x'));
+  WriteFileOrDie(area + "/notes.txt", std::string(500, 'x'));
+  const std::string seg = Segment(area, kNow - 1000, 10);
+  Result<TrimReport> r = TrimArea(area, {0, 1}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 1u);
+  EXPECT_FALSE(std::filesystem::exists(area + "/" + seg));
+  EXPECT_TRUE(std::filesystem::is_directory(area + "/" + today)) << "today's partition is kept for the writers";
+  EXPECT_EQ(r->after.files, 2u);
+}
+
+TEST(RetentionTest, NamesWithoutATimeFallBackToTheFileTime) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/archive";
+  const std::string path = area + "/date=2020-01-01/machine_id=M1/imported.jsonl";
+  WriteFileOrDie(path, "x");
+  std::filesystem::last_write_time(path, std::filesystem::file_time_type::clock::now() - std::chrono::hours(24 * 40));
+  Result<TrimReport> r = TrimArea(area, {30 * kDay, 0}, SystemClock::Instance().NowMs());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 1u);
+}
+
+}  // namespace
+}  // namespace vigil::lake
