@@ -10,6 +10,23 @@
 
 namespace vigil::ingest {
 
+namespace {
+
+// Why the broker refused a connection (MQTT 3.1.1 CONNACK codes); TLS failures are
+// reported by the TLS error handler, other failures have negative codes.
+const char* ConnackText(int rc) {
+  switch (rc) {
+    case 1: return ": protocol version refused";
+    case 2: return ": client id refused";
+    case 3: return ": broker unavailable";
+    case 4: return ": bad user name or password (check mqtt.username, mqtt.password_file, VIGIL_MQTT_PASSWORD)";
+    case 5: return ": not authorized (check mqtt.username and the broker's ACL)";
+    default: return rc < 0 ? ": connection or TLS handshake failed" : "";
+  }
+}
+
+}  // namespace
+
 class MqttSubscriber::Impl final : public mqtt::callback {
  public:
   Impl(const MqttConfig& config, IngestSink& sink, Clock& clock, const std::atomic<bool>& stopping)
@@ -161,8 +178,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
       int64_t delay_s = impl_.next_delay_s_;
       impl_.next_delay_s_ = std::min<int64_t>(delay_s * 2, impl_.config_.reconnect_max_s);
       impl_.log_->warn("cannot connect to {} (rc {}{}); retrying in {} s", BrokerUri(impl_.config_),
-                       t.get_return_code(), "",
-                       delay_s);
+                       t.get_return_code(), ConnackText(t.get_return_code()), delay_s);
       impl_.retry_due_ms_ = impl_.clock_.NowMs() + delay_s * 1000;
     }
    private:

@@ -75,6 +75,11 @@ class Publisher {
 bool WaitSubscribed(const Mosquitto& broker, const std::string& client_id, size_t times = 1,
                     int timeout_ms = 10000);
 
+// GET path from 127.0.0.1:port: {status, body}, or {-1, ""} when nothing answers.
+std::pair<int, std::string> HttpGet(int port, const std::string& path);
+// The value of the sample `name` (with its labels, if any) in Prometheus text; -1 if absent.
+double MetricValue(const std::string& metrics, const std::string& name);
+
 // vigil run with the given data dir against port; log in <data_dir>.log.
 Process StartVigil(const std::string& data_dir, int port, const std::string& client_id,
                    const std::vector<std::string>& extra_args = {});

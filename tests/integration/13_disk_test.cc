@@ -1,0 +1,151 @@
+// Disk safety on a real small filesystem (a tmpfs the test mounts): when free space falls
+// under lake.min_free_bytes vigil stops taking messages (says so in /readyz and /metrics),
+// nothing is lost or torn, and ingest resumes by itself when space is freed. The second
+// test turns the guard off and runs into real ENOSPC: partial lines are cut back and the
+// messages retried until space returns.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "integration/harness.h"
+#include "lake/disk_guard.h"
+#include "test_util.h"
+
+namespace vigil::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SmallDisk {
+ public:
+  SmallDisk(const std::string& dir, int mib) : dir_(dir) {
+    fs::create_directories(dir);
+    const std::string opts = "size=" + std::to_string(mib) + "m";
+    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) != 0) error_ = std::strerror(errno);
+  }
+  ~SmallDisk() {
+    if (error_.empty()) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string dir_;
+  std::string error_;
+};
+
+// Writes a file of zeros until only keep_free bytes remain (0: until ENOSPC).
+void Fill(const std::string& path, uint64_t keep_free) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  static const std::string chunk(64 * 1024, '\0');
+  for (;;) {
+    Result<uint64_t> free = lake::FreeBytes(fs::path(path).parent_path());
+    ASSERT_TRUE(free.has_value());
+    if (keep_free > 0 && *free <= keep_free + chunk.size()) break;
+    if (std::fwrite(chunk.data(), 1, chunk.size(), f) != chunk.size() || std::fflush(f) != 0) break;
+  }
+  std::fclose(f);
+}
+
+const char* kTopic = "industrial/machine/M1/telemetry/vibration";
+
+std::string Payload(int i) {
+  char ts[64];
+  // One reading per second from 2025-10-15T00:00:00Z; the timestamp identifies the message.
+  std::snprintf(ts, sizeof ts, "2025-10-15T%02d:%02d:%02dZ", i / 3600, i / 60 % 60, i % 60);
+  return std::string(R"({"machine_id":"M1","timestamp_utc":")") + ts + R"(","vibration_rms":2.5})";
+}
+
+// Distinct timestamps in the raw lake; fails the test on any line that is not a whole record.
+std::set<std::string> Landed(const std::string& data) {
+  std::set<std::string> seen;
+  for (const std::string& line : ReadAllLines(data + "/lake", "raw/")) {
+    EXPECT_TRUE(line.size() > 2 && line.front() == '{' && line.back() == '}') << "torn line: " << line;
+    size_t at = line.find("\"timestamp_utc\":\"");
+    if (at != std::string::npos) seen.insert(line.substr(at + 17, 20));
+  }
+  return seen;
+}
+
+// Every segment file ends with a newline: no half line anywhere, open segments included.
+void ExpectNoPartialLines(const std::string& lake) {
+  for (const std::string& rel : ListFiles(lake)) {
+    std::string text = ReadFileOrDie(lake + "/" + rel);
+    if (!text.empty()) {
+      EXPECT_EQ(text.back(), '\n') << rel;
+    }
+  }
+}
+
+TEST(DiskIntegration, LowDiskPausesIngestWithoutLossAndResumesWhenSpaceReturns) {
+  TempDir tmp;
+  SmallDisk disk(tmp.path() + "/small", 16);
+  if (!disk.error().empty()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error() << "): needs root";
+  Mosquitto broker(tmp.path());
+  const std::string data = tmp.path() + "/small/data";
+  const int http = FreePort();
+  WriteFileOrDie(tmp.path() + "/v.toml", "[lake]\nmin_free_bytes = 4194304\nsegment_max_age = \"1s\"\n");
+  Process vigil = StartVigil(data, broker.port(), "it-13",
+                             {"--config", tmp.path() + "/v.toml", "--http-listen", "127.0.0.1:" + std::to_string(http)});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-13"));
+  Publisher pub(broker.port(), "pub-13");
+  for (int i = 0; i < 100; ++i) pub.Publish(kTopic, Payload(i));
+  ASSERT_TRUE(WaitFor([&] { return Landed(data).size() == 100; }, 10000));
+
+  Fill(tmp.path() + "/small/filler", 3 << 20);  // under the 4 MiB threshold
+  ASSERT_TRUE(WaitFor([&] { return HttpGet(http, "/readyz").first == 503; }, 5000));
+  EXPECT_NE(HttpGet(http, "/readyz").second.find("disk low"), std::string::npos);
+  EXPECT_EQ(MetricValue(HttpGet(http, "/metrics").second, "vigil_disk_low"), 1);
+  for (int i = 100; i < 300; ++i) pub.Publish(kTopic, Payload(i));  // the broker queues them
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Landed(data).size(), 100u) << "nothing may be written while the disk is low";
+  EXPECT_NE(ReadFileOrDie(data + ".log").find("disk low"), std::string::npos);
+
+  fs::remove(tmp.path() + "/small/filler");
+  EXPECT_TRUE(WaitFor([&] { return HttpGet(http, "/readyz").first == 200; }, 5000));
+  EXPECT_TRUE(WaitFor([&] { return Landed(data).size() == 300; }, 20000)) << Landed(data).size();
+  const std::string metrics = HttpGet(http, "/metrics").second;
+  EXPECT_EQ(MetricValue(metrics, "vigil_disk_low"), 0);
+  EXPECT_EQ(MetricValue(metrics, "vigil_disk_low_episodes_total"), 1);
+  EXPECT_NE(ReadFileOrDie(data + ".log").find("disk space back"), std::string::npos);
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(10000), 0);
+  ExpectNoPartialLines(data + "/lake");
+  EXPECT_TRUE(ReadAllLines(data + "/lake", "quarantine/").empty());
+}
+
+TEST(DiskIntegration, RealEnospcCutsPartialLinesAndRetriesUntilSpaceReturns) {
+  TempDir tmp;
+  SmallDisk disk(tmp.path() + "/small", 4);
+  if (!disk.error().empty()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error() << "): needs root";
+  Mosquitto broker(tmp.path());
+  const std::string data = tmp.path() + "/small/data";
+  WriteFileOrDie(tmp.path() + "/v.toml", "[lake]\nmin_free_bytes = 0\n");  // guard off: meet ENOSPC itself
+  Process vigil = StartVigil(data, broker.port(), "it-13b", {"--config", tmp.path() + "/v.toml"});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-13b"));
+  Publisher pub(broker.port(), "pub-13b");
+  pub.Publish(kTopic, Payload(0));
+  ASSERT_TRUE(WaitFor([&] { return Landed(data).size() == 1; }, 10000));
+
+  Fill(tmp.path() + "/small/filler", 0);  // completely full
+  for (int i = 1; i < 400; ++i) pub.Publish(kTopic, Payload(i));
+  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(data + ".log").find("No space left") != std::string::npos; }, 10000))
+      << ReadFileOrDie(data + ".log");
+  ExpectNoPartialLines(data + "/lake");
+
+  fs::remove(tmp.path() + "/small/filler");
+  EXPECT_TRUE(WaitFor([&] { return Landed(data).size() == 400; }, 30000)) << Landed(data).size();
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(10000), 0);
+  ExpectNoPartialLines(data + "/lake");
+}
+
+}  // namespace
+}  // namespace vigil::testing
