@@ -15,4 +15,15 @@ pkgs=$(sed -n '/^FROM debian:12-slim/,$p' "$src/docker/Dockerfile" | grep -oE '\
 for p in $pkgs; do
   apt-cache show "$p" >/dev/null 2>&1 || { echo "Dockerfile: no Debian package $p"; exit 1; }
 done
+# Every shared library the binary needs comes from one of them (or from debian:12-slim).
+for lib in $(objdump -p "$bin" | awk '/NEEDED/ {print $2}'); do
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  real=$(readlink -f "$path")
+  # usrmerge: dpkg may know the file under /lib rather than /usr/lib.
+  pkg=$( (dpkg -S "$real" 2>/dev/null || dpkg -S "${real#/usr}" 2>/dev/null || true) | head -1 | cut -d: -f1)
+  case " libc6 libstdc++6 libgcc-s1 $(echo $pkgs) " in
+    *" $pkg "*) ;;
+    *) echo "Dockerfile runtime stage lacks the package of $lib ($pkg)"; exit 1 ;;
+  esac
+done
 echo "packaging ok"
