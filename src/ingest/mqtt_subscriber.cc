@@ -12,8 +12,8 @@ namespace vigil::ingest {
 
 namespace {
 
-// Why the broker refused a connection (MQTT 3.1.1 CONNACK codes); TLS failures are
-// reported by the TLS error handler, other failures have negative codes.
+// Why the broker refused a connection (MQTT 3.1.1 CONNACK codes); network and TLS
+// failures have negative codes.
 const char* ConnackText(int rc) {
   switch (rc) {
     case 1: return ": protocol version refused";
@@ -21,7 +21,9 @@ const char* ConnackText(int rc) {
     case 3: return ": broker unavailable";
     case 4: return ": bad user name or password (check mqtt.username, mqtt.password_file, VIGIL_MQTT_PASSWORD)";
     case 5: return ": not authorized (check mqtt.username and the broker's ACL)";
-    default: return rc < 0 ? ": connection or TLS handshake failed" : "";
+    default:
+      return rc < 0 ? ": connection or TLS handshake failed; with TLS check that mqtt.ca_file signed the broker's "
+                      "certificate and that it names mqtt.host" : "";
   }
 }
 
@@ -61,7 +63,8 @@ class MqttSubscriber::Impl final : public mqtt::callback {
       }
       ssl.set_enable_server_cert_auth(true);
       ssl.set_verify(true);
-      ssl.set_error_handler([this](const std::string& msg) { log_->warn("TLS: {}", msg); });
+      // No ssl error handler: Paho C++ 1.2.0 calls it through a pointer to a copy of these
+      // options that connect() has already destroyed (paho.mqtt.cpp #325, #439: a crash).
       b.ssl(ssl);
     }
     options_ = b.finalize();
