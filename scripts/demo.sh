@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-scripts/install-deps.sh
+VIGIL_BUILD_ONLY=1 scripts/install-deps.sh  # no test-only tools (browser, pandas)
 echo "== building (build/) =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target vigil >/dev/null

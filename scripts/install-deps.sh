@@ -11,14 +11,19 @@ PKGS=(
   libspdlog-dev libfmt-dev              # logging
   libcli11-dev                          # command line
   libsqlite3-dev sqlite3                # feature store
-  libcpp-httplib-dev                    # /healthz, /readyz, /metrics of vigil run
+  libcpp-httplib-dev                    # HTTP of vigil run: health, metrics, JSON API, dashboard
   libssl-dev
   libgtest-dev libgmock-dev             # tests
   mosquitto mosquitto-clients libmosquitto-dev  # broker for demo/tests, bench load generator
-  python3 python3-pandas                # independent checks in tests (test-only)
   time procps iproute2 openssl curl
-  systemd docker-compose                # test-only: systemd-analyze verify, docker-compose config
 )
+# Test-only tools (VIGIL_BUILD_ONLY=1 skips them, e.g. in the Docker build stage).
+TEST_PKGS=(
+  python3 python3-pandas                # independent checks of features and labels
+  systemd docker-compose                # systemd-analyze verify, docker-compose config
+  chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
+)
+[ "${VIGIL_BUILD_ONLY:-0}" = 1 ] || PKGS+=("${TEST_PKGS[@]}")
 if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq

@@ -6,7 +6,7 @@
 # `journalctl -u vigil -f`, `vigil status --data-dir /var/lib/vigil`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+VIGIL_BUILD_ONLY=1 scripts/install-deps.sh  # no test-only tools (browser, pandas)
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
 cmake --build build-release -j"$(nproc)" --target vigil
 install -m 0755 build-release/vigil /usr/bin/vigil

@@ -107,6 +107,8 @@ struct SimulateConfig {
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:8080";  // ADDR:PORT, or "off"
+  // File whose first line is the access token; required when listen is beyond loopback.
+  std::string token_file;
 };
 
 struct LogConfig {
@@ -140,8 +142,9 @@ Result<Config> LoadConfigFile(const std::string& path, const Config& base = Conf
 Result<Config> ParseConfigText(std::string_view toml, const std::string& source_name,
                                const Config& base = Config{});
 
-// The first line of mqtt.password_file (without the line end). Errors say which file and why.
-Result<std::string> ReadPasswordFile(const std::string& path);
+// The first line of a secret file (mqtt.password_file, http.token_file) without the line
+// end. Errors name the key and the file and say why.
+Result<std::string> ReadSecretFile(const std::string& key, const std::string& path);
 
 // Whole-config checks (ranges, cross references). Returns every problem, one per line.
 Status CheckConfig(const Config& c);

@@ -61,7 +61,7 @@ Result<Config> CommonFlags::Resolve() const {
   if (const char* p = std::getenv("VIGIL_MQTT_PASSWORD"); p && *p) {
     c.mqtt.password = p;
   } else if (!c.mqtt.password_file.empty()) {
-    Result<std::string> pw = ReadPasswordFile(c.mqtt.password_file);
+    Result<std::string> pw = ReadSecretFile("mqtt.password_file", c.mqtt.password_file);
     if (!pw) return pw.error();
     c.mqtt.password = std::move(*pw);
   }

@@ -115,6 +115,9 @@ const std::vector<Option>& Options() {
        "vigil simulate: MQTT client id (must differ from the daemon's)."},
       {"http.listen", OptType::kString, VIGIL_REF(http.listen), 0, 0, {},
        "Where vigil run serves /healthz, /readyz, /metrics and /api/status (ADDR:PORT, or off)."},
+      {"http.token_file", OptType::kString, VIGIL_REF(http.token_file), 0, 0, {},
+       "File whose first line is the access token (Bearer header, or ?token= once in the "
+       "browser); required when http.listen is beyond loopback."},
       {"log.level", OptType::kString, VIGIL_REF(log.level), 0, 0,
        {"trace", "debug", "info", "warn", "error"}, "Log level."},
       {"log.format", OptType::kString, VIGIL_REF(log.format), 0, 0, {"text", "json"},
@@ -475,17 +478,17 @@ Result<Config> LoadConfigFile(const std::string& path, const Config& base) {
   return ParseConfigText(text, path, base);
 }
 
-Result<std::string> ReadPasswordFile(const std::string& path) {
+Result<std::string> ReadSecretFile(const std::string& key, const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "r");
   if (!f) {
-    return Status::InvalidArgument("mqtt.password_file " + path + ": " + std::strerror(errno) +
+    return Status::InvalidArgument(key + " " + path + ": " + std::strerror(errno) +
                                    " (it must be readable by the user vigil runs as)");
   }
   char buf[1024];
   std::string line = std::fgets(buf, sizeof buf, f) ? buf : "";
   std::fclose(f);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (line.empty()) return Status::InvalidArgument("mqtt.password_file " + path + ": the first line is empty");
+  if (line.empty()) return Status::InvalidArgument(key + " " + path + ": the first line is empty");
   return line;
 }
 

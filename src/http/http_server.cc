@@ -9,8 +9,9 @@
 
 #include "common/json_text.h"
 #include "common/logging.h"
-#include "store/feature_store.h"
-#include "store/machine_json.h"
+#include "http/api.h"
+#include "http/assets.h"
+#include "vigil/clock.h"
 
 namespace vigil::http {
 namespace {
@@ -43,13 +44,41 @@ void Header(std::string* out, const char* name, const char* type, const char* he
   *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
-std::string JsonError(const std::string& message) {
-  std::string j = "{\"error\":";
-  AppendJsonString(message, &j);
-  return j + "}\n";
+std::string ByReason(const ingest::IngestCounts& c) {
+  std::string j = "{";
+  for (int i = 0; i < kReasonCount; ++i) {
+    j += (i ? ",\"" : "\"") + std::string(ReasonCode(static_cast<Reason>(i))) + "\":" + std::to_string(c.by_reason[i]);
+  }
+  return j + "}";
 }
 
-std::string DbPath(const Sources& s) { return s.config.data_dir + "/vigil.db"; }
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+const char* ContentType(const std::string& path) {
+  if (path.ends_with(".html")) return "text/html; charset=utf-8";
+  if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
+  return "text/plain; charset=utf-8";
+}
+
+// Constant-time comparison: the token must not leak through response timing.
+bool SameToken(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string CookieToken(const std::string& cookies) {
+  const std::string key = "vigil_token=";
+  size_t at = cookies.find(key);
+  if (at == std::string::npos) return "";
+  at += key.size();
+  return cookies.substr(at, cookies.find(';', at) - at);
+}
 
 }  // namespace
 
@@ -143,7 +172,9 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
     AppendJsonString(why, &j);
     j += ",\"broker_connected\":" + std::string(src->broker_connected() ? "true" : "false") +
          ",\"received\":" + std::to_string(c.received) + ",\"accepted\":" + std::to_string(c.accepted) +
-         ",\"quarantined\":" + std::to_string(c.quarantined) + ",\"lake_bytes_written\":" + std::to_string(l.bytes) +
+         ",\"quarantined\":" + std::to_string(c.quarantined) + ",\"quarantined_by_reason\":" + ByReason(c) +
+         ",\"write_errors\":" + std::to_string(c.write_errors) +
+         ",\"server_time_ms\":" + std::to_string(SystemClock::Instance().NowMs()) + ",\"lake_bytes_written\":" + std::to_string(l.bytes) +
          ",\"open_segments\":" + std::to_string(l.open_segments) +
          ",\"disk_free_bytes\":" + std::to_string(src->disk->free_bytes()) +
          ",\"disk_low\":" + (src->disk->low() ? "true" : "false") +
@@ -151,52 +182,81 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
          std::to_string(p.archive.bytes) + ",\"quarantine\":" + std::to_string(p.quarantine.bytes) +
          "},\"processor\":{\"runs\":" + std::to_string(p.runs) + ",\"failed_runs\":" + std::to_string(p.failed_runs) +
          ",\"batches\":" + std::to_string(p.batches) + ",\"rows\":" + std::to_string(p.rows) +
+         ",\"readings\":" + std::to_string(p.readings) + ",\"last_run_seconds\":" + std::to_string(p.last_run_seconds) +
+         ",\"run_seconds_sum\":" + std::to_string(p.run_seconds_sum) +
          ",\"last_success_ms\":" + std::to_string(p.last_success_ms) + ",\"last_error\":";
     AppendJsonString(p.last_error, &j);
     j += "}}\n";
     res.set_content(j, "application/json");
   });
-  // Machines and their latest features, read from vigil.db on each request (read-only).
-  auto machines = [src](const httplib::Request& req, httplib::Response& res) {
-    const bool one = req.matches.size() > 1;
-    store::StoreStatus st;
-    std::error_code ec;
-    if (std::filesystem::exists(DbPath(*src), ec)) {
-      Result<store::StoreStatus> r = store::ReadStatus(DbPath(*src), src->config);
-      if (!r) {
-        res.status = 503;
-        res.set_content(JsonError("feature store unavailable: " + r.error().message()), "application/json");
-        return;
-      }
-      st = std::move(*r);
-    }
-    std::string j;
-    if (one) {
-      for (const auto& m : st.machines) {
-        if (m.machine_id == req.matches[1].str()) store::AppendMachineJson(m, src->config, true, &j);
-      }
-      if (j.empty()) {
-        res.status = 404;
-        res.set_content(JsonError("no machine '" + req.matches[1].str() + "' in the feature store"), "application/json");
-        return;
-      }
-      j += "\n";
-    } else {
-      j = "{\"machines\":[";
-      for (size_t i = 0; i < st.machines.size(); ++i) {
-        if (i) j += ",";
-        store::AppendMachineJson(st.machines[i], src->config, true, &j);
-      }
-      j += "]}\n";
-    }
-    res.set_content(j, "application/json");
+  // The JSON API (http/api.h) and the dashboard's files, embedded in the binary.
+  auto reply = [](httplib::Response& res, const Reply& r) {
+    res.status = r.first;
+    res.set_content(r.second, "application/json");
   };
-  srv.Get("/api/machines", machines);
-  srv.Get(R"(/api/machines/([A-Za-z0-9][A-Za-z0-9_.-]{0,63}))", machines);
+  auto now = [] { return SystemClock::Instance().NowMs(); };
+  srv.Get("/api/machines", [src, reply, now](const httplib::Request&, httplib::Response& res) {
+    reply(res, MachinesReply(src->config, "", now()));
+  });
+  srv.Get(R"(/api/machines/([^/]+))", [src, reply, now](const httplib::Request& req, httplib::Response& res) {
+    reply(res, MachinesReply(src->config, req.matches[1].str(), now()));
+  });
+  srv.Get(R"(/api/machines/([^/]+)/series)", [src, reply, now](const httplib::Request& req, httplib::Response& res) {
+    reply(res, SeriesReply(src->config, req.matches[1].str(), req.get_param_value("from"), req.get_param_value("to"),
+                           req.get_param_value("step"), now()));
+  });
+  srv.Get("/api/alerts", [src, reply](const httplib::Request& req, httplib::Response& res) {
+    reply(res, AlertsReply(src->config, req.get_param_value("machine"), req.get_param_value("limit")));
+  });
+  srv.Get("/api/quarantine/samples", [src](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"samples\":" + QuarantineSamplesJson(src->config.data_dir, 8) + "}\n", "application/json");
+  });
+  for (const Asset& a : Assets()) {
+    const std::string path = a.path == std::string("/index.html") ? "/" : a.path;
+    srv.Get(path, [&a](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(a.bytes()), ContentType(a.path));
+    });
+  }
+  srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.body.empty() && req.path.rfind("/api/", 0) == 0) {
+      res.set_content(JsonError("no such endpoint: " + req.path + " (see README: the JSON API)"), "application/json");
+    }
+  });
   srv.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
     res.set_content(JsonError("internal error"), "application/json");
   });
+  // Beyond loopback every path but /healthz and /readyz needs the token.
+  std::string token;
+  if (!src->config.http.token_file.empty()) {
+    Result<std::string> t = ReadSecretFile("http.token_file", src->config.http.token_file);
+    if (!t) return t.error();
+    token = std::move(*t);
+  } else if (!IsLoopback(host)) {
+    return Status::InvalidArgument("http.listen " + listen + " is beyond loopback: set http.token_file to a file "
+                                   "holding an access token (or listen on 127.0.0.1)");
+  }
+  if (!token.empty()) {
+    srv.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == "/healthz" || req.path == "/readyz") return httplib::Server::HandlerResponse::Unhandled;
+      std::string given;
+      const std::string auth = req.get_header_value("Authorization");
+      if (auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+      else if (req.has_param("token")) given = req.get_param_value("token");
+      else given = CookieToken(req.get_header_value("Cookie"));
+      if (!SameToken(given, token)) {
+        res.status = 401;
+        res.set_content(JsonError("access token required: send \"Authorization: Bearer TOKEN\", or open /?token=TOKEN"),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (req.has_param("token")) {
+        res.set_header("Set-Cookie", "vigil_token=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+  }
   int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
   if (bound <= 0) {
     return Status::Unavailable("cannot listen on " + listen + " (address in use or not local?); set http.listen, "

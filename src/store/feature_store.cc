@@ -368,7 +368,7 @@ Status ReplaceDatabase(const std::string& from_path, const std::string& to_path)
   return Status::Ok();
 }
 
-Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config) {
+Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config, bool label_counts) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     sqlite3_close(db);
@@ -403,7 +403,8 @@ Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config)
       if (sqlite3_column_type(st, 0) != SQLITE_NULL) m.last_failure_ms = sqlite3_column_int64(st, 0);
     });
   }
-  query("SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](sqlite3_stmt* st) {
+  for (MachineStatus& m : out.machines) m.labels_counted = label_counts;
+  if (label_counts) query("SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](sqlite3_stmt* st) {
     std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     for (MachineStatus& m : out.machines) {
       if (m.machine_id != id) continue;
@@ -425,6 +426,65 @@ Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config)
           b.outcome = reinterpret_cast<const char*>(sqlite3_column_text(st, 9));
           out.last_batch = b;
         });
+  sqlite3_close(db);
+  return out;
+}
+
+Result<Series> ReadSeries(const std::string& db_path, const Config& config, const SeriesQuery& q) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status::NotFound("no feature store at " + db_path);
+  }
+  sqlite3_busy_timeout(db, 10'000);
+  Series out;
+  for (const SensorSpec& sp : config.sensors) out.columns.push_back(sp.field);
+  for (const FeatureSpec& f : config.features) out.columns.push_back(f.name);
+  out.values.resize(out.columns.size());
+  const std::string range = " WHERE machine_id = " + Quoted(q.machine_id) + " AND window_start_ms >= " +
+                            std::to_string(q.from_ms) + " AND window_start_ms < " + std::to_string(q.to_ms);
+  const std::string bucket = "(window_start_ms - " + std::to_string(q.from_ms) + ") / " + std::to_string(q.step_ms);
+  std::string sql = "SELECT " + bucket + " AS b";
+  for (const std::string& c : out.columns) sql += ", avg(" + c + ")";
+  sql += " FROM features" + range + " GROUP BY b ORDER BY b";
+  auto run = [&](const std::string& text, const std::function<void(sqlite3_stmt*)>& row) -> bool {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, text.c_str(), -1, &st, nullptr) != SQLITE_OK) return false;
+    while (sqlite3_step(st) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    return true;
+  };
+  const bool ok = run(sql, [&](sqlite3_stmt* st) {
+    out.t.push_back(q.from_ms + sqlite3_column_int64(st, 0) * q.step_ms);
+    for (size_t i = 0; i < out.columns.size(); ++i) {
+      const int col = static_cast<int>(i) + 1;
+      out.values[i].push_back(sqlite3_column_type(st, col) == SQLITE_NULL ? std::nullopt
+                                                                          : std::optional(sqlite3_column_double(st, col)));
+    }
+  });
+  if (!ok) {
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return Status::InvalidArgument("the feature store's columns do not match the configuration: " + err);
+  }
+  run("SELECT timestamp_ms, event_code FROM failure_history WHERE machine_id = " + Quoted(q.machine_id) +
+          " AND timestamp_ms >= " + std::to_string(q.from_ms) + " AND timestamp_ms < " + std::to_string(q.to_ms) +
+          " ORDER BY timestamp_ms",
+      [&](sqlite3_stmt* st) {
+        const unsigned char* code = sqlite3_column_text(st, 1);
+        out.failures.emplace_back(sqlite3_column_int64(st, 0), code ? reinterpret_cast<const char*>(code) : "");
+      });
+  // Tables of the model stage, when present (absent tables just fail to prepare).
+  run("SELECT " + bucket + " AS b, avg(failure_probability_7d) FROM predictions" + range + " GROUP BY b ORDER BY b",
+      [&](sqlite3_stmt* st) {
+        out.predictions.emplace_back(q.from_ms + sqlite3_column_int64(st, 0) * q.step_ms, sqlite3_column_double(st, 1));
+      });
+  run("SELECT ts_ms, json_object('ts_ms', ts_ms, 'kind', kind, 'level', level, 'message', message) FROM alerts"
+      " WHERE machine_id = " + Quoted(q.machine_id) + " AND ts_ms >= " + std::to_string(q.from_ms) +
+          " AND ts_ms < " + std::to_string(q.to_ms) + " ORDER BY ts_ms",
+      [&](sqlite3_stmt* st) {
+        out.alerts.emplace_back(sqlite3_column_int64(st, 0), reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+      });
   sqlite3_close(db);
   return out;
 }

@@ -117,13 +117,33 @@ struct MachineStatus {
   std::vector<std::pair<std::string, std::optional<double>>> values;  // columns of latest_features
   std::optional<int64_t> last_failure_ms;
   int64_t label1 = 0, label0 = 0, label_null = 0;
+  bool labels_counted = false;  // ReadStatus(label_counts = true)
 };
 struct StoreStatus {
   std::vector<MachineStatus> machines;
   int64_t batches = 0;
   std::optional<BatchRecord> last_batch;
 };
-Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config);
+// label_counts: also count labels per machine (scans all of `features`: for `vigil status`,
+// not for the dashboard's polling).
+Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config, bool label_counts = true);
+
+// A machine's window values and features over [from_ms, to_ms), averaged into buckets of
+// step_ms (the dashboard's charts: a week of 1 s windows becomes ~1000 points), with the
+// failures in the range and, when the tables exist, predictions and alerts.
+struct SeriesQuery {
+  std::string machine_id;
+  int64_t from_ms = 0, to_ms = 0, step_ms = 0;
+};
+struct Series {
+  std::vector<std::string> columns;  // sensor fields, then features
+  std::vector<int64_t> t;            // bucket starts
+  std::vector<std::vector<std::optional<double>>> values;  // [column][bucket]
+  std::vector<std::pair<int64_t, std::string>> failures;   // time, code
+  std::vector<std::pair<int64_t, double>> predictions;     // bucket start, mean probability
+  std::vector<std::pair<int64_t, std::string>> alerts;     // time, JSON object of the alert
+};
+Result<Series> ReadSeries(const std::string& db_path, const Config& config, const SeriesQuery& q);
 
 // Atomically puts the database at from_path in place of to_path (both closed): both are
 // switched out of WAL mode first, so no stale -wal file can meet the new database.

@@ -46,8 +46,11 @@ void AppendMachineJson(const MachineStatus& m, const Config& c, bool with_id, st
   *out += std::string("},\"iso10816_zone\":") + (v ? "\"" + std::string(IsoZone(*v)) + "\"" : "null");
   *out += ",\"last_failure\":" +
           (m.last_failure_ms ? "\"" + FormatTimestampMs(*m.last_failure_ms) + "\"" : std::string("null"));
-  *out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
-          ",\"null\":" + std::to_string(m.label_null) + "}}";
+  if (m.labels_counted) {
+    *out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
+            ",\"null\":" + std::to_string(m.label_null) + "}";
+  }
+  *out += "}";
 }
 
 }  // namespace vigil::store

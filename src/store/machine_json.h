@@ -20,6 +20,7 @@ std::optional<double> LatestValue(const MachineStatus& m, const std::string& col
 std::string ExactJsonNumber(std::optional<double> v);
 
 // {"newest_window":..,"latest":{..},"iso10816_zone":..,"last_failure":..,"labels":{..}}
+// ("labels" only when they were counted)
 // (with "machine_id" first when with_id).
 void AppendMachineJson(const MachineStatus& m, const Config& c, bool with_id, std::string* out);
 

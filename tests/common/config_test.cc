@@ -135,16 +135,16 @@ TEST(ConfigTest, APasswordInTheConfigFileIsRefusedWithWhereToPutIt) {
 TEST(ConfigTest, PasswordFileGivesItsFirstLineWithoutTheLineEnd) {
   vigil::testing::TempDir tmp;
   vigil::testing::WriteFileOrDie(tmp.path() + "/pw", "s3cret with spaces\r\nsecond line\n");
-  Result<std::string> p = ReadPasswordFile(tmp.path() + "/pw");
+  Result<std::string> p = ReadSecretFile("mqtt.password_file", tmp.path() + "/pw");
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_EQ(*p, "s3cret with spaces");
 
   vigil::testing::WriteFileOrDie(tmp.path() + "/empty", "\n");
-  Result<std::string> e = ReadPasswordFile(tmp.path() + "/empty");
+  Result<std::string> e = ReadSecretFile("mqtt.password_file", tmp.path() + "/empty");
   ASSERT_FALSE(e.has_value());
   EXPECT_NE(e.error().message().find("empty"), std::string::npos);
 
-  Result<std::string> m = ReadPasswordFile(tmp.path() + "/missing");
+  Result<std::string> m = ReadSecretFile("mqtt.password_file", tmp.path() + "/missing");
   ASSERT_FALSE(m.has_value());
   EXPECT_NE(m.error().message().find("mqtt.password_file " + tmp.path() + "/missing"), std::string::npos)
       << m.error().message();

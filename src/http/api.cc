@@ -1,0 +1,228 @@
+#include "http/api.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <vector>
+
+#include "common/json_text.h"
+#include "common/timestamp.h"
+#include "lake/paths.h"
+#include "store/feature_store.h"
+#include "store/machine_json.h"
+
+namespace vigil::http {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kMaxPoints = 10'000;
+
+std::string DbPath(const Config& c) { return c.data_dir + "/vigil.db"; }
+
+bool ValidMachineId(const std::string& id) {
+  static const std::regex kId("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  return std::regex_match(id, kId);
+}
+
+Result<int64_t> ParseTime(const std::string& name, const std::string& text) {
+  int64_t ms = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec == std::errc() && p == text.data() + text.size()) return ms;
+  Result<int64_t> t = ParseDateOrTimestampMs(text);
+  if (!t) return Status::InvalidArgument(name + "='" + text + "': expected ISO-8601 UTC or epoch milliseconds");
+  return *t;
+}
+
+}  // namespace
+
+std::string JsonError(const std::string& message) {
+  std::string j = "{\"error\":";
+  AppendJsonString(message, &j);
+  return j + "}\n";
+}
+
+Reply MachinesReply(const Config& config, const std::string& id, int64_t now_ms) {
+  if (!id.empty() && !ValidMachineId(id)) return {400, JsonError("bad machine id '" + id + "'")};
+  store::StoreStatus st;
+  std::error_code ec;
+  if (fs::exists(DbPath(config), ec)) {
+    Result<store::StoreStatus> r = store::ReadStatus(DbPath(config), config, /*label_counts=*/false);
+    if (!r) return {503, JsonError("feature store unavailable: " + r.error().message())};
+    st = std::move(*r);
+  }
+  std::string j;
+  auto one = [&](const store::MachineStatus& m) {
+    store::AppendMachineJson(m, config, /*with_id=*/true, &j);
+    j.pop_back();  // the closing brace: add what the dashboard needs
+    j += ",\"newest_window_ms\":" + std::to_string(m.window_start_ms) +
+         ",\"age_ms\":" + std::to_string(now_ms - m.window_start_ms) + "}";
+  };
+  if (!id.empty()) {
+    for (const auto& m : st.machines) {
+      if (m.machine_id == id) one(m);
+    }
+    if (j.empty()) return {404, JsonError("no machine '" + id + "' in the feature store")};
+    return {200, j + "\n"};
+  }
+  j = "{\"server_time_ms\":" + std::to_string(now_ms) + ",\"machines\":[";
+  for (size_t i = 0; i < st.machines.size(); ++i) {
+    if (i) j += ",";
+    one(st.machines[i]);
+  }
+  return {200, j + "]}\n"};
+}
+
+Result<SeriesParams> ParseSeriesParams(const std::string& from, const std::string& to, const std::string& step,
+                                       int64_t now_ms, int64_t window_ms) {
+  SeriesParams p;
+  if (to.empty()) {
+    p.to_ms = now_ms;
+  } else {
+    Result<int64_t> t = ParseTime("to", to);
+    if (!t) return t.error();
+    p.to_ms = *t;
+  }
+  if (from.empty()) {
+    p.from_ms = p.to_ms - 86'400'000;
+  } else {
+    Result<int64_t> f = ParseTime("from", from);
+    if (!f) return f.error();
+    p.from_ms = *f;
+  }
+  if (p.from_ms >= p.to_ms) return Status::InvalidArgument("from must be before to");
+  const int64_t span = p.to_ms - p.from_ms;
+  if (step.empty()) {
+    const int64_t w = std::max<int64_t>(window_ms, 1);
+    p.step_ms = std::max<int64_t>(w, (span / 1000 + w - 1) / w * w);
+  } else {
+    int64_t ms = 0;
+    auto [ptr, ec] = std::from_chars(step.data(), step.data() + step.size(), ms);
+    if (ec != std::errc() || ptr != step.data() + step.size()) {
+      Result<int64_t> d = ParseDuration(step);
+      if (!d) return Status::InvalidArgument("step='" + step + "': expected a duration (\"1m\") or milliseconds");
+      ms = *d;
+    }
+    if (ms <= 0) return Status::InvalidArgument("step must be positive");
+    p.step_ms = ms;
+  }
+  if ((span + p.step_ms - 1) / p.step_ms > kMaxPoints) {
+    return Status::InvalidArgument("too many points: (to - from) / step must be at most " + std::to_string(kMaxPoints) +
+                                   "; use a larger step");
+  }
+  return p;
+}
+
+Reply SeriesReply(const Config& config, const std::string& id, const std::string& from, const std::string& to,
+                  const std::string& step, int64_t now_ms) {
+  if (!ValidMachineId(id)) return {400, JsonError("bad machine id '" + id + "'")};
+  Result<SeriesParams> p = ParseSeriesParams(from, to, step, now_ms, config.processing.window_ms);
+  if (!p) return {400, JsonError(p.error().message())};
+  std::error_code ec;
+  if (!fs::exists(DbPath(config), ec)) return {404, JsonError("no feature store yet (nothing processed)")};
+  Result<store::Series> s = store::ReadSeries(DbPath(config), config, {id, p->from_ms, p->to_ms, p->step_ms});
+  if (!s) return {503, JsonError(s.error().message())};
+  std::string j = "{\"machine_id\":";
+  AppendJsonString(id, &j);
+  j += ",\"from_ms\":" + std::to_string(p->from_ms) + ",\"to_ms\":" + std::to_string(p->to_ms) +
+       ",\"step_ms\":" + std::to_string(p->step_ms) + ",\"t\":[";
+  for (size_t i = 0; i < s->t.size(); ++i) j += (i ? "," : "") + std::to_string(s->t[i]);
+  j += "],\"series\":{";
+  for (size_t c = 0; c < s->columns.size(); ++c) {
+    j += (c ? ",\"" : "\"") + s->columns[c] + "\":[";
+    for (size_t i = 0; i < s->values[c].size(); ++i) {
+      j += (i ? "," : "") + store::ExactJsonNumber(s->values[c][i]);
+    }
+    j += "]";
+  }
+  j += "},\"failures\":[";
+  for (size_t i = 0; i < s->failures.size(); ++i) {
+    j += (i ? ",{\"t\":" : "{\"t\":") + std::to_string(s->failures[i].first) + ",\"code\":";
+    AppendJsonString(s->failures[i].second, &j);
+    j += "}";
+  }
+  j += "],\"predictions\":{\"t\":[";
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + std::to_string(s->predictions[i].first);
+  j += "],\"p\":[";
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + store::ExactJsonNumber(s->predictions[i].second);
+  j += "]},\"alerts\":[";
+  for (size_t i = 0; i < s->alerts.size(); ++i) j += (i ? "," : "") + s->alerts[i].second;
+  return {200, j + "]}\n"};
+}
+
+Reply AlertsReply(const Config& config, const std::string& machine, const std::string& limit) {
+  if (!machine.empty() && !ValidMachineId(machine)) return {400, JsonError("bad machine id '" + machine + "'")};
+  int64_t n = 100;
+  if (!limit.empty()) {
+    auto [p, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), n);
+    if (ec != std::errc() || p != limit.data() + limit.size() || n < 1 || n > 1000) {
+      return {400, JsonError("limit='" + limit + "': expected 1 to 1000")};
+    }
+  }
+  std::string j = "{\"alerts\":[";
+  sqlite3* db = nullptr;
+  std::error_code ec;
+  if (fs::exists(DbPath(config), ec) &&
+      sqlite3_open_v2(DbPath(config).c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    // The table belongs to the model stage; until it exists there are no alerts.
+    if (sqlite3_prepare_v2(db,
+                           "SELECT json_object('machine_id', machine_id, 'ts_ms', ts_ms, 'kind', kind, 'level', level,"
+                           " 'message', message) FROM alerts WHERE ?1 = '' OR machine_id = ?1"
+                           " ORDER BY ts_ms DESC LIMIT ?2",
+                           -1, &st, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, machine.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st, 2, n);
+      for (bool first = true; sqlite3_step(st) == SQLITE_ROW; first = false) {
+        j += (first ? "" : ",") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+      }
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return {200, j + "]}\n"};
+}
+
+std::string QuarantineSamplesJson(const std::string& data_dir, size_t n) {
+  // The newest published or open segment of the newest date partition.
+  const std::string q = lake::QuarantineDir(lake::LakeDir(data_dir));
+  std::error_code ec;
+  std::string newest_dir, newest_file;
+  for (const auto& d : fs::directory_iterator(q, ec)) {
+    if (d.path().filename().string() > fs::path(newest_dir).filename().string()) newest_dir = d.path().string();
+  }
+  int64_t newest_time = -1;
+  if (!newest_dir.empty()) {
+    for (const auto& f : fs::directory_iterator(newest_dir, ec)) {
+      std::error_code fec;
+      const auto t = fs::last_write_time(f.path(), fec).time_since_epoch().count();
+      if (!fec && t > newest_time) newest_time = t, newest_file = f.path().string();
+    }
+  }
+  std::vector<std::string> lines;
+  if (!newest_file.empty()) {
+    std::ifstream in(newest_file, std::ios::binary | std::ios::ate);
+    const std::streamoff size = in.tellg();
+    const std::streamoff from = std::max<std::streamoff>(0, size - 64 * 1024);
+    in.seekg(from);
+    std::string line;
+    if (from > 0) std::getline(in, line);  // a partial first line
+    while (std::getline(in, line)) {
+      lines.push_back(line);
+      if (lines.size() > n) lines.erase(lines.begin());
+    }
+  }
+  std::string j = "[";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i) j += ",";
+    AppendJsonString(lines[i], &j);
+  }
+  return j + "]";
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""The dashboard in a real headless Chromium (Debian's chromium, chromium-driver and
+python3-selenium).
+
+usage: browser_test.py VIGIL_BINARY SOURCE_DIR WORK_DIR [--screenshots DIR]
+
+A real mosquitto, `vigil run` and a 10-day simulated backfill of 5 machines (with
+failures); then the page must show one tile per machine with the zone and the vibration
+the API returns, the machine view must draw its charts with a failure marker where the
+failure is, the pipeline view its figures, the browser console must stay free of errors,
+no request may leave vigil's address, and the page must recover by itself from a daemon
+restart. Screenshots of the fleet and machine views go to WORK_DIR (and to DIR).
+Exit 0 when all holds, 1 with the reasons.
+"""
+import json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
+shots = sys.argv[sys.argv.index("--screenshots") + 1] if "--screenshots" in sys.argv else None
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+os.chmod(work, 0o755)  # mosquitto drops to its own user
+problems = []
+
+
+def check(cond, what):
+    if not cond:
+        problems.append(what)
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(cond, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if cond():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.2)
+    problems.append("timed out: " + what)
+    print("FAIL: timed out:", what, flush=True)
+    return False
+
+
+def get(path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{http}{path}", timeout=10) as r:
+        return json.loads(r.read())
+
+
+broker_port, http = free_port(), free_port()
+os.makedirs(f"{work}/persist", mode=0o777)
+os.chmod(f"{work}/persist", 0o777)
+with open(f"{work}/mosquitto.conf", "w") as f:
+    f.write(open(f"{src}/config/mosquitto.conf").read())
+    f.write(f"\nlistener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence_location {work}/persist/\n")
+with open(f"{work}/vigil.toml", "w") as f:
+    f.write('[lake]\nsegment_max_age = "1s"\n[processing]\ninterval = "2s"\n[retention]\ninterval = "1s"\n'
+            '[simulate]\nmean_time_to_failure = "3d"\nbad_rate = 0.001\n')
+procs = []
+
+
+def start(argv, log):
+    p = subprocess.Popen(argv, stdout=open(f"{work}/{log}", "a"), stderr=subprocess.STDOUT)
+    procs.append(p)
+    return p
+
+
+def start_vigil():
+    return start([vigil, "run", "--config", f"{work}/vigil.toml", "--data-dir", f"{work}/data", "--port",
+                  str(broker_port), "--http-listen", f"127.0.0.1:{http}"], "vigil.log")
+
+
+driver = None
+try:
+    start(["/usr/sbin/mosquitto", "-c", f"{work}/mosquitto.conf"], "mosquitto.log")
+    daemon = start_vigil()
+    wait(lambda: get("/api/status")["broker_connected"], 20, "vigil connected to the broker")
+    sim = subprocess.run([vigil, "simulate", "--config", f"{work}/vigil.toml", "--data-dir", f"{work}/sim", "--port",
+                          str(broker_port), "--days", "10", "--interval", "60", "--seed", "3"],
+                         stdout=open(f"{work}/simulate.log", "w"), stderr=subprocess.STDOUT, timeout=600)
+    check(sim.returncode == 0, f"vigil simulate exited {sim.returncode}")
+
+    # Everything ingested, published, processed and measured.
+    def settled():
+        st = get("/api/status")
+        return (st["accepted"] > 0 and st["open_segments"] == 0 and st["lake_area_bytes"]["raw"] == 0
+                and st["processor"]["readings"] > 0 and len(get("/api/machines")["machines"]) == 5)
+    wait(settled, 120, "the backfill processed")
+    api_machines = {m["machine_id"]: m for m in get("/api/machines")["machines"]}
+    check(len(api_machines) == 5, f"5 machines in the API, got {len(api_machines)}")
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+              # No network beyond vigil: every other host name fails to resolve.
+              "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    base = f"http://127.0.0.1:{http}"
+
+    # ---- fleet view: one tile per machine, zone and vibration as the API says.
+    driver.get(base + "/")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == 5, 15, "5 tiles")
+    for t in driver.find_elements(By.CSS_SELECTOR, ".tile"):
+        mid = t.get_attribute("data-machine-id")
+        m = api_machines.get(mid)
+        if not check(m is not None, f"tile for unknown machine {mid}"):
+            continue
+        check(t.get_attribute("data-zone") == m["iso10816_zone"],
+              f"{mid}: tile zone {t.get_attribute('data-zone')} != API {m['iso10816_zone']}")
+        check(f"zone-{m['iso10816_zone']}" in t.get_attribute("class"), f"{mid}: tile not coloured by its zone")
+        want = f"{m['latest']['vibration_rms']:.2f} mm/s"
+        check(want in t.text, f"{mid}: tile shows no '{want}': {t.text!r}")
+    driver.save_screenshot(f"{work}/fleet.png")
+
+    # ---- machine view of a machine with a failure: charts and a failure marker.
+    failed = [m for m in api_machines.values() if m["last_failure"]]
+    if check(failed, "the simulation produced no failure (mean_time_to_failure 3d over 10 days)"):
+        m = failed[0]
+        mid = m["machine_id"]
+        driver.find_element(By.CSS_SELECTOR, f'.tile[data-machine-id="{mid}"]').click()
+        wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#machine-view .uplot")) >= 2, 15, "machine charts")
+        driver.find_element(By.CSS_SELECTOR, 'button[data-range="604800000"]').click()
+        to = m["newest_window_ms"] + 1000
+        series = get(f"/api/machines/{mid}/series?from={to - 604800000}&to={to}")
+        fails = [f["t"] for f in series["failures"]]
+        if check(fails, f"{mid}: no failure in the last week of its series"):
+            wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart-vibration .failure-marker")) == len(fails),
+                 15, "failure markers on the vibration chart")
+            marker = driver.find_element(By.CSS_SELECTOR, "#chart-vibration .failure-marker")
+            check(int(marker.get_attribute("data-t")) == fails[0], "marker time != the failure's time")
+            # Where it is drawn: the same fraction of the plot's width as the failure's time of
+            # the x range (uPlot spans the first to the last point).
+            over = driver.find_element(By.CSS_SELECTOR, "#chart-vibration .u-over")
+            t0, t1 = series["t"][0], series["t"][-1]
+            want_x = over.location["x"] + (fails[0] - t0) / (t1 - t0) * over.size["width"]
+            check(abs(marker.location["x"] + 1 - want_x) <= 3,
+                  f"marker drawn at x={marker.location['x']}, expected {want_x:.0f}")
+            canvases = driver.find_elements(By.CSS_SELECTOR, "#machine-view canvas")
+            check(len(canvases) >= 2, "machine view draws fewer than 2 charts")
+        driver.save_screenshot(f"{work}/machine.png")
+
+    # ---- pipeline view.
+    driver.get(base + "/#/pipeline")
+    wait(lambda: "connected" in driver.find_element(By.ID, "card-broker").text, 10, "pipeline view")
+    wait(lambda: driver.find_element(By.ID, "card-rate").text.split("\n")[-1] != "measuring…", 15, "message rate")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#quarantine tbody tr")
+    check(len(rows) >= 10, f"quarantine table has {len(rows)} reasons")
+
+    # ---- the daemon restarts: the page says so, then recovers by itself.
+    driver.get(base + "/")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == 5, 15, "5 tiles again")
+    daemon.send_signal(signal.SIGTERM)
+    check(daemon.wait(20) == 0, "vigil run did not stop cleanly")
+    wait(lambda: driver.find_element(By.ID, "banner").is_displayed(), 15, "banner while vigil is down")
+    daemon = start_vigil()
+    wait(lambda: not driver.find_element(By.ID, "banner").is_displayed(), 20, "banner gone after restart")
+    check(len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == 5, "tiles after the restart")
+
+    # ---- nothing but vigil was asked for; no console errors (the failed polls while the
+    # daemon was down are network errors Chromium logs by itself: those are expected).
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    stray = [u for u in urls if not u.startswith(base)]
+    check(not stray, f"requests beyond vigil: {stray}")
+    for entry in driver.get_log("browser"):
+        if entry["level"] == "SEVERE" and "net::ERR_CONNECTION_REFUSED" not in entry["message"]:
+            check(False, "console error: " + entry["message"])
+    if shots:
+        os.makedirs(shots, exist_ok=True)
+        for name in ("fleet.png", "machine.png"):
+            if os.path.exists(f"{work}/{name}"):
+                shutil.copy(f"{work}/{name}", f"{shots}/{name}")
+finally:
+    if driver:
+        driver.quit()
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+if problems:
+    print(f"{len(problems)} problem(s); logs in {work}", file=sys.stderr)
+    sys.exit(1)
+print("dashboard ok")
