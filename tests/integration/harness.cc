@@ -192,7 +192,8 @@ bool WaitSubscribed(const Mosquitto& broker, const std::string& client_id, size_
   }, timeout_ms);
 }
 
-std::pair<int, std::string> HttpGet(int port, const std::string& path) {
+std::pair<int, std::string> HttpGet(int port, const std::string& path, const std::string& extra_headers,
+                                    std::string* head) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -202,7 +203,7 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
     ::close(fd);
     return {-1, ""};
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" + extra_headers + "\r\n";
   (void)!::write(fd, req.data(), req.size());
   std::string resp;
   char buf[4096];
@@ -211,6 +212,7 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   ::close(fd);
   if (resp.size() < 12) return {-1, ""};
   size_t body = resp.find("\r\n\r\n");
+  if (head) *head = resp.substr(0, body);
   return {std::atoi(resp.c_str() + 9), body == std::string::npos ? "" : resp.substr(body + 4)};
 }
 

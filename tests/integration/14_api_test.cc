@@ -1,0 +1,145 @@
+// The JSON API behind the dashboard, every endpoint with good and bad parameters, and the
+// access token beyond loopback. The data: a small history imported with `vigil import`
+// and processed with `vigil process`; `vigil run` serves it (no broker needed for reads).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+
+#include "integration/harness.h"
+#include "test_util.h"
+
+namespace vigil::testing {
+namespace {
+
+int Shell(const std::string& cmd) { return WEXITSTATUS(std::system((cmd + " >/dev/null 2>&1").c_str())); }
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = tmp_.path() + "/data";
+    // M1: vibration 1, 3, 5, 7 at 00:00:00..03 and a failure at 00:00:02.5; M2: one reading.
+    WriteFileOrDie(tmp_.path() + "/long.csv",
+                   "machine_id,timestamp_utc,sensor,value\n"
+                   "M1,2025-10-15T00:00:00Z,vibration,1\nM1,2025-10-15T00:00:01Z,vibration,3\n"
+                   "M1,2025-10-15T00:00:02Z,vibration,5\nM1,2025-10-15T00:00:03Z,vibration,12\n"
+                   "M1,2025-10-15T00:00:01Z,temperature,50\nM2,2025-10-16T00:00:00Z,vibration,2\n");
+    WriteFileOrDie(tmp_.path() + "/fail.csv", "machine_id,timestamp_utc,codigo_evento\nM1,2025-10-15T00:00:02.500Z,F1\n");
+    const std::string v = VigilBinary() + " ";
+    ASSERT_EQ(Shell(v + "import --data-dir " + data_ + " --format long " + tmp_.path() + "/long.csv"), 0);
+    ASSERT_EQ(Shell(v + "import --data-dir " + data_ + " --format failures " + tmp_.path() + "/fail.csv"), 0);
+    ASSERT_EQ(Shell(v + "process --data-dir " + data_), 0);
+  }
+
+  // vigil run against a port where no broker listens: the API reads vigil.db regardless.
+  Process Serve(int http, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--http-listen", "127.0.0.1:" + std::to_string(http)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    Process p = StartVigil(data_, FreePort(), "it-14", args);
+    EXPECT_TRUE(WaitFor([&] { return HttpGet(http, "/healthz").first == 200; }, 10000)) << ReadFileOrDie(data_ + ".log");
+    return p;
+  }
+
+  TempDir tmp_;
+  std::string data_;
+};
+
+TEST_F(ApiTest, EveryEndpointAnswersAndBadParametersGetClear400s) {
+  const int http = FreePort();
+  Process vigil = Serve(http);
+
+  auto [code, body] = HttpGet(http, "/api/machines");
+  EXPECT_EQ(code, 200);
+  EXPECT_NE(body.find(R"("machine_id":"M1","newest_window":"2025-10-15T00:00:03.000Z","latest":{"vibration_rms":12)"),
+            std::string::npos) << body;
+  EXPECT_NE(body.find(R"("iso10816_zone":"critical","last_failure":"2025-10-15T00:00:02.500Z")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("machine_id":"M2")"), std::string::npos) << body;
+  EXPECT_EQ(HttpGet(http, "/api/machines/M2").first, 200);
+  EXPECT_EQ(HttpGet(http, "/api/machines/NOPE").first, 404);
+  EXPECT_EQ(HttpGet(http, "/api/machines/bad%24id").first, 400);
+
+  // Series: 1 s steps give the window values; 2 s steps average pairs of windows.
+  const std::string from = "2025-10-15T00:00:00Z", to = "2025-10-15T00:00:04Z";
+  std::tie(code, body) = HttpGet(http, "/api/machines/M1/series?from=" + from + "&to=" + to + "&step=1s");
+  EXPECT_EQ(code, 200) << body;
+  EXPECT_NE(body.find(R"("step_ms":1000,"t":[1760486400000,1760486401000,1760486402000,1760486403000])"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("vibration_rms":[1,3,5,12])"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("temperature_celsius":[null,50,null,null])"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("failures":[{"t":1760486402500,"code":"F1"}])"), std::string::npos) << body;
+  std::tie(code, body) = HttpGet(http, "/api/machines/M1/series?from=1760486400000&to=1760486404000&step=2000");
+  EXPECT_EQ(code, 200) << body;
+  EXPECT_NE(body.find(R"("vibration_rms":[2,8.5])"), std::string::npos) << body;
+  // Default step: about 1000 points over the range.
+  std::tie(code, body) = HttpGet(http, "/api/machines/M1/series?from=" + from + "&to=2025-10-22T00:00:00Z");
+  EXPECT_EQ(code, 200);
+  EXPECT_NE(body.find(R"("step_ms":605000)"), std::string::npos) << body;
+
+  for (const std::string bad : {"from=abc", "from=2025-10-16T00:00:00Z&to=2025-10-15T00:00:00Z", "step=0",
+                                "step=-5", "step=fast", "from=0&to=86400000000&step=1"}) {
+    std::tie(code, body) = HttpGet(http, "/api/machines/M1/series?" + bad);
+    EXPECT_EQ(code, 400) << bad;
+    EXPECT_EQ(body.rfind("{\"error\":", 0), 0u) << bad << ": " << body;
+  }
+  EXPECT_NE(HttpGet(http, "/api/machines/M1/series?from=0&to=86400000000&step=1").second.find("too many points"),
+            std::string::npos);
+
+  std::tie(code, body) = HttpGet(http, "/api/alerts");
+  EXPECT_EQ(code, 200);
+  EXPECT_EQ(body, "{\"alerts\":[]}\n");
+  EXPECT_EQ(HttpGet(http, "/api/alerts?limit=0").first, 400);
+  EXPECT_EQ(HttpGet(http, "/api/alerts?limit=abc").first, 400);
+  EXPECT_EQ(HttpGet(http, "/api/alerts?machine=M1&limit=5").first, 200);
+
+  std::tie(code, body) = HttpGet(http, "/api/status");
+  EXPECT_EQ(code, 200);
+  EXPECT_NE(body.find(R"("ready":false,"reason":"not connected to the broker")"), std::string::npos) << body;
+  EXPECT_EQ(HttpGet(http, "/api/quarantine/samples").second, "{\"samples\":[]}\n");
+  std::tie(code, body) = HttpGet(http, "/api/nothing-here");
+  EXPECT_EQ(code, 404);
+  EXPECT_NE(body.find("no such endpoint"), std::string::npos);
+
+  std::tie(code, body) = HttpGet(http, "/");
+  EXPECT_EQ(code, 200);
+  EXPECT_NE(body.find("<title>vigil"), std::string::npos);
+  EXPECT_EQ(HttpGet(http, "/app.js").first, 200);
+  EXPECT_EQ(HttpGet(http, "/vendor/uPlot.iife.min.js").first, 200);
+  EXPECT_EQ(HttpGet(http, "/healthz").first, 200);
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(10000), 0) << "never a crash on bad parameters";
+}
+
+TEST_F(ApiTest, BeyondLoopbackATokenIsRequired) {
+  // Without a token file vigil refuses to listen on every interface.
+  Process refused = StartVigil(data_, FreePort(), "it-14-open", {"--http-listen", "0.0.0.0:" + std::to_string(FreePort())});
+  EXPECT_EQ(refused.Wait(10000), 2);
+  EXPECT_NE(ReadFileOrDie(data_ + ".log").find("set http.token_file"), std::string::npos) << ReadFileOrDie(data_ + ".log");
+
+  WriteFileOrDie(tmp_.path() + "/token", "s3cr3t-t0ken\n");
+  WriteFileOrDie(tmp_.path() + "/v.toml", "[http]\ntoken_file = \"" + tmp_.path() + "/token\"\n");
+  const int http = FreePort();
+  Process vigil = StartVigil(data_, FreePort(), "it-14-token",
+                             {"--config", tmp_.path() + "/v.toml", "--http-listen", "0.0.0.0:" + std::to_string(http)});
+  ASSERT_TRUE(WaitFor([&] { return HttpGet(http, "/healthz").first == 200; }, 10000)) << ReadFileOrDie(data_ + ".log");
+  EXPECT_EQ(HttpGet(http, "/readyz").first, 503);  // open, like /healthz (no broker here)
+  for (const char* path : {"/api/machines", "/api/status", "/metrics", "/", "/api/alerts"}) {
+    auto [code, body] = HttpGet(http, path);
+    EXPECT_EQ(code, 401) << path;
+    EXPECT_NE(body.find("access token required"), std::string::npos) << path;
+  }
+  EXPECT_EQ(HttpGet(http, "/api/machines", "Authorization: Bearer wrong\r\n").first, 401);
+  EXPECT_EQ(HttpGet(http, "/api/machines", "Authorization: Bearer s3cr3t-t0ken\r\n").first, 200);
+  EXPECT_EQ(HttpGet(http, "/metrics", "Authorization: Bearer s3cr3t-t0ken\r\n").first, 200);
+  // A browser opens /?token=... once and then goes on with the cookie.
+  std::string head;
+  EXPECT_EQ(HttpGet(http, "/?token=s3cr3t-t0ken", "", &head).first, 200);
+  EXPECT_NE(head.find("Set-Cookie: vigil_token=s3cr3t-t0ken; Path=/; HttpOnly; SameSite=Strict"), std::string::npos) << head;
+  EXPECT_EQ(HttpGet(http, "/api/machines", "Cookie: a=b; vigil_token=s3cr3t-t0ken\r\n").first, 200);
+  EXPECT_EQ(HttpGet(http, "/api/machines", "Cookie: vigil_token=s3cr3t\r\n").first, 401);
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(10000), 0);
+}
+
+}  // namespace
+}  // namespace vigil::testing
