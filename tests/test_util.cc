@@ -55,7 +55,12 @@ std::vector<std::string> ReadAllLines(const std::string& dir, const std::string&
   std::vector<std::string> lines;
   for (const std::string& f : ListFiles(dir)) {
     if (f.rfind(prefix, 0) != 0) continue;
-    std::istringstream in(ReadFileOrDie(dir + "/" + f));
+    // A running daemon may publish (rename) an open segment between listing and reading:
+    // its lines are in the published file, which a later poll reads.
+    std::ifstream file(dir + "/" + f, std::ios::binary);
+    if (!file) continue;
+    std::stringstream in;
+    in << file.rdbuf();
     for (std::string l; std::getline(in, l);) lines.push_back(l);
   }
   return lines;

@@ -38,6 +38,7 @@ void WriteFileOrDie(const std::string& path, const std::string& data);
 // Regular files under dir (recursive), paths relative to dir, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
 // All lines of all files under dir whose relative path starts with prefix.
+// (Files that vanish while being listed, as a daemon publishes them, are skipped.)
 std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix = "");
 
 }  // namespace vigil::testing

@@ -72,7 +72,7 @@ TEST(HttpIntegration, MetricsMatchWhatWasPublishedAndReadyzFollowsTheBroker) {
   EXPECT_EQ(MetricValue(metrics, "vigil_disk_low"), 0);
   auto [code, body] = HttpGet(http_port, "/api/machines");
   EXPECT_EQ(code, 200);
-  EXPECT_NE(body.find(R"({"machines":[{"machine_id":"M1")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("machines":[{"machine_id":"M1")"), std::string::npos) << body;
   EXPECT_NE(body.find(R"("vibration_rms":1)"), std::string::npos) << body;
   EXPECT_NE(body.find(R"("iso10816_zone":"good")"), std::string::npos) << body;
   EXPECT_EQ(HttpGet(http_port, "/api/machines/M1").first, 200);

@@ -3,6 +3,7 @@
 # verify` without a single warning (ExecStart pointed at the built binary), and the compose
 # file passes `docker-compose config`. usage: verify_packaging.sh SOURCE_DIR VIGIL_BINARY
 set -euo pipefail
+trap 'echo "verify_packaging.sh: failed at line $LINENO: $BASH_COMMAND"' ERR
 src=$1 bin=$2
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 sed "s|/usr/bin/vigil|$bin|g" "$src/config/vigil.service" > "$work/vigil.service"
