@@ -12,6 +12,7 @@ PKGS=(
   libcli11-dev                          # command line
   libsqlite3-dev sqlite3                # feature store
   libcpp-httplib-dev                    # HTTP of vigil run: health, metrics, JSON API, dashboard
+  libxgboost-dev                        # failure model: training and scoring on the gateway
   libssl-dev
   libgtest-dev libgmock-dev             # tests
   mosquitto mosquitto-clients libmosquitto-dev  # broker for demo/tests, bench load generator
@@ -22,6 +23,7 @@ TEST_PKGS=(
   python3 python3-pandas                # independent checks of features and labels
   systemd docker-compose                # systemd-analyze verify, docker-compose config
   chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
+  python3-xgboost                       # independent check of vigil's model files
 )
 [ "${VIGIL_BUILD_ONLY:-0}" = 1 ] || PKGS+=("${TEST_PKGS[@]}")
 if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then

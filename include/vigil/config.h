@@ -105,6 +105,22 @@ struct SimulateConfig {
   std::string client_id = "vigil-sim";             // --client-id overrides it
 };
 
+// vigil train and the scoring after each batch (src/model/).
+struct ModelConfig {
+  int64_t stride_ms = 60'000;       // one training row per machine per stride
+  double test_fraction = 0.25;      // the newest share of the time range is the test period
+  int64_t min_failures = 3;         // failures labelling training rows, at least
+  int64_t rounds = 200;             // boosting rounds
+  int64_t max_depth = 4;
+  double learning_rate = 0.1;
+  int64_t seed = 1;
+  double warning_threshold = 0.5;   // probability: warning alert; also the evaluation's threshold
+  double critical_threshold = 0.8;  // probability: critical alert
+  double hysteresis = 0.05;         // an alert clears only this far below its threshold
+  int64_t retrain_interval_ms = 0;  // vigil run retrains this often (0: never)
+  int64_t anomaly_baseline_ms = 86'400'000;  // cold start: robust z against this much history
+};
+
 struct HttpConfig {
   std::string listen = "127.0.0.1:8080";  // ADDR:PORT, or "off"
   // File whose first line is the access token; required when listen is beyond loopback.
@@ -124,6 +140,7 @@ struct Config {
   RetentionConfig retention;
   ProcessingConfig processing;
   SimulateConfig simulate;
+  ModelConfig model;
   HttpConfig http;
   LogConfig log;
   std::vector<SensorSpec> sensors = DefaultSensors();

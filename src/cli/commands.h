@@ -23,6 +23,9 @@ Command AddProcessCommand(CLI::App& app);
 Command AddExportCommand(CLI::App& app);
 Command AddReprocessCommand(CLI::App& app);
 Command AddSimulateCommand(CLI::App& app);
+Command AddTrainCommand(CLI::App& app);
+Command AddModelsCommand(CLI::App& app);
+Command AddPredictCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.
 int Main(int argc, char** argv);

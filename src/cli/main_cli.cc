@@ -25,6 +25,9 @@ int Main(int argc, char** argv) {
       AddExportCommand(app),
       AddReprocessCommand(app),
       AddSimulateCommand(app),
+      AddTrainCommand(app),
+      AddModelsCommand(app),
+      AddPredictCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "lake/file_system.h"
+#include "model/scorer.h"
 #include "process/batch.h"
 
 namespace vigil::cli {
@@ -35,7 +36,17 @@ Command AddProcessCommand(CLI::App& app) {
             process::Processor p(*c, clock, lake::PosixFileSystem::Instance());
             const int64_t start = clock.NowMs();
             Result<process::RunSummary> r = p.RunPending();
-            return PrintRunSummary("process", r, clock.NowMs() - start);
+            int code = PrintRunSummary("process", r, clock.NowMs() - start);
+            if (code != kExitOk) return code;
+            // The current model scores the new rows (or, before any model, the anomaly score).
+            Result<model::ScoreSummary> s = model::ScoreNew(*c);
+            if (!s) return Fail("process", s.error());
+            if (!s->warning.empty()) std::fprintf(stderr, "vigil process: %s\n", s->warning.c_str());
+            if (s->model_id) {
+              std::fprintf(stderr, "vigil process: model %lld scored %lld new row(s)\n", (long long)s->model_id,
+                           (long long)s->rows_scored);
+            }
+            return kExitOk;
           }};
 }
 

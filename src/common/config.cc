@@ -113,6 +113,27 @@ const std::vector<Option>& Options() {
        "vigil simulate: unacknowledged messages at most."},
       {"simulate.client_id", OptType::kString, VIGIL_REF(simulate.client_id), 0, 0, {},
        "vigil simulate: MQTT client id (must differ from the daemon's)."},
+      {"model.stride", OptType::kDuration, VIGIL_REF(model.stride_ms), 1, kMaxI, {},
+       "vigil train: one row per machine per stride (keeps training fast on a gateway)."},
+      {"model.test_fraction", OptType::kDouble, VIGIL_REF(model.test_fraction), 0, 1, {},
+       "vigil train: the newest share of the time range is held out for testing."},
+      {"model.min_failures", OptType::kInt, VIGIL_REF(model.min_failures), 1, kMaxI, {},
+       "vigil train refuses with fewer failures labelling the training rows."},
+      {"model.rounds", OptType::kInt, VIGIL_REF(model.rounds), 1, 10000, {}, "Boosting rounds."},
+      {"model.max_depth", OptType::kInt, VIGIL_REF(model.max_depth), 1, 16, {}, "Depth of each tree."},
+      {"model.learning_rate", OptType::kDouble, VIGIL_REF(model.learning_rate), 0, 1, {}, "XGBoost eta."},
+      {"model.seed", OptType::kInt, VIGIL_REF(model.seed), 0, kMaxI, {}, "Training seed (same data, same model)."},
+      {"model.warning_threshold", OptType::kDouble, VIGIL_REF(model.warning_threshold), 0, 1, {},
+       "Failure probability of a warning alert (and of the evaluation's precision/recall)."},
+      {"model.critical_threshold", OptType::kDouble, VIGIL_REF(model.critical_threshold), 0, 1, {},
+       "Failure probability of a critical alert."},
+      {"model.hysteresis", OptType::kDouble, VIGIL_REF(model.hysteresis), 0, 1, {},
+       "An alert clears only this far below its threshold (no flapping)."},
+      {"model.retrain_interval", OptType::kDuration, VIGIL_REF(model.retrain_interval_ms), 0, kMaxI, {},
+       "vigil run retrains this often (0: never; vigil train by hand)."},
+      {"model.anomaly_baseline", OptType::kDuration, VIGIL_REF(model.anomaly_baseline_ms), 1000, kMaxI, {},
+       "Before a model exists: each window value's robust z-score against this much of the "
+       "machine's own history."},
       {"http.listen", OptType::kString, VIGIL_REF(http.listen), 0, 0, {},
        "Where vigil run serves /healthz, /readyz, /metrics and /api/status (ADDR:PORT, or off)."},
       {"http.token_file", OptType::kString, VIGIL_REF(http.token_file), 0, 0, {},
@@ -506,6 +527,11 @@ Status CheckConfig(const Config& c) {
     errors.push_back("mqtt.topic_prefix: '" + p + "' must be non-empty, without wildcards or a leading/trailing '/'");
   if (c.mqtt.reconnect_min_s > c.mqtt.reconnect_max_s)
     errors.push_back("mqtt.reconnect_min: must not exceed mqtt.reconnect_max");
+  if (c.model.test_fraction < 0.05 || c.model.test_fraction > 0.9)
+    errors.push_back("model.test_fraction: must be between 0.05 and 0.9");
+  if (c.model.learning_rate <= 0) errors.push_back("model.learning_rate: must be positive");
+  if (c.model.critical_threshold < c.model.warning_threshold)
+    errors.push_back("model.critical_threshold: must not be below model.warning_threshold");
   if (c.mqtt.cert_file.empty() != c.mqtt.key_file.empty())
     errors.push_back("mqtt.cert_file, mqtt.key_file: set both or neither");
   if ((!c.mqtt.cert_file.empty()) && c.mqtt.ca_file.empty())

@@ -1,0 +1,187 @@
+// vigil train, vigil models (list, promote, rollback), vigil predict: the model stage
+// (src/model/) on the command line.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/common_flags.h"
+#include "common/timestamp.h"
+#include "model/booster.h"
+#include "model/dataset.h"
+#include "model/registry.h"
+#include "model/trainer.h"
+
+namespace vigil::cli {
+namespace {
+
+void PrintEval(const char* name, const model::Evaluation& e) {
+  std::printf("  %-22s ROC AUC %.3f   PR AUC %.3f   Brier %.4f   precision %.3f   recall %.3f\n", name, e.roc_auc,
+              e.pr_auc, e.brier, e.precision, e.recall);
+}
+
+// Splits a CSV line on commas (vigil export never quotes numbers; ids are [A-Za-z0-9_.-]).
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) out.push_back(cell);
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
+}  // namespace
+
+Command AddTrainCommand(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "train",
+      "Train a failure model (XGBoost) on the labelled features in vigil.db: a time-based split\n"
+      "with a one-horizon purge gap, class imbalance weighted, a fixed seed. Prints the test\n"
+      "period's ROC AUC, PR AUC, Brier score, precision and recall next to the ISO 10816 rule\n"
+      "and the base rate, stores the model, and promotes it when it is not worse than the\n"
+      "current one. Example: vigil train --data-dir /var/lib/vigil");
+  auto flags = std::make_shared<CommonFlags>();
+  auto opts = std::make_shared<model::TrainOptions>();
+  auto no_promote = std::make_shared<bool>(false);
+  flags->Add(sub, /*broker=*/false);
+  sub->add_flag("--no-promote", *no_promote, "Register the model as a candidate only");
+  // For audits of the promotion rule: a model that cannot know anything.
+  sub->add_flag("--shuffle-labels", opts->shuffle_labels, "Train on shuffled labels (a deliberately useless model)")
+      ->group("");
+  return {sub, [flags, opts, no_promote] {
+            Result<Config> c = flags->Resolve();
+            if (!c) return Fail("train", c.error());
+            opts->promote = !*no_promote;
+            Result<model::TrainReport> r = model::Train(*c, SystemClock::Instance(), *opts);
+            if (!r) return Fail("train", r.error());
+            std::printf("model %lld: data %s .. %s, test period from %s (purge gap %s before it)\n",
+                        (long long)r->model_id, FormatTimestampMs(r->data_from_ms).c_str(),
+                        FormatTimestampMs(r->data_to_ms).c_str(), FormatTimestampMs(r->split_ms).c_str(),
+                        FormatDuration(c->processing.label_horizon_ms).c_str());
+            std::printf("  training: %zu rows (%zu positive, %lld failures); test: %zu rows (%zu positive)\n",
+                        r->train_rows, r->train_positives, (long long)r->training_failures, r->test_rows,
+                        r->test_positives);
+            std::printf("evaluation on the test period (threshold %.2f):\n", c->model.warning_threshold);
+            PrintEval("model", r->model);
+            PrintEval("ISO 10816 zone rule", r->iso_rule);
+            PrintEval("base rate", r->base_rate);
+            if (r->current) PrintEval(("current model " + std::to_string(r->current_id)).c_str(), *r->current);
+            std::printf("%s\nfile: %s\n", r->decision.c_str(), r->file.c_str());
+            return kExitOk;
+          }};
+}
+
+Command AddModelsCommand(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "models",
+      "List the models in vigil.db (the current one is marked), promote one, or roll back to\n"
+      "the previous one. Examples: vigil models; vigil models promote 3; vigil models rollback");
+  auto flags = std::make_shared<CommonFlags>();
+  flags->Add(sub, /*broker=*/false);
+  auto promote_id = std::make_shared<int64_t>(0);
+  auto* promote = sub->add_subcommand("promote", "Make model ID the current one");
+  promote->add_option("ID", *promote_id, "Model id (see vigil models)")->required();
+  auto* rollback = sub->add_subcommand("rollback", "Undo the newest promotion: the previous model is current again");
+  for (auto* s : {promote, rollback}) flags->Add(s, /*broker=*/false);
+  return {sub, [flags, promote, rollback, promote_id] {
+            Result<Config> c = flags->Resolve();
+            if (!c) return Fail("models", c.error());
+            Result<model::Db> db = model::Db::Open(c->data_dir + "/vigil.db");
+            if (!db) return Fail("models", db.error());
+            if (promote->parsed()) {
+              Status s = model::Promote(*db, *promote_id, SystemClock::Instance().NowMs());
+              if (!s.ok()) return Fail("models promote", s);
+              std::printf("model %lld is current\n", (long long)*promote_id);
+              return kExitOk;
+            }
+            if (rollback->parsed()) {
+              Result<std::optional<int64_t>> cur = model::Rollback(*db);
+              if (!cur) return Fail("models rollback", cur.error());
+              if (*cur) std::printf("model %lld is current again\n", (long long)**cur);
+              else std::printf("no model is current now (scoring falls back to the anomaly score)\n");
+              return kExitOk;
+            }
+            Result<std::vector<model::ModelRecord>> all = model::ListModels(*db);
+            if (!all) return Fail("models", all.error());
+            if (all->empty()) std::printf("no models yet: vigil train\n");
+            for (const auto& m : *all) {
+              std::printf("%s%-4lld %-9s created %s  data %s..%s  train %lld (%lld pos)  test %lld (%lld pos)\n     %s\n",
+                          m.status == "promoted" ? "* " : "  ", (long long)m.id, m.status.c_str(),
+                          FormatTimestampMs(m.created_ms).c_str(), FormatTimestampMs(m.data_from_ms).substr(0, 10).c_str(),
+                          FormatTimestampMs(m.data_to_ms).substr(0, 10).c_str(), (long long)m.train_rows,
+                          (long long)m.train_positives, (long long)m.test_rows, (long long)m.test_positives,
+                          m.metrics_json.c_str());
+            }
+            return kExitOk;
+          }};
+}
+
+Command AddPredictCommand(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "predict",
+      "Score a CSV written by `vigil export` with a model (default: the current one) and write\n"
+      "it back with a failure_probability_7d column, for notebooks and audits.\n"
+      "Example: vigil export --out rows.csv && vigil predict --input rows.csv --out scored.csv");
+  auto flags = std::make_shared<CommonFlags>();
+  flags->Add(sub, /*broker=*/false);
+  auto input = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto model_id = std::make_shared<int64_t>(0);
+  sub->add_option("--input", *input, "CSV from vigil export")->required()->check(CLI::ExistingFile);
+  sub->add_option("--out", *output, "Output CSV (default: standard output)");
+  sub->add_option("--model", *model_id, "Model id (default: the current model)");
+  return {sub, [flags, input, output, model_id] {
+            Result<Config> c = flags->Resolve();
+            if (!c) return Fail("predict", c.error());
+            Result<model::Db> db = model::Db::Open(c->data_dir + "/vigil.db");
+            if (!db) return Fail("predict", db.error());
+            Result<std::vector<model::ModelRecord>> all = model::ListModels(*db);
+            if (!all) return Fail("predict", all.error());
+            std::optional<model::ModelRecord> chosen;
+            for (const auto& m : *all) {
+              if (*model_id ? m.id == *model_id : m.status == "promoted") chosen = m;
+            }
+            if (!chosen) {
+              return Fail("predict", Status::InvalidArgument(*model_id ? "no model " + std::to_string(*model_id)
+                                                                       : std::string("no current model: vigil train first")));
+            }
+            Result<model::Booster> booster = model::Booster::Load(chosen->file);
+            if (!booster) return Fail("predict", booster.error());
+            std::ifstream in(*input);
+            std::string header;
+            std::getline(in, header);
+            const std::vector<std::string> names = SplitCsv(header);
+            std::vector<int> pos;
+            for (const std::string& col : model::FeatureColumns(*c)) {
+              auto it = std::find(names.begin(), names.end(), col);
+              if (it == names.end()) {
+                return Fail("predict", Status::InvalidArgument(*input + ": no column '" + col + "' (the model needs " +
+                                                                "every sensor and feature column of vigil export)"));
+              }
+              pos.push_back(static_cast<int>(it - names.begin()));
+            }
+            std::vector<std::string> lines;
+            std::vector<float> x;
+            for (std::string line; std::getline(in, line);) {
+              if (line.empty()) continue;
+              const std::vector<std::string> cells = SplitCsv(line);
+              for (int p : pos) {
+                const std::string& v = p < static_cast<int>(cells.size()) ? cells[p] : std::string();
+                x.push_back(v.empty() ? std::numeric_limits<float>::quiet_NaN() : std::strtof(v.c_str(), nullptr));
+              }
+              lines.push_back(line);
+            }
+            Result<std::vector<float>> p = booster->Predict(x, pos.size());
+            if (!p) return Fail("predict", p.error());
+            std::FILE* out = output->empty() ? stdout : std::fopen(output->c_str(), "w");
+            if (!out) return Fail("predict", Status::IoError("cannot write " + *output));
+            std::fprintf(out, "%s,failure_probability_7d,model_id\n", header.c_str());
+            for (size_t i = 0; i < lines.size(); ++i) {
+              std::fprintf(out, "%s,%.9g,%lld\n", lines[i].c_str(), (*p)[i], (long long)chosen->id);
+            }
+            if (out != stdout) std::fclose(out);
+            std::fprintf(stderr, "vigil predict: %zu rows scored with model %lld\n", lines.size(), (long long)chosen->id);
+            return kExitOk;
+          }};
+}
+
+}  // namespace vigil::cli

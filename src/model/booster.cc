@@ -1,0 +1,79 @@
+#include "model/booster.h"
+
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <limits>
+
+namespace vigil::model {
+namespace {
+
+Status XgbError(const std::string& what) { return Status::Internal(what + ": " + XGBGetLastError()); }
+
+// A DMatrix that frees itself.
+struct Matrix {
+  DMatrixHandle h = nullptr;
+  ~Matrix() {
+    if (h) XGDMatrixFree(h);
+  }
+};
+
+Status MakeMatrix(const std::vector<float>& x, size_t cols, Matrix* m) {
+  const bst_ulong rows = cols ? x.size() / cols : 0;
+  if (XGDMatrixCreateFromMat(x.data(), rows, cols, std::numeric_limits<float>::quiet_NaN(), &m->h) != 0) {
+    return XgbError("XGDMatrixCreateFromMat");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Booster::~Booster() {
+  if (handle_) XGBoosterFree(handle_);
+}
+Booster::Booster(Booster&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
+Booster& Booster::operator=(Booster&& o) noexcept {
+  std::swap(handle_, o.handle_);
+  return *this;
+}
+
+Result<Booster> Booster::Train(const std::vector<float>& x, size_t cols, const std::vector<float>& y,
+                               const std::vector<float>& weight, const std::map<std::string, std::string>& params,
+                               int rounds) {
+  Matrix m;
+  VIGIL_RETURN_IF_ERROR(MakeMatrix(x, cols, &m));
+  if (XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size()) != 0) return XgbError("labels");
+  if (!weight.empty() && XGDMatrixSetFloatInfo(m.h, "weight", weight.data(), weight.size()) != 0) return XgbError("weights");
+  Booster b;
+  if (XGBoosterCreate(&m.h, 1, &b.handle_) != 0) return XgbError("XGBoosterCreate");
+  for (const auto& [k, v] : params) {
+    if (XGBoosterSetParam(b.handle_, k.c_str(), v.c_str()) != 0) return XgbError("parameter " + k);
+  }
+  for (int i = 0; i < rounds; ++i) {
+    if (XGBoosterUpdateOneIter(b.handle_, i, m.h) != 0) return XgbError("training round " + std::to_string(i));
+  }
+  return b;
+}
+
+Result<Booster> Booster::Load(const std::string& path) {
+  Booster b;
+  if (XGBoosterCreate(nullptr, 0, &b.handle_) != 0) return XgbError("XGBoosterCreate");
+  if (XGBoosterLoadModel(b.handle_, path.c_str()) != 0) return XgbError("loading " + path);
+  return b;
+}
+
+Status Booster::Save(const std::string& path) const {
+  if (XGBoosterSaveModel(handle_, path.c_str()) != 0) return XgbError("saving " + path);
+  return Status::Ok();
+}
+
+Result<std::vector<float>> Booster::Predict(const std::vector<float>& x, size_t cols) const {
+  Matrix m;
+  VIGIL_RETURN_IF_ERROR(MakeMatrix(x, cols, &m));
+  bst_ulong n = 0;
+  const float* out = nullptr;
+  if (XGBoosterPredict(handle_, m.h, 0, 0, 0, &n, &out) != 0) return XgbError("XGBoosterPredict");
+  return std::vector<float>(out, out + n);
+}
+
+}  // namespace vigil::model

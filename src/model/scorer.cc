@@ -1,0 +1,176 @@
+#include "model/scorer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "model/booster.h"
+#include "model/dataset.h"
+#include "model/registry.h"
+
+namespace vigil::model {
+namespace {
+
+constexpr int64_t kChunk = 50'000;
+
+struct Stmt {
+  sqlite3_stmt* st = nullptr;
+  Stmt(sqlite3* db, const std::string& sql) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) st = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(st); }
+};
+
+std::string ColumnsJson(const std::vector<std::string>& cols) {
+  std::string j = "[";
+  for (size_t i = 0; i < cols.size(); ++i) j += (i ? ",\"" : "\"") + cols[i] + "\"";
+  return j + "]";
+}
+
+}  // namespace
+
+Result<ScoreSummary> ScoreNew(const Config& config) {
+  Result<Db> opened = Db::Open(config.data_dir + "/vigil.db");
+  if (!opened) return opened.error();
+  Db& db = *opened;
+  sqlite3* h = db.get();
+  ScoreSummary out;
+  const std::vector<std::string> cols = FeatureColumns(config);
+  std::string col_list;
+  for (const std::string& c : cols) col_list += ", " + c;
+
+  std::optional<Booster> booster;
+  Result<std::optional<ModelRecord>> current = CurrentModel(db);
+  if (!current) return current.error();
+  if (*current) {
+    if ((*current)->params_json.find("\"columns\":" + ColumnsJson(cols)) == std::string::npos) {
+      out.warning = "model " + std::to_string((*current)->id) +
+                    " was trained on other features than the configuration's: not scoring (retrain with vigil train)";
+    } else {
+      Result<Booster> b = Booster::Load((*current)->file);
+      if (!b) return b.error();
+      booster.emplace(std::move(*b));
+      out.model_id = (*current)->id;
+    }
+  }
+
+  std::vector<std::string> machines;
+  {
+    Stmt st(h, "SELECT machine_id FROM latest_features ORDER BY machine_id");
+    if (!st.st) return Status::IoError(std::string("latest_features: ") + sqlite3_errmsg(h));
+    while (sqlite3_step(st.st) == SQLITE_ROW) machines.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)));
+  }
+  VIGIL_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](const std::string& what) {
+    Status s = Status::IoError(what + ": " + sqlite3_errmsg(h));
+    (void)db.Exec("ROLLBACK");
+    return s;
+  };
+  Stmt rows(h, "SELECT window_start_ms" + col_list + " FROM features WHERE machine_id = ?1 AND window_start_ms > ?2"
+               " ORDER BY window_start_ms LIMIT " + std::to_string(kChunk));
+  Stmt get_wm(h, "SELECT until_ms FROM scored WHERE machine_id = ?1 AND model_id = ?2");
+  Stmt put_wm(h, "INSERT OR REPLACE INTO scored(machine_id, model_id, until_ms) VALUES(?1, ?2, ?3)");
+  Stmt put_pred(h, "INSERT OR REPLACE INTO predictions(machine_id, window_start_ms, model_id, failure_probability_7d)"
+                   " VALUES(?1, ?2, ?3, ?4)");
+  Stmt newest(h, "SELECT window_start_ms" + col_list + " FROM latest_features WHERE machine_id = ?1");
+  Stmt newest_pred(h, "SELECT failure_probability_7d FROM predictions WHERE machine_id = ?1 AND model_id = ?2"
+                      " ORDER BY window_start_ms DESC LIMIT 1");
+  Stmt put_latest(h, "INSERT OR REPLACE INTO latest_predictions(machine_id, window_start_ms, model_id,"
+                     " failure_probability_7d, anomaly_score) VALUES(?1, ?2, ?3, ?4, ?5)");
+  if (!rows.st || !get_wm.st || !put_wm.st || !put_pred.st || !newest.st || !newest_pred.st || !put_latest.st) {
+    return fail("preparing the scoring statements");
+  }
+  const int n = static_cast<int>(cols.size());
+  const SensorSpec* vib = config.FindSensor("vibration");
+  for (const std::string& m : machines) {
+    if (booster) {
+      int64_t wm = INT64_MIN;
+      sqlite3_reset(get_wm.st);
+      sqlite3_bind_text(get_wm.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(get_wm.st, 2, out.model_id);
+      if (sqlite3_step(get_wm.st) == SQLITE_ROW) wm = sqlite3_column_int64(get_wm.st, 0);
+      for (;;) {
+        std::vector<int64_t> t;
+        std::vector<float> x;
+        sqlite3_reset(rows.st);
+        sqlite3_bind_text(rows.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(rows.st, 2, wm);
+        while (sqlite3_step(rows.st) == SQLITE_ROW) {
+          t.push_back(sqlite3_column_int64(rows.st, 0));
+          for (int i = 1; i <= n; ++i) {
+            x.push_back(sqlite3_column_type(rows.st, i) == SQLITE_NULL ? std::numeric_limits<float>::quiet_NaN()
+                                                                       : static_cast<float>(sqlite3_column_double(rows.st, i)));
+          }
+        }
+        if (t.empty()) break;
+        Result<std::vector<float>> p = booster->Predict(x, cols.size());
+        if (!p) {
+          (void)db.Exec("ROLLBACK");
+          return p.error();
+        }
+        for (size_t i = 0; i < t.size(); ++i) {
+          sqlite3_reset(put_pred.st);
+          sqlite3_bind_text(put_pred.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64(put_pred.st, 2, t[i]);
+          sqlite3_bind_int64(put_pred.st, 3, out.model_id);
+          sqlite3_bind_double(put_pred.st, 4, (*p)[i]);
+          if (sqlite3_step(put_pred.st) != SQLITE_DONE) return fail("predictions");
+        }
+        out.rows_scored += static_cast<int64_t>(t.size());
+        wm = t.back();
+        if (static_cast<int64_t>(t.size()) < kChunk) break;
+      }
+      sqlite3_reset(put_wm.st);
+      sqlite3_bind_text(put_wm.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(put_wm.st, 2, out.model_id);
+      sqlite3_bind_int64(put_wm.st, 3, wm);
+      if (sqlite3_step(put_wm.st) != SQLITE_DONE) return fail("scored");
+    }
+
+    // The newest window: its probability and its anomaly score.
+    LatestPrediction lp;
+    lp.machine_id = m;
+    std::vector<std::optional<double>> values;
+    sqlite3_reset(newest.st);
+    sqlite3_bind_text(newest.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(newest.st) != SQLITE_ROW) continue;
+    lp.window_start_ms = sqlite3_column_int64(newest.st, 0);
+    for (int i = 1; i <= static_cast<int>(config.sensors.size()); ++i) {
+      values.push_back(sqlite3_column_type(newest.st, i) == SQLITE_NULL ? std::nullopt
+                                                                         : std::optional(sqlite3_column_double(newest.st, i)));
+    }
+    for (size_t s = 0; s < config.sensors.size(); ++s) {
+      if (vib && config.sensors[s].field == vib->field) lp.vibration = values[s];
+      if (!values[s]) continue;
+      Stmt base(h, "SELECT " + config.sensors[s].field + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
+                   " AND window_start_ms < ?3 AND " + config.sensors[s].field + " IS NOT NULL");
+      if (!base.st) return fail("anomaly baseline");
+      sqlite3_bind_text(base.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(base.st, 2, lp.window_start_ms - config.model.anomaly_baseline_ms);
+      sqlite3_bind_int64(base.st, 3, lp.window_start_ms);
+      std::vector<double> b;
+      while (sqlite3_step(base.st) == SQLITE_ROW) b.push_back(sqlite3_column_double(base.st, 0));
+      lp.anomaly_score = std::max(lp.anomaly_score, std::fabs(RobustZ(*values[s], std::move(b))));
+    }
+    if (booster) {
+      sqlite3_reset(newest_pred.st);
+      sqlite3_bind_text(newest_pred.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(newest_pred.st, 2, out.model_id);
+      if (sqlite3_step(newest_pred.st) == SQLITE_ROW) {
+        lp.probability = sqlite3_column_double(newest_pred.st, 0);
+        lp.model_id = out.model_id;
+      }
+    }
+    sqlite3_reset(put_latest.st);
+    sqlite3_bind_text(put_latest.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(put_latest.st, 2, lp.window_start_ms);
+    lp.model_id ? sqlite3_bind_int64(put_latest.st, 3, *lp.model_id) : sqlite3_bind_null(put_latest.st, 3);
+    lp.probability ? sqlite3_bind_double(put_latest.st, 4, *lp.probability) : sqlite3_bind_null(put_latest.st, 4);
+    sqlite3_bind_double(put_latest.st, 5, lp.anomaly_score);
+    if (sqlite3_step(put_latest.st) != SQLITE_DONE) return fail("latest_predictions");
+    out.latest.push_back(std::move(lp));
+  }
+  VIGIL_RETURN_IF_ERROR(db.Exec("COMMIT"));
+  return out;
+}
+
+}  // namespace vigil::model
