@@ -117,6 +117,7 @@ struct ModelConfig {
   double warning_threshold = 0.5;   // probability: warning alert; also the evaluation's threshold
   double critical_threshold = 0.8;  // probability: critical alert
   double hysteresis = 0.05;         // an alert clears only this far below its threshold
+  double zone_hysteresis = 0.2;     // mm/s: a zone is left only this far below its bound
   int64_t retrain_interval_ms = 0;  // vigil run retrains this often (0: never)
   int64_t anomaly_baseline_ms = 86'400'000;  // cold start: robust z against this much history
 };

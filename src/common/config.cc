@@ -129,6 +129,8 @@ const std::vector<Option>& Options() {
        "Failure probability of a critical alert."},
       {"model.hysteresis", OptType::kDouble, VIGIL_REF(model.hysteresis), 0, 1, {},
        "An alert clears only this far below its threshold (no flapping)."},
+      {"model.zone_hysteresis", OptType::kDouble, VIGIL_REF(model.zone_hysteresis), 0, 10, {},
+       "mm/s: an ISO zone is left downward only this far below its bound (no flapping)."},
       {"model.retrain_interval", OptType::kDuration, VIGIL_REF(model.retrain_interval_ms), 0, kMaxI, {},
        "vigil run retrains this often (0: never; vigil train by hand)."},
       {"model.anomaly_baseline", OptType::kDuration, VIGIL_REF(model.anomaly_baseline_ms), 1000, kMaxI, {},

@@ -131,6 +131,13 @@ std::string MetricsText(const Sources& s) {
   }
   Metric(&out, "vigil_retention_removed_segments_total", "counter", "Segments deleted by retention.", p.retention_removed_files);
   Metric(&out, "vigil_retention_removed_bytes_total", "counter", "Bytes deleted by retention.", p.retention_removed_bytes);
+  Metric(&out, "vigil_model_current_id", "gauge", "The model scoring new rows (0: none, anomaly scores only).", p.model_id);
+  Metric(&out, "vigil_model_rows_scored_total", "counter", "Feature rows scored by the current model.", p.rows_scored);
+  Metric(&out, "vigil_alerts_raised_total", "counter", "Alerts raised (failure probability, ISO zone).", p.alerts_raised);
+  Metric(&out, "vigil_outbox_published_total", "counter", "Predictions and alerts published over MQTT.", p.outbox.published);
+  Metric(&out, "vigil_outbox_failures_total", "counter", "Failed attempts to publish (retried).", p.outbox.failures);
+  Metric(&out, "vigil_outbox_dropped_total", "counter", "Messages dropped from a full outbox (alerts stay in vigil.db).", p.outbox.dropped);
+  Metric(&out, "vigil_model_retrains_total", "counter", "Scheduled retrainings attempted.", p.retrains);
   Metric(&out, "vigil_disk_free_bytes", "gauge", "Free bytes on the data directory's filesystem.", s.disk->free_bytes());
   Metric(&out, "vigil_disk_min_free_bytes", "gauge", "lake.min_free_bytes: below it ingest pauses.", s.disk->min_free_bytes());
   Metric(&out, "vigil_disk_low", "gauge", "1 while ingest is paused for lack of disk space.", s.disk->low() ? 1 : 0);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "model/alerts.h"
 #include "model/booster.h"
 #include "model/dataset.h"
 #include "model/registry.h"
@@ -76,7 +77,11 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
                       " ORDER BY window_start_ms DESC LIMIT 1");
   Stmt put_latest(h, "INSERT OR REPLACE INTO latest_predictions(machine_id, window_start_ms, model_id,"
                      " failure_probability_7d, anomaly_score) VALUES(?1, ?2, ?3, ?4, ?5)");
-  if (!rows.st || !get_wm.st || !put_wm.st || !put_pred.st || !newest.st || !newest_pred.st || !put_latest.st) {
+  Stmt get_level(h, "SELECT kind, level FROM alert_state WHERE machine_id = ?1");
+  Stmt put_level(h, "INSERT OR REPLACE INTO alert_state(machine_id, kind, level) VALUES(?1, ?2, ?3)");
+  Stmt put_alert(h, "INSERT INTO alerts(machine_id, ts_ms, kind, level, value, message) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!rows.st || !get_wm.st || !put_wm.st || !put_pred.st || !newest.st || !newest_pred.st || !put_latest.st ||
+      !get_level.st || !put_level.st || !put_alert.st) {
     return fail("preparing the scoring statements");
   }
   const int n = static_cast<int>(cols.size());
@@ -167,6 +172,33 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
     lp.probability ? sqlite3_bind_double(put_latest.st, 4, *lp.probability) : sqlite3_bind_null(put_latest.st, 4);
     sqlite3_bind_double(put_latest.st, 5, lp.anomaly_score);
     if (sqlite3_step(put_latest.st) != SQLITE_DONE) return fail("latest_predictions");
+
+    // Alerts: the machine's levels from the last scoring, this step's transitions.
+    AlertLevels levels;
+    sqlite3_reset(get_level.st);
+    sqlite3_bind_text(get_level.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(get_level.st) == SQLITE_ROW) {
+      const std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(get_level.st, 0));
+      (kind == "probability" ? levels.probability : levels.zone) = sqlite3_column_int(get_level.st, 1);
+    }
+    for (Alert& a : NextAlerts(lp, config.model, &levels)) {
+      sqlite3_reset(put_alert.st);
+      sqlite3_bind_text(put_alert.st, 1, a.machine_id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(put_alert.st, 2, a.ts_ms);
+      sqlite3_bind_text(put_alert.st, 3, a.kind.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(put_alert.st, 4, a.level.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_double(put_alert.st, 5, a.value);
+      sqlite3_bind_text(put_alert.st, 6, a.message.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(put_alert.st) != SQLITE_DONE) return fail("alerts");
+      out.alerts.push_back(std::move(a));
+    }
+    for (auto [kind, level] : {std::pair{"probability", levels.probability}, {"zone", levels.zone}}) {
+      sqlite3_reset(put_level.st);
+      sqlite3_bind_text(put_level.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(put_level.st, 2, kind, -1, SQLITE_STATIC);
+      sqlite3_bind_int(put_level.st, 3, level);
+      if (sqlite3_step(put_level.st) != SQLITE_DONE) return fail("alert_state");
+    }
     out.latest.push_back(std::move(lp));
   }
   VIGIL_RETURN_IF_ERROR(db.Exec("COMMIT"));

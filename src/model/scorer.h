@@ -11,25 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "model/prediction.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
 
 namespace vigil::model {
-
-struct LatestPrediction {
-  std::string machine_id;
-  int64_t window_start_ms = 0;
-  std::optional<int64_t> model_id;
-  std::optional<double> probability;
-  double anomaly_score = 0;
-  std::optional<double> vibration;  // of the newest window, for the ISO zone
-};
 
 struct ScoreSummary {
   int64_t rows_scored = 0;
   int64_t model_id = 0;  // 0: no model yet (anomaly scores only)
   std::string warning;   // e.g. the model does not fit the configured features
   std::vector<LatestPrediction> latest;
+  std::vector<Alert> alerts;  // raised by this scoring (model/alerts.h), also in `alerts`
 };
 
 Result<ScoreSummary> ScoreNew(const Config& config);

@@ -4,12 +4,15 @@
 
 #include "common/logging.h"
 #include "lake/paths.h"
+#include "model/alerts.h"
+#include "model/scorer.h"
+#include "model/trainer.h"
 #include "process/batch.h"
 
 namespace vigil::process {
 
 Scheduler::Scheduler(const Config& config, Clock& clock, lake::FileSystem& fs)
-    : config_(config), clock_(clock), fs_(fs) {}
+    : config_(config), clock_(clock), fs_(fs), outbox_(config, clock) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -27,7 +30,9 @@ void Scheduler::Stop() {
 
 SchedulerStats Scheduler::Stats() const {
   std::lock_guard<std::mutex> lk(mu_);
-  return stats_;
+  SchedulerStats s = stats_;
+  s.outbox = outbox_.Stats();
+  return s;
 }
 
 void Scheduler::Loop() {
@@ -44,6 +49,10 @@ void Scheduler::Loop() {
     lk.unlock();
     if (now >= next_process) {
       Process();
+      if (config_.model.retrain_interval_ms > 0 && now - stats_.last_retrain_ms >= config_.model.retrain_interval_ms) {
+        Retrain();
+      }
+      ScoreAndPublish();
       next_process = clock_.NowMs() + config_.processing.interval_ms;
     }
     if (now >= next_housekeep) {
@@ -87,6 +96,52 @@ void Scheduler::Process() {
               r->batches, r->totals.segments, r->totals.readings, r->totals.duplicates, r->totals.failures,
               r->totals.bad_lines, r->totals.rows, secs);
   }
+}
+
+void Scheduler::ScoreAndPublish() {
+  auto log = GetLogger("model");
+  Result<model::ScoreSummary> r = model::ScoreNew(config_);
+  if (!r) {
+    // No feature store yet is the normal state of a fresh installation.
+    if (r.error().code() != StatusCode::kNotFound) log->error("scoring failed: {}", r.error().message());
+    return;
+  }
+  if (!r->warning.empty()) log->warn("{}", r->warning);
+  for (const model::Alert& a : r->alerts) {
+    log->warn("ALERT {} {} {}: {}", a.machine_id, a.kind, a.level, a.message);
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stats_.model_id = r->model_id;
+    stats_.rows_scored += static_cast<uint64_t>(r->rows_scored);
+    stats_.alerts_raised += r->alerts.size();
+  }
+  const std::string& prefix = config_.mqtt.topic_prefix;
+  std::vector<sim::OutMessage> out;
+  for (const model::LatestPrediction& p : r->latest) {
+    out.push_back({prefix + "/" + p.machine_id + "/prediction", model::PredictionJson(p)});
+    out.back().retained = true;
+  }
+  for (const model::Alert& a : r->alerts) {
+    out.push_back({prefix + "/" + a.machine_id + "/alert", model::AlertJson(a)});
+  }
+  outbox_.Push(std::move(out));
+}
+
+void Scheduler::Retrain() {
+  auto log = GetLogger("model");
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stats_.last_retrain_ms = clock_.NowMs();
+    stats_.retrains++;
+  }
+  Result<model::TrainReport> r = model::Train(config_, clock_, {});
+  if (!r) {
+    log->warn("scheduled retraining skipped: {}", r.error().message());
+    return;
+  }
+  log->info("scheduled retraining: model {} PR AUC {:.3f} (ISO rule {:.3f}, base rate {:.3f}): {}", r->model_id,
+            r->model.pr_auc, r->iso_rule.pr_auc, r->base_rate.pr_auc, r->decision);
 }
 
 void Scheduler::Housekeep() {

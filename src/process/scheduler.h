@@ -1,5 +1,9 @@
 // Scheduler: the background thread of `vigil run`. Every processing.interval it runs the
-// pending batches (Processor::RunPending); every retention.interval it measures the lake
+// pending batches (Processor::RunPending), then the model stage: the current model scores
+// the new rows, alerts are raised, and each machine's newest prediction is published
+// retained to <prefix>/<id>/prediction and every alert to <prefix>/<id>/alert (with its
+// own MQTT client id, <mqtt.client_id>-out); every model.retrain_interval it retrains.
+// Every retention.interval it measures the lake
 // areas and trims lake/archive and lake/quarantine (lake/retention.h). Both live on one
 // thread so that retention never races the processor's moves into the archive.
 // Stats() is what /metrics and /api/status show.
@@ -8,12 +12,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "lake/file_system.h"
 #include "lake/retention.h"
+#include "model/outbox.h"
 #include "vigil/clock.h"
 #include "vigil/config.h"
 
@@ -28,6 +34,12 @@ struct SchedulerStats {
   lake::AreaUsage raw, archive, quarantine;
   int64_t areas_measured_ms = 0;
   uint64_t retention_removed_files = 0, retention_removed_bytes = 0;
+  // The model stage after each run (src/model/): scoring, alerts, retraining.
+  int64_t model_id = 0;  // the current model (0: none, anomaly scores only)
+  uint64_t rows_scored = 0, alerts_raised = 0;
+  model::OutboxStats outbox;
+  uint64_t retrains = 0;
+  int64_t last_retrain_ms = 0;
 };
 
 class Scheduler {
@@ -44,6 +56,8 @@ class Scheduler {
   void Loop();
   void Process();
   void Housekeep();
+  void ScoreAndPublish();
+  void Retrain();
 
   const Config config_;
   Clock& clock_;
@@ -53,6 +67,7 @@ class Scheduler {
   bool stop_ = false;
   std::atomic<bool> abort_{false};
   SchedulerStats stats_;
+  model::Outbox outbox_;  // predictions and alerts, published from its own thread
   std::thread thread_;
 };
 

@@ -100,6 +100,7 @@ struct OutMessage {
   MessageClass cls = MessageClass::kReading;
   int machine = -1;                   // index into machines(); -1 for some bad messages
   BadKind bad = BadKind::kTooLarge;   // cls == kBad only
+  bool retained = false;              // the broker keeps it for later subscribers
 };
 
 struct MachineState {

@@ -83,7 +83,7 @@ class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_li
 
   Status Publish(const OutMessage& m) {
     VIGIL_RETURN_IF_ERROR(ResendFailed());
-    return Send(mqtt::make_message(m.topic, m.payload, options_.qos, false));
+    return Send(mqtt::make_message(m.topic, m.payload, options_.qos, m.retained));
   }
 
   Status Flush() {

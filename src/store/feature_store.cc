@@ -404,6 +404,16 @@ Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config,
     });
   }
   for (MachineStatus& m : out.machines) m.labels_counted = label_counts;
+  // The model stage's table, when it exists (a failed prepare just means not yet).
+  query("SELECT machine_id, failure_probability_7d, anomaly_score, model_id FROM latest_predictions", [&](sqlite3_stmt* st) {
+    const std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    for (MachineStatus& m : out.machines) {
+      if (m.machine_id != id) continue;
+      if (sqlite3_column_type(st, 1) != SQLITE_NULL) m.failure_probability = sqlite3_column_double(st, 1);
+      if (sqlite3_column_type(st, 2) != SQLITE_NULL) m.anomaly_score = sqlite3_column_double(st, 2);
+      if (sqlite3_column_type(st, 3) != SQLITE_NULL) m.model_id = sqlite3_column_int64(st, 3);
+    }
+  });
   if (label_counts) query("SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](sqlite3_stmt* st) {
     std::string id = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     for (MachineStatus& m : out.machines) {

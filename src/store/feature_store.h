@@ -118,6 +118,9 @@ struct MachineStatus {
   std::optional<int64_t> last_failure_ms;
   int64_t label1 = 0, label0 = 0, label_null = 0;
   bool labels_counted = false;  // ReadStatus(label_counts = true)
+  // From latest_predictions, once the model stage has scored (src/model/).
+  std::optional<double> failure_probability, anomaly_score;
+  std::optional<int64_t> model_id;
 };
 struct StoreStatus {
   std::vector<MachineStatus> machines;

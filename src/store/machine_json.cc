@@ -46,6 +46,9 @@ void AppendMachineJson(const MachineStatus& m, const Config& c, bool with_id, st
   *out += std::string("},\"iso10816_zone\":") + (v ? "\"" + std::string(IsoZone(*v)) + "\"" : "null");
   *out += ",\"last_failure\":" +
           (m.last_failure_ms ? "\"" + FormatTimestampMs(*m.last_failure_ms) + "\"" : std::string("null"));
+  *out += ",\"failure_probability_7d\":" + ExactJsonNumber(m.failure_probability) +
+          ",\"anomaly_score\":" + ExactJsonNumber(m.anomaly_score) +
+          ",\"model_id\":" + (m.model_id ? std::to_string(*m.model_id) : std::string("null"));
   if (m.labels_counted) {
     *out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
             ",\"null\":" + std::to_string(m.label_null) + "}";

@@ -87,7 +87,10 @@ TEST_F(ApiTest, EveryEndpointAnswersAndBadParametersGetClear400s) {
 
   std::tie(code, body) = HttpGet(http, "/api/alerts");
   EXPECT_EQ(code, 200);
-  EXPECT_EQ(body, "{\"alerts\":[]}\n");
+  // vigil process scored M1's newest window (12 mm/s): one zone alert.
+  EXPECT_EQ(body, R"({"alerts":[{"machine_id":"M1","ts_ms":1760486403000,"kind":"iso_zone","level":"critical",)"
+                  R"("message":"ISO 10816 zone critical: vibration 12 mm/s > 11.2"}]})" "\n");
+  EXPECT_EQ(HttpGet(http, "/api/alerts?machine=M2").second, "{\"alerts\":[]}\n");
   EXPECT_EQ(HttpGet(http, "/api/alerts?limit=0").first, 400);
   EXPECT_EQ(HttpGet(http, "/api/alerts?limit=abc").first, 400);
   EXPECT_EQ(HttpGet(http, "/api/alerts?machine=M1&limit=5").first, 200);

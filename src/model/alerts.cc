@@ -1,0 +1,87 @@
+#include "model/alerts.h"
+
+#include <cstdio>
+
+#include "common/json_text.h"
+#include "common/timestamp.h"
+
+namespace vigil::model {
+namespace {
+
+constexpr double kZoneBound[] = {0, 4.5, 7.1, 11.2};  // zone k is entered above kZoneBound[k]
+const char* const kZoneName[] = {"good", "watch", "unsatisfactory", "critical"};
+const char* const kProbName[] = {"none", "warning", "critical"};
+
+int ProbabilityLevel(double p, int prev, const ModelConfig& mc) {
+  const double thr[] = {0, mc.warning_threshold, mc.critical_threshold};
+  for (int level = 2; level >= 1; --level) {
+    if (p >= thr[level]) return level;
+    if (prev >= level && p >= thr[level] - mc.hysteresis) return level;  // inside the band: stay
+  }
+  return 0;
+}
+
+int ZoneLevel(double v, int prev, double band) {
+  int raw = 0;
+  while (raw < 3 && v > kZoneBound[raw + 1]) ++raw;
+  if (raw >= prev) return raw;
+  int level = prev;
+  while (level > raw && v <= kZoneBound[level] - band) --level;
+  return level;
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<Alert> NextAlerts(const LatestPrediction& p, const ModelConfig& mc, AlertLevels* levels) {
+  std::vector<Alert> out;
+  if (p.probability) {
+    const int next = ProbabilityLevel(*p.probability, levels->probability, mc);
+    if (next > levels->probability) {
+      out.push_back({p.machine_id, p.window_start_ms, "failure_probability", kProbName[next], *p.probability,
+                     "failure probability within 7 days " + Num(*p.probability) + " >= " + kProbName[next] +
+                         " threshold " + Num(next == 2 ? mc.critical_threshold : mc.warning_threshold)});
+    }
+    levels->probability = next;
+  }
+  if (p.vibration) {
+    const int next = ZoneLevel(*p.vibration, levels->zone, mc.zone_hysteresis);
+    if (next > levels->zone) {
+      out.push_back({p.machine_id, p.window_start_ms, "iso_zone", kZoneName[next], *p.vibration,
+                     std::string("ISO 10816 zone ") + kZoneName[next] + ": vibration " + Num(*p.vibration) +
+                         " mm/s > " + Num(kZoneBound[next])});
+    }
+    levels->zone = next;
+  }
+  return out;
+}
+
+std::string PredictionJson(const LatestPrediction& p) {
+  std::string j = "{\"machine_id\":";
+  AppendJsonString(p.machine_id, &j);
+  j += ",\"timestamp_utc\":\"" + FormatTimestampMs(p.window_start_ms) + "\",\"failure_probability_7d\":" +
+       (p.probability ? Num(*p.probability) : "null") + ",\"model_id\":" +
+       (p.model_id ? std::to_string(*p.model_id) : "null") + ",\"iso10816_zone\":";
+  if (p.vibration) {
+    j += "\"" + std::string(kZoneName[ZoneLevel(*p.vibration, 0, 0)]) + "\"";
+  } else {
+    j += "null";
+  }
+  return j + ",\"anomaly_score\":" + Num(p.anomaly_score) + "}";
+}
+
+std::string AlertJson(const Alert& a) {
+  std::string j = "{\"machine_id\":";
+  AppendJsonString(a.machine_id, &j);
+  j += ",\"timestamp_utc\":\"" + FormatTimestampMs(a.ts_ms) + "\",\"kind\":\"" + a.kind + "\",\"level\":\"" + a.level +
+       "\",\"value\":" + Num(a.value) + ",\"message\":";
+  AppendJsonString(a.message, &j);
+  return j + "}";
+}
+
+}  // namespace vigil::model

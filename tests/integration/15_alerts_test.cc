@@ -1,0 +1,136 @@
+// Alerts and predictions over MQTT, end to end on a real mosquitto: readings go through
+// `vigil run` (ingest, processing, scoring every second), and the alert messages the
+// daemon publishes are exactly the expected ones: a zone entered is alerted once, a
+// vibration hovering inside the hysteresis band is not; each machine's newest prediction
+// is retained. The probability side of the same logic is covered by a scripted sequence
+// published through the daemon's outbox.
+#include <gtest/gtest.h>
+#include <mqtt/client.h>
+#include <signal.h>
+
+#include "common/timestamp.h"
+#include "integration/harness.h"
+#include "model/alerts.h"
+#include "model/outbox.h"
+#include "test_util.h"
+#include "vigil/clock.h"
+
+namespace vigil::testing {
+namespace {
+
+// Collects the messages of a topic filter (QoS 1) on its own session.
+class Listener {
+ public:
+  Listener(int port, const std::string& filter)
+      : client_("tcp://127.0.0.1:" + std::to_string(port), "listener-" + filter.substr(0, 8) + std::to_string(port),
+                static_cast<mqtt::iclient_persistence*>(nullptr)) {
+    client_.connect(mqtt::connect_options_builder().clean_session(true).finalize());
+    client_.start_consuming();
+    client_.subscribe(filter, 1);
+  }
+  ~Listener() {
+    try {
+      client_.disconnect();
+    } catch (...) {
+    }
+  }
+  // Everything received until quiet_ms pass without a message.
+  std::vector<std::pair<std::string, std::string>> Drain(int quiet_ms) {
+    std::vector<std::pair<std::string, std::string>> out;
+    mqtt::const_message_ptr m;
+    while (client_.try_consume_message_for(&m, std::chrono::milliseconds(quiet_ms))) {
+      if (m) out.emplace_back(m->get_topic(), m->to_string());
+    }
+    return out;
+  }
+
+ private:
+  mqtt::client client_;
+};
+
+TEST(AlertsIntegration, ZoneAlertsFromTheDaemonOncePerEntryNoneWhileHovering) {
+  TempDir tmp;
+  Mosquitto broker(tmp.path());
+  const std::string data = tmp.path() + "/data";
+  const int http = FreePort();
+  WriteFileOrDie(tmp.path() + "/v.toml", "[lake]\nsegment_max_age = \"1s\"\n[processing]\ninterval = \"1s\"\n");
+  Process vigil = StartVigil(data, broker.port(), "it-15",
+                             {"--config", tmp.path() + "/v.toml", "--http-listen", "127.0.0.1:" + std::to_string(http)});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-15"));
+  Listener alerts(broker.port(), "industrial/machine/+/alert");
+  Publisher pub(broker.port(), "pub-15");
+  // Vibration per step; each step waits until the daemon has processed and scored it.
+  // 2.0 good, 4.8 watch (alert), 4.4 4.6 4.35 hover in the 0.2 band (none), 7.6 unsat
+  // (alert), 7.0 hover (none), 6.8 back to watch (no alert for falling), 7.3 unsat (alert).
+  const std::vector<double> steps = {2.0, 4.8, 4.4, 4.6, 4.35, 7.6, 7.0, 6.8, 7.3};
+  const int64_t t0 = SystemClock::Instance().NowMs() - 60'000;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const int64_t ts = t0 + static_cast<int64_t>(i) * 1000;
+    char payload[160];
+    std::snprintf(payload, sizeof payload, R"({"machine_id":"M1","timestamp_utc":"%s","vibration_rms":%g})",
+                  FormatTimestampMs(ts).c_str(), steps[i]);
+    pub.Publish("industrial/machine/M1/telemetry/vibration", payload);
+    const std::string want = "\"newest_window_ms\":" + std::to_string(ts / 1000 * 1000);
+    ASSERT_TRUE(WaitFor([&] { return HttpGet(http, "/api/machines/M1").second.find(want) != std::string::npos; }, 15000))
+        << "step " << i << ": " << HttpGet(http, "/api/machines/M1").second;
+    // One more scheduler run after the processing of this step: the scoring has happened.
+    const double runs = MetricValue(HttpGet(http, "/metrics").second, "vigil_processor_runs_total");
+    ASSERT_TRUE(WaitFor([&] { return MetricValue(HttpGet(http, "/metrics").second, "vigil_processor_runs_total") >= runs + 1; }, 10000));
+  }
+  std::vector<std::string> levels;
+  for (const auto& [topic, payload] : alerts.Drain(3000)) {
+    EXPECT_EQ(topic, "industrial/machine/M1/alert");
+    const size_t at = payload.find("\"level\":\"");
+    levels.push_back(payload.substr(at + 9, payload.find('"', at + 9) - at - 9));
+    EXPECT_NE(payload.find("\"kind\":\"iso_zone\""), std::string::npos) << payload;
+  }
+  EXPECT_EQ(levels, (std::vector<std::string>{"watch", "unsatisfactory", "unsatisfactory"}));
+  EXPECT_NE(HttpGet(http, "/api/alerts?machine=M1").second.find("\"level\":\"watch\""), std::string::npos);
+  EXPECT_EQ(MetricValue(HttpGet(http, "/metrics").second, "vigil_alerts_raised_total"), 3);
+
+  // The newest prediction is retained: a late subscriber still gets it (no model yet:
+  // probability null, the anomaly score and the zone are there).
+  Listener late(broker.port(), "industrial/machine/M1/prediction");
+  auto got = late.Drain(2000);
+  ASSERT_FALSE(got.empty());
+  EXPECT_NE(got.back().second.find(R"("failure_probability_7d":null,"model_id":null,"iso10816_zone":"unsatisfactory")"),
+            std::string::npos) << got.back().second;
+  EXPECT_NE(got.back().second.find("\"anomaly_score\":"), std::string::npos);
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(15000), 0) << ReadFileOrDie(data + ".log");
+}
+
+TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages) {
+  TempDir tmp;
+  Mosquitto broker(tmp.path());
+  Listener alerts(broker.port(), "industrial/machine/+/alert");
+  Config config;
+  config.mqtt.port = broker.port();
+  config.mqtt.client_id = "it-15b";
+  model::Outbox outbox(config, SystemClock::Instance());
+  model::AlertLevels levels;
+  // Hovering around warning (0.5, band 0.05) and critical (0.8): two alerts only.
+  const std::vector<double> probs = {0.2, 0.55, 0.48, 0.52, 0.46, 0.49, 0.81, 0.77, 0.79, 0.83, 0.3};
+  for (size_t i = 0; i < probs.size(); ++i) {
+    model::LatestPrediction p;
+    p.machine_id = "PUMP-7";
+    p.window_start_ms = 1760486400000 + static_cast<int64_t>(i) * 1000;
+    p.probability = probs[i];
+    p.model_id = 1;
+    std::vector<sim::OutMessage> out;
+    for (const model::Alert& a : model::NextAlerts(p, config.model, &levels)) {
+      out.push_back({"industrial/machine/PUMP-7/alert", model::AlertJson(a)});
+    }
+    outbox.Push(std::move(out));
+  }
+  auto got = alerts.Drain(3000);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].second,
+            R"({"machine_id":"PUMP-7","timestamp_utc":"2025-10-15T00:00:01.000Z","kind":"failure_probability",)"
+            R"("level":"warning","value":0.55,"message":"failure probability within 7 days 0.55 >= warning threshold 0.5"})");
+  EXPECT_NE(got[1].second.find(R"("timestamp_utc":"2025-10-15T00:00:06.000Z","kind":"failure_probability","level":"critical","value":0.81)"),
+            std::string::npos) << got[1].second;
+}
+
+}  // namespace
+}  // namespace vigil::testing
