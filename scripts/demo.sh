@@ -53,7 +53,7 @@ HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 "$VIGIL" run --config config/demo.toml --data-dir "$DATA/vigil" --host 127.0.0.1 --port "$PORT" \
   --client-id vigil-demo --http-listen "127.0.0.1:$HTTP_PORT" 2>"$DATA/vigil.log" & PIDS=("$!" "${PIDS[@]}")
 for _ in $(seq 100); do grep -q "subscribed" "$DATA/vigil.log" 2>/dev/null && break; sleep 0.1; done
-echo "== vigil run (log $DATA/vigil.log; health and metrics: http://127.0.0.1:$HTTP_PORT/metrics, /readyz, /api/status) =="
+echo "== vigil run (log $DATA/vigil.log; dashboard http://127.0.0.1:$HTTP_PORT/ ; metrics /metrics, /readyz, /api/status) =="
 
 echo "== simulator: 14 days of history for 5 machines (backfill), then real time =="
 SIM=("$VIGIL" simulate --config config/demo.toml --data-dir "$DATA/simulator" --host 127.0.0.1
@@ -89,6 +89,13 @@ if [ -f "$DB" ]; then
   sqlite3 -header -column "$DB" "SELECT label_failure_7d, count(*) AS rows FROM features GROUP BY 1" || true
 fi
 echo
+echo "== the failure model: vigil train (needs a few failures with known 7-day labels) =="
+if "$VIGIL" train --config config/demo.toml --data-dir "$DATA/vigil"; then
+  "$VIGIL" process --config config/demo.toml --data-dir "$DATA/vigil" || true   # scores the rows
+else
+  echo "(no model yet: the dashboard shows each machine's anomaly score meanwhile)"
+fi
+echo
 echo "== status: build/vigil status --data-dir $DATA/vigil (counters also in $DATA/vigil.log every minute) =="
 "$VIGIL" status --data-dir "$DATA/vigil" || true
 echo "-- http://127.0.0.1:$HTTP_PORT/api/status: $(curl -s "http://127.0.0.1:$HTTP_PORT/api/status" 2>/dev/null || echo unavailable)"
@@ -96,6 +103,7 @@ echo
 if [ "$DURATION" -gt 0 ]; then
   sleep "$DURATION"
 else
+  echo "== dashboard: http://127.0.0.1:$HTTP_PORT/ (fleet, machines, pipeline) =="
   echo "vigil and the simulator are running (broker 127.0.0.1:$PORT). Publish your own with:"
   echo "  mosquitto_pub -p $PORT -q 1 -t industrial/machine/M1/telemetry/vibration -m '{\"machine_id\":\"M1\",\"timestamp_utc\":\"$(date -u +%FT%T.%3NZ)\",\"vibration_rms\":3.1}'"
   echo "Press Ctrl-C to stop (open segments are published on the way out)."
