@@ -11,6 +11,7 @@
 #include "model/dataset.h"
 #include "model/registry.h"
 #include "model/trainer.h"
+#include "store/feature_store.h"
 
 namespace vigil::cli {
 namespace {
@@ -118,15 +119,17 @@ Command AddModelsCommand(CLI::App& app) {
 Command AddPredictCommand(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "predict",
-      "Score a CSV written by `vigil export` with a model (default: the current one) and write\n"
-      "it back with a failure_probability_7d column, for notebooks and audits.\n"
+      "Score a CSV written by `vigil export` (default: each machine's newest row) with a model\n"
+      "(default: the current one) and write it back with a failure_probability_7d column,\n"
+      "for notebooks and audits.\n"
       "Example: vigil export --out rows.csv && vigil predict --input rows.csv --out scored.csv");
   auto flags = std::make_shared<CommonFlags>();
   flags->Add(sub, /*broker=*/false);
   auto input = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
   auto model_id = std::make_shared<int64_t>(0);
-  sub->add_option("--input", *input, "CSV from vigil export")->required()->check(CLI::ExistingFile);
+  sub->add_option("--input", *input, "CSV from vigil export (default: each machine's newest row, latest_features)")
+      ->check(CLI::ExistingFile);
   sub->add_option("--out", *output, "Output CSV (default: standard output)");
   sub->add_option("--model", *model_id, "Model id (default: the current model)");
   return {sub, [flags, input, output, model_id] {
@@ -146,7 +149,23 @@ Command AddPredictCommand(CLI::App& app) {
             }
             Result<model::Booster> booster = model::Booster::Load(chosen->file);
             if (!booster) return Fail("predict", booster.error());
-            std::ifstream in(*input);
+            std::stringstream in;
+            if (!input->empty()) {
+              in << std::ifstream(*input).rdbuf();
+            } else {
+              // The newest rows: latest_features, exported as vigil export would.
+              std::FILE* tmp = std::tmpfile();
+              store::ExportQuery q;
+              q.table = "latest_features";
+              q.labelled_only = false;  // the newest rows have no label yet
+              Result<int64_t> n = tmp ? store::ExportCsv(c->data_dir + "/vigil.db", *c, q, tmp)
+                                      : Result<int64_t>(Status::IoError("cannot create a temporary file"));
+              if (!n) return Fail("predict", n.error());
+              std::rewind(tmp);
+              char buf[65536];
+              for (size_t got; (got = std::fread(buf, 1, sizeof buf, tmp)) > 0;) in.write(buf, static_cast<std::streamsize>(got));
+              std::fclose(tmp);
+            }
             std::string header;
             std::getline(in, header);
             const std::vector<std::string> names = SplitCsv(header);

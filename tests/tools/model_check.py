@@ -155,6 +155,14 @@ with open(f"{work}/scored.csv") as fh:
 check(len(scored) == len(rows) and max(abs(a - float(b)) for a, b in zip(scored, py)) <= 1e-6,
       "vigil predict differs from python xgboost")
 
+# Without --input: each machine's newest row, with the probability latest_predictions has.
+newest = run("predict")
+lines = list(csv.DictReader(newest.stdout.splitlines()))
+check(len(lines) == 10, f"vigil predict (newest rows) gave {len(lines)} rows")
+lp = dict(db.execute("SELECT machine_id, failure_probability_7d FROM latest_predictions"))
+check(all(abs(float(r["failure_probability_7d"]) - lp[r["machine_id"]]) <= 1e-6 for r in lines),
+      "vigil predict (newest rows) differs from latest_predictions")
+
 # A useless model (shuffled labels) is not promoted; the current one stays.
 bad = run("train", "--shuffle-labels")
 check("not promoted" in bad.stdout, f"the shuffled-label model was promoted: {bad.stdout}")
