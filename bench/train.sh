@@ -24,6 +24,8 @@ INSERT INTO features(machine_id, window_start_ms, vibration_rms, temperature_cel
                      vib_max_5h, temp_mean_24h, temp_max_24h, label_failure_7d)
 SELECT m, t, v, temp, v * 0.9 + noise, noise, v + 1, temp - 2, temp + 3,
        CASE WHEN v * 0.9 + noise + (temp - 40) / 30.0 + noise * 2 > 7 THEN 1 ELSE 0 END FROM r;
+INSERT INTO latest_features SELECT f.* FROM features f JOIN (SELECT machine_id, max(window_start_ms) AS w
+  FROM features GROUP BY 1) l ON f.machine_id = l.machine_id AND f.window_start_ms = l.w;
 WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 29)
 INSERT INTO failure_history SELECT 'M' || (n % 10), 1760000000000 + n * ($ROWS / 10 / 30) * 60000 + 1, 'F' FROM k;
 SQL
@@ -68,4 +70,4 @@ OUT=bench/results/train-$(date -u +%Y%m%dT%H%M%SZ).txt; mkdir -p bench/results
   r=$(echo "$SCORED / $vs" | bc -l)
   printf "%-44s %10.0f %14.2f %8d\n" "vigil process: score + write predictions" "$r" "$(echo "$r / $b_score_rps" | bc -l)" $((vskb / 1024))
 } | tee "$OUT"
-rm -rf "$WORK"
+[ -n "${KEEP:-}" ] || rm -rf "$WORK"
