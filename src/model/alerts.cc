@@ -2,14 +2,13 @@
 
 #include <cstdio>
 
+#include "common/iso_zone.h"
 #include "common/json_text.h"
 #include "common/timestamp.h"
 
 namespace vigil::model {
 namespace {
 
-constexpr double kZoneBound[] = {0, 4.5, 7.1, 11.2};  // zone k is entered above kZoneBound[k]
-const char* const kZoneName[] = {"good", "watch", "unsatisfactory", "critical"};
 const char* const kProbName[] = {"none", "warning", "critical"};
 
 int ProbabilityLevel(double p, int prev, const ModelConfig& mc) {
@@ -22,11 +21,10 @@ int ProbabilityLevel(double p, int prev, const ModelConfig& mc) {
 }
 
 int ZoneLevel(double v, int prev, double band) {
-  int raw = 0;
-  while (raw < 3 && v > kZoneBound[raw + 1]) ++raw;
+  const int raw = IsoZoneIndex(v);
   if (raw >= prev) return raw;
   int level = prev;
-  while (level > raw && v <= kZoneBound[level] - band) --level;
+  while (level > raw && v <= kIsoZoneLowerBound[level] - band) --level;
   return level;
 }
 
@@ -52,9 +50,9 @@ std::vector<Alert> NextAlerts(const LatestPrediction& p, const ModelConfig& mc, 
   if (p.vibration) {
     const int next = ZoneLevel(*p.vibration, levels->zone, mc.zone_hysteresis);
     if (next > levels->zone) {
-      out.push_back({p.machine_id, p.window_start_ms, "iso_zone", kZoneName[next], *p.vibration,
-                     std::string("ISO 10816 zone ") + kZoneName[next] + ": vibration " + Num(*p.vibration) +
-                         " mm/s > " + Num(kZoneBound[next])});
+      out.push_back({p.machine_id, p.window_start_ms, "iso_zone", kIsoZoneName[next], *p.vibration,
+                     std::string("ISO 10816 zone ") + kIsoZoneName[next] + ": vibration " + Num(*p.vibration) +
+                         " mm/s > " + Num(kIsoZoneLowerBound[next])});
     }
     levels->zone = next;
   }
@@ -68,7 +66,7 @@ std::string PredictionJson(const LatestPrediction& p) {
        (p.probability ? Num(*p.probability) : "null") + ",\"model_id\":" +
        (p.model_id ? std::to_string(*p.model_id) : "null") + ",\"iso10816_zone\":";
   if (p.vibration) {
-    j += "\"" + std::string(kZoneName[ZoneLevel(*p.vibration, 0, 0)]) + "\"";
+    j += "\"" + std::string(kIsoZoneName[IsoZoneIndex(*p.vibration)]) + "\"";
   } else {
     j += "null";
   }

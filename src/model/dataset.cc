@@ -1,5 +1,7 @@
 #include "model/dataset.h"
 
+#include "common/iso_zone.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -73,13 +75,7 @@ Split TimeSplit(const std::vector<int64_t>& t, double test_fraction, int64_t hor
   return s;
 }
 
-double IsoZoneScore(std::optional<double> v) {
-  if (!v) return 0;
-  if (*v <= 4.5) return 0;
-  if (*v <= 7.1) return 1.0 / 3;
-  if (*v <= 11.2) return 2.0 / 3;
-  return 1;
-}
+double IsoZoneScore(std::optional<double> v) { return v ? IsoZoneIndex(*v) / 3.0 : 0; }
 
 double RobustZ(double x, std::vector<double> baseline) {
   if (baseline.empty()) return 0;

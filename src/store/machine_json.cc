@@ -3,17 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/iso_zone.h"
 #include "common/json_text.h"
 #include "common/timestamp.h"
 
 namespace vigil::store {
 
-const char* IsoZone(double v) {
-  if (v <= 4.5) return "good";
-  if (v <= 7.1) return "watch";
-  if (v <= 11.2) return "unsatisfactory";
-  return "critical";
-}
+const char* IsoZone(double v) { return kIsoZoneName[IsoZoneIndex(v)]; }
 
 std::optional<double> LatestValue(const MachineStatus& m, const std::string& column) {
   for (const auto& [name, v] : m.values) {
