@@ -1,13 +1,16 @@
-// HttpServer: health, metrics and a small JSON API of `vigil run` over HTTP (the only code
-// that includes httplib.h). Loopback by default (http.listen = "127.0.0.1:8080"; "off"
-// disables). Read-only.
+// HttpServer: health, metrics, the JSON API and the dashboard of `vigil run` over HTTP
+// (the only code that includes httplib.h). Loopback by default (http.listen =
+// "127.0.0.1:8080"; "off" disables); beyond loopback every path but /healthz and /readyz
+// needs the token of http.token_file. Read-only.
 //   /healthz            200 while the process serves requests
 //   /readyz             200 when connected to the broker, the data directory is writable
 //                       and the disk is not low; else 503 with the reason
-//   /metrics            Prometheus text format: ingest, lake, broker, processor, retention, disk
+//   /metrics            Prometheus text format: ingest, lake, broker, processor, retention,
+//                       model and alerts, disk
 //   /api/status         the daemon's state as JSON
-//   /api/machines       every machine with its latest features (from vigil.db)
-//   /api/machines/{id}  one machine (404 when unknown)
+//   /api/machines[/{id}], /api/machines/{id}/series, /api/alerts, /api/quarantine/samples
+//                       the JSON API (http/api.h)
+//   /                   the dashboard (src/http/assets/, embedded at build time)
 // The server runs its own threads; the sources are read through thread-safe callbacks.
 #pragma once
 
