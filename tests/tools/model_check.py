@@ -180,6 +180,21 @@ check(db.execute("SELECT id FROM models WHERE status = 'promoted'").fetchone()[0
 listing = run("models")
 check(listing.stdout.count("\n* ") + listing.stdout.startswith("* ") == 1, f"vigil models marks not one current:\n{listing.stdout}")
 
+# Scheduled retraining in the daemon (model.retrain_interval), then scoring and publishing.
+with open(f"{work}/retrain.toml", "w") as f:
+    f.write('[processing]\ninterval = "1s"\n[model]\nretrain_interval = "1h"\n')
+before = db.execute("SELECT count(*) FROM models").fetchone()[0]
+daemon = subprocess.Popen([vigil, "run", "--config", f"{work}/retrain.toml", "--data-dir", data, "--port", str(free_port()),
+                           "--http-listen", "off"], stdout=open(f"{work}/retrain.log", "w"), stderr=subprocess.STDOUT)
+deadline = time.time() + 120
+while time.time() < deadline and "scheduled retraining: model" not in open(f"{work}/retrain.log").read():
+    time.sleep(0.5)
+daemon.send_signal(signal.SIGTERM)
+check(daemon.wait(60) == 0, "vigil run (retraining) did not stop cleanly")
+log = open(f"{work}/retrain.log").read()
+check("scheduled retraining: model" in log, f"no scheduled retraining in the daemon's log:\n{log[-2000:]}")
+check(db.execute("SELECT count(*) FROM models").fetchone()[0] == before + 1, "the scheduled retraining registered no model")
+
 if problems:
     print(f"{len(problems)} problem(s); logs in {work}", file=sys.stderr)
     sys.exit(1)
