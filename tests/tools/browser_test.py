@@ -4,10 +4,11 @@ python3-selenium).
 
 usage: browser_test.py VIGIL_BINARY SOURCE_DIR WORK_DIR [--screenshots DIR]
 
-A real mosquitto, `vigil run` and a 10-day simulated backfill of 5 machines (with
+A real mosquitto, `vigil run` and a 30-day simulated backfill of 10 machines (with
 failures); then the page must show one tile per machine with the zone and the vibration
-the API returns, the machine view must draw its charts with a failure marker where the
-failure is, the pipeline view its figures, the browser console must stay free of errors,
+the API returns (first with the anomaly score, then, after `vigil train`, with the
+failure probability the API returns), the machine view must draw its charts (predictions
+included) with a failure marker where the failure is, the pipeline view its figures, the browser console must stay free of errors,
 no request may leave vigil's address, and the page must recover by itself from a daemon
 restart. Screenshots of the fleet and machine views go to WORK_DIR (and to DIR).
 Exit 0 when all holds, 1 with the reasons.
@@ -59,6 +60,7 @@ def get(path):
 
 
 broker_port, http = free_port(), free_port()
+N = 10  # machines
 os.makedirs(f"{work}/persist", mode=0o777)
 os.chmod(f"{work}/persist", 0o777)
 with open(f"{work}/mosquitto.conf", "w") as f:
@@ -66,7 +68,7 @@ with open(f"{work}/mosquitto.conf", "w") as f:
     f.write(f"\nlistener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence_location {work}/persist/\n")
 with open(f"{work}/vigil.toml", "w") as f:
     f.write('[lake]\nsegment_max_age = "1s"\n[processing]\ninterval = "2s"\n[retention]\ninterval = "1s"\n'
-            '[simulate]\nmean_time_to_failure = "3d"\nbad_rate = 0.001\n')
+            '[simulate]\nmean_time_to_failure = "21d"\nbad_rate = 0.001\n')
 procs = []
 
 
@@ -87,7 +89,7 @@ try:
     daemon = start_vigil()
     wait(lambda: get("/api/status")["broker_connected"], 20, "vigil connected to the broker")
     sim = subprocess.run([vigil, "simulate", "--config", f"{work}/vigil.toml", "--data-dir", f"{work}/sim", "--port",
-                          str(broker_port), "--days", "10", "--interval", "60", "--seed", "3"],
+                          str(broker_port), "--days", "30", "--interval", "60", "--seed", "5", "--machines", "10"],
                          stdout=open(f"{work}/simulate.log", "w"), stderr=subprocess.STDOUT, timeout=600)
     check(sim.returncode == 0, f"vigil simulate exited {sim.returncode}")
 
@@ -95,10 +97,10 @@ try:
     def settled():
         st = get("/api/status")
         return (st["accepted"] > 0 and st["open_segments"] == 0 and st["lake_area_bytes"]["raw"] == 0
-                and st["processor"]["readings"] > 0 and len(get("/api/machines")["machines"]) == 5)
+                and st["processor"]["readings"] > 0 and len(get("/api/machines")["machines"]) == N)
     wait(settled, 120, "the backfill processed")
     api_machines = {m["machine_id"]: m for m in get("/api/machines")["machines"]}
-    check(len(api_machines) == 5, f"5 machines in the API, got {len(api_machines)}")
+    check(len(api_machines) == N, f"{N} machines in the API, got {len(api_machines)}")
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
@@ -112,7 +114,7 @@ try:
 
     # ---- fleet view: one tile per machine, zone and vibration as the API says.
     driver.get(base + "/")
-    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == 5, 15, "5 tiles")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == N, 15, "a tile per machine")
     for t in driver.find_elements(By.CSS_SELECTOR, ".tile"):
         mid = t.get_attribute("data-machine-id")
         m = api_machines.get(mid)
@@ -123,11 +125,31 @@ try:
         check(f"zone-{m['iso10816_zone']}" in t.get_attribute("class"), f"{mid}: tile not coloured by its zone")
         want = f"{m['latest']['vibration_rms']:.2f} mm/s"
         check(want in t.text, f"{mid}: tile shows no '{want}': {t.text!r}")
+    check(all("anomaly score" in t.text for t in driver.find_elements(By.CSS_SELECTOR, ".tile")),
+          "before a model, every tile shows the anomaly score")
+
+    # A model: vigil train beside the daemon; its next run scores, the tiles show the risk.
+    tr = subprocess.run([vigil, "train", "--config", f"{work}/vigil.toml", "--data-dir", f"{work}/data"],
+                        capture_output=True, text=True, timeout=300)
+    check(tr.returncode == 0 and "promoted" in tr.stdout, f"vigil train: {tr.stdout} {tr.stderr}")
+    wait(lambda: all(m["failure_probability_7d"] is not None for m in get("/api/machines")["machines"]), 30,
+         "the daemon scored with the new model")
+    api_machines = {m["machine_id"]: m for m in get("/api/machines")["machines"]}
+
+    def risks_shown():
+        for t in driver.find_elements(By.CSS_SELECTOR, ".tile"):
+            m = api_machines[t.get_attribute("data-machine-id")]
+            if f"{100 * m['failure_probability_7d']:.1f} %" not in t.find_element(By.CSS_SELECTOR, ".risk").text:
+                return False
+        return True
+    wait(risks_shown, 15, "every tile shows the failure probability the API returns")
     driver.save_screenshot(f"{work}/fleet.png")
 
     # ---- machine view of a machine with a failure: charts and a failure marker.
-    failed = [m for m in api_machines.values() if m["last_failure"]]
-    if check(failed, "the simulation produced no failure (mean_time_to_failure 3d over 10 days)"):
+    # The machine whose last failure is the most recent: inside its last week.
+    failed = sorted((m for m in api_machines.values() if m["last_failure"]), key=lambda m: m["last_failure"],
+                    reverse=True)
+    if check(failed, "the simulation produced no failure (mean_time_to_failure 21d over 30 days, 10 machines)"):
         m = failed[0]
         mid = m["machine_id"]
         driver.find_element(By.CSS_SELECTOR, f'.tile[data-machine-id="{mid}"]').click()
@@ -149,7 +171,9 @@ try:
             check(abs(marker.location["x"] + 1 - want_x) <= 3,
                   f"marker drawn at x={marker.location['x']}, expected {want_x:.0f}")
             canvases = driver.find_elements(By.CSS_SELECTOR, "#machine-view canvas")
-            check(len(canvases) >= 2, "machine view draws fewer than 2 charts")
+            check(len(canvases) >= 3, "machine view draws fewer than 3 charts (vibration, temperature, predictions)")
+            check(series["predictions"]["t"] and driver.find_elements(By.CSS_SELECTOR, "#chart-prediction .uplot"),
+                  "no predictions chart")
         driver.save_screenshot(f"{work}/machine.png")
 
     # ---- pipeline view.
@@ -161,13 +185,13 @@ try:
 
     # ---- the daemon restarts: the page says so, then recovers by itself.
     driver.get(base + "/")
-    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == 5, 15, "5 tiles again")
+    wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == N, 15, "tiles again")
     daemon.send_signal(signal.SIGTERM)
     check(daemon.wait(20) == 0, "vigil run did not stop cleanly")
     wait(lambda: driver.find_element(By.ID, "banner").is_displayed(), 15, "banner while vigil is down")
     daemon = start_vigil()
     wait(lambda: not driver.find_element(By.ID, "banner").is_displayed(), 20, "banner gone after restart")
-    check(len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == 5, "tiles after the restart")
+    check(len(driver.find_elements(By.CSS_SELECTOR, ".tile")) == N, "tiles after the restart")
 
     # ---- nothing but vigil was asked for; no console errors (the failed polls while the
     # daemon was down are network errors Chromium logs by itself: those are expected).
