@@ -485,7 +485,10 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
         out.failures.emplace_back(sqlite3_column_int64(st, 0), code ? reinterpret_cast<const char*>(code) : "");
       });
   // Tables of the model stage, when present (absent tables just fail to prepare).
-  run("SELECT " + bucket + " AS b, avg(failure_probability_7d) FROM predictions" + range + " GROUP BY b ORDER BY b",
+  // The current model's (it scores the whole history once promoted); others are kept for audits.
+  run("SELECT " + bucket + " AS b, avg(failure_probability_7d) FROM predictions" + range +
+          " AND model_id = (SELECT model_id FROM model_promotions WHERE rolled_back = 0 ORDER BY id DESC LIMIT 1)"
+          " GROUP BY b ORDER BY b",
       [&](sqlite3_stmt* st) {
         out.predictions.emplace_back(q.from_ms + sqlite3_column_int64(st, 0) * q.step_ms, sqlite3_column_double(st, 1));
       });

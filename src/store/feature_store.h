@@ -143,7 +143,7 @@ struct Series {
   std::vector<int64_t> t;            // bucket starts
   std::vector<std::vector<std::optional<double>>> values;  // [column][bucket]
   std::vector<std::pair<int64_t, std::string>> failures;   // time, code
-  std::vector<std::pair<int64_t, double>> predictions;     // bucket start, mean probability
+  std::vector<std::pair<int64_t, double>> predictions;     // bucket start, the current model's mean probability
   std::vector<std::pair<int64_t, std::string>> alerts;     // time, JSON object of the alert
 };
 Result<Series> ReadSeries(const std::string& db_path, const Config& config, const SeriesQuery& q);
