@@ -18,7 +18,8 @@ for p in $pkgs; do
 done
 # Every shared library the binary needs comes from one of them (or from debian:12-slim).
 for lib in $(objdump -p "$bin" | awk '/NEEDED/ {print $2}'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  # awk reads to the end: an early exit would kill ldconfig with SIGPIPE (pipefail).
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found {print $NF; found = 1}')
   real=$(readlink -f "$path")
   # usrmerge: dpkg may know the file under /lib rather than /usr/lib.
   pkg=$( (dpkg -S "$real" 2>/dev/null || dpkg -S "${real#/usr}" 2>/dev/null || true) | head -1 | cut -d: -f1)
