@@ -137,11 +137,17 @@ Command AddPredictCommand(CLI::App& app) {
             if (!c) return Fail("predict", c.error());
             Result<model::Db> db = model::Db::Open(c->data_dir + "/vigil.db");
             if (!db) return Fail("predict", db.error());
-            Result<std::vector<model::ModelRecord>> all = model::ListModels(*db);
-            if (!all) return Fail("predict", all.error());
             std::optional<model::ModelRecord> chosen;
-            for (const auto& m : *all) {
-              if (*model_id ? m.id == *model_id : m.status == "promoted") chosen = m;
+            if (*model_id) {
+              Result<std::vector<model::ModelRecord>> all = model::ListModels(*db);
+              if (!all) return Fail("predict", all.error());
+              for (const auto& m : *all) {
+                if (m.id == *model_id) chosen = m;
+              }
+            } else {
+              Result<std::optional<model::ModelRecord>> current = model::CurrentModel(*db);
+              if (!current) return Fail("predict", current.error());
+              chosen = *current;
             }
             if (!chosen) {
               return Fail("predict", Status::InvalidArgument(*model_id ? "no model " + std::to_string(*model_id)
@@ -170,11 +176,18 @@ Command AddPredictCommand(CLI::App& app) {
             std::getline(in, header);
             const std::vector<std::string> names = SplitCsv(header);
             std::vector<int> pos;
-            for (const std::string& col : model::FeatureColumns(*c)) {
+            // The chosen model's own columns: it may predate the current feature configuration.
+            const std::vector<std::string> model_columns = model::ModelColumns(*chosen);
+            if (model_columns.empty()) {
+              return Fail("predict", Status::InvalidArgument("model " + std::to_string(chosen->id) +
+                                                             " lists no feature columns in its parameters"));
+            }
+            for (const std::string& col : model_columns) {
               auto it = std::find(names.begin(), names.end(), col);
               if (it == names.end()) {
-                return Fail("predict", Status::InvalidArgument(*input + ": no column '" + col + "' (the model needs " +
-                                                                "every sensor and feature column of vigil export)"));
+                return Fail("predict", Status::InvalidArgument(
+                                           (input->empty() ? std::string("latest_features") : *input) + ": no column '" +
+                                           col + "' (model " + std::to_string(chosen->id) + " was trained on it)"));
               }
               pos.push_back(static_cast<int>(it - names.begin()));
             }

@@ -136,7 +136,7 @@ std::string MetricsText(const Sources& s) {
   Metric(&out, "vigil_alerts_raised_total", "counter", "Alerts raised (failure probability, ISO zone).", p.alerts_raised);
   Metric(&out, "vigil_outbox_published_total", "counter", "Predictions and alerts published over MQTT.", p.outbox.published);
   Metric(&out, "vigil_outbox_failures_total", "counter", "Failed attempts to publish (retried).", p.outbox.failures);
-  Metric(&out, "vigil_outbox_dropped_total", "counter", "Messages dropped from a full outbox (alerts stay in vigil.db).", p.outbox.dropped);
+  Metric(&out, "vigil_outbox_superseded_total", "counter", "Predictions replaced by a newer one before they were published.", p.outbox.superseded);
   Metric(&out, "vigil_model_retrains_total", "counter", "Scheduled retrainings attempted.", p.retrains);
   Metric(&out, "vigil_disk_free_bytes", "gauge", "Free bytes on the data directory's filesystem.", s.disk->free_bytes());
   Metric(&out, "vigil_disk_min_free_bytes", "gauge", "lake.min_free_bytes: below it ingest pauses.", s.disk->min_free_bytes());

@@ -1,5 +1,7 @@
 #include "model/booster.h"
 
+#include <cstdio>
+
 #include <xgboost/c_api.h>
 
 #include <cmath>
@@ -60,6 +62,17 @@ Result<Booster> Booster::Load(const std::string& path) {
   if (XGBoosterCreate(nullptr, 0, &b.handle_) != 0) return XgbError("XGBoosterCreate");
   if (XGBoosterLoadModel(b.handle_, path.c_str()) != 0) return XgbError("loading " + path);
   return b;
+}
+
+Status Booster::SetParam(const std::string& name, const std::string& value) {
+  if (XGBoosterSetParam(handle_, name.c_str(), value.c_str()) != 0) return XgbError("parameter " + name);
+  return Status::Ok();
+}
+
+Status Booster::UndoPositiveWeight(double w) {
+  char base[32];
+  std::snprintf(base, sizeof base, "%.9g", 1.0 / (1.0 + w));
+  return SetParam("base_score", base);
 }
 
 Status Booster::Save(const std::string& path) const {

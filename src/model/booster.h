@@ -24,6 +24,13 @@ class Booster {
                                int rounds);
   static Result<Booster> Load(const std::string& path);
   Status Save(const std::string& path) const;
+  // Changes a parameter of a trained model (kept in its file), e.g. base_score.
+  Status SetParam(const std::string& name, const std::string& value);
+  // For a model trained with scale_pos_weight w (and base_score 0.5): w multiplies the
+  // learnt odds by w; a base margin of -ln(w) (base_score 1 / (1 + w)) divides them back,
+  // so the output is a probability again (what thresholds and the Brier score assume).
+  // Part of the model file: Python's xgboost reads the same probabilities.
+  Status UndoPositiveWeight(double w);
   // Probabilities (binary:logistic), one per row.
   Result<std::vector<float>> Predict(const std::vector<float>& x, size_t cols) const;
 

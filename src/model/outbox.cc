@@ -2,37 +2,96 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "common/logging.h"
+#include "model/alerts.h"
+#include "model/registry.h"
 #include "sim/mqtt_publisher.h"
 
 namespace vigil::model {
+namespace {
+
+constexpr int kAlertBatch = 1000;
+
+struct PendingAlerts {
+  std::vector<sim::OutMessage> messages;
+  int64_t max_id = 0;
+};
+
+// The oldest unpublished alerts, as MQTT messages (none when there is no vigil.db yet).
+Result<PendingAlerts> ReadUnpublished(const Config& config) {
+  PendingAlerts out;
+  Result<Db> db = Db::Open(config.data_dir + "/vigil.db");
+  if (!db) return db.error().code() == StatusCode::kNotFound ? Result<PendingAlerts>(out) : db.error();
+  sqlite3_stmt* st = nullptr;
+  const std::string sql = "SELECT id, machine_id, ts_ms, kind, level, value, message FROM alerts WHERE published = 0"
+                          " ORDER BY id LIMIT " + std::to_string(kAlertBatch);
+  if (sqlite3_prepare_v2(db->get(), sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    return Status::IoError(std::string("alerts: ") + sqlite3_errmsg(db->get()));
+  }
+  auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i))); };
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    Alert a{text(1), sqlite3_column_int64(st, 2), text(3), text(4), sqlite3_column_double(st, 5), text(6)};
+    out.max_id = sqlite3_column_int64(st, 0);
+    out.messages.push_back({config.mqtt.topic_prefix + "/" + a.machine_id + "/alert", AlertJson(a)});
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+Status MarkPublished(const Config& config, int64_t max_id) {
+  Result<Db> db = Db::Open(config.data_dir + "/vigil.db");
+  if (!db) return db.error();
+  // Ids grow with every insert and the scorer is the only writer, so every unpublished
+  // row up to max_id is one this round has just sent.
+  return db->Exec("UPDATE alerts SET published = 1 WHERE published = 0 AND id <= " + std::to_string(max_id));
+}
+
+}  // namespace
 
 struct Outbox::State {
   Config config;
   Clock* clock;
-  size_t max_queued;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<sim::OutMessage> queue;
+  std::map<std::string, sim::OutMessage> predictions;  // topic -> newest
+  bool alerts_pending = true;                          // look at the table once at start
   std::atomic<bool> stop{false};
   OutboxStats stats;
 
+  void Failed(const std::string& what, std::map<std::string, sim::OutMessage> unsent, int64_t* backoff_ms) {
+    GetLogger("model")->warn("publishing predictions and alerts: {} (retrying in {} s)", what, *backoff_ms / 1000);
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      stats.failures++;
+      alerts_pending = true;
+      for (auto& [topic, m] : unsent) predictions.emplace(topic, std::move(m));  // a newer one wins
+    }
+    clock->SleepMs(*backoff_ms);
+    *backoff_ms = std::min<int64_t>(*backoff_ms * 2, 60'000);
+  }
+
   void Run() {
-    auto log = GetLogger("model");
     std::unique_ptr<sim::MqttPublisher> publisher;
     int64_t backoff_ms = 1000;
     while (!stop) {
-      std::vector<sim::OutMessage> batch;
+      std::map<std::string, sim::OutMessage> preds;
       {
         std::unique_lock<std::mutex> lk(mu);
-        cv.wait(lk, [&] { return stop || !queue.empty(); });
+        cv.wait(lk, [&] { return stop || alerts_pending || !predictions.empty(); });
         if (stop) return;
-        batch.assign(queue.begin(), queue.end());
+        preds.swap(predictions);
+        alerts_pending = false;
       }
+      Result<PendingAlerts> alerts = ReadUnpublished(config);
+      if (!alerts) {
+        Failed(alerts.error().message(), std::move(preds), &backoff_ms);
+        continue;
+      }
+      if (preds.empty() && alerts->messages.empty()) continue;
       if (!publisher) {
         sim::PublisherOptions o;
         o.mqtt = config.mqtt;
@@ -40,41 +99,36 @@ struct Outbox::State {
         o.flush_timeout_ms = 10'000;
         publisher = std::make_unique<sim::MqttPublisher>(o, *clock, stop);
         if (Status s = publisher->Connect(5000); !s.ok()) {
-          log->warn("cannot publish predictions and alerts: {} (retrying in {} s)", s.message(), backoff_ms / 1000);
           publisher.reset();
-          {
-            std::lock_guard<std::mutex> lk(mu);
-            stats.failures++;
-          }
-          clock->SleepMs(backoff_ms);
-          backoff_ms = std::min<int64_t>(backoff_ms * 2, 60'000);
+          Failed("cannot connect: " + s.message(), std::move(preds), &backoff_ms);
           continue;
         }
-        backoff_ms = 1000;
       }
       Status s;
-      for (const sim::OutMessage& m : batch) {
+      for (const sim::OutMessage& m : alerts->messages) {
         if (s.ok()) s = publisher->Publish(m);
       }
-      if (s.ok()) s = publisher->Flush();
-      std::lock_guard<std::mutex> lk(mu);
-      if (!s.ok()) {
-        stats.failures++;
-        log->warn("publishing predictions and alerts: {}", s.message());
-        continue;  // the batch stays queued
+      for (const auto& [topic, m] : preds) {
+        if (s.ok()) s = publisher->Publish(m);
       }
-      // Drop what was sent (new messages may have been pushed meanwhile behind it).
-      const size_t sent = std::min(batch.size(), queue.size());
-      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(sent));
-      stats.published += sent;
+      if (s.ok()) s = publisher->Flush();  // every PUBACK is in
+      if (s.ok() && alerts->max_id) s = MarkPublished(config, alerts->max_id);
+      if (!s.ok()) {
+        publisher.reset();
+        Failed(s.message(), std::move(preds), &backoff_ms);
+        continue;
+      }
+      backoff_ms = 1000;
+      std::lock_guard<std::mutex> lk(mu);
+      stats.published += alerts->messages.size() + preds.size();
+      if (alerts->messages.size() == kAlertBatch) alerts_pending = true;  // more behind them
     }
   }
 };
 
-Outbox::Outbox(const Config& config, Clock& clock, size_t max_queued) : state_(std::make_shared<State>()) {
+Outbox::Outbox(const Config& config, Clock& clock) : state_(std::make_shared<State>()) {
   state_->config = config;
   state_->clock = &clock;
-  state_->max_queued = max_queued;
   std::thread([s = state_] { s->Run(); }).detach();
 }
 
@@ -83,14 +137,22 @@ Outbox::~Outbox() {
   state_->cv.notify_all();
 }
 
-void Outbox::Push(std::vector<sim::OutMessage> messages) {
+void Outbox::PushPredictions(std::vector<sim::OutMessage> messages) {
   {
     std::lock_guard<std::mutex> lk(state_->mu);
-    for (auto& m : messages) state_->queue.push_back(std::move(m));
-    while (state_->queue.size() > state_->max_queued) {
-      state_->queue.pop_front();
-      state_->stats.dropped++;
+    for (auto& m : messages) {
+      auto [it, added] = state_->predictions.insert_or_assign(m.topic, std::move(m));
+      (void)it;
+      if (!added) state_->stats.superseded++;
     }
+  }
+  state_->cv.notify_all();
+}
+
+void Outbox::AlertsWritten() {
+  {
+    std::lock_guard<std::mutex> lk(state_->mu);
+    state_->alerts_pending = true;
   }
   state_->cv.notify_all();
 }

@@ -1,5 +1,7 @@
 #include "model/registry.h"
 
+#include <simdjson.h>
+
 namespace vigil::model {
 namespace {
 
@@ -56,7 +58,8 @@ Result<Db> Db::Open(const std::string& path) {
       "CREATE TABLE IF NOT EXISTS scored(machine_id TEXT NOT NULL, model_id INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
       " PRIMARY KEY(machine_id, model_id)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, machine_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
-      " kind TEXT NOT NULL, level TEXT NOT NULL, value REAL, message TEXT NOT NULL);"
+      " kind TEXT NOT NULL, level TEXT NOT NULL, value REAL, message TEXT NOT NULL,"
+      " published INTEGER NOT NULL DEFAULT 0);"  // 1 once the broker acknowledged it (model/outbox.h)
       "CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(ts_ms);"
       "CREATE TABLE IF NOT EXISTS alert_state(machine_id TEXT NOT NULL, kind TEXT NOT NULL, level INTEGER NOT NULL,"
       " PRIMARY KEY(machine_id, kind)) WITHOUT ROWID;"));
@@ -97,6 +100,36 @@ Result<int64_t> InsertModel(Db& db, const ModelRecord& m) {
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return SqlError(db.get(), "insert into models");
   return sqlite3_last_insert_rowid(db.get());
+}
+
+Status InsertAlert(Db& db, const Alert& a) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db.get(),
+                         "INSERT INTO alerts(machine_id, ts_ms, kind, level, value, message) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                         -1, &st, nullptr) != SQLITE_OK) {
+    return SqlError(db.get(), "alerts");
+  }
+  sqlite3_bind_text(st, 1, a.machine_id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, a.ts_ms);
+  sqlite3_bind_text(st, 3, a.kind.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, a.level.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double(st, 5, a.value);
+  sqlite3_bind_text(st, 6, a.message.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? Status::Ok() : SqlError(db.get(), "insert into alerts");
+}
+
+std::vector<std::string> ModelColumns(const ModelRecord& m) {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::array cols;
+  if (parser.parse(m.params_json)["columns"].get(cols)) return out;
+  for (simdjson::dom::element c : cols) {
+    std::string_view name;
+    if (!c.get(name)) out.emplace_back(name);
+  }
+  return out;
 }
 
 Status UpdateModel(Db& db, const ModelRecord& m) {
@@ -156,7 +189,11 @@ Status Promote(Db& db, int64_t id, int64_t now_ms) {
   VIGIL_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE; INSERT INTO model_promotions(model_id, promoted_ms) VALUES(" +
                                 std::to_string(id) + ", " + std::to_string(now_ms) + ");"));
   Status s = SyncStatus(db);
-  return db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+  if (!s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  }
+  return db.Exec("COMMIT");
 }
 
 Result<std::optional<int64_t>> Rollback(Db& db) {
@@ -164,7 +201,11 @@ Result<std::optional<int64_t>> Rollback(Db& db) {
       "BEGIN IMMEDIATE; UPDATE model_promotions SET rolled_back = 1 WHERE id = (SELECT max(id) FROM model_promotions"
       " WHERE rolled_back = 0);"));
   Status s = SyncStatus(db);
-  VIGIL_RETURN_IF_ERROR(db.Exec(s.ok() ? "COMMIT" : "ROLLBACK"));
+  if (!s.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return s;
+  }
+  VIGIL_RETURN_IF_ERROR(db.Exec("COMMIT"));
   Result<std::optional<ModelRecord>> cur = CurrentModel(db);
   if (!cur) return cur.error();
   return *cur ? std::optional<int64_t>((*cur)->id) : std::nullopt;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/prediction.h"
 #include "vigil/status.h"
 
 namespace vigil::model {
@@ -38,7 +39,11 @@ class Db {
 };
 
 Result<int64_t> InsertModel(Db& db, const ModelRecord& m);  // returns the id
+// A new, unpublished row of `alerts` (the outbox publishes it).
+Status InsertAlert(Db& db, const Alert& a);
 Status UpdateModel(Db& db, const ModelRecord& m);
+// The feature columns a model was trained on, in order (from its params' "columns").
+std::vector<std::string> ModelColumns(const ModelRecord& m);
 Result<std::vector<ModelRecord>> ListModels(Db& db);
 Result<std::optional<ModelRecord>> CurrentModel(Db& db);
 // Makes id current (kNotFound for an unknown id or one without a file).

@@ -21,12 +21,6 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(st); }
 };
 
-std::string ColumnsJson(const std::vector<std::string>& cols) {
-  std::string j = "[";
-  for (size_t i = 0; i < cols.size(); ++i) j += (i ? ",\"" : "\"") + cols[i] + "\"";
-  return j + "]";
-}
-
 }  // namespace
 
 Result<ScoreSummary> ScoreNew(const Config& config) {
@@ -43,14 +37,18 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
   Result<std::optional<ModelRecord>> current = CurrentModel(db);
   if (!current) return current.error();
   if (*current) {
-    if ((*current)->params_json.find("\"columns\":" + ColumnsJson(cols)) == std::string::npos) {
+    if (ModelColumns(**current) != cols) {
       out.warning = "model " + std::to_string((*current)->id) +
                     " was trained on other features than the configuration's: not scoring (retrain with vigil train)";
     } else {
       Result<Booster> b = Booster::Load((*current)->file);
-      if (!b) return b.error();
-      booster.emplace(std::move(*b));
-      out.model_id = (*current)->id;
+      if (b) {
+        booster.emplace(std::move(*b));
+        out.model_id = (*current)->id;
+      } else {  // a broken file must not stop the anomaly scores and zone alerts
+        out.warning = "model " + std::to_string((*current)->id) + " cannot be loaded (" + b.error().message() +
+                      "): anomaly scores only; promote another model with vigil models promote ID";
+      }
     }
   }
 
@@ -69,6 +67,10 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
   Stmt rows(h, "SELECT window_start_ms" + col_list + " FROM features WHERE machine_id = ?1 AND window_start_ms > ?2"
                " ORDER BY window_start_ms LIMIT " + std::to_string(kChunk));
   Stmt get_wm(h, "SELECT until_ms FROM scored WHERE machine_id = ?1 AND model_id = ?2");
+  Stmt get_rescore(h, "SELECT from_ms FROM rescore_from WHERE machine_id = ?1");
+  Stmt del_rescore(h, "DELETE FROM rescore_from WHERE machine_id = ?1");
+  Stmt stored_latest(h, "SELECT window_start_ms, model_id, failure_probability_7d, anomaly_score"
+                        " FROM latest_predictions WHERE machine_id = ?1");
   Stmt put_wm(h, "INSERT OR REPLACE INTO scored(machine_id, model_id, until_ms) VALUES(?1, ?2, ?3)");
   Stmt put_pred(h, "INSERT OR REPLACE INTO predictions(machine_id, window_start_ms, model_id, failure_probability_7d)"
                    " VALUES(?1, ?2, ?3, ?4)");
@@ -79,20 +81,26 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
                      " failure_probability_7d, anomaly_score) VALUES(?1, ?2, ?3, ?4, ?5)");
   Stmt get_level(h, "SELECT kind, level FROM alert_state WHERE machine_id = ?1");
   Stmt put_level(h, "INSERT OR REPLACE INTO alert_state(machine_id, kind, level) VALUES(?1, ?2, ?3)");
-  Stmt put_alert(h, "INSERT INTO alerts(machine_id, ts_ms, kind, level, value, message) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!rows.st || !get_wm.st || !put_wm.st || !put_pred.st || !newest.st || !newest_pred.st || !put_latest.st ||
-      !get_level.st || !put_level.st || !put_alert.st) {
+  if (!rows.st || !get_wm.st || !get_rescore.st || !del_rescore.st || !stored_latest.st || !put_wm.st ||
+      !put_pred.st || !newest.st || !newest_pred.st || !put_latest.st || !get_level.st || !put_level.st) {
     return fail("preparing the scoring statements");
   }
   const int n = static_cast<int>(cols.size());
   const SensorSpec* vib = config.FindSensor("vibration");
   for (const std::string& m : machines) {
+    int64_t machine_rows = 0;
     if (booster) {
       int64_t wm = INT64_MIN;
       sqlite3_reset(get_wm.st);
       sqlite3_bind_text(get_wm.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(get_wm.st, 2, out.model_id);
       if (sqlite3_step(get_wm.st) == SQLITE_ROW) wm = sqlite3_column_int64(get_wm.st, 0);
+      // Rows the processor rewrote behind the watermark (late data, a new failure's
+      // labels, a rebuild) are scored again from the earliest of them.
+      sqlite3_reset(get_rescore.st);
+      sqlite3_bind_text(get_rescore.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      int64_t scored_until = wm;
+      if (sqlite3_step(get_rescore.st) == SQLITE_ROW) wm = std::min<int64_t>(wm, sqlite3_column_int64(get_rescore.st, 0) - 1);
       for (;;) {
         std::vector<int64_t> t;
         std::vector<float> x;
@@ -120,15 +128,19 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
           sqlite3_bind_double(put_pred.st, 4, (*p)[i]);
           if (sqlite3_step(put_pred.st) != SQLITE_DONE) return fail("predictions");
         }
-        out.rows_scored += static_cast<int64_t>(t.size());
+        machine_rows += static_cast<int64_t>(t.size());
         wm = t.back();
         if (static_cast<int64_t>(t.size()) < kChunk) break;
       }
+      out.rows_scored += machine_rows;
       sqlite3_reset(put_wm.st);
       sqlite3_bind_text(put_wm.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(put_wm.st, 2, out.model_id);
-      sqlite3_bind_int64(put_wm.st, 3, wm);
+      sqlite3_bind_int64(put_wm.st, 3, std::max(wm, scored_until));
       if (sqlite3_step(put_wm.st) != SQLITE_DONE) return fail("scored");
+      sqlite3_reset(del_rescore.st);
+      sqlite3_bind_text(del_rescore.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(del_rescore.st) != SQLITE_DONE) return fail("rescore_from");
     }
 
     // The newest window: its probability and its anomaly score.
@@ -145,6 +157,24 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
     }
     for (size_t s = 0; s < config.sensors.size(); ++s) {
       if (vib && config.sensors[s].field == vib->field) lp.vibration = values[s];
+    }
+    // Nothing new for this machine since the last scoring: its latest prediction stands
+    // (published again, retained) and no level can change, so no baseline is read.
+    sqlite3_reset(stored_latest.st);
+    sqlite3_bind_text(stored_latest.st, 1, m.c_str(), -1, SQLITE_TRANSIENT);
+    if (machine_rows == 0 && sqlite3_step(stored_latest.st) == SQLITE_ROW &&
+        sqlite3_column_int64(stored_latest.st, 0) == lp.window_start_ms &&
+        (sqlite3_column_type(stored_latest.st, 1) == SQLITE_NULL ? 0 : sqlite3_column_int64(stored_latest.st, 1)) ==
+            out.model_id) {
+      if (out.model_id) {
+        lp.model_id = out.model_id;
+        if (sqlite3_column_type(stored_latest.st, 2) != SQLITE_NULL) lp.probability = sqlite3_column_double(stored_latest.st, 2);
+      }
+      lp.anomaly_score = sqlite3_column_double(stored_latest.st, 3);
+      out.latest.push_back(std::move(lp));
+      continue;
+    }
+    for (size_t s = 0; s < config.sensors.size(); ++s) {
       if (!values[s]) continue;
       Stmt base(h, "SELECT " + config.sensors[s].field + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
                    " AND window_start_ms < ?3 AND " + config.sensors[s].field + " IS NOT NULL");
@@ -182,14 +212,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
       (kind == "probability" ? levels.probability : levels.zone) = sqlite3_column_int(get_level.st, 1);
     }
     for (Alert& a : NextAlerts(lp, config.model, &levels)) {
-      sqlite3_reset(put_alert.st);
-      sqlite3_bind_text(put_alert.st, 1, a.machine_id.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(put_alert.st, 2, a.ts_ms);
-      sqlite3_bind_text(put_alert.st, 3, a.kind.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(put_alert.st, 4, a.level.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_double(put_alert.st, 5, a.value);
-      sqlite3_bind_text(put_alert.st, 6, a.message.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(put_alert.st) != SQLITE_DONE) return fail("alerts");
+      if (!InsertAlert(db, a).ok()) return fail("alerts");
       out.alerts.push_back(std::move(a));
     }
     for (auto [kind, level] : {std::pair{"probability", levels.probability}, {"zone", levels.zone}}) {

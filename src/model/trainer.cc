@@ -1,6 +1,11 @@
 #include "model/trainer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -11,6 +16,15 @@
 
 namespace vigil::model {
 namespace {
+
+Status SyncFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot open " + path + " to sync it: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : Status::IoError("fsync " + path + ": " + std::strerror(err));
+}
 
 std::string EvalJson(const Evaluation& e) {
   char buf[256];
@@ -91,9 +105,10 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   const std::map<std::string, std::string> params = {
       {"objective", "binary:logistic"}, {"tree_method", "hist"}, {"max_depth", std::to_string(mc.max_depth)},
       {"eta", eta}, {"seed", std::to_string(mc.seed)}, {"scale_pos_weight", spw}, {"nthread", "2"},
-      {"eval_metric", "aucpr"}};
+      {"eval_metric", "aucpr"}, {"base_score", "0.5"}};
   Result<Booster> booster = Booster::Train(Rows(d, split.train), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
   if (!booster) return booster.error();
+  VIGIL_RETURN_IF_ERROR(booster->UndoPositiveWeight(neg / pos));  // calibrated probabilities
 
   // Evaluation on the test rows: the model, the ISO rule, the base rate.
   const std::vector<float> test_x = Rows(d, split.test);
@@ -112,19 +127,26 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
 
   Result<std::optional<ModelRecord>> current = CurrentModel(*db);
   if (!current) return current.error();
+  std::string cols = "[";
+  for (size_t i = 0; i < d.columns.size(); ++i) cols += (i ? ",\"" : "\"") + d.columns[i] + "\"";
+  cols += "]";
   if (*current) {
+    // Compared on these test rows only when it reads the same columns; otherwise its
+    // numbers would be meaningless (and the scorer does not use it anyway).
+    r.current_id = (*current)->id;
     Result<Booster> cur = Booster::Load((*current)->file);
-    Result<std::vector<float>> cp = cur ? cur->Predict(test_x, d.columns.size()) : Result<std::vector<float>>(cur.error());
-    if (cp) {
+    if (ModelColumns(**current) != d.columns) {
+      r.current_unusable = "it was trained on other features";
+    } else if (!cur) {
+      r.current_unusable = "its file cannot be loaded: " + cur.error().message();
+    } else if (Result<std::vector<float>> cp = cur->Predict(test_x, d.columns.size()); !cp) {
+      r.current_unusable = "it cannot score the test rows: " + cp.error().message();
+    } else {
       r.current = Evaluate(std::vector<double>(cp->begin(), cp->end()), label, mc.warning_threshold);
-      r.current_id = (*current)->id;
     }
   }
 
   // Register, save the file, decide.
-  std::string cols = "[";
-  for (size_t i = 0; i < d.columns.size(); ++i) cols += (i ? ",\"" : "\"") + d.columns[i] + "\"";
-  cols += "]";
   ModelRecord rec;
   rec.created_ms = clock.NowMs();
   rec.data_from_ms = r.data_from_ms;
@@ -136,7 +158,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   rec.test_positives = static_cast<int64_t>(r.test_positives);
   rec.params_json = std::string("{\"objective\":\"binary:logistic\",\"rounds\":") + std::to_string(mc.rounds) +
                     ",\"max_depth\":" + std::to_string(mc.max_depth) + ",\"eta\":" + eta + ",\"seed\":" +
-                    std::to_string(mc.seed) + ",\"scale_pos_weight\":" + spw + ",\"stride_ms\":" +
+                    std::to_string(mc.seed) + ",\"scale_pos_weight\":" + spw + ",\"prior_corrected\":true,\"stride_ms\":" +
                     std::to_string(mc.stride_ms) + ",\"shuffled_labels\":" + (options.shuffle_labels ? "true" : "false") +
                     ",\"columns\":" + cols + "}";
   rec.status = "training";
@@ -149,8 +171,10 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   // XGBoost picks the format by the extension: the temporary name must end in .json too.
   const std::string tmp = ModelsDir(config) + "/.model-" + std::to_string(rec.id) + ".tmp.json";
   VIGIL_RETURN_IF_ERROR(booster->Save(tmp));
+  VIGIL_RETURN_IF_ERROR(SyncFile(tmp));  // on disk before its name is: a power cut leaves no torn model
   std::filesystem::rename(tmp, rec.file, ec);
   if (ec) return Status::IoError("cannot move the model into " + rec.file + ": " + ec.message());
+  VIGIL_RETURN_IF_ERROR(SyncFile(ModelsDir(config)));
 
   const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;
   const bool not_worse = !r.current || r.model.pr_auc >= r.current->pr_auc;
@@ -164,9 +188,12 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   } else {
     r.promoted = true;
     r.decision = r.current ? "promoted: not worse than model " + std::to_string(r.current_id) + " on the newest test period"
-                           : "promoted: the first model";
+                 : r.current_id ? "promoted: the current model " + std::to_string(r.current_id) +
+                                      " cannot be compared (" + r.current_unusable + ")"
+                                : "promoted: the first model";
   }
-  rec.status = r.promoted ? "promoted" : (beats_base && not_worse ? "candidate" : "rejected");
+  // "promoted" is set by Promote() itself, in the transaction that logs the promotion.
+  rec.status = beats_base && not_worse ? "candidate" : "rejected";
   rec.metrics_json = "{\"model\":" + EvalJson(r.model) + ",\"iso_rule\":" + EvalJson(r.iso_rule) +
                      ",\"base_rate\":" + EvalJson(r.base_rate) +
                      ",\"current\":" + (r.current ? EvalJson(*r.current) : std::string("null")) +

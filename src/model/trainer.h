@@ -31,6 +31,7 @@ struct TrainReport {
   Evaluation model, iso_rule, base_rate;
   std::optional<Evaluation> current;  // the model promoted before, on the same test rows
   int64_t current_id = 0;
+  std::string current_unusable;  // why the current model could not be compared, if it could not
   std::string file;
 };
 

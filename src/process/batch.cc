@@ -102,6 +102,9 @@ Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines
   if (!summary) return summary.error();
   VIGIL_RETURN_IF_ERROR(Fault("rebuilt"));
   if (machines.empty()) {
+    // The model stage's tables (models, alerts, ...) survive the rebuild; its
+    // rescore_from rows make the current model score every rebuilt row again.
+    if (std::filesystem::exists(target)) VIGIL_RETURN_IF_ERROR(store::CarryOverTables(target, tmp));
     VIGIL_RETURN_IF_ERROR(store::ReplaceDatabase(tmp, target));
   } else {
     Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(target, config_);
@@ -315,6 +318,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   // Features and labels of the affected rows, machine by machine.
   std::vector<int64_t> failures;
   for (auto& [m, rs] : ranges) {
+    int64_t first_written = INT64_MAX;
     Merge(&rs, dmax + bmax);
     if (Status st = db.FailuresOf(m, &failures); !st.ok()) return fail(st);
     const int64_t wm = watermark.count(m) ? watermark[m] : INT64_MIN;
@@ -354,9 +358,13 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
         else row.label = std::nullopt;
         if (Status st = db.UpsertRow(m, row); !st.ok()) return fail(st);
         rec->rows++;
+        first_written = std::min(first_written, t);
       }
     }
     if (Status st = db.RefreshLatest(m); !st.ok()) return fail(st);
+    if (first_written != INT64_MAX) {
+      if (Status st = db.MarkRescore(m, first_written); !st.ok()) return fail(st);
+    }
   }
 
   rec->finished_ms = clock_.NowMs();

@@ -5,6 +5,7 @@
 #include "common/logging.h"
 #include "lake/paths.h"
 #include "model/alerts.h"
+#include "model/registry.h"
 #include "model/scorer.h"
 #include "model/trainer.h"
 #include "process/batch.h"
@@ -36,6 +37,16 @@ SchedulerStats Scheduler::Stats() const {
 }
 
 void Scheduler::Loop() {
+  if (config_.model.retrain_interval_ms > 0) {
+    // The interval counts from the newest model, not from this start: a restart loop must
+    // not retrain every time.
+    if (Result<model::Db> db = model::Db::Open(config_.data_dir + "/vigil.db"); db) {
+      if (Result<std::vector<model::ModelRecord>> all = model::ListModels(*db); all && !all->empty()) {
+        std::lock_guard<std::mutex> lk(mu_);
+        stats_.last_retrain_ms = all->back().created_ms;
+      }
+    }
+  }
   int64_t next_process = clock_.NowMs() + config_.processing.interval_ms;
   int64_t next_housekeep = clock_.NowMs();  // measure at once: /metrics has lake sizes from the start
   std::unique_lock<std::mutex> lk(mu_);
@@ -122,10 +133,8 @@ void Scheduler::ScoreAndPublish() {
     out.push_back({prefix + "/" + p.machine_id + "/prediction", model::PredictionJson(p)});
     out.back().retained = true;
   }
-  for (const model::Alert& a : r->alerts) {
-    out.push_back({prefix + "/" + a.machine_id + "/alert", model::AlertJson(a)});
-  }
-  outbox_.Push(std::move(out));
+  outbox_.PushPredictions(std::move(out));
+  if (!r->alerts.empty()) outbox_.AlertsWritten();  // they are in vigil.db: the outbox sends them
 }
 
 void Scheduler::Retrain() {

@@ -121,7 +121,10 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
       "CREATE TABLE IF NOT EXISTS batches(id INTEGER PRIMARY KEY, started_ms INTEGER, finished_ms INTEGER,"
       " segments INTEGER, lines INTEGER, readings INTEGER, duplicates INTEGER, failures INTEGER,"
       " bad_lines INTEGER, rows INTEGER, outcome TEXT);"
-      "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"));
+      "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"
+      // The earliest features row each machine's batches rewrote since the model stage last
+      // scored it: late data and new failures change rows behind the scoring watermark.
+      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);"));
   // The schema fingerprint: features must never mix two configurations.
   const std::string fp = Fingerprint(config);
   sqlite3_stmt* q = nullptr;
@@ -172,6 +175,8 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES(?, ?" + marks + ")", &put_row_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM latest_features WHERE machine_id = ?", &latest_del_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT INTO rescore_from(machine_id, from_ms) VALUES(?, ?) ON CONFLICT(machine_id)"
+                             " DO UPDATE SET from_ms = min(from_ms, excluded.from_ms)", &rescore_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO latest_features SELECT * FROM features WHERE machine_id = ? ORDER BY window_start_ms DESC LIMIT 1", &latest_put_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT 1 FROM consumed_segments WHERE path = ?", &is_consumed_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO consumed_segments(path, batch_id) VALUES(?, ?)", &consume_));
@@ -284,6 +289,10 @@ Status FeatureStore::RefreshLatest(const std::string& machine_id) {
   return latest_put_->Bind(1, machine_id).Run();
 }
 
+Status FeatureStore::MarkRescore(const std::string& machine_id, int64_t from_ms) {
+  return rescore_->Bind(1, machine_id).Bind(2, from_ms).Run();
+}
+
 Result<bool> FeatureStore::IsConsumed(const std::string& segment) {
   is_consumed_->Bind(1, segment);
   Result<bool> row = is_consumed_->Step();
@@ -335,7 +344,7 @@ Status FeatureStore::ReplaceMachines(const std::string& other_path, const std::v
   Status s = Exec("ATTACH DATABASE " + Quoted(other_path) + " AS rebuilt");
   VIGIL_RETURN_IF_ERROR(s);
   std::string sql = "BEGIN IMMEDIATE;";
-  for (const char* t : {"features", "latest_features", "failure_history", "readings", "watermarks"}) {
+  for (const char* t : {"features", "latest_features", "failure_history", "readings", "watermarks", "rescore_from"}) {
     sql += std::string("DELETE FROM main.") + t + " WHERE machine_id IN (" + list + ");";
     sql += std::string("INSERT INTO main.") + t + " SELECT * FROM rebuilt." + t + " WHERE machine_id IN (" + list + ");";
   }
@@ -343,6 +352,50 @@ Status FeatureStore::ReplaceMachines(const std::string& other_path, const std::v
   s = Exec(sql);
   if (!s.ok()) (void)Exec("ROLLBACK");
   (void)Exec("DETACH DATABASE rebuilt");
+  return s;
+}
+
+Status CarryOverTables(const std::string& from_path, const std::string& to_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(to_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status::IoError("cannot open " + to_path);
+  }
+  sqlite3_busy_timeout(db, 10'000);
+  auto exec = [&](const std::string& sql) -> Status {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return Status::Ok();
+    Status s = Status::IoError("carrying tables over from " + from_path + ": " + (err ? err : "?"));
+    sqlite3_free(err);
+    return s;
+  };
+  // Tables and indexes of the old database that the new one lacks, with their rows.
+  std::vector<std::pair<std::string, std::string>> missing;  // name, CREATE statement
+  Status s = exec("ATTACH DATABASE " + Quoted(from_path) + " AS old");
+  if (s.ok()) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT name, sql FROM old.sqlite_master WHERE type = 'table' AND sql IS NOT NULL"
+                       " AND name NOT LIKE 'sqlite_%' AND name NOT IN (SELECT name FROM main.sqlite_master)"
+                       " UNION ALL SELECT '', sql FROM old.sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                       " AND tbl_name NOT IN (SELECT name FROM main.sqlite_master)"
+                       " ORDER BY 1 DESC",  // tables before their indexes (named '')
+                       -1, &st, nullptr);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+      missing.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                           reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    }
+    sqlite3_finalize(st);
+    std::string sql = "BEGIN IMMEDIATE;";
+    for (const auto& [name, create] : missing) {
+      sql += create + ";";
+      if (!name.empty()) sql += "INSERT INTO main.\"" + name + "\" SELECT * FROM old.\"" + name + "\";";
+    }
+    s = exec(sql + "COMMIT;");
+    if (!s.ok()) (void)exec("ROLLBACK");
+    (void)exec("DETACH DATABASE old");
+  }
+  sqlite3_close(db);
   return s;
 }
 

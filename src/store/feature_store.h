@@ -83,6 +83,8 @@ class FeatureStore {
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
   Status FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms);
   Status RefreshLatest(const std::string& machine_id);
+  // Rows from from_ms on were (re)written: the model stage scores them again.
+  Status MarkRescore(const std::string& machine_id, int64_t from_ms);
 
   Result<bool> IsConsumed(const std::string& segment);
   Status MarkConsumed(const std::string& segment, int64_t batch_id);
@@ -107,7 +109,7 @@ class FeatureStore {
   Stmt *get_reading_ = nullptr, *put_reading_ = nullptr, *put_failure_ = nullptr,
        *get_wm_ = nullptr, *put_wm_ = nullptr, *readings_in_ = nullptr, *rows_ = nullptr,
        *put_row_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
-       *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
+       *rescore_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
 
 // What `vigil status` shows from the store. Opens the database read-only.
@@ -151,6 +153,9 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
 // Atomically puts the database at from_path in place of to_path (both closed): both are
 // switched out of WAL mode first, so no stale -wal file can meet the new database.
 Status ReplaceDatabase(const std::string& from_path, const std::string& to_path);
+// Copies into to_path every table (with its rows) and index of from_path that to_path
+// does not have: what `vigil reprocess --all` keeps of the model stage (models, alerts, ...).
+Status CarryOverTables(const std::string& from_path, const std::string& to_path);
 
 struct ExportQuery {
   std::string table = "features";  // features | latest_features | failure_history

@@ -3,15 +3,19 @@
 // daemon publishes are exactly the expected ones: a zone entered is alerted once, a
 // vibration hovering inside the hysteresis band is not; each machine's newest prediction
 // is retained. The probability side of the same logic is covered by a scripted sequence
-// published through the daemon's outbox.
+// through vigil.db's alerts table and the daemon's outbox.
 #include <gtest/gtest.h>
 #include <mqtt/client.h>
 #include <signal.h>
+
+#include <filesystem>
+#include <sqlite3.h>
 
 #include "common/timestamp.h"
 #include "integration/harness.h"
 #include "model/alerts.h"
 #include "model/outbox.h"
+#include "model/registry.h"
 #include "test_util.h"
 #include "vigil/clock.h"
 
@@ -100,6 +104,10 @@ TEST(AlertsIntegration, ZoneAlertsFromTheDaemonOncePerEntryNoneWhileHovering) {
   EXPECT_EQ(vigil.Wait(15000), 0) << ReadFileOrDie(data + ".log");
 }
 
+// The scorer's half: a scripted sequence of probabilities gives exactly two alert rows
+// (none while hovering in the bands); the outbox's half: rows written while no outbox
+// runs (a crash after the commit) are published when one starts, once, and a restarted
+// outbox does not send them again.
 TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages) {
   TempDir tmp;
   Mosquitto broker(tmp.path());
@@ -107,7 +115,14 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
   Config config;
   config.mqtt.port = broker.port();
   config.mqtt.client_id = "it-15b";
-  model::Outbox outbox(config, SystemClock::Instance());
+  config.data_dir = tmp.path() + "/data";
+  std::filesystem::create_directories(config.data_dir);
+  const std::string db_path = config.data_dir + "/vigil.db";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &raw), SQLITE_OK);
+  sqlite3_close(raw);
+  Result<model::Db> db = model::Db::Open(db_path);
+  ASSERT_TRUE(db) << db.error().message();
   model::AlertLevels levels;
   // Hovering around warning (0.5, band 0.05) and critical (0.8): two alerts only.
   const std::vector<double> probs = {0.2, 0.55, 0.48, 0.52, 0.46, 0.49, 0.81, 0.77, 0.79, 0.83, 0.3};
@@ -117,19 +132,34 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
     p.window_start_ms = 1760486400000 + static_cast<int64_t>(i) * 1000;
     p.probability = probs[i];
     p.model_id = 1;
-    std::vector<sim::OutMessage> out;
     for (const model::Alert& a : model::NextAlerts(p, config.model, &levels)) {
-      out.push_back({"industrial/machine/PUMP-7/alert", model::AlertJson(a)});
+      ASSERT_TRUE(model::InsertAlert(*db, a).ok());
     }
-    outbox.Push(std::move(out));
   }
-  auto got = alerts.Drain(3000);
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].second,
-            R"({"machine_id":"PUMP-7","timestamp_utc":"2025-10-15T00:00:01.000Z","kind":"failure_probability",)"
-            R"("level":"warning","value":0.55,"message":"failure probability within 7 days 0.55 >= warning threshold 0.5"})");
-  EXPECT_NE(got[1].second.find(R"("timestamp_utc":"2025-10-15T00:00:06.000Z","kind":"failure_probability","level":"critical","value":0.81)"),
-            std::string::npos) << got[1].second;
+  auto unpublished = [&] {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db->get(), "SELECT count(*) FROM alerts WHERE published = 0", -1, &st, nullptr);
+    sqlite3_step(st);
+    const int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  ASSERT_EQ(unpublished(), 2);
+  {
+    model::Outbox outbox(config, SystemClock::Instance());  // looks at the table when it starts
+    auto got = alerts.Drain(3000);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].second,
+              R"({"machine_id":"PUMP-7","timestamp_utc":"2025-10-15T00:00:01.000Z","kind":"failure_probability",)"
+              R"("level":"warning","value":0.55,"message":"failure probability within 7 days 0.55 >= warning threshold 0.5"})");
+    EXPECT_NE(got[1].second.find(R"("timestamp_utc":"2025-10-15T00:00:06.000Z","kind":"failure_probability","level":"critical","value":0.81)"),
+              std::string::npos) << got[1].second;
+    EXPECT_TRUE(WaitFor([&] { return unpublished() == 0; }, 5000));
+    EXPECT_EQ(outbox.Stats().published, 2u);
+  }
+  model::Outbox restarted(config, SystemClock::Instance());
+  restarted.AlertsWritten();
+  EXPECT_TRUE(alerts.Drain(2000).empty()) << "published alerts were sent again";
 }
 
 }  // namespace
