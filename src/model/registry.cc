@@ -172,12 +172,14 @@ Result<std::optional<ModelRecord>> CurrentModel(Db& db) {
 }
 
 // models.status follows the promotion log: the current one is "promoted", earlier
-// promoted ones "retired".
+// promoted ones "retired". The model made current scores everything again: rows may have
+// been rewritten while another model was current (its rescore_from marks are consumed).
 static Status SyncStatus(Db& db) {
   return db.Exec(
       "UPDATE models SET status = 'retired' WHERE status = 'promoted';"
       "UPDATE models SET status = 'promoted' WHERE id = (SELECT model_id FROM model_promotions WHERE rolled_back = 0"
-      " ORDER BY id DESC LIMIT 1);");
+      " ORDER BY id DESC LIMIT 1);"
+      "DELETE FROM scored WHERE model_id = (SELECT id FROM models WHERE status = 'promoted');");
 }
 
 Status Promote(Db& db, int64_t id, int64_t now_ms) {

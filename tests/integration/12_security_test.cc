@@ -1,6 +1,7 @@
 // Broker security with a real mosquitto: a TLS-only listener with a test CA made here with
 // openssl (vigil connects with the right CA, is refused with a wrong CA or a certificate
-// for another host name), and password authentication without anonymous access (a user
+// for another host name; a broker requiring client certificates takes vigil's), and
+// password authentication without anonymous access (a user
 // without the password is refused; the password from mqtt.password_file or
 // VIGIL_MQTT_PASSWORD is accepted).
 #include <gtest/gtest.h>
@@ -82,6 +83,38 @@ TEST(SecurityIntegration, TlsOnlyBrokerAcceptsTheRightCaAndRefusesAWrongOneOrAno
   EXPECT_TRUE(ReadAllLines(wrong + "/lake").empty());
   refused.Signal(SIGTERM);
   EXPECT_EQ(refused.Wait(10000), 0);
+}
+
+// Mutual TLS: a broker that requires a client certificate refuses vigil without one and
+// accepts it with mqtt.cert_file + mqtt.key_file signed by its CA.
+TEST(SecurityIntegration, ClientCertificateBrokerNeedsVigilsCertificate) {
+  TempDir tmp;
+  const std::string pki = tmp.path() + "/pki";
+  MakePki(pki, "good", "IP:127.0.0.1,DNS:localhost");
+  Sh("cd " + pki + " && openssl req -newkey rsa:2048 -nodes -subj /CN=vigil -keyout client.key -out client.csr &&"
+     " openssl x509 -req -in client.csr -CA good-ca.crt -CAkey good-ca.key -CAcreateserial -days 2 -out client.crt"
+     " && chmod 644 client.*");
+  Mosquitto broker(tmp.path(), TlsListener(pki, "good") + "require_certificate true\n");
+
+  const std::string bare = tmp.path() + "/bare";
+  WriteFileOrDie(tmp.path() + "/bare.toml", "[mqtt]\nca_file = \"" + pki + "/good-ca.crt\"\n");
+  Process refused = StartVigil(bare, broker.port(), "it-12-nocert", {"--config", tmp.path() + "/bare.toml"});
+  ASSERT_TRUE(WaitFor([&] { return Log(bare + ".log").find("cannot connect to ssl://") != std::string::npos; },
+                      15000)) << Log(bare + ".log");
+
+  const std::string data = tmp.path() + "/data";
+  WriteFileOrDie(tmp.path() + "/v.toml", "[mqtt]\nca_file = \"" + pki + "/good-ca.crt\"\ncert_file = \"" + pki +
+                                             "/client.crt\"\nkey_file = \"" + pki + "/client.key\"\n");
+  Process vigil = StartVigil(data, broker.port(), "it-12-cert", {"--config", tmp.path() + "/v.toml"});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-12-cert")) << Log(data + ".log");
+  Sh("mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) + " --cafile " + pki + "/good-ca.crt --cert " +
+     pki + "/client.crt --key " + pki + "/client.key -q 1 -t " + kTopic + " -m '" + kPayload + "'");
+  EXPECT_TRUE(WaitFor([&] { return ReadAllLines(data + "/lake").size() == 1; }, 10000)) << Log(data + ".log");
+  EXPECT_EQ(ReadFileOrDie(broker.log_path()).find("it-12-nocert"), std::string::npos) << ReadFileOrDie(broker.log_path());
+  for (Process* p : {&vigil, &refused}) {
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->Wait(10000), 0);
+  }
 }
 
 TEST(SecurityIntegration, TlsHostNameIsChecked) {

@@ -14,7 +14,7 @@ Checks:
   model; too few failures are refused with a clear message and exit code 2.
 Exit 0 when all holds, 1 with the reasons.
 """
-import csv, datetime, json, os, re, shutil, signal, socket, sqlite3, subprocess, sys, time
+import contextlib, csv, datetime, json, os, re, shutil, signal, socket, sqlite3, subprocess, sys, time
 
 import numpy as np
 import xgboost as xgb
@@ -109,6 +109,25 @@ if pr.get("model") is not None:
     check(pr["model"] > pr.get("ISO 10816 zone rule", 1), "the model does not beat the ISO rule on PR AUC")
     check(pr["model"] >= PR_AUC_FLOOR, f"model PR AUC {pr['model']} below the floor {PR_AUC_FLOOR}")
 check("promoted: the first model" in p.stdout, "the first model was not promoted")
+
+# Leakage, end to end: recomputed here from `features` (one labelled row per machine per
+# stride of 1 min), the training rows are exactly those ending one horizon before the
+# split, and the registry's counts say so.
+H = 7 * 86400_000
+with contextlib.closing(sqlite3.connect(f"{data}/vigil.db")) as leak_db:  # closed: reprocess needs that
+    split_ms, train_rows, test_rows, train_pos = leak_db.execute(
+        "SELECT split_ms, train_rows, test_rows, train_positives FROM models WHERE id = 1").fetchone()
+    sampled = leak_db.execute(
+        "SELECT f.window_start_ms, f.label_failure_7d FROM features f JOIN (SELECT machine_id, min(window_start_ms) AS w"
+        " FROM features WHERE label_failure_7d IS NOT NULL GROUP BY machine_id, window_start_ms / 60000) s"
+        " ON f.machine_id = s.machine_id AND f.window_start_ms = s.w").fetchall()
+train = [(t, y) for t, y in sampled if t + H < split_ms]
+gap = [t for t, _ in sampled if t < split_ms <= t + H]
+check(len(train) == train_rows and sum(y for _, y in train) == train_pos,
+      f"training rows {train_rows} ({train_pos} positive) != {len(train)} rows ending a horizon before the split")
+check(sum(1 for t, _ in sampled if t >= split_ms) == test_rows, "test rows differ from the rows after the split")
+check(len(gap) > 0, "no rows fall in the purge gap: the leakage check checks nothing")
+print(f"leakage: {len(train)} training rows end before split - 7 d; {len(gap)} rows in the purge gap left out")
 
 # Scoring: vigil process scores every row with the current model.
 sc = run("process")
