@@ -104,8 +104,8 @@ TEST(AlertsIntegration, ZoneAlertsFromTheDaemonOncePerEntryNoneWhileHovering) {
   EXPECT_EQ(vigil.Wait(15000), 0) << ReadFileOrDie(data + ".log");
 }
 
-// The scorer's half: a scripted sequence of probabilities gives exactly two alert rows
-// (none while hovering in the bands); the outbox's half: rows written while no outbox
+// The scorer's half: a scripted sequence of probabilities gives exactly three alert rows
+// (none while hovering in the bands, a new one after leaving them); the outbox's half: rows written while no outbox
 // runs (a crash after the commit) are published when one starts, once, and a restarted
 // outbox does not send them again.
 TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages) {
@@ -124,8 +124,9 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
   Result<model::Db> db = model::Db::Open(db_path);
   ASSERT_TRUE(db) << db.error().message();
   model::AlertLevels levels;
-  // Hovering around warning (0.5, band 0.05) and critical (0.8): two alerts only.
-  const std::vector<double> probs = {0.2, 0.55, 0.48, 0.52, 0.46, 0.49, 0.81, 0.77, 0.79, 0.83, 0.3};
+  // Hovering around warning (0.5, band 0.05) and critical (0.8): one alert each; after
+  // falling below the band (0.3), reaching warning again is a new alert.
+  const std::vector<double> probs = {0.2, 0.55, 0.48, 0.52, 0.46, 0.49, 0.81, 0.77, 0.79, 0.83, 0.3, 0.47, 0.6};
   for (size_t i = 0; i < probs.size(); ++i) {
     model::LatestPrediction p;
     p.machine_id = "PUMP-7";
@@ -144,18 +145,20 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
     sqlite3_finalize(st);
     return n;
   };
-  ASSERT_EQ(unpublished(), 2);
+  ASSERT_EQ(unpublished(), 3);
   {
     model::Outbox outbox(config, SystemClock::Instance());  // looks at the table when it starts
     auto got = alerts.Drain(3000);
-    ASSERT_EQ(got.size(), 2u);
+    ASSERT_EQ(got.size(), 3u);
     EXPECT_EQ(got[0].second,
               R"({"machine_id":"PUMP-7","timestamp_utc":"2025-10-15T00:00:01.000Z","kind":"failure_probability",)"
               R"("level":"warning","value":0.55,"message":"failure probability within 7 days 0.55 >= warning threshold 0.5"})");
     EXPECT_NE(got[1].second.find(R"("timestamp_utc":"2025-10-15T00:00:06.000Z","kind":"failure_probability","level":"critical","value":0.81)"),
               std::string::npos) << got[1].second;
+    EXPECT_NE(got[2].second.find(R"("timestamp_utc":"2025-10-15T00:00:12.000Z","kind":"failure_probability","level":"warning","value":0.6)"),
+              std::string::npos) << got[2].second;
     EXPECT_TRUE(WaitFor([&] { return unpublished() == 0; }, 5000));
-    EXPECT_EQ(outbox.Stats().published, 2u);
+    EXPECT_EQ(outbox.Stats().published, 3u);
   }
   model::Outbox restarted(config, SystemClock::Instance());
   restarted.AlertsWritten();
