@@ -10,6 +10,10 @@ sed "s|/usr/bin/vigil|$bin|g" "$src/config/vigil.service" > "$work/vigil.service
 out=$(systemd-analyze verify "$work/vigil.service" 2>&1) || { echo "$out"; exit 1; }
 [ -z "$out" ] || { echo "systemd-analyze verify warns:"; echo "$out"; exit 1; }
 (cd "$src" && docker-compose -f docker/docker-compose.yml config -q)
+# The image builds as CI does (one script), from a context without a host build directory.
+grep -q '^RUN .*scripts/build.sh' "$src/docker/Dockerfile" || { echo "the Dockerfile does not build with scripts/build.sh"; exit 1; }
+grep -q '^scripts/build.sh' "$src/scripts/test.sh" || { echo "scripts/test.sh does not build with scripts/build.sh"; exit 1; }
+grep -qx 'build\*/' "$src/.dockerignore" || { echo ".dockerignore does not leave out build*/"; exit 1; }
 # The runtime image's packages exist in Debian 12 (the Dockerfile's apt-get line).
 pkgs=$(sed -n '/^FROM debian:12-slim/,$p' "$src/docker/Dockerfile" | grep -oE '\b(lib[a-z0-9.+-]+[0-9]|ca-certificates)\b' | sort -u)
 [ -n "$pkgs" ] || { echo "no runtime packages found in the Dockerfile"; exit 1; }
