@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/dir_lock.h"
 #include "common/logging.h"
 #include "lake/paths.h"
 #include "model/alerts.h"
@@ -161,8 +162,12 @@ void Scheduler::Housekeep() {
       {"quarantine", lake::QuarantineDir(lake_dir), {rc.quarantine_max_age_ms, rc.quarantine_max_bytes},
        &SchedulerStats::quarantine},
   };
+  // `vigil reprocess` (allowed beside vigil run) reads the archive under the processors'
+  // lock: trimming takes it too, or only measures this round.
+  Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "vigil run's retention");
+  if (!lock) log->info("retention: not trimming this round, {}", lock.error().message());
   for (const Area& a : areas) {
-    Result<lake::TrimReport> r = lake::TrimArea(a.dir, a.limits, now);
+    Result<lake::TrimReport> r = lake::TrimArea(a.dir, lock ? a.limits : lake::RetentionLimits{}, now);
     if (!r) {
       log->error("retention of {}: {}", a.name, r.error().message());
       continue;

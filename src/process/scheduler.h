@@ -5,7 +5,8 @@
 // own MQTT client id, <mqtt.client_id>-out); every model.retrain_interval it retrains.
 // Every retention.interval it measures the lake
 // areas and trims lake/archive and lake/quarantine (lake/retention.h). Both live on one
-// thread so that retention never races the processor's moves into the archive.
+// thread so that retention never races the processor's moves into the archive, and
+// trimming takes the processors' lock so it never races `vigil reprocess` either.
 // Stats() is what /metrics and /api/status show.
 #pragma once
 

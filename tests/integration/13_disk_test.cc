@@ -2,7 +2,8 @@
 // under lake.min_free_bytes vigil stops taking messages (says so in /readyz and /metrics),
 // nothing is lost or torn, and ingest resumes by itself when space is freed. The second
 // test turns the guard off and runs into real ENOSPC: partial lines are cut back and the
-// messages retried until space returns. The third stops vigil during a low-disk hold.
+// messages retried until space returns. Then: stopping vigil during a low-disk hold, and
+// retention under the processors' lock.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -15,7 +16,9 @@
 #include <thread>
 
 #include "integration/harness.h"
+#include "common/dir_lock.h"
 #include "lake/disk_guard.h"
+#include "process/batch.h"
 #include "test_util.h"
 
 namespace vigil::testing {
@@ -159,6 +162,29 @@ TEST(DiskIntegration, SigtermDuringLowDiskHoldExitsCleanlyAndLosesNothing) {
   again.Signal(SIGTERM);
   EXPECT_EQ(again.Wait(10000), 0);
   ExpectNoPartialLines(data + "/lake");
+}
+
+// Retention trims the archive only under the processors' lock: while another process
+// (`vigil reprocess` reading the archive) holds it, the rounds only measure.
+TEST(DiskIntegration, RetentionDoesNotTrimWhileTheProcessorsLockIsHeld) {
+  TempDir tmp;
+  Mosquitto broker(tmp.path());
+  const std::string data = tmp.path() + "/data";
+  const std::string segment = data + "/lake/archive/date=2025-10-01/machine_id=M1/vibration-1759276800000-000001.jsonl";
+  WriteFileOrDie(segment, std::string(2000, 'x') + "\n");
+  Result<DirLock> held = DirLock::Acquire(process::ProcessLockPath(data), "the test");
+  ASSERT_TRUE(held.has_value()) << held.error().message();
+  WriteFileOrDie(tmp.path() + "/v.toml", "[retention]\ninterval = \"1s\"\narchive_max_bytes = 1000\n");
+  Process vigil = StartVigil(data, broker.port(), "it-13e", {"--config", tmp.path() + "/v.toml"});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-13e"));  // started: its log exists
+  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(data + ".log").find("not trimming this round") != std::string::npos; },
+                      5000)) << ReadFileOrDie(data + ".log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // a second round too
+  EXPECT_TRUE(fs::exists(segment));
+  held = Status::Unavailable("released");  // drops the lock
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(segment); }, 5000));
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(10000), 0);
 }
 
 TEST(DiskIntegration, RealEnospcCutsPartialLinesAndRetriesUntilSpaceReturns) {
