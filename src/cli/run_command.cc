@@ -133,7 +133,10 @@ int RunDaemon(const Config& config, bool process_on_exit) {
       log->error("lake: {}", s.message());
     }
     subscriber.Tick();
+    const bool was_low = disk.low();
     disk.Refresh();
+    // Retention may free space (archive, quarantine): run it now, not in up to 10 min.
+    if (disk.low() && !was_low) scheduler.HousekeepSoon();
     const int64_t now = clock.NowMs();
     if (now - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
     systemd.WatchdogTick(now);

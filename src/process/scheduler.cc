@@ -29,6 +29,14 @@ void Scheduler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Scheduler::HousekeepSoon() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    housekeep_soon_ = true;
+  }
+  cv_.notify_all();
+}
+
 SchedulerStats Scheduler::Stats() const {
   std::lock_guard<std::mutex> lk(mu_);
   SchedulerStats s = stats_;
@@ -44,7 +52,9 @@ void Scheduler::Loop() {
     const int64_t now = clock_.NowMs();
     const int64_t due = std::min(next_process, next_housekeep);
     if (now < due) {
-      cv_.wait_for(lk, std::chrono::milliseconds(due - now), [&] { return stop_; });
+      cv_.wait_for(lk, std::chrono::milliseconds(due - now), [&] { return stop_ || housekeep_soon_; });
+      if (housekeep_soon_) next_housekeep = clock_.NowMs();
+      housekeep_soon_ = false;
       continue;
     }
     lk.unlock();

@@ -3,7 +3,7 @@
 // nothing is lost or torn, and ingest resumes by itself when space is freed. The second
 // test turns the guard off and runs into real ENOSPC: partial lines are cut back and the
 // messages retried until space returns. Then: stopping vigil during a low-disk hold, and
-// retention under the processors' lock.
+// retention run at once when the disk goes low.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -162,6 +162,35 @@ TEST(DiskIntegration, SigtermDuringLowDiskHoldExitsCleanlyAndLosesNothing) {
   again.Signal(SIGTERM);
   EXPECT_EQ(again.Wait(10000), 0);
   ExpectNoPartialLines(data + "/lake");
+}
+
+// The disk going low runs retention at once (retention.interval is an hour here): an
+// archive over its size limit is trimmed and ingest resumes by itself.
+TEST(DiskIntegration, LowDiskRunsRetentionAtOnce) {
+  TempDir tmp;
+  SmallDisk disk(tmp.path() + "/small", 16);
+  if (!disk.error().empty()) GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error() << "): needs root";
+  Mosquitto broker(tmp.path());
+  const std::string data = tmp.path() + "/small/data";
+  const int http = FreePort();
+  WriteFileOrDie(tmp.path() + "/v.toml",
+                 "[lake]\nmin_free_bytes = 4194304\n[retention]\ninterval = \"1h\"\narchive_max_bytes = 1048576\n");
+  Process vigil = StartVigil(data, broker.port(), "it-13d",
+                             {"--config", tmp.path() + "/v.toml", "--http-listen", "127.0.0.1:" + std::to_string(http)});
+  ASSERT_TRUE(WaitSubscribed(broker, "it-13d"));
+  ASSERT_TRUE(WaitFor([&] { return HttpGet(http, "/readyz").first == 200; }, 5000));
+  // An old processed segment, bigger than archive_max_bytes, that brings the disk low.
+  const std::string segment = data + "/lake/archive/date=2025-10-01/machine_id=M1/vibration-1759276800000-000001.jsonl";
+  fs::create_directories(fs::path(segment).parent_path());
+  Fill(segment, 3 << 20);
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(segment); }, 5000)) << "retention did not run on low disk";
+  EXPECT_TRUE(WaitFor([&] { return HttpGet(http, "/readyz").first == 200; }, 5000));
+  EXPECT_NE(ReadFileOrDie(data + ".log").find("disk low"), std::string::npos);
+  Publisher pub(broker.port(), "pub-13d");
+  pub.Publish(kTopic, Payload(0));
+  EXPECT_TRUE(WaitFor([&] { return Landed(data).size() == 1; }, 10000));
+  vigil.Signal(SIGTERM);
+  EXPECT_EQ(vigil.Wait(10000), 0);
 }
 
 // Retention trims the archive only under the processors' lock: while another process
