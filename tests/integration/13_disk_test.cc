@@ -156,6 +156,7 @@ TEST(DiskIntegration, SigtermDuringLowDiskHoldExitsCleanlyAndLosesNothing) {
   for (int i = 50; i < 150; ++i) pub.Publish(kTopic, Payload(i));
   EXPECT_TRUE(WaitFor([&] { return MetricValue(HttpGet(run.http, "/metrics").second, "vigil_broker_connected") == 0; },
                       6000));
+  EXPECT_NE(HttpGet(run.http, "/readyz").second.find("disk low"), std::string::npos) << "the cause, first";
   EXPECT_EQ(Landed(run.data).size(), 50u);
   vigil.Signal(SIGTERM);
   EXPECT_EQ(vigil.Wait(10000), 0) << ReadFileOrDie(run.data + ".log");
