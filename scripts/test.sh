@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-BUILD=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVIGIL_WERROR=ON >/dev/null
-cmake --build "$BUILD" -j"$(nproc)"
-cd "$BUILD"
+scripts/build.sh
+cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j"$(nproc)" "$@"

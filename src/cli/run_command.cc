@@ -14,6 +14,7 @@
 #include "http/http_server.h"
 #include "common/dir_lock.h"
 #include "common/logging.h"
+#include "common/monotonic.h"
 #include "ingest/ingest_sink.h"
 #include "ingest/mqtt_subscriber.h"
 #include "lake/file_system.h"
@@ -106,11 +107,13 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   int64_t last_status_ms = 0;
   uint64_t last_status_received = 0;
 
-  int64_t last_stats_ms = clock.NowMs();
+  // The loop's intervals run on the monotonic clock: an NTP step back must not pause the
+  // watchdog pings (systemd would kill a healthy vigil), the status or the stats.
+  int64_t last_stats_ms = MonotonicMs();
   ingest::IngestCounts last = sink.Counts();
   uint64_t lake_errors = 0;
   auto log_stats = [&](bool final) {
-    const int64_t now = clock.NowMs();
+    const int64_t now = MonotonicMs();
     ingest::IngestCounts c = sink.Counts();
     lake::LakeStats ls = writer.Stats();
     double secs = std::max<double>(1e-3, (now - last_stats_ms) / 1000.0);
@@ -133,8 +136,11 @@ int RunDaemon(const Config& config, bool process_on_exit) {
       log->error("lake: {}", s.message());
     }
     subscriber.Tick();
+    const bool was_low = disk.low();
     disk.Refresh();
-    const int64_t now = clock.NowMs();
+    // Retention may free space (archive, quarantine): run it now, not in up to 10 min.
+    if (disk.low() && !was_low) scheduler.HousekeepSoon();
+    const int64_t now = MonotonicMs();
     if (now - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
     systemd.WatchdogTick(now);
     if (systemd.enabled() && now - last_status_ms >= 5000) {

@@ -534,6 +534,10 @@ Status CheckConfig(const Config& c) {
   if (c.model.learning_rate <= 0) errors.push_back("model.learning_rate: must be positive");
   if (c.model.critical_threshold < c.model.warning_threshold)
     errors.push_back("model.critical_threshold: must not be below model.warning_threshold");
+  // MQTT sends a password only with a user name: without one it would be dropped silently.
+  if (c.mqtt.username.empty() && (!c.mqtt.password.empty() || !c.mqtt.password_file.empty()))
+    errors.push_back("mqtt.username: a password (mqtt.password_file or VIGIL_MQTT_PASSWORD) needs a user name: "
+                     "set mqtt.username or VIGIL_MQTT_USERNAME");
   if (c.mqtt.cert_file.empty() != c.mqtt.key_file.empty())
     errors.push_back("mqtt.cert_file, mqtt.key_file: set both or neither");
   if ((!c.mqtt.cert_file.empty()) && c.mqtt.ca_file.empty())

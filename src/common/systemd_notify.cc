@@ -12,7 +12,11 @@ namespace vigil {
 
 SystemdNotifier::SystemdNotifier() {
   if (const char* s = std::getenv("NOTIFY_SOCKET"); s && *s) socket_ = s;
-  if (const char* w = std::getenv("WATCHDOG_USEC"); w && *w) {
+  // WATCHDOG_PID names the process systemd watches; a child that inherited the variables
+  // (or a process started by it) must not ping for it.
+  const char* pid = std::getenv("WATCHDOG_PID");
+  const bool ours = !pid || !*pid || std::atoll(pid) == static_cast<long long>(::getpid());
+  if (const char* w = std::getenv("WATCHDOG_USEC"); w && *w && ours) {
     watchdog_every_ms_ = std::atoll(w) / 1000 / 2;
   }
 }

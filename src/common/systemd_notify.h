@@ -1,8 +1,9 @@
 // SystemdNotifier: the sd_notify(3) protocol spoken directly (a datagram to
 // $NOTIFY_SOCKET), so vigil needs no libsystemd. A no-op when NOTIFY_SOCKET is unset
 // (not started by systemd with Type=notify). Ready/Status/Stopping once, Watchdog from the
-// main loop: it pings when half of $WATCHDOG_USEC has passed. Errors are ignored: systemd
-// being unreachable must not stop ingest. Main thread only.
+// main loop: it pings when half of $WATCHDOG_USEC has passed (on MonotonicMs(), which NTP
+// cannot step), and only if $WATCHDOG_PID, when set, is this process. Errors are ignored:
+// systemd being unreachable must not stop ingest. Main thread only.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,12 @@ namespace vigil {
 
 class SystemdNotifier {
  public:
-  SystemdNotifier();  // reads NOTIFY_SOCKET and WATCHDOG_USEC
+  SystemdNotifier();  // reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID
   bool enabled() const { return !socket_.empty(); }
   void Ready(const std::string& status);
   void Status(const std::string& status);
   void Stopping();
-  void WatchdogTick(int64_t now_ms);  // sends WATCHDOG=1 when due
+  void WatchdogTick(int64_t mono_ms);  // sends WATCHDOG=1 when due; mono_ms: MonotonicMs()
 
  private:
   void Send(const std::string& message);

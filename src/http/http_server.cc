@@ -17,12 +17,13 @@ namespace vigil::http {
 namespace {
 
 std::string ReadyReason(const Sources& s) {
-  if (!s.broker_connected()) return "not connected to the broker";
-  if (::access(s.config.data_dir.c_str(), W_OK) != 0) return "data directory not writable: " + s.config.data_dir;
+  // Disk low first: it is the cause when a long hold has also cost the broker connection.
   if (s.disk->low()) {
     return "disk low: " + std::to_string(s.disk->free_bytes() >> 20) + " MiB free < lake.min_free_bytes " +
            std::to_string(s.disk->min_free_bytes() >> 20) + " MiB; not taking messages";
   }
+  if (!s.broker_connected()) return "not connected to the broker";
+  if (::access(s.config.data_dir.c_str(), W_OK) != 0) return "data directory not writable: " + s.config.data_dir;
   return "";
 }
 

@@ -93,7 +93,14 @@ class MqttSubscriber::Impl final : public mqtt::callback {
 
   // Tracked by our callbacks: Paho's own is_connected() takes the library mutex, which its
   // thread holds while a callback runs (and forever once Stop() parked it).
-  bool is_connected() const { return connected_.load(); }
+  // While a message is held for a low disk, Paho's thread is ours: it sends no PINGREQ
+  // and cannot report the broker closing the connection (after 1.5 keepalives), so past
+  // that the connection is reported lost; Paho reconnects once the message is released.
+  bool is_connected() const {
+    const int64_t since = hold_since_ms_.load();
+    if (since != 0 && clock_.NowMs() - since > config_.keepalive_s * 1500) return false;
+    return connected_.load();
+  }
   uint64_t connects() const { return connects_.load(); }
 
   // --- Paho's thread ---
@@ -122,25 +129,30 @@ class MqttSubscriber::Impl final : public mqtt::callback {
 
   void message_arrived(mqtt::const_message_ptr msg) override {
     // Nothing may escape into Paho's C code.
-    std::unique_lock<std::mutex> lock(accept_mu_);
-    if (closed_) {
-      lock.unlock();
-      for (;;) clock_.SleepMs(1000);  // parked until the process exits: no acknowledgement
-    }
     try {
-      const std::string& topic = msg->get_topic();
-      const std::string& payload = msg->get_payload_ref().str();
-      RawMessage raw{topic, payload, clock_.NowMs()};
+      RawMessage raw{msg->get_topic(), msg->get_payload_ref().str(), clock_.NowMs()};
       int64_t backoff_ms = 100;
+      std::unique_lock<std::mutex> lock(accept_mu_);
       for (uint64_t attempt = 1;; ++attempt) {
+        if (closed_) Park(lock);
         Status s = sink_.Accept(raw);
-        if (s.ok()) return;  // returning acknowledges the message
+        if (s.ok()) {
+          hold_since_ms_ = 0;
+          return;  // returning acknowledges the message
+        }
         if (attempt == 1 || attempt % 60 == 0) {
           log_->error("cannot write a message (attempt {}): {}; holding it unacknowledged and retrying",
                       attempt, s.message());
         }
-        if (stopping_) Abandon();
+        // kUnavailable: the disk guard refused before anything was written, so the wait
+        // releases the gate and Stop() need not wait for free space: a clean shutdown,
+        // the message unacknowledged at the broker. A failed write keeps the gate.
+        const bool refused = s.code() == StatusCode::kUnavailable;
+        if (refused && hold_since_ms_ == 0) hold_since_ms_ = clock_.NowMs();
+        if (!refused && stopping_) Abandon();
+        if (refused) lock.unlock();
         clock_.SleepMs(backoff_ms);
+        if (refused) lock.lock();
         backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
       }
     } catch (const std::exception& e) {
@@ -152,6 +164,12 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   }
 
  private:
+  // Parked until the process exits: the message is never acknowledged.
+  [[noreturn]] void Park(std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    for (;;) clock_.SleepMs(1000);
+  }
+
   [[noreturn]] void Abandon() {
     log_->critical("stopping with a message that could not be written; exiting without "
                    "acknowledging it (the broker will redeliver it)");
@@ -211,6 +229,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   std::atomic<uint64_t> connects_{0};
   std::atomic<bool> first_connected_{false};
   std::atomic<bool> connected_{false};
+  std::atomic<int64_t> hold_since_ms_{0};  // when the held message was first refused; 0: none
   std::atomic<int64_t> retry_due_ms_{0};
   std::atomic<int64_t> next_delay_s_{config_.reconnect_min_s};
 };

@@ -4,8 +4,10 @@
 // after message_arrived() returns, and message_arrived() returns only once IngestSink has
 // written the line. (The consuming queue, start_consuming(), acks on enqueue: never used.)
 // A line that cannot be written blocks the callback and is retried with backoff, so the
-// message is never acknowledged unwritten; if vigil is asked to stop while blocked, it
-// exits with code 1 without acknowledging (the broker redelivers to the session).
+// message is never acknowledged unwritten; if vigil is asked to stop while a write keeps
+// failing, it exits with code 1 without acknowledging (the broker redelivers to the
+// session). A message refused by the disk guard (nothing written) is held without
+// blocking Stop(): vigil stops cleanly and the message stays queued at the broker.
 //
 // Session: fixed client id, clean session off, QoS 1 subscriptions to
 // <prefix>/+/telemetry/+ and <prefix>/+/event/+, MQTT 3.1.1 pinned. The callback is set

@@ -38,6 +38,9 @@ Result<TrimReport> TrimArea(const std::string& area_dir, const RetentionLimits& 
   std::error_code ec;
   if (!fs::exists(area_dir, ec)) return r;
   std::vector<Candidate> segments;
+  // The size limit applies to what trimming can delete: open and hidden files do not
+  // count, or a large file being written would empty the area and still exceed it.
+  uint64_t deletable = 0;
   for (auto it = fs::recursive_directory_iterator(area_dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code fec;
@@ -56,6 +59,7 @@ Result<TrimReport> TrimArea(const std::string& area_dir, const RetentionLimits& 
                    std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count();
     }
     segments.push_back({opened, it->path().string(), size});
+    deletable += size;
   }
   if (ec) return Status::IoError("cannot list " + area_dir + ": " + ec.message());
   if (limits.max_age_ms <= 0 && limits.max_bytes <= 0) return r;
@@ -64,11 +68,12 @@ Result<TrimReport> TrimArea(const std::string& area_dir, const RetentionLimits& 
   std::set<std::string> touched_dirs;
   for (const Candidate& c : segments) {
     const bool too_old = limits.max_age_ms > 0 && now_ms - c.opened_ms > limits.max_age_ms;
-    const bool too_big = limits.max_bytes > 0 && r.after.bytes > static_cast<uint64_t>(limits.max_bytes);
+    const bool too_big = limits.max_bytes > 0 && deletable > static_cast<uint64_t>(limits.max_bytes);
     if (!too_old && !too_big) break;  // sorted oldest first: the rest are newer
     std::error_code rec;
     if (!fs::remove(c.path, rec) || rec) continue;  // gone already, or not ours to delete
     r.after.bytes -= c.bytes;
+    deletable -= c.bytes;
     r.after.files--;
     r.removed_files++;
     r.removed_bytes += c.bytes;

@@ -3,7 +3,8 @@
 // the time in its name (when it was opened), so it does not depend on file times that
 // copies and restores change; names without one fall back to the file's mtime.
 //
-// Only published segments ("*.jsonl", not hidden) are deleted. Partition directories that
+// Only published segments ("*.jsonl", not hidden) are deleted, and only their total is
+// held to max_bytes (after.bytes, for /metrics, counts every file). Partition directories that
 // end up empty are removed, except those of today and yesterday (UTC), which writers may
 // be about to use.
 #pragma once

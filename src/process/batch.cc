@@ -61,7 +61,7 @@ Processor::Processor(const Config& config, Clock& clock, lake::FileSystem& fs)
 Processor::~Processor() = default;
 
 Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
-  Result<DirLock> lock = DirLock::Acquire(config_.data_dir + "/process.lock", "a vigil processor");
+  Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
   if (!lock) return lock.error();
   Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(config_.data_dir + "/vigil.db", config_);
   if (!db) return db.error();
@@ -86,7 +86,7 @@ Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<
 }
 
 Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines, const std::atomic<bool>* stop) {
-  Result<DirLock> lock = DirLock::Acquire(config_.data_dir + "/process.lock", "a vigil processor");
+  Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
   if (!lock) return lock.error();
   const std::string target = config_.data_dir + "/vigil.db", tmp = target + ".rebuild";
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((tmp + suffix).c_str());

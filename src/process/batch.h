@@ -38,6 +38,9 @@
 
 namespace vigil::process {
 
+// The processors' lock (RunPending, Reprocess; retention takes it to trim the archive).
+inline std::string ProcessLockPath(const std::string& data_dir) { return data_dir + "/process.lock"; }
+
 struct RunSummary {
   int batches = 0;
   store::BatchRecord totals;

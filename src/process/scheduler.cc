@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/dir_lock.h"
 #include "common/logging.h"
 #include "lake/paths.h"
 #include "model/alerts.h"
@@ -29,6 +30,14 @@ void Scheduler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Scheduler::HousekeepSoon() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    housekeep_soon_ = true;
+  }
+  cv_.notify_all();
+}
+
 SchedulerStats Scheduler::Stats() const {
   std::lock_guard<std::mutex> lk(mu_);
   SchedulerStats s = stats_;
@@ -54,7 +63,9 @@ void Scheduler::Loop() {
     const int64_t now = clock_.NowMs();
     const int64_t due = std::min(next_process, next_housekeep);
     if (now < due) {
-      cv_.wait_for(lk, std::chrono::milliseconds(due - now), [&] { return stop_; });
+      cv_.wait_for(lk, std::chrono::milliseconds(due - now), [&] { return stop_ || housekeep_soon_; });
+      if (housekeep_soon_) next_housekeep = clock_.NowMs();
+      housekeep_soon_ = false;
       continue;
     }
     lk.unlock();
@@ -170,8 +181,12 @@ void Scheduler::Housekeep() {
       {"quarantine", lake::QuarantineDir(lake_dir), {rc.quarantine_max_age_ms, rc.quarantine_max_bytes},
        &SchedulerStats::quarantine},
   };
+  // `vigil reprocess` (allowed beside vigil run) reads the archive under the processors'
+  // lock: trimming takes it too, or only measures this round.
+  Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "vigil run's retention");
+  if (!lock) log->info("retention: not trimming this round, {}", lock.error().message());
   for (const Area& a : areas) {
-    Result<lake::TrimReport> r = lake::TrimArea(a.dir, a.limits, now);
+    Result<lake::TrimReport> r = lake::TrimArea(a.dir, lock ? a.limits : lake::RetentionLimits{}, now);
     if (!r) {
       log->error("retention of {}: {}", a.name, r.error().message());
       continue;

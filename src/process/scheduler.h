@@ -3,9 +3,10 @@
 // the new rows, alerts are raised, and each machine's newest prediction is published
 // retained to <prefix>/<id>/prediction and every alert to <prefix>/<id>/alert (with its
 // own MQTT client id, <mqtt.client_id>-out); every model.retrain_interval it retrains.
-// Every retention.interval it measures the lake
-// areas and trims lake/archive and lake/quarantine (lake/retention.h). Both live on one
-// thread so that retention never races the processor's moves into the archive.
+// Every retention.interval (or soon after HousekeepSoon(): the disk went low) it measures
+// the lake areas and trims lake/archive and lake/quarantine (lake/retention.h). Both live
+// on one thread so that retention never races the processor's moves into the archive, and
+// trimming takes the processors' lock so it never races `vigil reprocess` either.
 // Stats() is what /metrics and /api/status show.
 #pragma once
 
@@ -51,6 +52,8 @@ class Scheduler {
   // A running batch stops at its next batch boundary; then the thread is joined.
   void Stop();
   SchedulerStats Stats() const;
+  // Runs retention now instead of at the next retention.interval (any thread).
+  void HousekeepSoon();
 
  private:
   void Loop();
@@ -65,6 +68,7 @@ class Scheduler {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool housekeep_soon_ = false;
   std::atomic<bool> abort_{false};
   SchedulerStats stats_;
   model::Outbox outbox_;  // predictions and alerts, published from its own thread

@@ -132,6 +132,20 @@ TEST(ConfigTest, APasswordInTheConfigFileIsRefusedWithWhereToPutIt) {
   EXPECT_EQ(c.error().message().find("secret"), std::string::npos) << "never echo a password";
 }
 
+TEST(ConfigTest, APasswordWithoutAUserNameIsRefused) {
+  Config c;
+  c.mqtt.password_file = "/etc/vigil/mqtt-password";
+  Status s = CheckConfig(c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("mqtt.username: a password (mqtt.password_file or VIGIL_MQTT_PASSWORD) needs a user name"),
+            std::string::npos) << s.message();
+  c.mqtt.password_file.clear();
+  c.mqtt.password = "from-the-environment";
+  EXPECT_FALSE(CheckConfig(c).ok());
+  c.mqtt.username = "vigil";
+  EXPECT_TRUE(CheckConfig(c).ok()) << CheckConfig(c).message();
+}
+
 TEST(ConfigTest, PasswordFileGivesItsFirstLineWithoutTheLineEnd) {
   vigil::testing::TempDir tmp;
   vigil::testing::WriteFileOrDie(tmp.path() + "/pw", "s3cret with spaces\r\nsecond line\n");

@@ -76,6 +76,27 @@ TEST(RetentionTest, SizeLimitDeletesOldestFirstUntilUnderTheLimit) {
   EXPECT_EQ(ListFiles(area), (std::vector<std::string>{b, c}));
 }
 
+// Files it may not delete (a big segment being written) do not count against max_bytes:
+// the published segments are under it, so none goes.
+TEST(RetentionTest, SizeLimitCountsOnlyDeletableSegments) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/archive";
+  const std::string today = "date=" + FormatDate(kNow) + "/machine_id=M1/";
+  WriteFileOrDie(area + "/" + today + ".vibration-1-1.jsonl.open", std::string(1000, 'x'));
+  const std::string a = Segment(area, kNow - 2 * kDay, 100);
+  const std::string b = Segment(area, kNow - 1 * kDay, 100);
+  Result<TrimReport> r = TrimArea(area, {0, 250}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 0u);
+  EXPECT_EQ(r->after.bytes, 1200u);
+  // Over the limit by the published segments alone: only the oldest goes.
+  r = TrimArea(area, {0, 150}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 1u);
+  EXPECT_FALSE(std::filesystem::exists(area + "/" + a));
+  EXPECT_TRUE(std::filesystem::exists(area + "/" + b));
+}
+
 TEST(RetentionTest, HiddenAndForeignFilesAreNeverDeletedAndRecentPartitionsStay) {
   TempDir tmp;
   const std::string area = tmp.path() + "/archive";
