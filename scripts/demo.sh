@@ -21,8 +21,7 @@ done
 
 VIGIL_BUILD_ONLY=1 scripts/install-deps.sh  # no test-only tools (browser, pandas)
 echo "== building (build/) =="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target vigil >/dev/null
+BUILD_DIR=build TARGET=vigil scripts/build.sh >/dev/null  # the same build as the tests and Docker
 VIGIL=$ROOT/build/vigil
 
 mkdir -p "$DATA/mosquitto/persist"
