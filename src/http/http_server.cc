@@ -121,12 +121,14 @@ std::string MetricsText(const Sources& s) {
   Metric(&out, "vigil_processor_last_success_timestamp_seconds", "gauge",
          "Unix time of the last successful processor run (0: none yet).", p.last_success_ms / 1000.0);
 
+  // Each family's HELP/TYPE right before its own samples, as the exposition format requires.
+  const std::pair<const char*, lake::AreaUsage> areas[] = {{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}};
   Header(&out, "vigil_lake_area_bytes", "gauge", "Bytes in each lake area (measured every retention.interval).");
-  Header(&out, "vigil_lake_area_files", "gauge", "Files in each lake area.");
-  for (auto [name, usage] : {std::pair{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}}) {
+  for (const auto& [name, usage] : areas) {
     out += std::string("vigil_lake_area_bytes{area=\"") + name + "\"} " + std::to_string(usage.bytes) + "\n";
   }
-  for (auto [name, usage] : {std::pair{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}}) {
+  Header(&out, "vigil_lake_area_files", "gauge", "Files in each lake area.");
+  for (const auto& [name, usage] : areas) {
     out += std::string("vigil_lake_area_files{area=\"") + name + "\"} " + std::to_string(usage.files) + "\n";
   }
   Metric(&out, "vigil_retention_removed_segments_total", "counter", "Segments deleted by retention.", p.retention_removed_files);
