@@ -161,9 +161,9 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
     j += "}";
   }
   j += "],\"predictions\":{\"t\":[";
-  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + std::to_string(s->predictions[i].first);
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + std::to_string(s->t[i]);
   j += "],\"p\":[";
-  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + store::ExactJsonNumber(s->predictions[i].second);
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + store::ExactJsonNumber(s->predictions[i]);
   j += "]},\"alerts\":[";
   for (size_t i = 0; i < s->alerts.size(); ++i) j += (i ? "," : "") + s->alerts[i].second;
   return {200, j + "]}\n"};

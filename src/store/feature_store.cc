@@ -502,7 +502,9 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
           " AND model_id = (SELECT model_id FROM model_promotions WHERE rolled_back = 0 ORDER BY id DESC LIMIT 1)"
           " GROUP BY b ORDER BY b",
       [&](sqlite3_stmt* st) {
-        out.predictions.emplace_back(q.from_ms + sqlite3_column_int64(st, 0) * q.step_ms, sqlite3_column_double(st, 1));
+        // Over the same buckets as the values (gaps as nulls), once there is any prediction.
+        if (out.predictions.empty()) out.predictions.resize(out.t.size());
+        out.predictions[sqlite3_column_int64(st, 0)] = sqlite3_column_double(st, 1);
       });
   run("SELECT ts_ms, json_object('ts_ms', ts_ms, 'kind', kind, 'level', level, 'message', message) FROM alerts"
       " WHERE machine_id = " + Quoted(q.machine_id) + " AND ts_ms >= " + std::to_string(q.from_ms) +

@@ -176,6 +176,11 @@ try:
             check(len(canvases) >= 3, "machine view draws fewer than 3 charts (vibration, temperature, predictions)")
             check(series["predictions"]["t"] and driver.find_elements(By.CSS_SELECTOR, "#chart-prediction .uplot"),
                   "no predictions chart")
+            # Predictions on the values' buckets, null where there is no window (a gap, not a line).
+            pred = series["predictions"]
+            check(pred["t"] == series["t"], "predictions not on the series' buckets")
+            check(all(p is None for p, v in zip(pred["p"], series["series"]["vibration_rms"]) if v is None),
+                  "a prediction in a bucket without readings")
         driver.save_screenshot(f"{work}/machine.png")
 
     # ---- pipeline view.
