@@ -182,6 +182,13 @@ try:
             check(all(p is None for p, v in zip(pred["p"], series["series"]["vibration_rms"]) if v is None),
                   "a prediction in a bucket without readings")
         driver.save_screenshot(f"{work}/machine.png")
+        # Polls without a new window neither refetch the series nor rebuild the charts.
+        count = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/series')).length"
+        before = driver.execute_script(count)
+        driver.execute_script("document.querySelector('#chart-vibration .uplot').dataset.kept = '1'")
+        time.sleep(11)  # two polls
+        check(driver.execute_script(count) == before, "the machine view refetched an unchanged series")
+        check(driver.find_elements(By.CSS_SELECTOR, "#chart-vibration .uplot[data-kept]"), "a chart was rebuilt")
 
     # ---- pipeline view.
     driver.get(base + "/#/pipeline")
