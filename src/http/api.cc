@@ -6,12 +6,15 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <vector>
 
 #include "common/json_text.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
+#include "model/alerts.h"
+#include "model/prediction.h"
 #include "store/feature_store.h"
 #include "store/machine_json.h"
 
@@ -29,13 +32,21 @@ bool ValidMachineId(const std::string& id) {
   return std::regex_match(id, kId);
 }
 
+// 1970-01-01 to 9999-12-31 in ms: keeps every difference and sum of times far from overflow.
+constexpr int64_t kMaxTimeMs = 253'402'300'799'999;
+
 Result<int64_t> ParseTime(const std::string& name, const std::string& text) {
   int64_t ms = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (ec == std::errc() && p == text.data() + text.size()) return ms;
-  Result<int64_t> t = ParseDateOrTimestampMs(text);
-  if (!t) return Status::InvalidArgument(name + "='" + text + "': expected ISO-8601 UTC or epoch milliseconds");
-  return *t;
+  if (ec != std::errc() || p != text.data() + text.size()) {
+    Result<int64_t> t = ParseDateOrTimestampMs(text);
+    if (!t) return Status::InvalidArgument(name + "='" + text + "': expected ISO-8601 UTC or epoch milliseconds");
+    ms = *t;
+  }
+  if (ms < 0 || ms > kMaxTimeMs) {
+    return Status::InvalidArgument(name + "='" + text + "': outside 1970-01-01 .. 9999-12-31");
+  }
+  return ms;
 }
 
 }  // namespace
@@ -88,13 +99,16 @@ Result<SeriesParams> ParseSeriesParams(const std::string& from, const std::strin
     p.to_ms = *t;
   }
   if (from.empty()) {
-    p.from_ms = p.to_ms - 86'400'000;
+    p.from_ms = std::max<int64_t>(0, p.to_ms - 86'400'000);
   } else {
     Result<int64_t> f = ParseTime("from", from);
     if (!f) return f.error();
     p.from_ms = *f;
   }
-  if (p.from_ms >= p.to_ms) return Status::InvalidArgument("from must be before to");
+  if (p.from_ms >= p.to_ms) {
+    return Status::InvalidArgument("from (" + std::to_string(p.from_ms) + ") must be before to (" +
+                                   std::to_string(p.to_ms) + ")");
+  }
   const int64_t span = p.to_ms - p.from_ms;
   if (step.empty()) {
     const int64_t w = std::max<int64_t>(window_ms, 1);
@@ -110,7 +124,8 @@ Result<SeriesParams> ParseSeriesParams(const std::string& from, const std::strin
     if (ms <= 0) return Status::InvalidArgument("step must be positive");
     p.step_ms = ms;
   }
-  if ((span + p.step_ms - 1) / p.step_ms > kMaxPoints) {
+  // Rounds up without span + step - 1, which overflows for a huge step.
+  if (span / p.step_ms + (span % p.step_ms != 0) > kMaxPoints) {
     return Status::InvalidArgument("too many points: (to - from) / step must be at most " + std::to_string(kMaxPoints) +
                                    "; use a larger step");
   }
@@ -125,7 +140,7 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
   std::error_code ec;
   if (!fs::exists(DbPath(config), ec)) return {404, JsonError("no feature store yet (nothing processed)")};
   Result<store::Series> s = store::ReadSeries(DbPath(config), config, {id, p->from_ms, p->to_ms, p->step_ms});
-  if (!s) return {503, JsonError(s.error().message())};
+  if (!s) return {s.error().code() == StatusCode::kNotFound ? 404 : 503, JsonError(s.error().message())};
   std::string j = "{\"machine_id\":";
   AppendJsonString(id, &j);
   j += ",\"from_ms\":" + std::to_string(p->from_ms) + ",\"to_ms\":" + std::to_string(p->to_ms) +
@@ -146,9 +161,9 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
     j += "}";
   }
   j += "],\"predictions\":{\"t\":[";
-  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + std::to_string(s->predictions[i].first);
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + std::to_string(s->t[i]);
   j += "],\"p\":[";
-  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + store::ExactJsonNumber(s->predictions[i].second);
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + store::ExactJsonNumber(s->predictions[i]);
   j += "]},\"alerts\":[";
   for (size_t i = 0; i < s->alerts.size(); ++i) j += (i ? "," : "") + s->alerts[i].second;
   return {200, j + "]}\n"};
@@ -172,14 +187,18 @@ Reply AlertsReply(const Config& config, const std::string& machine, const std::s
     sqlite3_stmt* st = nullptr;
     // The table belongs to the model stage; until it exists there are no alerts.
     if (sqlite3_prepare_v2(db,
-                           "SELECT json_object('machine_id', machine_id, 'ts_ms', ts_ms, 'kind', kind, 'level', level,"
-                           " 'message', message) FROM alerts WHERE ?1 = '' OR machine_id = ?1"
-                           " ORDER BY ts_ms DESC LIMIT ?2",
+                           "SELECT machine_id, ts_ms, kind, level, value, message FROM alerts"
+                           " WHERE ?1 = '' OR machine_id = ?1 ORDER BY ts_ms DESC LIMIT ?2",
                            -1, &st, nullptr) == SQLITE_OK) {
       sqlite3_bind_text(st, 1, machine.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(st, 2, n);
+      auto text = [&](int col) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, col))); };
       for (bool first = true; sqlite3_step(st) == SQLITE_ROW; first = false) {
-        j += (first ? "" : ",") + std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+        // The MQTT alert message's fields, plus ts_ms for the dashboard.
+        const model::Alert a{text(0), sqlite3_column_int64(st, 1), text(2), text(3), sqlite3_column_double(st, 4), text(5)};
+        std::string one = model::AlertJson(a);
+        one.pop_back();  // the closing brace
+        j += (first ? "" : ",") + one + ",\"ts_ms\":" + std::to_string(a.ts_ms) + "}";
       }
     }
     sqlite3_finalize(st);
@@ -196,12 +215,13 @@ std::string QuarantineSamplesJson(const std::string& data_dir, size_t n) {
   for (const auto& d : fs::directory_iterator(q, ec)) {
     if (d.path().filename().string() > fs::path(newest_dir).filename().string()) newest_dir = d.path().string();
   }
-  int64_t newest_time = -1;
+  // Not an integer sentinel: libstdc++'s file clock has its epoch in 2174, so today's times are negative.
+  std::optional<fs::file_time_type> newest_time;
   if (!newest_dir.empty()) {
     for (const auto& f : fs::directory_iterator(newest_dir, ec)) {
       std::error_code fec;
-      const auto t = fs::last_write_time(f.path(), fec).time_since_epoch().count();
-      if (!fec && t > newest_time) newest_time = t, newest_file = f.path().string();
+      const fs::file_time_type t = fs::last_write_time(f.path(), fec);
+      if (!fec && (!newest_time || t > *newest_time)) newest_time = t, newest_file = f.path().string();
     }
   }
   std::vector<std::string> lines;

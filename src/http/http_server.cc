@@ -1,8 +1,10 @@
 #include "http/http_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -53,8 +55,17 @@ std::string ByReason(const ingest::IngestCounts& c) {
   return j + "}";
 }
 
+// localhost, 127.x.x.x or ::1, with or without brackets (a name like 127.evil.example is not).
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  in_addr v4{};
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+}
+
+// The host part of a Host header: "[::1]:8080" -> "[::1]", "localhost:8080" -> "localhost".
+std::string HostOnly(const std::string& host_header) {
+  if (host_header.rfind('[', 0) == 0) return host_header.substr(0, host_header.find(']') + 1);
+  return host_header.substr(0, host_header.find(':'));
 }
 
 const char* ContentType(const std::string& path) {
@@ -73,12 +84,16 @@ bool SameToken(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// The value of the cookie named exactly vigil_token ("xvigil_token=" is another cookie).
 std::string CookieToken(const std::string& cookies) {
-  const std::string key = "vigil_token=";
-  size_t at = cookies.find(key);
-  if (at == std::string::npos) return "";
-  at += key.size();
-  return cookies.substr(at, cookies.find(';', at) - at);
+  for (size_t at = 0; at < cookies.size();) {
+    size_t end = cookies.find(';', at);
+    if (end == std::string::npos) end = cookies.size();
+    const size_t start = cookies.find_first_not_of(' ', at);
+    if (start < end && cookies.compare(start, 12, "vigil_token=") == 0) return cookies.substr(start + 12, end - start - 12);
+    at = end + 1;
+  }
+  return "";
 }
 
 }  // namespace
@@ -122,12 +137,14 @@ std::string MetricsText(const Sources& s) {
   Metric(&out, "vigil_processor_last_success_timestamp_seconds", "gauge",
          "Unix time of the last successful processor run (0: none yet).", p.last_success_ms / 1000.0);
 
+  // Each family's HELP/TYPE right before its own samples, as the exposition format requires.
+  const std::pair<const char*, lake::AreaUsage> areas[] = {{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}};
   Header(&out, "vigil_lake_area_bytes", "gauge", "Bytes in each lake area (measured every retention.interval).");
-  Header(&out, "vigil_lake_area_files", "gauge", "Files in each lake area.");
-  for (auto [name, usage] : {std::pair{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}}) {
+  for (const auto& [name, usage] : areas) {
     out += std::string("vigil_lake_area_bytes{area=\"") + name + "\"} " + std::to_string(usage.bytes) + "\n";
   }
-  for (auto [name, usage] : {std::pair{"raw", p.raw}, {"archive", p.archive}, {"quarantine", p.quarantine}}) {
+  Header(&out, "vigil_lake_area_files", "gauge", "Files in each lake area.");
+  for (const auto& [name, usage] : areas) {
     out += std::string("vigil_lake_area_files{area=\"") + name + "\"} " + std::to_string(usage.files) + "\n";
   }
   Metric(&out, "vigil_retention_removed_segments_total", "counter", "Segments deleted by retention.", p.retention_removed_files);
@@ -159,7 +176,14 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return Status::InvalidArgument("http.listen '" + listen + "': expected ADDR:PORT or off");
   const std::string host = listen.substr(0, colon);
-  int port = std::atoi(listen.c_str() + colon + 1);
+  // httplib takes an IPv6 address without the brackets.
+  const std::string bind_host = host.size() > 2 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2) : host;
+  int port = -1;
+  const char* port_end = listen.data() + listen.size();
+  auto [port_at, port_ec] = std::from_chars(listen.data() + colon + 1, port_end, port);
+  if (port_ec != std::errc() || port_at != port_end || port < 0 || port > 65535) {
+    return Status::InvalidArgument("http.listen '" + listen + "': the port must be a number from 0 to 65535");
+  }
   auto& srv = impl_->server;
   auto src = std::make_shared<const Sources>(std::move(sources));
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
@@ -245,7 +269,20 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
     return Status::InvalidArgument("http.listen " + listen + " is beyond loopback: set http.token_file to a file "
                                    "holding an access token (or listen on 127.0.0.1)");
   }
-  if (!token.empty()) {
+  if (token.empty()) {
+    // Only reachable from this machine, but a web page could still reach it by DNS rebinding
+    // (its own name resolved to 127.0.0.1): such a browser sends that name as Host.
+    srv.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == "/healthz" || req.path == "/readyz") return httplib::Server::HandlerResponse::Unhandled;
+      const std::string asked = req.get_header_value("Host");
+      if (IsLoopback(HostOnly(asked))) return httplib::Server::HandlerResponse::Unhandled;
+      res.status = 403;
+      res.set_content(JsonError("Host '" + asked + "' is not localhost, 127.x.x.x or [::1]: without http.token_file "
+                                "vigil answers only requests addressed to the loopback"),
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  } else {
     srv.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
       if (req.path == "/healthz" || req.path == "/readyz") return httplib::Server::HandlerResponse::Unhandled;
       std::string given;
@@ -265,7 +302,7 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
       return httplib::Server::HandlerResponse::Unhandled;
     });
   }
-  int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
+  int bound = port == 0 ? srv.bind_to_any_port(bind_host) : (srv.bind_to_port(bind_host, port) ? port : -1);
   if (bound <= 0) {
     return Status::Unavailable("cannot listen on " + listen + " (address in use or not local?); set http.listen, "
                                "or --http-listen off");

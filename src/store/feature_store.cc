@@ -517,12 +517,24 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
     sqlite3_finalize(st);
     return true;
   };
+  // The same machines as /api/machines lists: an unknown one is NotFound, not an empty chart.
+  bool known = false;
+  run("SELECT 1 FROM latest_features WHERE machine_id = " + Quoted(q.machine_id), [&](sqlite3_stmt*) { known = true; });
+  if (!known) {
+    sqlite3_close(db);
+    return Status::NotFound("no machine '" + q.machine_id + "' in the feature store");
+  }
+  // Every bucket, empty ones as nulls: GROUP BY returns only the filled ones, and a chart
+  // must show a gap rather than a line across it. The caller bounds the count.
+  const int64_t span = q.to_ms - q.from_ms;
+  const int64_t buckets = span / q.step_ms + (span % q.step_ms != 0);
+  for (int64_t b = 0; b < buckets; ++b) out.t.push_back(q.from_ms + b * q.step_ms);
+  for (auto& v : out.values) v.assign(out.t.size(), std::nullopt);
   const bool ok = run(sql, [&](sqlite3_stmt* st) {
-    out.t.push_back(q.from_ms + sqlite3_column_int64(st, 0) * q.step_ms);
+    const int64_t b = sqlite3_column_int64(st, 0);
     for (size_t i = 0; i < out.columns.size(); ++i) {
       const int col = static_cast<int>(i) + 1;
-      out.values[i].push_back(sqlite3_column_type(st, col) == SQLITE_NULL ? std::nullopt
-                                                                          : std::optional(sqlite3_column_double(st, col)));
+      if (sqlite3_column_type(st, col) != SQLITE_NULL) out.values[i][b] = sqlite3_column_double(st, col);
     }
   });
   if (!ok) {
@@ -543,7 +555,9 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
           " AND model_id = (SELECT model_id FROM model_promotions WHERE rolled_back = 0 ORDER BY id DESC LIMIT 1)"
           " GROUP BY b ORDER BY b",
       [&](sqlite3_stmt* st) {
-        out.predictions.emplace_back(q.from_ms + sqlite3_column_int64(st, 0) * q.step_ms, sqlite3_column_double(st, 1));
+        // Over the same buckets as the values (gaps as nulls), once there is any prediction.
+        if (out.predictions.empty()) out.predictions.resize(out.t.size());
+        out.predictions[sqlite3_column_int64(st, 0)] = sqlite3_column_double(st, 1);
       });
   run("SELECT ts_ms, json_object('ts_ms', ts_ms, 'kind', kind, 'level', level, 'message', message) FROM alerts"
       " WHERE machine_id = " + Quoted(q.machine_id) + " AND ts_ms >= " + std::to_string(q.from_ms) +

@@ -142,10 +142,11 @@ struct SeriesQuery {
 };
 struct Series {
   std::vector<std::string> columns;  // sensor fields, then features
-  std::vector<int64_t> t;            // bucket starts
+  std::vector<int64_t> t;            // every bucket's start, empty buckets too (values null)
   std::vector<std::vector<std::optional<double>>> values;  // [column][bucket]
   std::vector<std::pair<int64_t, std::string>> failures;   // time, code
-  std::vector<std::pair<int64_t, double>> predictions;     // bucket start, the current model's mean probability
+  // The current model's mean probability per bucket of t (null: none); empty if none at all.
+  std::vector<std::optional<double>> predictions;
   std::vector<std::pair<int64_t, std::string>> alerts;     // time, JSON object of the alert
 };
 Result<Series> ReadSeries(const std::string& db_path, const Config& config, const SeriesQuery& q);

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "common/timestamp.h"
@@ -42,13 +43,32 @@ TEST(HttpIntegration, MetricsMatchWhatWasPublishedAndReadyzFollowsTheBroker) {
     metrics = HttpGet(http_port, "/metrics").second;
     return MetricValue(metrics, "vigil_messages_received_total") == 10;
   }, 10000)) << metrics;
-  // Well-formed exposition: HELP/TYPE comments, then name{labels} value.
-  static const std::regex kSample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.eE+-]+$)");
+  // Well-formed exposition: each family is "# HELP f", "# TYPE f type", then its samples
+  // name{labels} value, all contiguous; a sample belongs to the family typed just before it
+  // (a summary's: f_sum and f_count); counters end in _total.
+  static const std::regex kSample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.eE+-]+$)");
+  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|summary|histogram|untyped)$)");
   std::istringstream in(metrics);
   int samples = 0;
+  std::set<std::string> seen;  // families already started
+  std::string family, type, helped;
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
-    EXPECT_TRUE(std::regex_match(line, kSample)) << line;
+    std::smatch m;
+    if (line.rfind("# HELP ", 0) == 0) {
+      helped = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(seen.insert(helped).second) << "family " << helped << " is not contiguous";
+      continue;
+    }
+    if (std::regex_match(line, m, kType)) {
+      family = m[1], type = m[2];
+      EXPECT_EQ(family, helped) << "TYPE right after its HELP: " << line;
+      EXPECT_TRUE(type != "counter" || family.ends_with("_total")) << line;
+      continue;
+    }
+    ASSERT_TRUE(std::regex_match(line, m, kSample)) << line;
+    const std::string name = m[1];
+    EXPECT_TRUE(name == family || (type == "summary" && (name == family + "_sum" || name == family + "_count")))
+        << name << " follows the HELP/TYPE of " << (family.empty() ? "no family" : family);
     ++samples;
   }
   EXPECT_GT(samples, 15);

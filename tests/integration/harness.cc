@@ -203,7 +203,8 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path, const std
     ::close(fd);
     return {-1, ""};
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" + extra_headers + "\r\n";
+  const std::string host = extra_headers.rfind("Host: ", 0) == 0 ? "" : "Host: localhost\r\n";
+  std::string req = "GET " + path + " HTTP/1.1\r\n" + host + "Connection: close\r\n" + extra_headers + "\r\n";
   (void)!::write(fd, req.data(), req.size());
   std::string resp;
   char buf[4096];

@@ -76,7 +76,8 @@ bool WaitSubscribed(const Mosquitto& broker, const std::string& client_id, size_
                     int timeout_ms = 10000);
 
 // GET path from 127.0.0.1:port: {status, body}, or {-1, ""} when nothing answers.
-// extra_headers: "Name: value\r\n" lines; *head (if given) receives the response head.
+// extra_headers: "Name: value\r\n" lines (starting with "Host: " replaces the default Host:
+// localhost); *head (if given) receives the response head.
 std::pair<int, std::string> HttpGet(int port, const std::string& path, const std::string& extra_headers = "",
                                     std::string* head = nullptr);
 // The value of the sample `name` (with its labels, if any) in Prometheus text; -1 if absent.

@@ -8,7 +8,8 @@ A real mosquitto, `vigil run` and a 30-day simulated backfill of 10 machines (wi
 failures); then the page must show one tile per machine with the zone and the vibration
 the API returns (first with the anomaly score, then, after `vigil train`, with the
 failure probability the API returns), the machine view must draw its charts (predictions
-included) with a failure marker where the failure is, the pipeline view its figures, the browser console must stay free of errors,
+included) with a failure marker where the failure is, the pipeline view its figures and
+the newest quarantined messages, the browser console must stay free of errors,
 no request may leave vigil's address, and the page must recover by itself from a daemon
 restart. Screenshots of the fleet and machine views go to WORK_DIR (and to DIR).
 Exit 0 when all holds, 1 with the reasons.
@@ -152,6 +153,7 @@ try:
     if check(failed, "the simulation produced no failure (mean_time_to_failure 21d over 30 days, 10 machines)"):
         m = failed[0]
         mid = m["machine_id"]
+        driver.set_window_size(1400, 1700)  # tall enough for all three charts in the screenshot
         driver.find_element(By.CSS_SELECTOR, f'.tile[data-machine-id="{mid}"]').click()
         wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#machine-view .uplot")) >= 2, 15, "machine charts")
         driver.find_element(By.CSS_SELECTOR, 'button[data-range="604800000"]').click()
@@ -174,7 +176,19 @@ try:
             check(len(canvases) >= 3, "machine view draws fewer than 3 charts (vibration, temperature, predictions)")
             check(series["predictions"]["t"] and driver.find_elements(By.CSS_SELECTOR, "#chart-prediction .uplot"),
                   "no predictions chart")
+            # Predictions on the values' buckets, null where there is no window (a gap, not a line).
+            pred = series["predictions"]
+            check(pred["t"] == series["t"], "predictions not on the series' buckets")
+            check(all(p is None for p, v in zip(pred["p"], series["series"]["vibration_rms"]) if v is None),
+                  "a prediction in a bucket without readings")
         driver.save_screenshot(f"{work}/machine.png")
+        # Polls without a new window neither refetch the series nor rebuild the charts.
+        count = "return performance.getEntriesByType('resource').filter(e => e.name.includes('/series')).length"
+        before = driver.execute_script(count)
+        driver.execute_script("document.querySelector('#chart-vibration .uplot').dataset.kept = '1'")
+        time.sleep(11)  # two polls
+        check(driver.execute_script(count) == before, "the machine view refetched an unchanged series")
+        check(driver.find_elements(By.CSS_SELECTOR, "#chart-vibration .uplot[data-kept]"), "a chart was rebuilt")
 
     # ---- pipeline view.
     driver.get(base + "/#/pipeline")
@@ -182,6 +196,15 @@ try:
     wait(lambda: driver.find_element(By.ID, "card-rate").text.split("\n")[-1] != "measuring…", 15, "message rate")
     rows = driver.find_elements(By.CSS_SELECTOR, "#quarantine tbody tr")
     check(len(rows) >= 10, f"quarantine table has {len(rows)} reasons")
+    # simulate.bad_rate sends malformed messages: the newest of them are listed with their reason.
+    bad = int(open(f"{work}/simulate.log").read().split(" bad=")[1].split()[0])
+    check(bad > 0, "the simulation sent no malformed message (simulate.bad_rate)")
+    if bad:
+        wait(lambda: driver.find_element(By.CSS_SELECTOR, "#samples li").text not in ("", "none"), 10,
+             "quarantine samples in the pipeline view")
+        reasons = [r.get_attribute("data-reason") for r in rows]
+        check(any(li.text.split(":")[0] in reasons for li in driver.find_elements(By.CSS_SELECTOR, "#samples li")),
+              "a quarantine sample shows its reason")
 
     # ---- the daemon restarts: the page says so, then recovers by itself.
     driver.get(base + "/")

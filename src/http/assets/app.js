@@ -5,7 +5,8 @@
 const POLL_MS = 5000;
 const STALE_MS = 15 * 60 * 1000;
 const ZONES = ['good', 'watch', 'unsatisfactory', 'critical'];
-const state = { view: null, machine: null, range: 86400000, charts: [], lastStatus: null, rate: null };
+// charts: target id -> {u, names, marks}; seriesKey: the machine, range and newest window drawn.
+const state = { view: null, machine: null, range: 86400000, charts: {}, seriesKey: null, lastStatus: null, rate: null };
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
@@ -100,15 +101,15 @@ async function renderFleet() {
 
 // ---------- machine ----------
 
-// Vertical markers over a chart at the given times (failures red, alerts orange); DOM
-// elements so that people (and tests) can find them.
-function markerPlugin(events) {
+// Vertical markers over a chart at the times of marks.events (failures red, alerts orange);
+// DOM elements so that people (and tests) can find them. marks is updated with the data.
+function markerPlugin(marks) {
   return {
     hooks: {
       draw: [(u) => {
         for (const old of u.root.querySelectorAll('.failure-marker, .alert-marker')) old.remove();
         const over = u.over;
-        for (const ev of events) {
+        for (const ev of marks.events) {
           const x = u.valToPos(ev.t / 1000, 'x');
           if (x < 0 || x > over.clientWidth) continue;
           const m = el('div', { class: ev.kind === 'failure' ? 'failure-marker' : 'alert-marker',
@@ -125,21 +126,38 @@ function markerPlugin(events) {
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
+// Draws or updates the chart in target. With the same series as before it only gets the new
+// data (no flicker, and a zoomed-in chart stays zoomed); otherwise it is built anew.
 function chart(target, title, t, series, events, unit) {
-  target.replaceChildren();
   const names = Object.keys(series);
-  if (!names.length || !t.length) return;
+  const old = state.charts[target.id];
+  if (!names.length || !t.length) {
+    if (old) old.u.destroy(), delete state.charts[target.id];
+    target.replaceChildren();
+    return;
+  }
+  const data = [t.map((x) => x / 1000)].concat(names.map((n) => series[n]));
+  if (old && old.names === names.join()) {
+    old.marks.events = events;
+    const x = old.u.data[0], sx = old.u.scales.x;
+    const zoomed = x.length && (sx.min > x[0] || sx.max < x[x.length - 1]);
+    old.u.setData(data, !zoomed);
+    return;
+  }
+  if (old) old.u.destroy();
+  target.replaceChildren();
+  const marks = { events };
   const opts = {
     // The target is display:none while empty: size by the view.
     title, width: Math.max(300, $('#machine-view').clientWidth - 24), height: 240,
     scales: { x: { time: true } },
     series: [{}].concat(names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: i ? 1 : 2,
                                                   spanGaps: false, value: (u, v) => fmt(v) + (unit ? ' ' + unit : '') }))),
-    axes: [{}, { label: unit }],
-    plugins: [markerPlugin(events)],
+    // A fixed y-axis width, so that the plots of all charts line up whatever their tick labels.
+    axes: [{}, { label: unit, size: 60, labelSize: 20 }],
+    plugins: [markerPlugin(marks)],
   };
-  const data = [t.map((x) => x / 1000)].concat(names.map((n) => series[n]));
-  state.charts.push(new uPlot(opts, data, target));
+  state.charts[target.id] = { u: new uPlot(opts, data, target), names: names.join(), marks };
 }
 
 async function renderMachine(id) {
@@ -148,29 +166,27 @@ async function renderMachine(id) {
     b.classList.toggle('active', Number(b.dataset.range) === state.range);
   }
   const m = await api('/api/machines/' + encodeURIComponent(id));
+  $('#machine-summary').textContent =
+      `ISO 10816 zone: ${m.iso10816_zone || '–'} · vibration ${fmt(m.latest.vibration_rms)} mm/s · ` +
+      `temperature ${fmt(m.latest.temperature_celsius, 1)} °C · last failure ${m.last_failure || 'none'}`;
+  // The series change only with a new window (or another range or machine): poll cheaply until then.
+  const key = [id, state.range, m.newest_window_ms].join();
+  if (key === state.seriesKey) return;
   // The range ends at the machine's newest window, so history (imports, backfills) shows too.
   const to = m.newest_window_ms + 1000;
   const from = to - state.range;
   const s = await api(`/api/machines/${encodeURIComponent(id)}/series?from=${from}&to=${to}`);
+  state.seriesKey = key;
   $('#series-info').textContent = `${iso(from)} – ${iso(to)}, ${s.t.length} points of ${s.step_ms / 1000} s`;
-  $('#machine-summary').textContent =
-      `ISO 10816 zone: ${m.iso10816_zone || '–'} · vibration ${fmt(m.latest.vibration_rms)} mm/s · ` +
-      `temperature ${fmt(m.latest.temperature_celsius, 1)} °C · last failure ${m.last_failure || 'none'}`;
   const events = s.failures.map((f) => ({ t: f.t, kind: 'failure', label: 'failure ' + f.code + ' at ' + iso(f.t) }))
       .concat(s.alerts.map((a) => ({ t: a.ts_ms, kind: 'alert', label: a.level + ': ' + a.message })));
-  for (const c of state.charts) c.destroy();
-  state.charts = [];
   const pick = (pred) => Object.fromEntries(Object.entries(s.series).filter(([k]) => pred(k)));
   chart($('#chart-vibration'), 'Vibration (window means and rolling features)', s.t,
         pick((k) => k.startsWith('vib')), events, 'mm/s');
   chart($('#chart-temperature'), 'Temperature (window means and rolling features)', s.t,
         pick((k) => k.startsWith('temp')), events, '°C');
-  if (s.predictions.t.length) {
-    chart($('#chart-prediction'), 'Failure probability within 7 days', s.predictions.t,
-          { failure_probability_7d: s.predictions.p }, events, '');
-  } else {
-    $('#chart-prediction').replaceChildren();
-  }
+  chart($('#chart-prediction'), 'Failure probability within 7 days', s.predictions.t,
+        { failure_probability_7d: s.predictions.p }, events, '');
   $('#events').replaceChildren(...(events.length ? events.map((e) => el('li', { class: 'event-' + e.kind, text: e.label }))
                                                   : [el('li', { text: 'none' })]));
 }
