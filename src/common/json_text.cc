@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
 namespace vigil {
 
 void AppendJsonString(std::string_view s, std::string* out) {
@@ -70,5 +74,13 @@ std::string Base64Decode(std::string_view in) {
 }
 
 bool IsValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+std::string ExactJsonNumber(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return "null";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", *v);
+  if (std::strtod(buf, nullptr) != *v) std::snprintf(buf, sizeof buf, "%.17g", *v);
+  return buf;
+}
 
 }  // namespace vigil

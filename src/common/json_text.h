@@ -2,6 +2,7 @@
 // the caller's buffer). Thread-safe, pure.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,9 @@ void AppendBase64(std::string_view bytes, std::string* out);
 std::string Base64Decode(std::string_view b64);  // for tests and replay; skips bad chars
 
 bool IsValidUtf8(std::string_view s);
+
+// A double as the shortest of %.15g / %.17g that reads back to the same value (so JSON
+// consumers see exactly what is stored); nullopt, NaN and infinities are null.
+std::string ExactJsonNumber(std::optional<double> v);
 
 }  // namespace vigil

@@ -150,7 +150,7 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
   for (size_t c = 0; c < s->columns.size(); ++c) {
     j += (c ? ",\"" : "\"") + s->columns[c] + "\":[";
     for (size_t i = 0; i < s->values[c].size(); ++i) {
-      j += (i ? "," : "") + store::ExactJsonNumber(s->values[c][i]);
+      j += (i ? "," : "") + ExactJsonNumber(s->values[c][i]);
     }
     j += "]";
   }
@@ -163,7 +163,7 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
   j += "],\"predictions\":{\"t\":[";
   for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + std::to_string(s->t[i]);
   j += "],\"p\":[";
-  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + store::ExactJsonNumber(s->predictions[i]);
+  for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + ExactJsonNumber(s->predictions[i]);
   j += "]},\"alerts\":[";
   for (size_t i = 0; i < s->alerts.size(); ++i) j += (i ? "," : "") + s->alerts[i].second;
   return {200, j + "]}\n"};

@@ -63,21 +63,21 @@ std::string PredictionJson(const LatestPrediction& p) {
   std::string j = "{\"machine_id\":";
   AppendJsonString(p.machine_id, &j);
   j += ",\"timestamp_utc\":\"" + FormatTimestampMs(p.window_start_ms) + "\",\"failure_probability_7d\":" +
-       (p.probability ? Num(*p.probability) : "null") + ",\"model_id\":" +
+       ExactJsonNumber(p.probability) + ",\"model_id\":" +
        (p.model_id ? std::to_string(*p.model_id) : "null") + ",\"iso10816_zone\":";
   if (p.vibration) {
     j += "\"" + std::string(kIsoZoneName[IsoZoneIndex(*p.vibration)]) + "\"";
   } else {
     j += "null";
   }
-  return j + ",\"anomaly_score\":" + Num(p.anomaly_score) + "}";
+  return j + ",\"anomaly_score\":" + ExactJsonNumber(p.anomaly_score) + "}";
 }
 
 std::string AlertJson(const Alert& a) {
   std::string j = "{\"machine_id\":";
   AppendJsonString(a.machine_id, &j);
   j += ",\"timestamp_utc\":\"" + FormatTimestampMs(a.ts_ms) + "\",\"kind\":\"" + a.kind + "\",\"level\":\"" + a.level +
-       "\",\"value\":" + Num(a.value) + ",\"message\":";
+       "\",\"value\":" + ExactJsonNumber(a.value) + ",\"message\":";
   AppendJsonString(a.message, &j);
   return j + "}";
 }

@@ -18,14 +18,6 @@ std::optional<double> LatestValue(const MachineStatus& m, const std::string& col
   return std::nullopt;
 }
 
-std::string ExactJsonNumber(std::optional<double> v) {
-  if (!v) return "null";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.15g", *v);
-  if (std::strtod(buf, nullptr) != *v) std::snprintf(buf, sizeof buf, "%.17g", *v);
-  return buf;
-}
-
 void AppendMachineJson(const MachineStatus& m, const Config& c, bool with_id, std::string* out) {
   *out += "{";
   if (with_id) {

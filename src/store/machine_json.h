@@ -16,9 +16,6 @@ const char* IsoZone(double v);
 // The value of a latest_features column, if present and not NULL.
 std::optional<double> LatestValue(const MachineStatus& m, const std::string& column);
 
-// Shortest text that reads back as the same double; "null" for none.
-std::string ExactJsonNumber(std::optional<double> v);
-
 // {"newest_window":..,"latest":{..},"iso10816_zone":..,"last_failure":..,"labels":{..}}
 // ("labels" only when they were counted)
 // (with "machine_id" first when with_id).
