@@ -66,12 +66,28 @@ Reply MachinesReply(const Config& config, const std::string& id, int64_t now_ms)
     if (!r) return {503, JsonError("feature store unavailable: " + r.error().message())};
     st = std::move(*r);
   }
+  // What each column of "latest" is: the dashboard finds vibration and temperature by
+  // sensor, whatever the configuration names their fields and features.
+  std::string columns = "{";
+  for (const SensorSpec& x : config.sensors) {
+    AppendJsonString(x.field, &columns);
+    columns += ":{\"sensor\":";
+    AppendJsonString(x.name, &columns);
+    columns += ",\"kind\":\"value\"},";
+  }
+  for (const FeatureSpec& f : config.features) {
+    AppendJsonString(f.name, &columns);
+    columns += ":{\"sensor\":";
+    AppendJsonString(f.sensor, &columns);
+    columns += ",\"kind\":\"feature\"},";
+  }
+  columns.back() = '}';
   std::string j;
   auto one = [&](const store::MachineStatus& m) {
     store::AppendMachineJson(m, config, /*with_id=*/true, &j);
     j.pop_back();  // the closing brace: add what the dashboard needs
     j += ",\"newest_window_ms\":" + std::to_string(m.window_start_ms) +
-         ",\"age_ms\":" + std::to_string(now_ms - m.window_start_ms) + "}";
+         ",\"age_ms\":" + std::to_string(now_ms - m.window_start_ms) + ",\"columns\":" + columns + "}";
   };
   if (!id.empty()) {
     for (const auto& m : st.machines) {

@@ -57,6 +57,9 @@ TEST_F(ApiTest, EveryEndpointAnswersAndBadParametersGetClear400s) {
             std::string::npos) << body;
   EXPECT_NE(body.find(R"("iso10816_zone":"critical","last_failure":"2025-10-15T00:00:02.500Z")"), std::string::npos) << body;
   EXPECT_NE(body.find(R"("machine_id":"M2")"), std::string::npos) << body;
+  // Which sensor each column belongs to: the dashboard finds its charts by it.
+  EXPECT_NE(body.find(R"("columns":{"vibration_rms":{"sensor":"vibration","kind":"value"},)"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("vib_mean_5h":{"sensor":"vibration","kind":"feature"})"), std::string::npos) << body;
   EXPECT_EQ(HttpGet(http, "/api/machines/M2").first, 200);
   EXPECT_EQ(HttpGet(http, "/api/machines/NOPE").first, 404);
   EXPECT_EQ(HttpGet(http, "/api/machines/bad%24id").first, 400);

@@ -62,9 +62,15 @@ function setConnected(ok) {
 
 // ---------- fleet ----------
 
+// The column of a machine's sensor value (kind 'value') as the configuration names it.
+function valueColumn(m, sensor) {
+  return Object.keys(m.columns || {}).find((k) => m.columns[k].sensor === sensor && m.columns[k].kind === 'value');
+}
+
 function tile(m, serverNow) {
-  const vib = m.latest.vibration_rms;
-  const temp = m.latest.temperature_celsius;
+  const vibCol = valueColumn(m, 'vibration'), tempCol = valueColumn(m, 'temperature');
+  const vib = m.latest[vibCol];
+  const temp = m.latest[tempCol];
   const age = serverNow - m.newest_window_ms;
   const stale = age > STALE_MS;
   const zone = m.iso10816_zone || 'unknown';
@@ -83,7 +89,7 @@ function tile(m, serverNow) {
   }
   row('temperature', fmt(temp, 1) + ' °C');
   for (const [k, v] of Object.entries(m.latest)) {
-    if (k !== 'vibration_rms' && k !== 'temperature_celsius' && k !== 'label_failure_7d') row(k, fmt(v));
+    if (k !== vibCol && k !== tempCol && k !== 'label_failure_7d') row(k, fmt(v));
   }
   row('last reading', ago(age), 'age' + (stale ? ' stale-age' : ''));
   row('last failure', m.last_failure ? m.last_failure.slice(0, 16).replace('T', ' ') : 'none');
@@ -167,8 +173,8 @@ async function renderMachine(id) {
   }
   const m = await api('/api/machines/' + encodeURIComponent(id));
   $('#machine-summary').textContent =
-      `ISO 10816 zone: ${m.iso10816_zone || '–'} · vibration ${fmt(m.latest.vibration_rms)} mm/s · ` +
-      `temperature ${fmt(m.latest.temperature_celsius, 1)} °C · last failure ${m.last_failure || 'none'}`;
+      `ISO 10816 zone: ${m.iso10816_zone || '–'} · vibration ${fmt(m.latest[valueColumn(m, 'vibration')])} mm/s · ` +
+      `temperature ${fmt(m.latest[valueColumn(m, 'temperature')], 1)} °C · last failure ${m.last_failure || 'none'}`;
   // The series change only with a new window (or another range or machine): poll cheaply until then.
   const key = [id, state.range, m.newest_window_ms].join();
   if (key === state.seriesKey) return;
@@ -180,11 +186,9 @@ async function renderMachine(id) {
   $('#series-info').textContent = `${iso(from)} – ${iso(to)}, ${s.t.length} points of ${s.step_ms / 1000} s`;
   const events = s.failures.map((f) => ({ t: f.t, kind: 'failure', label: 'failure ' + f.code + ' at ' + iso(f.t) }))
       .concat(s.alerts.map((a) => ({ t: a.ts_ms, kind: 'alert', label: a.level + ': ' + a.message })));
-  const pick = (pred) => Object.fromEntries(Object.entries(s.series).filter(([k]) => pred(k)));
-  chart($('#chart-vibration'), 'Vibration (window means and rolling features)', s.t,
-        pick((k) => k.startsWith('vib')), events, 'mm/s');
-  chart($('#chart-temperature'), 'Temperature (window means and rolling features)', s.t,
-        pick((k) => k.startsWith('temp')), events, '°C');
+  const pick = (sensor) => Object.fromEntries(Object.entries(s.series).filter(([k]) => m.columns[k]?.sensor === sensor));
+  chart($('#chart-vibration'), 'Vibration (window means and rolling features)', s.t, pick('vibration'), events, 'mm/s');
+  chart($('#chart-temperature'), 'Temperature (window means and rolling features)', s.t, pick('temperature'), events, '°C');
   chart($('#chart-prediction'), 'Failure probability within 7 days', s.predictions.t,
         { failure_probability_7d: s.predictions.p }, events, '');
   $('#events').replaceChildren(...(events.length ? events.map((e) => el('li', { class: 'event-' + e.kind, text: e.label }))
