@@ -58,7 +58,15 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
     if (!st.st) return Status::IoError(std::string("latest_features: ") + sqlite3_errmsg(h));
     while (sqlite3_step(st.st) == SQLITE_ROW) machines.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st.st, 0)));
   }
-  VIGIL_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  // One transaction per machine: its predictions, watermark, latest row, alerts and levels
+  // commit together, and a newly promoted model scoring all history holds the write lock
+  // (which the processor needs) one machine at a time.
+  bool in_txn = false;
+  auto commit = [&]() -> Status {
+    if (!in_txn) return Status::Ok();
+    in_txn = false;
+    return db.Exec("COMMIT");
+  };
   auto fail = [&](const std::string& what) {
     Status s = Status::IoError(what + ": " + sqlite3_errmsg(h));
     (void)db.Exec("ROLLBACK");
@@ -88,6 +96,9 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
   const int n = static_cast<int>(cols.size());
   const SensorSpec* vib = config.FindSensor("vibration");
   for (const std::string& m : machines) {
+    VIGIL_RETURN_IF_ERROR(commit());  // the machine before
+    VIGIL_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    in_txn = true;
     int64_t machine_rows = 0;
     if (booster) {
       int64_t wm = INT64_MIN;
@@ -224,7 +235,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
     }
     out.latest.push_back(std::move(lp));
   }
-  VIGIL_RETURN_IF_ERROR(db.Exec("COMMIT"));
+  VIGIL_RETURN_IF_ERROR(commit());
   return out;
 }
 

@@ -3,7 +3,8 @@
 // `latest_predictions` gets each machine's newest probability and its anomaly score (the
 // largest robust z-score of the newest window values against the machine's own trailing
 // model.anomaly_baseline), which is what a new installation shows before any model.
-// Cost: the new rows plus one baseline per machine.
+// Rows the processor rewrote (rescore_from) are scored again. Cost: the new and rewritten
+// rows plus one baseline per machine with a new window; one transaction per machine.
 #pragma once
 
 #include <cstdint>
