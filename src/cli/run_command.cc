@@ -77,15 +77,12 @@ int RunDaemon(const Config& config, bool process_on_exit) {
 
   std::atomic<bool> stopping{false};
   ingest::MqttSubscriber subscriber(config.mqtt, sink, clock, stopping);
-  if (Status s = subscriber.Start(); !s.ok()) return Fail("run", s);
-  log->info("vigil run: data dir {}, lake {}, fsync {}", config.data_dir, writer.lake_dir(),
-            FsyncPolicyName(config.lake.fsync));
-
   // The scheduled processor and retention: their own thread; the processor only reads
   // published segments, so it never waits for ingest nor ingest for it.
   process::Scheduler scheduler(config, clock, fs);
-  scheduler.Start();
 
+  // HTTP first: a bad http.listen must fail before Paho's threads exist (returning with a
+  // started client would unwind it under its own callback thread).
   http::HttpServer http_server;
   if (config.http.listen != "off" && !config.http.listen.empty()) {
     http::Sources sources{config,
@@ -99,6 +96,14 @@ int RunDaemon(const Config& config, bool process_on_exit) {
     if (Status s = http_server.Start(config.http.listen, sources, &port); !s.ok()) return Fail("run", s);
     log->info("HTTP on {} (port {}): /healthz /readyz /metrics /api/status /api/machines", config.http.listen, port);
   }
+
+  if (Status s = subscriber.Start(); !s.ok()) {
+    http_server.Stop();
+    return Fail("run", s);
+  }
+  log->info("vigil run: data dir {}, lake {}, fsync {}", config.data_dir, writer.lake_dir(),
+            FsyncPolicyName(config.lake.fsync));
+  scheduler.Start();
 
   // systemd (Type=notify): ready once the lake is recovered and the broker connection is
   // under way; the watchdog is fed from this loop, so a stuck main loop gets restarted.

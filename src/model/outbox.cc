@@ -129,6 +129,11 @@ struct Outbox::State {
 Outbox::Outbox(const Config& config, Clock& clock) : state_(std::make_shared<State>()) {
   state_->config = config;
   state_->clock = &clock;
+}
+
+void Outbox::Start() {
+  if (started_) return;
+  started_ = true;
   std::thread([s = state_] { s->Run(); }).detach();
 }
 

@@ -32,6 +32,9 @@ class Outbox {
  public:
   Outbox(const Config& config, Clock& clock);
   ~Outbox();
+  // Starts the publishing thread (once). Not in the constructor: a daemon that fails to
+  // start must be able to return before any Paho thread exists.
+  void Start();
   // Retained prediction messages; never blocks.
   void PushPredictions(std::vector<sim::OutMessage> messages);
   // New rows in `alerts`: look now (the outbox also looks once at start).
@@ -41,6 +44,7 @@ class Outbox {
  private:
   struct State;
   std::shared_ptr<State> state_;
+  bool started_ = false;
 };
 
 }  // namespace vigil::model

@@ -18,7 +18,10 @@ Scheduler::Scheduler(const Config& config, Clock& clock, lake::FileSystem& fs)
 
 Scheduler::~Scheduler() { Stop(); }
 
-void Scheduler::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Scheduler::Start() {
+  outbox_.Start();
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Scheduler::Stop() {
   {

@@ -559,7 +559,10 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
         if (out.predictions.empty()) out.predictions.resize(out.t.size());
         out.predictions[sqlite3_column_int64(st, 0)] = sqlite3_column_double(st, 1);
       });
-  run("SELECT ts_ms, json_object('ts_ms', ts_ms, 'kind', kind, 'level', level, 'message', message) FROM alerts"
+  // The fields of the MQTT alert message and /api/alerts, plus ts_ms.
+  run("SELECT ts_ms, json_object('machine_id', machine_id, 'timestamp_utc',"
+      " strftime('%Y-%m-%dT%H:%M:%fZ', ts_ms / 1000.0, 'unixepoch'), 'kind', kind, 'level', level, 'value', value,"
+      " 'message', message, 'ts_ms', ts_ms) FROM alerts"
       " WHERE machine_id = " + Quoted(q.machine_id) + " AND ts_ms >= " + std::to_string(q.from_ms) +
           " AND ts_ms < " + std::to_string(q.to_ms) + " ORDER BY ts_ms",
       [&](sqlite3_stmt* st) {

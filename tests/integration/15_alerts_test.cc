@@ -147,7 +147,8 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
   };
   ASSERT_EQ(unpublished(), 3);
   {
-    model::Outbox outbox(config, SystemClock::Instance());  // looks at the table when it starts
+    model::Outbox outbox(config, SystemClock::Instance());
+    outbox.Start();  // looks at the table when it starts
     auto got = alerts.Drain(3000);
     ASSERT_EQ(got.size(), 3u);
     EXPECT_EQ(got[0].second,
@@ -161,6 +162,7 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
     EXPECT_EQ(outbox.Stats().published, 3u);
   }
   model::Outbox restarted(config, SystemClock::Instance());
+  restarted.Start();
   restarted.AlertsWritten();
   EXPECT_TRUE(alerts.Drain(2000).empty()) << "published alerts were sent again";
 }
