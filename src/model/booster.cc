@@ -1,11 +1,12 @@
 #include "model/booster.h"
 
-#include <cstdio>
-
 #include <xgboost/c_api.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
+
+#include "lake/file_system.h"
 
 namespace vigil::model {
 namespace {
@@ -76,8 +77,10 @@ Status Booster::UndoPositiveWeight(double w) {
 }
 
 Status Booster::Save(const std::string& path) const {
-  if (XGBoosterSaveModel(handle_, path.c_str()) != 0) return XgbError("saving " + path);
-  return Status::Ok();
+  bst_ulong n = 0;
+  const char* json = nullptr;
+  if (XGBoosterSaveModelToBuffer(handle_, R"({"format": "json"})", &n, &json) != 0) return XgbError("saving " + path);
+  return lake::WriteFileAtomic(lake::PosixFileSystem::Instance(), path, std::string_view(json, n));
 }
 
 Result<std::vector<float>> Booster::Predict(const std::vector<float>& x, size_t cols) const {

@@ -23,6 +23,8 @@ class Booster {
                                const std::vector<float>& weight, const std::map<std::string, std::string>& params,
                                int rounds);
   static Result<Booster> Load(const std::string& path);
+  // XGBoost JSON, written atomically and durably (lake::WriteFileAtomic): a crash or power
+  // cut leaves the old file or the whole new one, never a torn model.
   Status Save(const std::string& path) const;
   // Changes a parameter of a trained model (kept in its file), e.g. base_score.
   Status SetParam(const std::string& name, const std::string& value);

@@ -1,11 +1,6 @@
 #include "model/trainer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -16,15 +11,6 @@
 
 namespace vigil::model {
 namespace {
-
-Status SyncFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError("cannot open " + path + " to sync it: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Status::IoError("fsync " + path + ": " + std::strerror(err));
-}
 
 std::string EvalJson(const Evaluation& e) {
   char buf[256];
@@ -168,13 +154,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   std::error_code ec;
   std::filesystem::create_directories(ModelsDir(config), ec);
   rec.file = r.file = ModelsDir(config) + "/model-" + std::to_string(rec.id) + ".json";
-  // XGBoost picks the format by the extension: the temporary name must end in .json too.
-  const std::string tmp = ModelsDir(config) + "/.model-" + std::to_string(rec.id) + ".tmp.json";
-  VIGIL_RETURN_IF_ERROR(booster->Save(tmp));
-  VIGIL_RETURN_IF_ERROR(SyncFile(tmp));  // on disk before its name is: a power cut leaves no torn model
-  std::filesystem::rename(tmp, rec.file, ec);
-  if (ec) return Status::IoError("cannot move the model into " + rec.file + ": " + ec.message());
-  VIGIL_RETURN_IF_ERROR(SyncFile(ModelsDir(config)));
+  VIGIL_RETURN_IF_ERROR(booster->Save(rec.file));
 
   const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;
   const bool not_worse = !r.current || r.model.pr_auc >= r.current->pr_auc;
