@@ -1,7 +1,5 @@
 #include "http/api.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -47,6 +45,13 @@ Result<int64_t> ParseTime(const std::string& name, const std::string& text) {
     return Status::InvalidArgument(name + "='" + text + "': outside 1970-01-01 .. 9999-12-31");
   }
   return ms;
+}
+
+// An alert as the MQTT alert message has it, plus ts_ms for the dashboard.
+std::string AlertItemJson(const model::Alert& a) {
+  std::string j = model::AlertJson(a);
+  j.pop_back();  // the closing brace
+  return j + ",\"ts_ms\":" + std::to_string(a.ts_ms) + "}";
 }
 
 }  // namespace
@@ -181,7 +186,7 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
   j += "],\"p\":[";
   for (size_t i = 0; i < s->predictions.size(); ++i) j += (i ? "," : "") + ExactJsonNumber(s->predictions[i]);
   j += "]},\"alerts\":[";
-  for (size_t i = 0; i < s->alerts.size(); ++i) j += (i ? "," : "") + s->alerts[i].second;
+  for (size_t i = 0; i < s->alerts.size(); ++i) j += (i ? "," : "") + AlertItemJson(s->alerts[i]);
   return {200, j + "]}\n"};
 }
 
@@ -195,31 +200,8 @@ Reply AlertsReply(const Config& config, const std::string& machine, const std::s
     }
   }
   std::string j = "{\"alerts\":[";
-  sqlite3* db = nullptr;
-  std::error_code ec;
-  if (fs::exists(DbPath(config), ec) &&
-      sqlite3_open_v2(DbPath(config).c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* st = nullptr;
-    // The table belongs to the model stage; until it exists there are no alerts.
-    if (sqlite3_prepare_v2(db,
-                           "SELECT machine_id, ts_ms, kind, level, value, message FROM alerts"
-                           " WHERE ?1 = '' OR machine_id = ?1 ORDER BY ts_ms DESC LIMIT ?2",
-                           -1, &st, nullptr) == SQLITE_OK) {
-      sqlite3_bind_text(st, 1, machine.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st, 2, n);
-      auto text = [&](int col) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, col))); };
-      for (bool first = true; sqlite3_step(st) == SQLITE_ROW; first = false) {
-        // The MQTT alert message's fields, plus ts_ms for the dashboard.
-        const model::Alert a{text(0), sqlite3_column_int64(st, 1), text(2), text(3), sqlite3_column_double(st, 4), text(5)};
-        std::string one = model::AlertJson(a);
-        one.pop_back();  // the closing brace
-        j += (first ? "" : ",") + one + ",\"ts_ms\":" + std::to_string(a.ts_ms) + "}";
-      }
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
+  const std::vector<model::Alert> alerts = store::ReadAlerts(DbPath(config), machine, n);
+  for (size_t i = 0; i < alerts.size(); ++i) j += (i ? "," : "") + AlertItemJson(alerts[i]);
   return {200, j + "]}\n"};
 }
 

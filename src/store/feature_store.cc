@@ -64,6 +64,12 @@ std::string Quoted(const std::string& v) {
   return out;
 }
 
+// An `alerts` row selected as machine_id, ts_ms, kind, level, value, message.
+model::Alert AlertFromRow(sqlite3_stmt* st) {
+  auto text = [&](int col) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, col))); };
+  return {text(0), sqlite3_column_int64(st, 1), text(2), text(3), sqlite3_column_double(st, 4), text(5)};
+}
+
 std::string Columns(const Config& c) {
   std::string cols;
   for (const SensorSpec& s : c.sensors) cols += ", " + s.field;
@@ -559,15 +565,31 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
         if (out.predictions.empty()) out.predictions.resize(out.t.size());
         out.predictions[sqlite3_column_int64(st, 0)] = sqlite3_column_double(st, 1);
       });
-  // The fields of the MQTT alert message and /api/alerts, plus ts_ms.
-  run("SELECT ts_ms, json_object('machine_id', machine_id, 'timestamp_utc',"
-      " strftime('%Y-%m-%dT%H:%M:%fZ', ts_ms / 1000.0, 'unixepoch'), 'kind', kind, 'level', level, 'value', value,"
-      " 'message', message, 'ts_ms', ts_ms) FROM alerts"
+  run("SELECT machine_id, ts_ms, kind, level, value, message FROM alerts"
       " WHERE machine_id = " + Quoted(q.machine_id) + " AND ts_ms >= " + std::to_string(q.from_ms) +
           " AND ts_ms < " + std::to_string(q.to_ms) + " ORDER BY ts_ms",
-      [&](sqlite3_stmt* st) {
-        out.alerts.emplace_back(sqlite3_column_int64(st, 0), reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
-      });
+      [&](sqlite3_stmt* st) { out.alerts.push_back(AlertFromRow(st)); });
+  sqlite3_close(db);
+  return out;
+}
+
+std::vector<model::Alert> ReadAlerts(const std::string& db_path, const std::string& machine_id, int64_t limit) {
+  std::vector<model::Alert> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* st = nullptr;
+    // The table belongs to the model stage; until it exists there are no alerts.
+    if (sqlite3_prepare_v2(db,
+                           "SELECT machine_id, ts_ms, kind, level, value, message FROM alerts"
+                           " WHERE ?1 = '' OR machine_id = ?1 ORDER BY ts_ms DESC LIMIT ?2",
+                           -1, &st, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, machine_id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st, 2, limit);
+      while (sqlite3_step(st) == SQLITE_ROW) out.push_back(AlertFromRow(st));
+    }
+    sqlite3_finalize(st);
+  }
   sqlite3_close(db);
   return out;
 }

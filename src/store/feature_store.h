@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "model/prediction.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
 
@@ -147,9 +148,12 @@ struct Series {
   std::vector<std::pair<int64_t, std::string>> failures;   // time, code
   // The current model's mean probability per bucket of t (null: none); empty if none at all.
   std::vector<std::optional<double>> predictions;
-  std::vector<std::pair<int64_t, std::string>> alerts;     // time, JSON object of the alert
+  std::vector<model::Alert> alerts;                        // in the range, by time
 };
 Result<Series> ReadSeries(const std::string& db_path, const Config& config, const SeriesQuery& q);
+// The newest `limit` alerts, of one machine or (machine_id "") all; none before the model
+// stage has made its table.
+std::vector<model::Alert> ReadAlerts(const std::string& db_path, const std::string& machine_id, int64_t limit);
 
 // Atomically puts the database at from_path in place of to_path (both closed): both are
 // switched out of WAL mode first, so no stale -wal file can meet the new database.
