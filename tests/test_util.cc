@@ -51,7 +51,7 @@ std::vector<std::string> ListFiles(const std::string& dir) {
   return out;
 }
 
-std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix) {
+std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix, bool finished_only) {
   std::vector<std::string> lines;
   for (const std::string& f : ListFiles(dir)) {
     if (f.rfind(prefix, 0) != 0) continue;
@@ -61,7 +61,10 @@ std::vector<std::string> ReadAllLines(const std::string& dir, const std::string&
     if (!file) continue;
     std::stringstream in;
     in << file.rdbuf();
-    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    for (std::string l; std::getline(in, l);) {
+      if (finished_only && in.eof()) break;  // no newline after it: still being written
+      lines.push_back(l);
+    }
   }
   return lines;
 }

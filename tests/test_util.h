@@ -39,6 +39,8 @@ void WriteFileOrDie(const std::string& path, const std::string& data);
 std::vector<std::string> ListFiles(const std::string& dir);
 // All lines of all files under dir whose relative path starts with prefix.
 // (Files that vanish while being listed, as a daemon publishes them, are skipped.)
-std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix = "");
+// finished_only: leave out a last line without its newline (a live writer's line in flight).
+std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix = "",
+                                      bool finished_only = false);
 
 }  // namespace vigil::testing

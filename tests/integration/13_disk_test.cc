@@ -66,10 +66,12 @@ std::string Payload(int i) {
   return std::string(R"({"machine_id":"M1","timestamp_utc":")") + ts + R"(","vibration_rms":2.5})";
 }
 
-// Distinct timestamps in the raw lake; fails the test on any line that is not a whole record.
+// Distinct timestamps in the raw lake; fails the test on any finished line that is not a
+// whole record. (Polled while vigil appends: the line in flight, without its newline yet,
+// is not counted; ExpectNoPartialLines checks after the stop that none is left.)
 std::set<std::string> Landed(const std::string& data) {
   std::set<std::string> seen;
-  for (const std::string& line : ReadAllLines(data + "/lake", "raw/")) {
+  for (const std::string& line : ReadAllLines(data + "/lake", "raw/", /*finished_only=*/true)) {
     EXPECT_TRUE(line.size() > 2 && line.front() == '{' && line.back() == '}') << "torn line: " << line;
     size_t at = line.find("\"timestamp_utc\":\"");
     if (at != std::string::npos) seen.insert(line.substr(at + 17, 20));
