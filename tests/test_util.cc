@@ -54,16 +54,27 @@ std::vector<std::string> ListFiles(const std::string& dir) {
 std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix, bool finished_only) {
   std::vector<std::string> lines;
   for (const std::string& f : ListFiles(dir)) {
-    if (f.rfind(prefix, 0) != 0) continue;
+    // A writer's log (lake/segment_log.h) holds lines on their way to segments: each data
+    // line counts as in the segment its key line names.
+    const bool log = f.rfind(".wal/", 0) == 0 && f.ends_with(".log");
+    if (!log && f.rfind(prefix, 0) != 0) continue;
     // A running daemon may publish (rename) an open segment between listing and reading:
     // its lines are in the published file, which a later poll reads.
     std::ifstream file(dir + "/" + f, std::ios::binary);
     if (!file) continue;
     std::stringstream in;
     in << file.rdbuf();
+    bool wanted = !log;
     for (std::string l; std::getline(in, l);) {
       if (finished_only && in.eof()) break;  // no newline after it: still being written
-      lines.push_back(l);
+      if (log && l.rfind('#', 0) == 0) {
+        const size_t tab = l.find('\t');
+        std::string at = l.substr(1, tab - 1) + "/";
+        if (tab != std::string::npos && tab + 1 < l.size()) at += l.substr(tab + 1) + "-";
+        wanted = at.rfind(prefix, 0) == 0;
+        continue;
+      }
+      if (wanted) lines.push_back(l);
     }
   }
   return lines;

@@ -37,7 +37,8 @@ std::string ReadFileOrDie(const std::string& path);
 void WriteFileOrDie(const std::string& path, const std::string& data);
 // Regular files under dir (recursive), paths relative to dir, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
-// All lines of all files under dir whose relative path starts with prefix.
+// All lines of all files under dir whose relative path starts with prefix, and the lines
+// waiting in a writer's log (.wal/) for a segment whose path starts with prefix.
 // (Files that vanish while being listed, as a daemon publishes them, are skipped.)
 // finished_only: leave out a last line without its newline (a live writer's line in flight).
 std::vector<std::string> ReadAllLines(const std::string& dir, const std::string& prefix = "",

@@ -1,8 +1,10 @@
 // vigil import: historical CSV into the lake, validated like MQTT messages. Safe beside a
-// running daemon: its segments are flock()ed, so the daemon's crash recovery leaves them.
+// running daemon: its log is flock()ed, so the daemon's crash recovery leaves it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
@@ -16,6 +18,8 @@
 
 namespace vigil::cli {
 namespace {
+
+constexpr int64_t kImportLogBytes = 256LL << 20;
 
 struct ImportFlags {
   CommonFlags common;
@@ -52,8 +56,16 @@ int RunImport(const ImportFlags& flags) {
   // A bulk load: sync once per segment publish rather than per line, whatever the daemon uses.
   LakeConfig lake_config = config->lake;
   if (lake_config.fsync == FsyncPolicy::kAlways) lake_config.fsync = FsyncPolicy::kInterval;
+  // One publish for a whole file of usual size: a time-ordered history then leaves one
+  // segment per (date, machine, sensor) stream, not one per stream and log.
+  lake_config.segment_max_bytes = std::max<int64_t>(lake_config.segment_max_bytes, kImportLogBytes);
+  lake_config.segment_max_age_ms = std::numeric_limits<int64_t>::max();
   lake::LakeWriter writer(lake_config, lake::LakeDir(config->data_dir), clock, fs);
   ingest::IngestSink sink(*config, writer);
+  // What a crashed import or daemon left (logs of live writers are left alone).
+  if (Result<lake::RecoveryReport> r = ingest::RecoverLake(writer, fs, sink, clock, lake_config.fsync); !r) {
+    return Fail("import", r.error());
+  }
   ingest::CsvImporter importer(*config, sink, clock);
 
   ingest::ImportReport report;

@@ -59,16 +59,8 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   lake::LakeWriter writer(config.lake, lake::LakeDir(config.data_dir), clock, fs);
   ingest::IngestSink sink(config, writer);
 
-  Result<lake::RecoveryReport> recovered = lake::RecoverOpenSegments(
-      writer.lake_dir(), fs, [&](const lake::TornPiece& piece) {
-        VIGIL_RETURN_IF_ERROR(sink.QuarantineTorn(piece, clock.NowMs()));
-        return writer.SyncAll();
-      });
+  Result<lake::RecoveryReport> recovered = ingest::RecoverLake(writer, fs, sink, clock, config.lake.fsync);
   if (!recovered) return Fail("run", recovered.error());
-  if (recovered->segments_published + recovered->segments_removed > 0) {
-    log->warn("crash recovery: {} segment(s) published, {} empty removed, {} torn piece(s) quarantined",
-              recovered->segments_published, recovered->segments_removed, recovered->torn_pieces);
-  }
 
   // Disk safety: measured before the first message and on every tick of the main loop.
   lake::DiskGuard disk(config.data_dir, static_cast<uint64_t>(config.lake.min_free_bytes));

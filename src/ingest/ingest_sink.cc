@@ -2,6 +2,8 @@
 
 #include "common/timestamp.h"
 #include "ingest/envelope.h"
+#include "common/logging.h"
+#include "lake/segment_log.h"
 
 namespace vigil::ingest {
 
@@ -75,6 +77,29 @@ IngestCounts IngestSink::Counts() const {
   }
   c.write_errors = write_errors_.load(std::memory_order_relaxed);
   return c;
+}
+
+Result<lake::RecoveryReport> RecoverLake(lake::LakeWriter& writer, lake::FileSystem& fs,
+                                         IngestSink& sink, Clock& clock, FsyncPolicy fsync) {
+  auto quarantine = [&](const lake::TornPiece& piece) {
+    VIGIL_RETURN_IF_ERROR(sink.QuarantineTorn(piece, clock.NowMs()));
+    return writer.SyncAll();
+  };
+  Result<lake::RecoveryReport> logs = lake::RecoverLogs(writer.lake_dir(), fs, fsync, quarantine);
+  if (!logs) return logs.error();
+  // Segments left ".open" by a crash of a vigil older than the log.
+  Result<lake::RecoveryReport> open = lake::RecoverOpenSegments(writer.lake_dir(), fs, quarantine);
+  if (!open) return open.error();
+  lake::RecoveryReport r = *logs;
+  r.segments_published += open->segments_published;
+  r.segments_removed += open->segments_removed;
+  r.torn_pieces += open->torn_pieces;
+  if (r.logs_recovered + r.segments_published + r.segments_removed > 0) {
+    GetLogger("lake")->warn(
+        "crash recovery: {} log(s) split, {} segment(s) published, {} empty removed, {} torn piece(s) quarantined",
+        r.logs_recovered, r.segments_published, r.segments_removed, r.torn_pieces);
+  }
+  return r;
 }
 
 }  // namespace vigil::ingest

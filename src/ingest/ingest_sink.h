@@ -18,6 +18,7 @@
 #include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
 #include "lake/recovery.h"
+#include "vigil/clock.h"
 #include "vigil/config.h"
 #include "vigil/message.h"
 
@@ -59,5 +60,12 @@ class IngestSink {
   std::array<std::atomic<uint64_t>, kReasonCount> by_reason_{};
   std::atomic<uint64_t> write_errors_{0};
 };
+
+// Start-up crash recovery of the lake, before `writer` takes its first message: the logs
+// and open segments that crashed writers left are published, every torn piece quarantined
+// through `sink` (and synced) before its source is removed. Logs of live writers (an
+// import beside the daemon) are left alone.
+Result<lake::RecoveryReport> RecoverLake(lake::LakeWriter& writer, lake::FileSystem& fs,
+                                         IngestSink& sink, Clock& clock, FsyncPolicy fsync);
 
 }  // namespace vigil::ingest

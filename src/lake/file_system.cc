@@ -46,6 +46,18 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
+  Status ReadAt(uint64_t offset, size_t len, char* out) override {
+    size_t done = 0;
+    while (done < len) {
+      ssize_t n = ::pread(fd_, out + done, len - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Errno("read", path_);
+      if (n == 0) return Status::IoError("read " + path_ + ": unexpected end of file");
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
   Status Close() override {
     if (fd_ < 0) return Status::Ok();
     int rc = ::close(fd_);
@@ -63,7 +75,7 @@ class PosixWritableFile final : public WritableFile {
 }  // namespace
 
 Result<std::unique_ptr<WritableFile>> PosixFileSystem::NewFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", path);
   ::flock(fd, LOCK_EX | LOCK_NB);  // a fresh O_EXCL file: nobody else can hold it
   return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));

@@ -3,6 +3,7 @@
 // Errors are Status values carrying the path and strerror; nothing throws.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,12 +21,15 @@ class WritableFile {
   virtual Status Append(std::string_view data) = 0;
   virtual Status Sync() = 0;  // fdatasync
   virtual Status Close() = 0;
+  // Reads exactly len bytes at offset of what was appended (pread): the lake's log is read
+  // back at publish time without a second descriptor.
+  virtual Status ReadAt(uint64_t offset, size_t len, char* out) = 0;
 };
 
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
-  // Creates a new file for appending; fails if it exists. The file stays flock(2)ed by this
+  // Creates a new file for appending (and reading back); fails if it exists. The file stays flock(2)ed by this
   // process until closed (or the process dies), so other processes can tell it is live.
   virtual Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) = 0;
   // True when a live process holds the file open through NewFile (see above).

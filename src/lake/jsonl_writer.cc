@@ -24,140 +24,184 @@ Status LakeWriter::AppendQuarantine(std::string_view date, std::string_view line
   return Append(QuarantinePartition(date), "", line);
 }
 
-Status LakeWriter::Append(std::string_view partition, std::string_view kind,
-                          std::string_view line) {
-  std::lock_guard<std::mutex> lock(mu_);
-  key_buf_.assign(partition).append("/").append(kind);
-  SegmentList::iterator it;
-  if (auto found = open_.find(key_buf_); found != open_.end()) {
-    it = found->second;
-    if (it != segments_.begin()) segments_.splice(segments_.begin(), segments_, it);
-  } else {
-    while (static_cast<int64_t>(segments_.size()) >= config_.max_open_segments) {
-      VIGIL_RETURN_IF_ERROR(Publish(std::prev(segments_.end()), false));
-    }
-    Result<SegmentList::iterator> opened = OpenSegment(key_buf_, partition, kind);
-    if (!opened) return opened.error();
-    it = *opened;
-  }
-  VIGIL_RETURN_IF_ERROR(it->file->Append(line));
-  it->bytes += static_cast<int64_t>(line.size());
-  stats_.lines++;
-  stats_.bytes += line.size();
-  if (config_.fsync == FsyncPolicy::kAlways) {
-    VIGIL_RETURN_IF_ERROR(it->file->Sync());
-    stats_.syncs++;
-  } else {
-    it->dirty = true;
-    unsynced_ = true;
-  }
-  if (it->bytes >= config_.segment_max_bytes) {
-    VIGIL_RETURN_IF_ERROR(Publish(it, config_.fsync == FsyncPolicy::kAlways));
-  }
-  return Status::Ok();
-}
-
-Result<LakeWriter::SegmentList::iterator> LakeWriter::OpenSegment(std::string key,
-                                                                  std::string_view partition,
-                                                                  std::string_view kind) {
-  std::string dir = lake_dir_ + "/" + std::string(partition);
-  if (!known_dirs_.count(dir)) {
-    std::vector<std::string> created;
-    VIGIL_RETURN_IF_ERROR(fs_.CreateDirs(dir, &created));
-    // New directory entries must be durable before lines in them are acknowledged.
-    if (config_.fsync == FsyncPolicy::kAlways) {
-      for (const std::string& d : created) {
-        VIGIL_RETURN_IF_ERROR(fs_.SyncDir(d.substr(0, d.find_last_of('/'))));
-      }
-    }
-    known_dirs_.insert(dir);
+Status LakeWriter::OpenLog() {
+  const std::string wal = WalDir(lake_dir_);
+  std::vector<std::string> created;
+  VIGIL_RETURN_IF_ERROR(fs_.CreateDirs(wal, &created));
+  if (config_.fsync == FsyncPolicy::kAlways && !created.empty()) {
+    VIGIL_RETURN_IF_ERROR(fs_.SyncDir(lake_dir_));
   }
   const int64_t now = clock_.NowMs();
-  for (int attempt = 0;; ++attempt) {
-    std::string name = SegmentFileName(kind, now, ++counter_);
-    std::string open_path = dir + "/" + OpenFileName(name);
-    if (fs_.Exists(dir + "/" + name)) continue;  // published by an earlier run at the same ms
-    Result<std::unique_ptr<WritableFile>> f = fs_.NewFile(open_path);
+  // The id names the log and every segment split from it: unique among live writers (the
+  // file is created exclusively) and increasing within this one.
+  int64_t id = std::max(now, last_log_id_ + 1);
+  for (int attempt = 0;; ++attempt, ++id) {
+    const std::string path = wal + "/" + LogFileName(id);
+    Result<std::unique_ptr<WritableFile>> f = fs_.NewFile(path);
     if (!f) {
-      if (attempt < 100 && fs_.Exists(open_path)) continue;
-      known_dirs_.erase(dir);  // retention may have removed an emptied partition: recreate it next time
+      if (attempt < 1000 && fs_.Exists(path)) continue;  // another writer's, same ms
       return f.error();
     }
-    if (config_.fsync == FsyncPolicy::kAlways) VIGIL_RETURN_IF_ERROR(fs_.SyncDir(dir));
-    segments_.push_front(Segment{std::move(key), dir, std::move(name), std::move(*f), now, 0, false});
-    open_[segments_.front().key] = segments_.begin();
-    stats_.open_segments = segments_.size();
-    return segments_.begin();
+    if (config_.fsync == FsyncPolicy::kAlways) VIGIL_RETURN_IF_ERROR(fs_.SyncDir(wal));
+    auto log = std::make_shared<Log>();
+    log->id = id;
+    log->opened_ms = now;
+    log->path = path;
+    log->file = std::move(*f);
+    log_ = std::move(log);
+    last_log_id_ = id;
+    return Status::Ok();
   }
 }
 
-Status LakeWriter::Publish(SegmentList::iterator it, bool synced) {
-  Segment& s = *it;
+std::shared_ptr<LakeWriter::Log> LakeWriter::DetachLog() {
+  unsynced_ = false;  // the publish syncs what the log holds
+  stats_.open_segments = 0;
+  stats_.log_bytes = 0;
+  return std::move(log_);
+}
+
+Status LakeWriter::Append(std::string_view partition, std::string_view kind, std::string_view line) {
+  std::vector<std::shared_ptr<Log>> waiting;
   Status status;
-  if (config_.fsync != FsyncPolicy::kNever && s.dirty && !synced) {
-    status = s.file->Sync();
-    stats_.syncs++;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (log_ && log_->broken) ready_.push_back(DetachLog());
+    if (!log_) VIGIL_RETURN_IF_ERROR(OpenLog());
+    Log& log = *log_;
+    record_.clear();
+    AppendLogRecord(partition, kind, line, !log.index.IsCurrent(partition, kind), &record_);
+    status = log.file->Append(record_);
+    if (!status.ok()) {
+      // The file was cut back, but a log that failed once takes no more lines: what it
+      // holds is published and the next line starts a fresh log.
+      log.broken = true;
+    } else {
+      log.index.Add(partition, kind, log.bytes + record_.size() - line.size(), line.size());
+      log.bytes += record_.size();
+      stats_.lines++;
+      stats_.bytes += line.size();
+      stats_.open_segments = log.index.streams().size();
+      stats_.log_bytes = log.bytes;
+      if (config_.fsync == FsyncPolicy::kAlways) {
+        status = log.file->Sync();
+        stats_.syncs++;
+      } else {
+        unsynced_ = true;
+      }
+      if (static_cast<int64_t>(log.bytes) >= config_.segment_max_bytes) ready_.push_back(DetachLog());
+    }
+    // A full log is published by the next Tick (the main loop's thread), so the message
+    // callback is not held up; only when one is already waiting (no Tick caller, such as
+    // an import, or a disk slower than the stream) does the appending thread publish.
+    if (ready_.size() < 2) return status;
+    waiting.swap(ready_);
   }
-  if (status.ok()) status = s.file->Close();
-  if (status.ok()) status = fs_.Rename(s.dir + "/" + OpenFileName(s.final_name), s.dir + "/" + s.final_name);
-  if (status.ok() && config_.fsync != FsyncPolicy::kNever) status = fs_.SyncDir(s.dir);
-  // Whatever happened, this segment is done: a file left ".open" is repaired at next start.
-  open_.erase(s.key);
-  segments_.erase(it);
-  stats_.open_segments = segments_.size();
-  if (status.ok()) stats_.segments_published++;
+  // The line is in the log whatever the publish does: a failed publish is retried by Tick
+  // (and by recovery after a crash), never reported as a failed append.
+  for (auto& log : waiting) (void)Publish(std::move(log));
   return status;
 }
 
-Status LakeWriter::PublishAll() {
+Status LakeWriter::Publish(std::shared_ptr<Log> log) {
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  WritableFile* file = log->file.get();
+  LogReader read = [file](uint64_t offset, size_t len, char* out) { return file->ReadAt(offset, len, out); };
+  Result<PublishResult> r = PublishLog(fs_, lake_dir_, log->id, log->index, read, config_.fsync, log->attempted);
+  log->attempted = true;
+  auto lake_log = GetLogger("lake");
+  if (!r) {
+    {
+      std::lock_guard<std::mutex> stats_lock(mu_);
+      stats_.publish_errors++;
+    }
+    lake_log->error("publishing {} failed (kept and retried): {}", log->path, r.error().message());
+    failed_.push_back(std::move(log));
+    return r.error();
+  }
+  {
+    std::lock_guard<std::mutex> stats_lock(mu_);
+    stats_.segments_published += r->segments;
+  }
+  Status status = log->file->Close();
+  if (status.ok()) status = fs_.Remove(log->path);
+  if (!status.ok()) {
+    // Every segment is published; recovery at the next start finds them and removes the log.
+    lake_log->error("{} is published but could not be removed: {}", log->path, status.message());
+  }
+  return status;
+}
+
+Status LakeWriter::RetryFailed() {
+  std::vector<std::shared_ptr<Log>> retry;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    retry.swap(failed_);
+  }
   Status first;
-  while (!segments_.empty()) {
-    Status s = Publish(std::prev(segments_.end()), false);
+  for (auto& log : retry) {
+    Status s = Publish(std::move(log));
     if (first.ok() && !s.ok()) first = s;
   }
   return first;
 }
 
 Status LakeWriter::Tick() {
-  bool sync_now = false;
+  std::shared_ptr<Log> to_sync;
+  std::vector<std::shared_ptr<Log>> waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    waiting.swap(ready_);
     const int64_t now = clock_.NowMs();
-    for (auto it = segments_.begin(); it != segments_.end();) {
-      auto next = std::next(it);
-      if (now - it->opened_ms >= config_.segment_max_age_ms) {
-        VIGIL_RETURN_IF_ERROR(Publish(it, false));
-      }
-      it = next;
-    }
-    if (config_.fsync == FsyncPolicy::kInterval && unsynced_ &&
-        now - last_sync_ms_ >= config_.fsync_interval_ms) {
-      // Everything written up to here is covered by the syncfs below.
-      for (Segment& s : segments_) s.dirty = false;
+    if (log_ && now - log_->opened_ms >= config_.segment_max_age_ms) {
+      waiting.push_back(DetachLog());
+    } else if (config_.fsync == FsyncPolicy::kInterval && unsynced_ &&
+               now - last_sync_ms_ >= config_.fsync_interval_ms) {
+      // Everything written up to here is covered by the sync below.
+      to_sync = log_;
       unsynced_ = false;
       last_sync_ms_ = now;
       stats_.syncs++;
-      sync_now = true;
     }
   }
-  if (sync_now) return fs_.SyncFilesystem(lake_dir_);
-  return Status::Ok();
+  // Outside the lock, so ingest is not stalled by a slow disk; the log stays open while
+  // this holds it.
+  Status status = to_sync ? to_sync->file->Sync() : Status::Ok();
+  Status retried = RetryFailed();  // earlier failures first: each publish is tried once a Tick
+  if (status.ok()) status = retried;
+  for (auto& log : waiting) {
+    Status s = Publish(std::move(log));
+    if (status.ok()) status = s;
+  }
+  return status;
 }
 
 Status LakeWriter::SyncAll() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (Segment& s : segments_) {
-    if (!s.dirty) continue;
-    VIGIL_RETURN_IF_ERROR(s.file->Sync());
-    s.dirty = false;
+  std::shared_ptr<Log> log;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!unsynced_ || !log_) return Status::Ok();
+    unsynced_ = false;
     stats_.syncs++;
+    log = log_;
   }
-  return Status::Ok();
+  return log->file->Sync();
 }
 
 Status LakeWriter::Close() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return PublishAll();
+  std::vector<std::shared_ptr<Log>> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting.swap(ready_);
+    if (log_) waiting.push_back(DetachLog());
+  }
+  Status status;
+  for (auto& log : waiting) {
+    Status s = Publish(std::move(log));
+    if (status.ok()) status = s;
+  }
+  Status retried = RetryFailed();
+  return status.ok() ? retried : status;
 }
 
 LakeStats LakeWriter::Stats() const {

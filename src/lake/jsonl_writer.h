@@ -1,4 +1,5 @@
-// LakeWriter: appends JSON lines to segment files of the raw lake and the quarantine.
+// LakeWriter: takes the JSON lines of the raw lake and the quarantine and publishes them as
+// the partitioned segment files of contract §2.
 //
 // Line schema (contract §2), one message per line, '\n'-terminated:
 //   raw:        {"received_at":"<ISO UTC ms>","topic":"<topic>","payload":<payload, minified>}
@@ -6,31 +7,36 @@
 // The caller builds lines (ingest/envelope.h); this class only places them.
 //
 // Partitions: raw by event date and machine, quarantine by receive date (lake/paths.h).
-// A segment is written as ".<name>.open" and *published* (synced per policy, closed,
-// renamed to <name>) when it reaches lake.segment_max_bytes or lake.segment_max_age, when
-// it is the least recently written of more than lake.max_open_segments, or at Close().
-// "Complete" means published: only published segments are read downstream. A segment
-// left ".open" by a crash is repaired and published by RecoverOpenSegments() at start-up.
+// Every line goes first to the writer's one active log (lake/segment_log.h): one descriptor
+// and one sequential file whatever the number of (date, machine, kind) streams, so a wide
+// plant's thousands of interleaved streams cost what one stream costs. The log is
+// *published* (split into one segment per stream, synced, renamed; then removed) when it
+// reaches lake.segment_max_bytes or lake.segment_max_age, and at Close(). "Complete" means
+// published: only published segments are read downstream. A log left by a crash is
+// published by RecoverLogs() at start-up.
 //
-// Durability (lake.fsync): never = write(2) only; interval = Tick() runs syncfs(2) at
-// least every fsync_interval, and every publish fdatasyncs the file and fsyncs the
-// directory; always = fdatasync after every append (and directory fsyncs when files or
-// partitions are created), so an appended line survives a power cut once Append returns.
+// A log filled by Append is published by the next Tick (or by the append after, if no Tick
+// came), so the thread that acknowledges messages does not wait for a publish.
 //
-// Thread-safety: all methods may be called from any thread (guarded by mu_); Tick's
-// syncfs runs outside the lock so ingest is not stalled by a slow disk.
+// Durability (lake.fsync): never = write(2) only; interval = Tick() fdatasyncs the log at
+// least every fsync_interval, and every publish syncs the filesystem before and after the
+// renames; always = fdatasync of the log after every append, so an appended line survives
+// a power cut once Append returns.
+//
+// Thread-safety: all methods may be called from any thread. Appends are serialized by mu_;
+// a publish runs outside it (under publish_mu_) on a log already detached, so ingest goes
+// on into a fresh log while the old one is split.
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
+#include <vector>
 
 #include "lake/file_system.h"
+#include "lake/segment_log.h"
 #include "vigil/clock.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
@@ -41,49 +47,53 @@ struct LakeStats {
   uint64_t lines = 0;
   uint64_t bytes = 0;
   uint64_t segments_published = 0;
-  uint64_t open_segments = 0;
+  uint64_t open_segments = 0;  // streams waiting in the active log
+  uint64_t log_bytes = 0;      // bytes in the active log
   uint64_t syncs = 0;
+  uint64_t publish_errors = 0;
 };
 
 class LakeWriter {
  public:
   LakeWriter(const LakeConfig& config, std::string lake_dir, Clock& clock, FileSystem& fs);
-  ~LakeWriter();  // publishes what is open (errors logged)
+  ~LakeWriter();  // publishes what is pending (errors logged)
   LakeWriter(const LakeWriter&) = delete;
   LakeWriter& operator=(const LakeWriter&) = delete;
 
-  // Appends one complete line (ending in '\n'). On error nothing of the line is in the lake.
+  // Appends one complete line (ending in '\n'). OK means the line is in the log (synced
+  // when lake.fsync = always); on error nothing of the line is in the lake.
   Status AppendRaw(std::string_view date, std::string_view machine_id, std::string_view kind,
                    std::string_view line);
   Status AppendQuarantine(std::string_view date, std::string_view line);
 
-  // Periodic work (call every ~100 ms): publishes aged segments, runs the interval sync.
+  // Periodic work (call every ~100 ms): publishes an aged log, runs the interval sync,
+  // retries a publish that failed.
   Status Tick();
   // Makes everything appended so far durable (whatever the policy).
   Status SyncAll();
-  // Publishes every open segment.
+  // Publishes everything pending.
   Status Close();
 
   LakeStats Stats() const;
   const std::string& lake_dir() const { return lake_dir_; }
 
  private:
-  struct Segment {
-    std::string key;          // partition + '/' + kind: identifies the open segment
-    std::string dir;          // absolute partition directory
-    std::string final_name;   // published file name
-    std::unique_ptr<WritableFile> file;
+  struct Log {
+    int64_t id = 0;
     int64_t opened_ms = 0;
-    int64_t bytes = 0;
-    bool dirty = false;       // appended since its last sync
+    std::string path;
+    std::unique_ptr<WritableFile> file;
+    uint64_t bytes = 0;
+    LogIndex index;
+    bool broken = false;    // an append failed: take no more lines, publish what it holds
+    bool attempted = false; // a publish ran: its segments may exist already
   };
-  using SegmentList = std::list<Segment>;  // most recently written first
 
   Status Append(std::string_view partition, std::string_view kind, std::string_view line);
-  Result<SegmentList::iterator> OpenSegment(std::string key, std::string_view partition,
-                                            std::string_view kind);
-  Status Publish(SegmentList::iterator it, bool synced);  // erases it
-  Status PublishAll();
+  Status OpenLog();                        // requires mu_
+  std::shared_ptr<Log> DetachLog();        // requires mu_
+  Status Publish(std::shared_ptr<Log> log);  // takes publish_mu_
+  Status RetryFailed();                    // takes publish_mu_
 
   const LakeConfig config_;
   const std::string lake_dir_;
@@ -91,14 +101,16 @@ class LakeWriter {
   FileSystem& fs_;
 
   mutable std::mutex mu_;
-  SegmentList segments_;                                         // guarded by mu_
-  std::unordered_map<std::string, SegmentList::iterator> open_;  // guarded by mu_
-  std::unordered_set<std::string> known_dirs_;                   // guarded by mu_
-  std::string key_buf_;                                          // guarded by mu_
-  uint64_t counter_ = 0;                                         // guarded by mu_
-  LakeStats stats_;                                              // guarded by mu_
-  bool unsynced_ = false;        // guarded by mu_: data written since the last syncfs
+  std::shared_ptr<Log> log_;     // guarded by mu_: the active log, null until the first line
+  std::vector<std::shared_ptr<Log>> ready_;  // guarded by mu_: full logs the next Tick publishes
+  std::string record_;           // guarded by mu_: reused record buffer
+  int64_t last_log_id_ = 0;      // guarded by mu_
+  LakeStats stats_;              // guarded by mu_
+  bool unsynced_ = false;        // guarded by mu_: data written since the last sync
   int64_t last_sync_ms_ = 0;     // guarded by mu_
+
+  std::mutex publish_mu_;                    // one publish at a time
+  std::vector<std::shared_ptr<Log>> failed_;  // guarded by publish_mu_: retried by Tick
 };
 
 }  // namespace vigil::lake

@@ -1,5 +1,6 @@
 #include "lake/paths.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace vigil::lake {
@@ -8,6 +9,19 @@ std::string LakeDir(const std::string& data_dir) { return data_dir + "/lake"; }
 std::string RawDir(const std::string& lake_dir) { return lake_dir + "/raw"; }
 std::string ArchiveDir(const std::string& lake_dir) { return lake_dir + "/archive"; }
 std::string QuarantineDir(const std::string& lake_dir) { return lake_dir + "/quarantine"; }
+std::string WalDir(const std::string& lake_dir) { return lake_dir + "/.wal"; }
+
+std::string LogFileName(int64_t log_id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%013lld.log", static_cast<long long>(log_id));
+  return buf;
+}
+
+bool LogIdFromName(std::string_view f, int64_t* log_id) {
+  if (!f.ends_with(".log") || f.size() <= 4) return false;
+  auto [p, ec] = std::from_chars(f.data(), f.data() + f.size() - 4, *log_id);
+  return ec == std::errc() && p == f.data() + f.size() - 4 && *log_id >= 0;
+}
 
 std::string RawPartition(std::string_view date, std::string_view machine_id) {
   std::string p = "raw/date=";

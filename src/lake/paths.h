@@ -4,9 +4,11 @@
 //   <data_dir>/lake/archive/date=YYYY-MM-DD/machine_id=<ID>/<kind>-<segment>.jsonl
 //   <data_dir>/lake/quarantine/date=YYYY-MM-DD/<segment>.jsonl
 //
-// A segment being written is ".<final name>.open" in the same directory: hidden from Hive
-// readers (Spark, DuckDB globs on *.jsonl skip dot files) and renamed atomically when
-// published. machine_id has been validated against ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$
+//   <data_dir>/lake/.wal/<log id>.log    each writer's append-only log (lake/segment_log.h)
+//
+// Lines are first appended to the writer's log; at publish time the log is split into the
+// partitioned segments, each written as ".<final name>.open" in its directory (hidden from
+// Hive readers: Spark and DuckDB globs on *.jsonl skip dot files) and renamed atomically. machine_id has been validated against ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$
 // before it gets here, so a path can never leave the data directory.
 #pragma once
 
@@ -21,6 +23,11 @@ std::string LakeDir(const std::string& data_dir);          // <data_dir>/lake
 std::string RawDir(const std::string& lake_dir);           // <lake>/raw
 std::string ArchiveDir(const std::string& lake_dir);       // <lake>/archive
 std::string QuarantineDir(const std::string& lake_dir);    // <lake>/quarantine
+std::string WalDir(const std::string& lake_dir);           // <lake>/.wal
+
+// "1760518800000.log"; LogIdFromName parses it back (false for any other name).
+std::string LogFileName(int64_t log_id);
+bool LogIdFromName(std::string_view file_name, int64_t* log_id);
 
 // Relative to the lake dir: "raw/date=2025-10-15/machine_id=PUMP-A01".
 std::string RawPartition(std::string_view date, std::string_view machine_id);

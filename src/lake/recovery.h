@@ -26,6 +26,7 @@ struct TornPiece {
 };
 
 struct RecoveryReport {
+  int logs_recovered = 0;      // lake/segment_log.h
   int segments_published = 0;
   int segments_removed = 0;
   int torn_pieces = 0;

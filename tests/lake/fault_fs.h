@@ -42,6 +42,7 @@ class FaultyFileSystem final : public lake::FileSystem {
     }
     Status Sync() override { ++fs_.syncs; return f_->Sync(); }
     Status Close() override { return f_->Close(); }
+    Status ReadAt(uint64_t o, size_t n, char* out) override { return f_->ReadAt(o, n, out); }
    private:
     FaultyFileSystem& fs_;
     std::unique_ptr<lake::WritableFile> f_;

@@ -22,7 +22,6 @@ class LakeWriterTest : public ::testing::Test {
     LakeConfig c;
     c.segment_max_bytes = 1000;
     c.segment_max_age_ms = 60'000;
-    c.max_open_segments = 3;
     c.fsync = FsyncPolicy::kInterval;
     c.fsync_interval_ms = 1000;
     return c;
@@ -40,17 +39,16 @@ size_t CountPublished(const std::vector<std::string>& files) {
   return n;
 }
 
-TEST_F(LakeWriterTest, OpenSegmentIsHiddenUntilPublished) {
+TEST_F(LakeWriterTest, LinesWaitInTheLogUntilPublished) {
   LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
   ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(1)));
-  std::vector<std::string> files = ListFiles(tmp_.path());
-  ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0], "raw/date=2025-10-15/machine_id=M1/.vibration-1760518800000-000001.jsonl.open");
+  EXPECT_EQ(ListFiles(tmp_.path()), std::vector<std::string>{".wal/1760518800000.log"});
+  EXPECT_EQ(w.Stats().open_segments, 1u);
   ASSERT_OK(w.Close());
-  files = ListFiles(tmp_.path());
-  ASSERT_EQ(files.size(), 1u);
-  EXPECT_EQ(files[0], "raw/date=2025-10-15/machine_id=M1/vibration-1760518800000-000001.jsonl");
+  EXPECT_EQ(ListFiles(tmp_.path()),
+            std::vector<std::string>{"raw/date=2025-10-15/machine_id=M1/vibration-1760518800000-000001.jsonl"});
   EXPECT_EQ(ReadAllLines(tmp_.path()), std::vector<std::string>{"{\"i\":1}"});
+  EXPECT_EQ(w.Stats().segments_published, 1u);
 }
 
 TEST_F(LakeWriterTest, PartitionsByDateMachineAndKind) {
@@ -59,8 +57,9 @@ TEST_F(LakeWriterTest, PartitionsByDateMachineAndKind) {
   ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "temperature", Line(2)));
   ASSERT_OK(w.AppendRaw("2025-10-16", "M1", "vibration", Line(3)));
   ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(4)));
-  ASSERT_OK(w.AppendQuarantine("2025-10-17", Line(5)));  // evicts the LRU (max 3 open)
+  ASSERT_OK(w.AppendQuarantine("2025-10-17", Line(5)));
   ASSERT_OK(w.Close());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 4u);
   EXPECT_EQ(ReadAllLines(tmp_.path(), "raw/date=2025-10-15/machine_id=M1/vibration-"),
             (std::vector<std::string>{"{\"i\":1}", "{\"i\":4}"}));
   EXPECT_EQ(ReadAllLines(tmp_.path(), "raw/date=2025-10-15/machine_id=M1/temperature-").size(), 1u);
@@ -68,12 +67,15 @@ TEST_F(LakeWriterTest, PartitionsByDateMachineAndKind) {
   EXPECT_EQ(ReadAllLines(tmp_.path(), "quarantine/date=2025-10-17/").size(), 1u);
 }
 
-TEST_F(LakeWriterTest, RotatesAtSizeLimit) {
+TEST_F(LakeWriterTest, PublishesAtSizeLimit) {
   LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
   std::string line(300, 'x');
   line.back() = '\n';
   for (int i = 0; i < 7; ++i) ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", line));
-  // 4 lines reach 1200 >= 1000 bytes: published; the other 3 stay open.
+  // The log reaches 1000 bytes at the 4th line: the next Tick publishes it; the other 3
+  // wait in a new log.
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 0u);
+  ASSERT_OK(w.Tick());
   std::vector<std::string> files = ListFiles(tmp_.path());
   EXPECT_EQ(CountPublished(files), 1u);
   EXPECT_EQ(files.size(), 2u);
@@ -81,6 +83,17 @@ TEST_F(LakeWriterTest, RotatesAtSizeLimit) {
   ASSERT_OK(w.Close());
   EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 2u);
   EXPECT_EQ(ReadAllLines(tmp_.path()).size(), 7u);
+}
+
+// Without a Tick (an import), the append that fills a second log publishes both.
+TEST_F(LakeWriterTest, WithoutTickTheSecondFullLogIsPublishedByTheAppend) {
+  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
+  std::string line(500, 'x');
+  line.back() = '\n';
+  for (int i = 0; i < 4; ++i) ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", line));
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 2u);
+  EXPECT_EQ(ListFiles(tmp_.path()).size(), 2u);  // and no log left
+  ASSERT_OK(w.Close());
 }
 
 TEST_F(LakeWriterTest, PublishesAtAgeLimitOnTick) {
@@ -93,25 +106,35 @@ TEST_F(LakeWriterTest, PublishesAtAgeLimitOnTick) {
   ASSERT_OK(w.Tick());
   EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 1u);
   EXPECT_EQ(w.Stats().open_segments, 0u);
-  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(2)));  // a new segment
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", Line(2)));  // a new log
   ASSERT_OK(w.Close());
   EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 2u);
 }
 
-TEST_F(LakeWriterTest, BoundedOpenFilesEvictsLeastRecentlyWritten) {
-  LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
-  ASSERT_OK(w.AppendRaw("2025-10-15", "A", "vibration", Line(1)));
-  ASSERT_OK(w.AppendRaw("2025-10-15", "B", "vibration", Line(2)));
-  ASSERT_OK(w.AppendRaw("2025-10-15", "C", "vibration", Line(3)));
-  ASSERT_OK(w.AppendRaw("2025-10-15", "A", "vibration", Line(4)));  // A is recent again
-  ASSERT_OK(w.AppendRaw("2025-10-15", "D", "vibration", Line(5)));  // evicts B
-  EXPECT_EQ(w.Stats().open_segments, 3u);
-  std::vector<std::string> files = ListFiles(tmp_.path());
-  ASSERT_EQ(CountPublished(files), 1u);
-  bool b_published = false;
-  for (const auto& f : files) b_published |= f.starts_with("raw/date=2025-10-15/machine_id=B/vibration-");
-  EXPECT_TRUE(b_published);
+// A wide plant: thousands of interleaved streams take one file while written, and each
+// stream becomes exactly one segment, its lines in arrival order.
+TEST_F(LakeWriterTest, InterleavedStreamsShareOneLogAndSplitIntoOneSegmentEach) {
+  LakeConfig c = Cfg();
+  c.segment_max_bytes = 1 << 30;
+  LakeWriter w(c, tmp_.path(), clock_, fs_);
+  constexpr int kMachines = 100, kSensors = 30, kSteps = 3;
+  for (int t = 0; t < kSteps; ++t) {
+    for (int m = 0; m < kMachines; ++m) {
+      for (int k = 0; k < kSensors; ++k) {
+        ASSERT_OK(w.AppendRaw("2025-10-15", "M" + std::to_string(m), "s" + std::to_string(k),
+                              Line(t * 100000 + m * 100 + k)));
+      }
+    }
+  }
+  EXPECT_EQ(ListFiles(tmp_.path()).size(), 1u);
+  EXPECT_EQ(w.Stats().open_segments, static_cast<uint64_t>(kMachines * kSensors));
   ASSERT_OK(w.Close());
+  std::vector<std::string> files = ListFiles(tmp_.path());
+  EXPECT_EQ(files.size(), static_cast<size_t>(kMachines * kSensors));
+  EXPECT_EQ(CountPublished(files), files.size());
+  EXPECT_EQ(ReadAllLines(tmp_.path(), "raw/date=2025-10-15/machine_id=M42/s7-"),
+            (std::vector<std::string>{"{\"i\":4207}", "{\"i\":104207}", "{\"i\":204207}"}));
+  EXPECT_EQ(ReadAllLines(tmp_.path()).size(), static_cast<size_t>(kMachines * kSensors * kSteps));
 }
 
 TEST_F(LakeWriterTest, FailedAppendLeavesNothingAndCanBeRetried) {
@@ -151,7 +174,7 @@ TEST_F(LakeWriterTest, FsyncIntervalSyncsOncePerInterval) {
   ASSERT_OK(w.Tick());
   EXPECT_EQ(fs_.syncs, 1);  // nothing new written
   ASSERT_OK(w.Close());
-  EXPECT_EQ(fs_.syncs, 1);  // clean since the last sync: publish needs no fdatasync
+  EXPECT_EQ(fs_.syncs, 3);  // the publish: one syncfs before the renames, one after
 }
 
 TEST_F(LakeWriterTest, FsyncNeverDoesNotSync) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "lake/jsonl_writer.h"
+#include "lake/segment_log.h"
 #include "test_util.h"
 
 namespace vigil::lake {
@@ -96,15 +97,14 @@ TEST(RecoveryTest, SegmentOfALiveWriterIsLeftAlone) {
   // flock is per open file description: a child process stands in for "another process".
   pid_t pid = fork();
   if (pid == 0) {
-    auto report = RecoverOpenSegments(tmp.path(), PosixFileSystem::Instance(),
-                                      [](const TornPiece&) { return Status::Ok(); });
-    _exit(report.has_value() && report->segments_published == 0 ? 0 : 1);
+    auto report = RecoverLogs(tmp.path(), PosixFileSystem::Instance(), FsyncPolicy::kInterval,
+                              [](const TornPiece&) { return Status::Ok(); });
+    _exit(report.has_value() && report->logs_recovered == 0 ? 0 : 1);
   }
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  ASSERT_EQ(ListFiles(tmp.path()).size(), 1u);
-  EXPECT_NE(ListFiles(tmp.path())[0].find(".open"), std::string::npos);
+  EXPECT_EQ(ListFiles(tmp.path()), std::vector<std::string>{".wal/1760518800000.log"});
   ASSERT_TRUE(live.Close().ok());
 }
 
@@ -129,12 +129,18 @@ TEST(RecoveryTest, WriterCrashMidSegmentRecoversEveryCompleteLine) {
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(w.AppendRaw("2025-10-15", "M1", "vibration", "{\"i\":" + std::to_string(i) + "}\n").ok());
   }
-  // The state a kill -9 leaves: a copy of the lake while the segment is still open.
+  // The state a kill -9 leaves: a copy of the lake while the lines are in the writer's log.
   std::filesystem::copy(live.path(), crashed.path(), std::filesystem::copy_options::recursive |
                                                          std::filesystem::copy_options::overwrite_existing);
-  Recovered r = Recover(crashed.path());
-  EXPECT_EQ(r.report.segments_published, 1);
-  EXPECT_TRUE(r.torn.empty());
+  std::vector<TornPiece> torn;
+  auto report = RecoverLogs(crashed.path(), PosixFileSystem::Instance(), FsyncPolicy::kNever,
+                            [&](const TornPiece& p) { torn.push_back(p); return Status::Ok(); });
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  EXPECT_EQ(report->logs_recovered, 1);
+  EXPECT_EQ(report->segments_published, 1);
+  EXPECT_TRUE(torn.empty());
+  EXPECT_EQ(ListFiles(crashed.path()),
+            std::vector<std::string>{std::string(kDir) + "vibration-1760518800000-000001.jsonl"});
   EXPECT_EQ(vigil::testing::ReadAllLines(crashed.path()).size(), 100u);
 }
 

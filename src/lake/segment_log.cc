@@ -1,0 +1,245 @@
+#include "lake/segment_log.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "common/logging.h"
+#include "lake/paths.h"
+
+namespace vigil::lake {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string StreamKey(std::string_view partition, std::string_view kind) {
+  std::string key;
+  key.reserve(partition.size() + kind.size() + 1);
+  key.append(partition).push_back('\t');
+  key.append(kind);
+  return key;
+}
+
+bool IsDate(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9')) return false;
+  }
+  return true;
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+// A key line read back from a log decides where files are written: after a power cut it
+// may hold anything, so only the two partition shapes the writer makes are accepted.
+bool IsSafeKey(std::string_view partition, std::string_view kind) {
+  if (kind.size() > 255 || (!kind.empty() && kind[0] == '.')) return false;
+  for (char c : kind) {
+    if (c == '/' || c == '\t' || c == '\n' || c == '\0') return false;
+  }
+  constexpr std::string_view kQuarantine = "quarantine/date=";
+  if (partition.starts_with(kQuarantine)) {
+    return kind.empty() && IsDate(partition.substr(kQuarantine.size()));
+  }
+  constexpr std::string_view kRaw = "raw/date=";
+  constexpr std::string_view kMachine = "/machine_id=";
+  if (!partition.starts_with(kRaw) || kind.empty()) return false;
+  std::string_view rest = partition.substr(kRaw.size());
+  if (rest.size() < 10 || !IsDate(rest.substr(0, 10)) || !rest.substr(10).starts_with(kMachine)) return false;
+  std::string_view id = rest.substr(10 + kMachine.size());
+  if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-' || id[0] == '_') return false;
+  for (char c : id) {
+    if (!IsNameChar(c)) return false;
+  }
+  return true;
+}
+
+struct Staged {
+  std::string dir;
+  std::string open_path;
+  std::string final_path;
+};
+
+// Writes one stream's lines to ".<name>.open" in its partition; sets *staged, or leaves it
+// empty when the same segment is already published.
+Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id, const LogStream& s,
+                   const LogReader& read, bool verify_existing, std::string* content,
+                   std::string* existing, Staged* staged) {
+  content->resize(s.bytes);
+  size_t at = 0;
+  for (const LogExtent& e : s.extents) {
+    VIGIL_RETURN_IF_ERROR(read(e.offset, e.length, content->data() + at));
+    at += e.length;
+  }
+  const std::string dir = lake_dir + "/" + s.partition;
+  std::string name = SegmentFileName(s.kind, log_id, s.index);
+  // A name taken by other content (a clock stepped back to an earlier log's id) moves this
+  // stream to a counter no log uses (logs number their streams from 1).
+  for (uint64_t alt = 1; fsys.Exists(dir + "/" + name); ++alt) {
+    if (verify_existing && alt == 1) {
+      VIGIL_RETURN_IF_ERROR(fsys.ReadFile(dir + "/" + name, existing));
+      if (*existing == *content) {
+        staged->dir.clear();
+        return Status::Ok();
+      }
+    }
+    name = SegmentFileName(s.kind, log_id, s.index + alt * 1'000'000'000ULL);
+  }
+  staged->dir = dir;
+  staged->open_path = dir + "/" + OpenFileName(name);
+  staged->final_path = dir + "/" + name;
+  // Left by a publish of this log cut short: rewritten whole below.
+  if (fsys.Exists(staged->open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(staged->open_path));
+  Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(staged->open_path);
+  if (!f) {
+    // The processor removes emptied raw partitions: make it again and retry once.
+    VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
+    f = fsys.NewFile(staged->open_path);
+    if (!f) return f.error();
+  }
+  VIGIL_RETURN_IF_ERROR((*f)->Append(*content));
+  return (*f)->Close();
+}
+
+}  // namespace
+
+bool LogIndex::IsCurrent(std::string_view partition, std::string_view kind) const {
+  if (current_ == SIZE_MAX) return false;
+  const LogStream& s = streams_[current_];
+  return s.partition == partition && s.kind == kind;
+}
+
+void LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length) {
+  if (!IsCurrent(partition, kind)) {
+    key_buf_ = StreamKey(partition, kind);
+    auto [it, inserted] = by_key_.try_emplace(key_buf_, streams_.size());
+    if (inserted) {
+      LogStream s;
+      s.partition = std::string(partition);
+      s.kind = std::string(kind);
+      s.index = streams_.size() + 1;
+      streams_.push_back(std::move(s));
+    }
+    current_ = it->second;
+  }
+  LogStream& s = streams_[current_];
+  if (!s.extents.empty() && s.extents.back().offset + s.extents.back().length == offset) {
+    s.extents.back().length += length;
+  } else {
+    s.extents.push_back({offset, length});
+  }
+  s.bytes += length;
+  ++lines_;
+}
+
+void AppendLogRecord(std::string_view partition, std::string_view kind, std::string_view line,
+                     bool new_stream, std::string* out) {
+  if (new_stream) {
+    out->push_back('#');
+    out->append(partition).push_back('\t');
+    out->append(kind).push_back('\n');
+  }
+  out->append(line);
+}
+
+Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, int64_t log_id,
+                                 const LogIndex& index, const LogReader& read, FsyncPolicy fsync,
+                                 bool verify_existing) {
+  PublishResult result;
+  std::vector<Staged> staged;
+  staged.reserve(index.streams().size());
+  std::string content, existing;
+  for (const LogStream& s : index.streams()) {
+    VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(lake_dir + "/" + s.partition, nullptr));
+    Staged one;
+    VIGIL_RETURN_IF_ERROR(StageStream(fsys, lake_dir, log_id, s, read, verify_existing, &content, &existing, &one));
+    if (one.dir.empty()) {
+      result.already++;
+    } else {
+      staged.push_back(std::move(one));
+    }
+  }
+  // One syncfs makes every staged file durable before any becomes visible, a second one
+  // the renames before the log (the only other copy) is removed by the caller.
+  if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  for (const Staged& s : staged) {
+    VIGIL_RETURN_IF_ERROR(fsys.Rename(s.open_path, s.final_path));
+    result.segments++;
+  }
+  if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  return result;
+}
+
+Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys, FsyncPolicy fsync,
+                                   const std::function<Status(const TornPiece&)>& on_torn) {
+  RecoveryReport report;
+  const std::string wal = WalDir(lake_dir);
+  std::vector<std::pair<int64_t, std::string>> logs;
+  std::error_code ec;
+  if (!fs::is_directory(wal, ec)) return report;
+  for (const auto& entry : fs::directory_iterator(wal, ec)) {
+    int64_t id = 0;
+    if (LogIdFromName(entry.path().filename().string(), &id)) logs.emplace_back(id, entry.path().string());
+  }
+  if (ec) return Status::IoError("scan " + wal + ": " + ec.message());
+  std::sort(logs.begin(), logs.end());
+
+  auto log = GetLogger("lake");
+  simdjson::dom::parser parser;
+  std::string data;
+  for (const auto& [id, path] : logs) {
+    if (fsys.IsLockedByAnother(path)) continue;  // a live writer's (an import beside the daemon)
+    VIGIL_RETURN_IF_ERROR(fsys.ReadFile(path, &data));
+    const std::string rel = path.substr(lake_dir.size() + 1);
+    LogIndex index;
+    std::string partition, kind;
+    bool have_key = false;
+    int torn = 0;
+    for (size_t pos = 0; pos < data.size();) {
+      const size_t nl = data.find('\n', pos);
+      const size_t end = nl == std::string::npos ? data.size() : nl;
+      std::string_view line(data.data() + pos, end - pos);
+      bool good = nl != std::string::npos && !line.empty();
+      if (good && line[0] == '#') {
+        const size_t tab = line.find('\t');
+        good = tab != std::string_view::npos && IsSafeKey(line.substr(1, tab - 1), line.substr(tab + 1));
+        if (good) {
+          partition.assign(line.substr(1, tab - 1));
+          kind.assign(line.substr(tab + 1));
+        }
+        have_key = good;  // data after a bad key line has no safe place: it is torn too
+      } else if (good) {
+        simdjson::dom::element doc;
+        good = have_key && parser.parse(line.data(), line.size(), true).get(doc) == simdjson::SUCCESS &&
+               doc.is_object();
+        if (good) index.Add(partition, kind, pos, line.size() + 1);
+      }
+      if (!good && !line.empty()) {
+        VIGIL_RETURN_IF_ERROR(on_torn(TornPiece{rel, static_cast<int64_t>(pos), std::string(line)}));
+        ++torn;
+      }
+      pos = nl == std::string::npos ? data.size() : nl + 1;
+    }
+    LogReader read = [&data](uint64_t offset, size_t len, char* out) {
+      if (offset + len > data.size()) return Status::IoError("log read past its end");
+      std::memcpy(out, data.data() + offset, len);
+      return Status::Ok();
+    };
+    Result<PublishResult> published = PublishLog(fsys, lake_dir, id, index, read, fsync, /*verify_existing=*/true);
+    if (!published) return published.error();
+    VIGIL_RETURN_IF_ERROR(fsys.Remove(path));
+    report.logs_recovered++;
+    report.segments_published += static_cast<int>(published->segments);
+    report.torn_pieces += torn;
+    log->warn("recovery: log {} left by a crash: {} line(s) in {} segment(s) published ({} already), {} torn piece(s) quarantined",
+              path, index.lines(), published->segments, published->already, torn);
+  }
+  return report;
+}
+
+}  // namespace vigil::lake

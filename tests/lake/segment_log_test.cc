@@ -1,0 +1,168 @@
+#include "lake/segment_log.h"
+
+#include <gtest/gtest.h>
+
+#include "lake/fault_fs.h"
+#include "lake/jsonl_writer.h"
+#include "lake/paths.h"
+#include "test_util.h"
+
+namespace vigil::lake {
+namespace {
+
+using vigil::testing::ListFiles;
+using vigil::testing::ReadFileOrDie;
+using vigil::testing::TempDir;
+using vigil::testing::WriteFileOrDie;
+
+constexpr std::string_view kRaw = "raw/date=2025-10-15/machine_id=M1";
+constexpr int64_t kId = 1760518800000;
+
+struct Recovered {
+  RecoveryReport report;
+  std::vector<TornPiece> torn;
+};
+
+Recovered Recover(const std::string& lake) {
+  Recovered r;
+  auto report = RecoverLogs(lake, PosixFileSystem::Instance(), FsyncPolicy::kInterval, [&](const TornPiece& p) {
+    r.torn.push_back(p);
+    return Status::Ok();
+  });
+  EXPECT_TRUE(report.has_value()) << report.error().message();
+  if (report) r.report = *report;
+  return r;
+}
+
+std::string Record(std::string_view partition, std::string_view kind, std::string_view line, bool new_stream) {
+  std::string out;
+  AppendLogRecord(partition, kind, line, new_stream, &out);
+  return out;
+}
+
+std::string LogPath(const TempDir& tmp) { return WalDir(tmp.path()) + "/" + LogFileName(kId); }
+
+TEST(LogIndexTest, MergesAdjacentLinesAndNumbersStreamsByFirstAppearance) {
+  LogIndex index;
+  EXPECT_FALSE(index.IsCurrent("p", "a"));
+  index.Add("p", "a", 10, 5);
+  EXPECT_TRUE(index.IsCurrent("p", "a"));
+  index.Add("p", "a", 15, 5);   // adjacent: one extent
+  index.Add("p", "b", 30, 4);
+  index.Add("p", "a", 40, 5);
+  ASSERT_EQ(index.streams().size(), 2u);
+  const LogStream& a = index.streams()[0];
+  EXPECT_EQ(a.index, 1u);
+  EXPECT_EQ(a.bytes, 15u);
+  ASSERT_EQ(a.extents.size(), 2u);
+  EXPECT_EQ(a.extents[0].offset, 10u);
+  EXPECT_EQ(a.extents[0].length, 10u);
+  EXPECT_EQ(index.streams()[1].index, 2u);
+  EXPECT_EQ(index.lines(), 4u);
+}
+
+TEST(LogRecoveryTest, CompleteRecordsArePublishedTornTailQuarantinedLogRemoved) {
+  TempDir tmp;
+  std::string log = Record(kRaw, "vibration", "{\"a\":1}\n", true) + Record(kRaw, "vibration", "{\"a\":2}\n", false) +
+                    Record("quarantine/date=2025-10-16", "", "{\"q\":1}\n", true) +
+                    Record(kRaw, "vibration", "{\"a\":3}\n", true) + "{\"a\":";
+  WriteFileOrDie(LogPath(tmp), log);
+  Recovered r = Recover(tmp.path());
+  EXPECT_EQ(r.report.logs_recovered, 1);
+  EXPECT_EQ(r.report.segments_published, 2);
+  ASSERT_EQ(r.torn.size(), 1u);
+  EXPECT_EQ(r.torn[0].bytes, "{\"a\":");
+  EXPECT_EQ(r.torn[0].segment, ".wal/1760518800000.log");
+  EXPECT_EQ(r.torn[0].offset, static_cast<int64_t>(log.size() - 5));
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"quarantine/date=2025-10-16/1760518800000-000002.jsonl",
+                                      std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"}));
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/" + std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"),
+            "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+}
+
+// kill -9 in the middle of a publish: one segment renamed, one staged half-written.
+TEST(LogRecoveryTest, APublishCutShortIsFinishedWithoutDuplicates) {
+  TempDir tmp;
+  WriteFileOrDie(LogPath(tmp), Record(kRaw, "vibration", "{\"a\":1}\n", true) +
+                                   Record(kRaw, "temperature", "{\"t\":1}\n", true) +
+                                   Record(kRaw, "temperature", "{\"t\":2}\n", false));
+  const std::string dir = tmp.path() + "/" + std::string(kRaw);
+  WriteFileOrDie(dir + "/vibration-1760518800000-000001.jsonl", "{\"a\":1}\n");
+  WriteFileOrDie(dir + "/.temperature-1760518800000-000002.jsonl.open", "{\"t\":1}\n{\"t");
+  Recovered r = Recover(tmp.path());
+  EXPECT_TRUE(r.torn.empty());
+  EXPECT_EQ(r.report.segments_published, 1);
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{std::string(kRaw) + "/temperature-1760518800000-000002.jsonl",
+                                      std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"}));
+  EXPECT_EQ(ReadFileOrDie(dir + "/temperature-1760518800000-000002.jsonl"), "{\"t\":1}\n{\"t\":2}\n");
+  EXPECT_EQ(ReadFileOrDie(dir + "/vibration-1760518800000-000001.jsonl"), "{\"a\":1}\n");
+}
+
+// A segment of the same name with other content (a clock stepped back) is kept; the
+// log's stream goes to a new name.
+TEST(LogRecoveryTest, ANameTakenByOtherContentIsNotOverwritten) {
+  TempDir tmp;
+  WriteFileOrDie(LogPath(tmp), Record(kRaw, "vibration", "{\"a\":1}\n", true));
+  const std::string dir = tmp.path() + "/" + std::string(kRaw);
+  WriteFileOrDie(dir + "/vibration-1760518800000-000001.jsonl", "{\"other\":1}\n");
+  Recovered r = Recover(tmp.path());
+  EXPECT_EQ(r.report.segments_published, 1);
+  std::vector<std::string> files = ListFiles(tmp.path());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(ReadFileOrDie(dir + "/vibration-1760518800000-000001.jsonl"), "{\"other\":1}\n");
+  EXPECT_EQ(files[1], std::string(kRaw) + "/vibration-1760518800000-1000000001.jsonl");
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/" + files[1]), "{\"a\":1}\n");
+}
+
+// After a power cut a key line may hold anything: it never chooses a path outside the lake.
+TEST(LogRecoveryTest, KeyLinesThatAreNotLakePartitionsAreQuarantinedWithTheirLines) {
+  TempDir tmp;
+  WriteFileOrDie(LogPath(tmp), std::string("#raw/date=2025-10-15/machine_id=../../etc\tx\n{\"a\":1}\n") +
+                                   "#raw/date=2025-10-15/machine_id=M1\t../x\n{\"a\":2}\n" + "{\"no_key\":1}\n" +
+                                   "#quarantine/date=2025-10-15\tkind\n{\"a\":3}\n" +
+                                   Record(kRaw, "vibration", "not json\n", true) +
+                                   Record(kRaw, "vibration", "{\"ok\":1}\n", false));
+  Recovered r = Recover(tmp.path());
+  EXPECT_EQ(r.torn.size(), 8u);
+  EXPECT_EQ(ListFiles(tmp.path()),
+            std::vector<std::string>{std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"});
+}
+
+TEST(LogRecoveryTest, ALiveWritersLogIsLeftAlone) {
+  TempDir tmp;
+  FakeClock clock(kId);
+  LakeWriter live(LakeConfig{}, tmp.path(), clock, PosixFileSystem::Instance());
+  ASSERT_OK(live.AppendRaw("2025-10-15", "M1", "vibration", "{\"a\":1}\n"));
+  Recovered r = Recover(tmp.path());
+  EXPECT_EQ(r.report.logs_recovered, 0);
+  EXPECT_EQ(ListFiles(tmp.path()), std::vector<std::string>{".wal/1760518800000.log"});
+  ASSERT_OK(live.Close());
+  EXPECT_EQ(ListFiles(tmp.path()),
+            std::vector<std::string>{std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"});
+}
+
+// A publish that fails (disk full) keeps the log; the next Tick finishes it.
+TEST(LogRecoveryTest, AFailedPublishIsRetriedByTick) {
+  TempDir tmp;
+  FakeClock clock(kId);
+  vigil::testing::FaultyFileSystem fs;
+  LakeConfig c;
+  c.segment_max_age_ms = 1000;
+  LakeWriter w(c, tmp.path(), clock, fs);
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M1", "vibration", "{\"a\":1}\n"));
+  ASSERT_OK(w.AppendRaw("2025-10-15", "M2", "vibration", "{\"a\":2}\n"));
+  fs.disk_full = true;
+  clock.Advance(1000);
+  EXPECT_FALSE(w.Tick().ok());
+  EXPECT_EQ(w.Stats().publish_errors, 1u);
+  fs.disk_full = false;
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{std::string(kRaw) + "/vibration-1760518800000-000001.jsonl",
+                                      "raw/date=2025-10-15/machine_id=M2/vibration-1760518800000-000002.jsonl"}));
+}
+
+}  // namespace
+}  // namespace vigil::lake
