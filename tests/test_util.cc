@@ -42,10 +42,18 @@ void WriteFileOrDie(const std::string& path, const std::string& data) {
 
 std::vector<std::string> ListFiles(const std::string& dir) {
   std::vector<std::string> out;
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return out;
-  for (auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) out.push_back(fs::relative(e.path(), dir).string());
+  // A live daemon renames and removes files meanwhile: a listing cut short by that is
+  // taken again, a file that vanished is skipped.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    out.clear();
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) return out;
+    fs::recursive_directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      std::error_code fec;
+      if (it->is_regular_file(fec)) out.push_back(it->path().string().substr(dir.size() + 1));
+    }
+    if (!ec) break;
   }
   std::sort(out.begin(), out.end());
   return out;

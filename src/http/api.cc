@@ -11,6 +11,7 @@
 #include "common/json_text.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
+#include "lake/segment_log.h"
 #include "model/alerts.h"
 #include "model/prediction.h"
 #include "store/feature_store.h"
@@ -206,7 +207,7 @@ Reply AlertsReply(const Config& config, const std::string& machine, const std::s
 }
 
 std::string QuarantineSamplesJson(const std::string& data_dir, size_t n) {
-  // The newest published or open segment of the newest date partition.
+  // The newest published segment of the newest date partition.
   const std::string q = lake::QuarantineDir(lake::LakeDir(data_dir));
   std::error_code ec;
   std::string newest_dir, newest_file;
@@ -235,6 +236,11 @@ std::string QuarantineSamplesJson(const std::string& data_dir, size_t n) {
       if (lines.size() > n) lines.erase(lines.begin());
     }
   }
+  // Newer still: quarantine lines waiting in the writers' logs for their next publish.
+  for (std::string& line : lake::NewestLogLines(lake::LakeDir(data_dir), "quarantine/", n)) {
+    lines.push_back(std::move(line));
+  }
+  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
   std::string j = "[";
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i) j += ",";

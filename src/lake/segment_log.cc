@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "common/logging.h"
 #include "lake/paths.h"
@@ -173,6 +174,38 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   }
   if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   return result;
+}
+
+std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix, size_t n,
+                                        size_t tail_bytes) {
+  std::vector<std::pair<int64_t, std::string>> logs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(WalDir(lake_dir), ec)) {
+    int64_t id = 0;
+    if (LogIdFromName(entry.path().filename().string(), &id)) logs.emplace_back(id, entry.path().string());
+  }
+  std::sort(logs.begin(), logs.end());
+  std::vector<std::string> lines;
+  for (const auto& [id, path] : logs) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    const std::streamoff size = in.tellg();
+    if (size <= 0) continue;
+    const std::streamoff from = std::max<std::streamoff>(0, size - static_cast<std::streamoff>(tail_bytes));
+    in.seekg(from);
+    std::string line;
+    if (from > 0) std::getline(in, line);  // a partial first line
+    bool wanted = false;  // unknown until the first key line of the tail
+    while (std::getline(in, line)) {
+      if (in.eof()) break;  // no newline yet: being written
+      if (!line.empty() && line[0] == '#') {
+        wanted = std::string_view(line).substr(1).starts_with(prefix);
+      } else if (wanted) {
+        lines.push_back(line);
+      }
+    }
+  }
+  if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
+  return lines;
 }
 
 Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys, FsyncPolicy fsync,

@@ -86,6 +86,12 @@ Result<PublishResult> PublishLog(FileSystem& fs, const std::string& lake_dir, in
                                  const LogIndex& index, const LogReader& read, FsyncPolicy fsync,
                                  bool verify_existing);
 
+// The newest lines waiting in the logs for partitions starting with `prefix` (e.g.
+// "quarantine/"), oldest first, at most n: read from the last `tail_bytes` of each log, so
+// a line whose key line lies before that is not seen. For views (the API's samples).
+std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix, size_t n,
+                                        size_t tail_bytes = 64 * 1024);
+
 // Crash recovery of the logs in <lake>/.wal that no live process holds (flock): complete
 // records are published as above, anything else (a torn last record, garbage from a power
 // cut, a key line that is not a lake partition) goes to `on_torn`, and the log is removed.

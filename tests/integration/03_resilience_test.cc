@@ -18,13 +18,19 @@
 namespace vigil::testing {
 namespace {
 
-std::string Numbered(int seq) {
-  std::string id = "M" + std::to_string(seq % 7);
-  return R"({"machine_id":")" + id + R"(","timestamp_utc":")" +
-         FormatTimestampMs(SystemClock::Instance().NowMs()) + R"(","vibration_rms":1.5,"seq":)" +
+// Message seq goes to machine M<seq % machines>; with more than 7 machines, odd rounds
+// are temperature readings, so machines x 2 streams are interleaved.
+bool IsTemperature(int seq, int machines) { return machines > 7 && (seq / machines) % 2 == 1; }
+std::string Numbered(int seq, int machines = 7) {
+  std::string id = "M" + std::to_string(seq % machines);
+  return R"({"machine_id":")" + id + R"(","timestamp_utc":")" + FormatTimestampMs(SystemClock::Instance().NowMs()) +
+         (IsTemperature(seq, machines) ? R"(","temperature_celsius":41.5,"seq":)" : R"(","vibration_rms":1.5,"seq":)") +
          std::to_string(seq) + "}";
 }
-std::string TopicFor(int seq) { return "industrial/machine/M" + std::to_string(seq % 7) + "/telemetry/vibration"; }
+std::string TopicFor(int seq, int machines = 7) {
+  return "industrial/machine/M" + std::to_string(seq % machines) +
+         (IsTemperature(seq, machines) ? "/telemetry/temperature" : "/telemetry/vibration");
+}
 
 std::set<int> SeqsInLake(const std::string& data) {
   static const std::regex kSeq(R"("seq":(\d+))");
@@ -75,21 +81,21 @@ TEST(ResilienceIntegration, BrokerRestartMidStreamLosesNothing) {
   ExpectAll(SeqsInLake(data), kN, ReadFileOrDie(data + ".log") + ReadFileOrDie(broker.log_path()));
 }
 
-TEST(ResilienceIntegration, Kill9AtRandomMomentsLosesNothing) {
+// Publishes numbered QoS 1 messages over `machines` machines (vibration and temperature:
+// 2 x machines streams) while vigil is killed with SIGKILL at random moments; every
+// acknowledged message must be in the lake at the end, and nothing left unpublished.
+void Kill9Loop(const std::string& client, int n, int machines) {
   TempDir tmp;
   Mosquitto broker(tmp.path());
   std::string data = tmp.path() + "/data";
-  std::atomic<int> sent{0};
   std::atomic<bool> done{false};
-  Process vigil = StartVigil(data, broker.port(), "it-03b", {"--log-level", "warn"});
-  ASSERT_TRUE(WaitSubscribed(broker, "it-03b"));
+  Process vigil = StartVigil(data, broker.port(), client, {"--log-level", "warn"});
+  ASSERT_TRUE(WaitSubscribed(broker, client));
 
-  constexpr int kN = 20000;
   std::thread publisher([&] {
-    Publisher pub(broker.port(), "pub-03b");
-    for (int i = 0; i < kN; ++i) {
-      pub.Publish(TopicFor(i), Numbered(i));  // returns after the broker's PUBACK
-      sent = i + 1;
+    Publisher pub(broker.port(), "pub-" + client);
+    for (int i = 0; i < n; ++i) {
+      pub.Publish(TopicFor(i, machines), Numbered(i, machines));  // returns after the broker's PUBACK
     }
     done = true;
   });
@@ -100,20 +106,29 @@ TEST(ResilienceIntegration, Kill9AtRandomMomentsLosesNothing) {
     vigil.Signal(SIGKILL);
     vigil.Wait(5000);
     ++kills;
-    vigil = StartVigil(data, broker.port(), "it-03b", {"--log-level", "warn"});
+    vigil = StartVigil(data, broker.port(), client, {"--log-level", "warn"});
   }
   publisher.join();
   // Let the last run drain the session, then stop it cleanly.
-  WaitFor([&] { return SeqsInLake(data).size() >= static_cast<size_t>(kN); }, 30000);
+  WaitFor([&] { return SeqsInLake(data).size() >= static_cast<size_t>(n); }, 30000);
   vigil.Signal(SIGTERM);
   ASSERT_EQ(vigil.Wait(15000), 0) << ReadFileOrDie(data + ".log");
   EXPECT_GE(kills, 3) << "the publisher finished too early to test much";
-  ExpectAll(SeqsInLake(data), kN, ReadFileOrDie(data + ".log"));
-  // No segment is left unpublished and every line is whole JSON.
+  ExpectAll(SeqsInLake(data), n, ReadFileOrDie(data + ".log"));
+  // No segment or log is left unpublished and every line is whole JSON.
   for (const std::string& f : ListFiles(data + "/lake")) {
     EXPECT_EQ(f.find("/."), std::string::npos) << f;
+    EXPECT_NE(f.rfind(".wal/", 0), 0u) << f;
+  }
+  for (const std::string& l : ReadAllLines(data + "/lake")) {
+    EXPECT_TRUE(l.size() > 2 && l.front() == '{' && l.back() == '}') << l;
   }
 }
+
+TEST(ResilienceIntegration, Kill9AtRandomMomentsLosesNothing) { Kill9Loop("it-03b", 20000, 7); }
+
+// A wide plant: 3,000 interleaved streams through the same kill -9 loop.
+TEST(ResilienceIntegration, Kill9WithThreeThousandStreamsLosesNothing) { Kill9Loop("it-03c", 20000, 1500); }
 
 }  // namespace
 }  // namespace vigil::testing

@@ -164,5 +164,16 @@ TEST(LogRecoveryTest, AFailedPublishIsRetriedByTick) {
                                       "raw/date=2025-10-15/machine_id=M2/vibration-1760518800000-000002.jsonl"}));
 }
 
+TEST(NewestLogLinesTest, LinesOfThePrefixInLogOrderNewestKept) {
+  TempDir tmp;
+  WriteFileOrDie(LogPath(tmp), Record("quarantine/date=2025-10-15", "", "{\"q\":1}\n", true) +
+                                   Record(kRaw, "vibration", "{\"a\":1}\n", true) +
+                                   Record("quarantine/date=2025-10-15", "", "{\"q\":2}\n", true) +
+                                   Record("quarantine/date=2025-10-15", "", "{\"q\":3}\n", false) + "{\"q\":4");
+  EXPECT_EQ(NewestLogLines(tmp.path(), "quarantine/", 2), (std::vector<std::string>{"{\"q\":2}", "{\"q\":3}"}));
+  EXPECT_EQ(NewestLogLines(tmp.path(), "raw/", 5), std::vector<std::string>{"{\"a\":1}"});
+  EXPECT_TRUE(NewestLogLines(tmp.path() + "/none", "raw/", 5).empty());
+}
+
 }  // namespace
 }  // namespace vigil::lake
