@@ -15,6 +15,7 @@
 #include "common/timestamp.h"
 #include "ingest/envelope.h"
 #include "lake/jsonl_writer.h"
+#include "lake/archive.h"
 #include "lake/lake_reader.h"
 #include "lake/paths.h"
 #include "process/rolling.h"
@@ -131,21 +132,15 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   filter.machines = only_machines_;
   Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, filter);
   if (!segs) return segs.error();
-  auto move_to_archive = [&](const std::string& path) -> Status {
-    std::string rel = path.substr(lake::RawDir(lake_dir).size());  // "/date=.../machine_id=.../x.jsonl"
-    std::string dest = lake::ArchiveDir(lake_dir) + rel;
-    VIGIL_RETURN_IF_ERROR(fs_.CreateDirs(dest.substr(0, dest.find_last_of('/')), nullptr));
-    return fs_.Rename(path, dest);
-  };
   std::vector<std::string> batch;
   int64_t bytes = 0;
   bool more = false;
   for (const auto& s : *segs) {
     std::string rel = s.path.substr(lake_dir.size() + 1);
-    Result<bool> consumed = db.IsConsumed(rel);
-    if (!consumed) return consumed.error();
-    if (*consumed) {
-      if (!rebuild_) VIGIL_RETURN_IF_ERROR(move_to_archive(s.path));
+    Result<int64_t> consumed_by = db.ConsumedBy(rel);
+    if (!consumed_by) return consumed_by.error();
+    if (*consumed_by > 0) {
+      if (!rebuild_) VIGIL_RETURN_IF_ERROR(lake::FinishArchive(fs_, lake_dir, s.path, *consumed_by));
       continue;
     }
     if (bytes >= batch_max_bytes) {
@@ -378,10 +373,9 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   VIGIL_RETURN_IF_ERROR(db.Commit());
   VIGIL_RETURN_IF_ERROR(Fault("after_commit"));
 
-  // (4) Archive.
-  for (const std::string& path : rebuild_ ? std::vector<std::string>() : batch) {
-    VIGIL_RETURN_IF_ERROR(move_to_archive(path));
-    VIGIL_RETURN_IF_ERROR(Fault("moved_one"));
+  // (4) Archive, compacted: one file per (date, machine) of the batch.
+  if (!rebuild_) {
+    VIGIL_RETURN_IF_ERROR(lake::ArchiveSegments(fs_, lake_dir, batch, *id, [&] { return Fault("moved_one"); }));
   }
   return more;
 }

@@ -184,7 +184,7 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO rescore_from(machine_id, from_ms) VALUES(?, ?) ON CONFLICT(machine_id)"
                              " DO UPDATE SET from_ms = min(from_ms, excluded.from_ms)", &rescore_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO latest_features SELECT * FROM features WHERE machine_id = ? ORDER BY window_start_ms DESC LIMIT 1", &latest_put_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT 1 FROM consumed_segments WHERE path = ?", &is_consumed_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT batch_id FROM consumed_segments WHERE path = ?", &is_consumed_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO consumed_segments(path, batch_id) VALUES(?, ?)", &consume_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO batches(started_ms, finished_ms, segments, lines, readings, duplicates, failures, bad_lines, rows, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_batch_));
   return Status::Ok();
@@ -299,12 +299,14 @@ Status FeatureStore::MarkRescore(const std::string& machine_id, int64_t from_ms)
   return rescore_->Bind(1, machine_id).Bind(2, from_ms).Run();
 }
 
-Result<bool> FeatureStore::IsConsumed(const std::string& segment) {
+Result<int64_t> FeatureStore::ConsumedBy(const std::string& segment) {
   is_consumed_->Bind(1, segment);
   Result<bool> row = is_consumed_->Step();
   if (!row) return row.error();
-  if (*row) is_consumed_->Reset();
-  return *row;
+  if (!*row) return int64_t{0};
+  const int64_t batch = sqlite3_column_int64(is_consumed_->get(), 0);
+  is_consumed_->Reset();
+  return batch;
 }
 
 Status FeatureStore::MarkConsumed(const std::string& segment, int64_t batch_id) {

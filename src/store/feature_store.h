@@ -87,7 +87,8 @@ class FeatureStore {
   // Rows from from_ms on were (re)written: the model stage scores them again.
   Status MarkRescore(const std::string& machine_id, int64_t from_ms);
 
-  Result<bool> IsConsumed(const std::string& segment);
+  // The batch that consumed a raw segment (path relative to the lake), 0 if none did.
+  Result<int64_t> ConsumedBy(const std::string& segment);
   Status MarkConsumed(const std::string& segment, int64_t batch_id);
   Result<int64_t> RecordBatch(const BatchRecord& b);
 

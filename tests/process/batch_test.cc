@@ -150,7 +150,11 @@ TEST_F(BatchTest, WindowMeanAndSegmentsArchived) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].rfind("A|" + std::to_string(kT0) + "|1.5|70|", 0), 0u) << rows[0];
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
-  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/archive").size(), 2u);
+  // The partition's two segments (vibration, temperature) compacted into one file.
+  std::vector<std::string> archived = vigil::testing::ListFiles(c.data_dir + "/lake/archive");
+  ASSERT_EQ(archived.size(), 1u);
+  EXPECT_TRUE(archived[0].ends_with(".all.jsonl")) << archived[0];
+  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
 }
 
 TEST_F(BatchTest, BadLinesAreQuarantinedAndTheBatchGoesOn) {

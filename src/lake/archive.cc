@@ -1,0 +1,110 @@
+#include "lake/archive.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <map>
+
+#include "lake/paths.h"
+
+namespace vigil::lake {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The open time in a segment name "<kind>-<ms>-<counter>.jsonl" (0 if it has none).
+int64_t OpenedMs(std::string_view name) {
+  const size_t end = name.rfind('-');
+  if (end == std::string_view::npos || end == 0) return 0;
+  const size_t begin = name.rfind('-', end - 1);
+  const size_t from = begin == std::string_view::npos ? 0 : begin + 1;
+  int64_t ms = 0;
+  auto [p, ec] = std::from_chars(name.data() + from, name.data() + end, ms);
+  return ec == std::errc() && p == name.data() + end ? ms : 0;
+}
+
+std::string ArchivePath(const std::string& lake_dir, const std::string& raw_path) {
+  return ArchiveDir(lake_dir) + raw_path.substr(RawDir(lake_dir).size());
+}
+
+std::string BatchSuffix(int64_t batch_id) {
+  // "-<batch id>.all.jsonl": the end of CompactedFileName(…, batch_id).
+  std::string name = CompactedFileName(0, batch_id);
+  return name.substr(name.rfind('-'));
+}
+
+Status MoveOne(FileSystem& fsys, const std::string& lake_dir, const std::string& path) {
+  const std::string dest = ArchivePath(lake_dir, path);
+  VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dest.substr(0, dest.find_last_of('/')), nullptr));
+  return fsys.Rename(path, dest);
+}
+
+Status Compact(FileSystem& fsys, const std::string& lake_dir, const std::vector<std::string>& sources,
+               int64_t batch_id) {
+  int64_t oldest = 0;
+  for (const std::string& s : sources) {
+    const int64_t ms = OpenedMs(s.substr(s.find_last_of('/') + 1));
+    if (ms > 0 && (oldest == 0 || ms < oldest)) oldest = ms;
+  }
+  const std::string first = ArchivePath(lake_dir, sources.front());
+  const std::string dir = first.substr(0, first.find_last_of('/'));
+  VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
+  const std::string name = CompactedFileName(oldest, batch_id);
+  const std::string open_path = dir + "/" + OpenFileName(name);
+  if (fsys.Exists(open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(open_path));  // a crash's leftover
+  Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(open_path);
+  if (!f) return f.error();
+  std::string data;
+  for (const std::string& s : sources) {
+    VIGIL_RETURN_IF_ERROR(fsys.ReadFile(s, &data));
+    if (!data.empty() && data.back() != '\n') data.push_back('\n');
+    VIGIL_RETURN_IF_ERROR((*f)->Append(data));
+  }
+  // Durable under its final name before the sources go: they are its only other copy.
+  VIGIL_RETURN_IF_ERROR((*f)->Sync());
+  VIGIL_RETURN_IF_ERROR((*f)->Close());
+  VIGIL_RETURN_IF_ERROR(fsys.Rename(open_path, dir + "/" + name));
+  VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
+  for (const std::string& s : sources) VIGIL_RETURN_IF_ERROR(fsys.Remove(s));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string CompactedFileName(int64_t oldest_ms, int64_t batch_id) {
+  // No raw segment name ends in ".all.jsonl" (a kind is a sensor name, "failure" or empty,
+  // then "-<ms>-<counter>.jsonl"), so FinishArchive can never take one for another.
+  std::string name = SegmentFileName("", oldest_ms, static_cast<uint64_t>(batch_id));
+  return name.insert(name.size() - 6, ".all");
+}
+
+Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vector<std::string> segments,
+                       int64_t batch_id, const std::function<Status()>& after_partition) {
+  std::map<std::string, std::vector<std::string>> by_partition;
+  for (std::string& s : segments) by_partition[s.substr(0, s.find_last_of('/'))].push_back(std::move(s));
+  for (auto& [partition, sources] : by_partition) {
+    std::sort(sources.begin(), sources.end());
+    if (sources.size() == 1) {
+      VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, sources.front()));
+    } else {
+      VIGIL_RETURN_IF_ERROR(Compact(fsys, lake_dir, sources, batch_id));
+    }
+    if (after_partition) VIGIL_RETURN_IF_ERROR(after_partition());
+  }
+  return Status::Ok();
+}
+
+Status FinishArchive(FileSystem& fsys, const std::string& lake_dir, const std::string& segment, int64_t batch_id) {
+  const std::string dest = ArchivePath(lake_dir, segment);
+  const std::string dir = dest.substr(0, dest.find_last_of('/'));
+  const std::string suffix = BatchSuffix(batch_id);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.ends_with(suffix) || name[0] == '.') continue;
+    return fsys.Remove(segment);  // its lines are in the batch's compacted file
+  }
+  return MoveOne(fsys, lake_dir, segment);
+}
+
+}  // namespace vigil::lake

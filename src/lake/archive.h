@@ -1,0 +1,43 @@
+// Moving processed raw segments to lake/archive, compacted.
+//
+// A batch of the processor may take many small segments of one (date, machine) partition:
+// one per sensor and publish, so a short publish interval and a wide machine make
+// thousands. Archiving writes them as ONE file per partition and batch,
+//
+//   archive/date=D/machine_id=M/<oldest segment's open ms>-<batch id>.all.jsonl
+//
+// (their lines in segment order; the topic in each line says the sensor), so the archive
+// that reprocess, replay, DuckDB or Spark read holds a few files per (date, machine)
+// whatever the publish interval. A partition with a single segment keeps it under its own
+// name (a rename, as before compaction existed).
+//
+// Crash safety: the compacted file is written as ".<name>.open", fsynced and renamed before
+// any source is removed, so at any moment each line is in a source, in the compacted file,
+// or both. A consumed source still in raw/ after a crash is removed when its batch's
+// compacted file exists (FinishArchive), and moved on its own otherwise.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lake/file_system.h"
+#include "vigil/status.h"
+
+namespace vigil::lake {
+
+// Archives `segments` (absolute paths under <lake>/raw) consumed by batch `batch_id`.
+// `after_partition` (may be empty) is called after each partition is done: crash tests.
+Status ArchiveSegments(FileSystem& fs, const std::string& lake_dir, std::vector<std::string> segments,
+                       int64_t batch_id, const std::function<Status()>& after_partition = {});
+
+// A raw segment that batch `batch_id` consumed but that is still in raw/ (a crash during
+// ArchiveSegments): removed if the batch's compacted file holds it, else moved alone.
+Status FinishArchive(FileSystem& fs, const std::string& lake_dir, const std::string& segment, int64_t batch_id);
+
+// "<ms>-<batch>.all.jsonl": the batch's compacted file of a partition.
+std::string CompactedFileName(int64_t oldest_ms, int64_t batch_id);
+
+}  // namespace vigil::lake

@@ -1,0 +1,64 @@
+#include "lake/archive.h"
+
+#include <gtest/gtest.h>
+
+#include "lake/paths.h"
+#include "test_util.h"
+
+namespace vigil::lake {
+namespace {
+
+using vigil::testing::ListFiles;
+using vigil::testing::ReadFileOrDie;
+using vigil::testing::TempDir;
+using vigil::testing::WriteFileOrDie;
+
+const std::string kP = "/date=2025-10-15/machine_id=M1/";
+
+struct ArchiveTest : ::testing::Test {
+  TempDir tmp;
+  std::string Raw(const std::string& name) { return RawDir(tmp.path()) + kP + name; }
+  PosixFileSystem& fs = PosixFileSystem::Instance();
+};
+
+TEST_F(ArchiveTest, ABatchsSegmentsOfAPartitionBecomeOneFileInSegmentOrder) {
+  WriteFileOrDie(Raw("vibration-1760518800500-000002.jsonl"), "{\"v\":2}\n");
+  WriteFileOrDie(Raw("temperature-1760518800000-000001.jsonl"), "{\"t\":1}\n{\"t\":2}\n");
+  WriteFileOrDie(RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl", "{\"m2\":1}\n");
+  int partitions = 0;
+  ASSERT_OK(ArchiveSegments(fs, tmp.path(),
+                            {Raw("vibration-1760518800500-000002.jsonl"), Raw("temperature-1760518800000-000001.jsonl"),
+                             RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"},
+                            42, [&] { ++partitions; return Status::Ok(); }));
+  EXPECT_EQ(partitions, 2);
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
+                                      "archive/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"}));
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"),
+            "{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
+}
+
+// A crash after the compacted file was renamed, before the sources were removed.
+TEST_F(ArchiveTest, ALeftoverOfACompactedBatchIsRemovedOtherwiseMoved) {
+  WriteFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl", "{\"a\":1}\n{\"b\":1}\n");
+  WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), "{\"a\":1}\n");
+  WriteFileOrDie(Raw("c-1760518800000-000007.jsonl"), "{\"c\":1}\n");
+  ASSERT_OK(FinishArchive(fs, tmp.path(), Raw("a-1760518800000-000001.jsonl"), 42));
+  ASSERT_OK(FinishArchive(fs, tmp.path(), Raw("c-1760518800000-000007.jsonl"), 43));  // batch 43 was not compacted here
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
+                                      "archive/date=2025-10-15/machine_id=M1/c-1760518800000-000007.jsonl"}));
+}
+
+TEST_F(ArchiveTest, AHalfWrittenCompactionIsRedone) {
+  WriteFileOrDie(tmp.path() + "/archive" + kP + ".1760518800000-000042.all.jsonl.open", "{\"a\":");
+  WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), "{\"a\":1}\n");
+  WriteFileOrDie(Raw("b-1760518800000-000002.jsonl"), "{\"b\":1}");  // no final newline: one is added
+  ASSERT_OK(ArchiveSegments(fs, tmp.path(), {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800000-000002.jsonl")}, 42));
+  EXPECT_EQ(ListFiles(tmp.path()),
+            std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl"});
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"), "{\"a\":1}\n{\"b\":1}\n");
+}
+
+}  // namespace
+}  // namespace vigil::lake
