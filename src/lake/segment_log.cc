@@ -15,14 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string StreamKey(std::string_view partition, std::string_view kind) {
-  std::string key;
-  key.reserve(partition.size() + kind.size() + 1);
-  key.append(partition).push_back('\t');
-  key.append(kind);
-  return key;
-}
-
 bool IsDate(std::string_view d) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
   for (size_t i = 0; i < d.size(); ++i) {
@@ -117,7 +109,8 @@ bool LogIndex::IsCurrent(std::string_view partition, std::string_view kind) cons
 
 void LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length) {
   if (!IsCurrent(partition, kind)) {
-    key_buf_ = StreamKey(partition, kind);
+    key_buf_.assign(partition).push_back('\t');
+    key_buf_.append(kind);
     auto [it, inserted] = by_key_.try_emplace(key_buf_, streams_.size());
     if (inserted) {
       LogStream s;
