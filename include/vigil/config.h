@@ -60,9 +60,10 @@ struct IngestConfig {
 };
 
 struct LakeConfig {
-  int64_t segment_max_bytes = 64 * 1024 * 1024;
+  int64_t segment_max_bytes = 64 * 1024 * 1024;  // a stream's lines in one log
   int64_t segment_max_age_ms = 300'000;
-  int64_t max_open_segments = 256;
+  int64_t log_max_bytes = 256LL << 20;            // the writer's log (lake/segment_log.h)
+  int64_t max_open_segments = 256;                // no longer used
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   int64_t fsync_interval_ms = 1000;
   // Below this much free space ingest holds messages unacknowledged (the broker queues

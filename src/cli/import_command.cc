@@ -2,7 +2,6 @@
 // running daemon: its log is flock()ed, so the daemon's crash recovery leaves it.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <limits>
 
@@ -18,8 +17,6 @@
 
 namespace vigil::cli {
 namespace {
-
-constexpr int64_t kImportLogBytes = 256LL << 20;
 
 struct ImportFlags {
   CommonFlags common;
@@ -56,9 +53,8 @@ int RunImport(const ImportFlags& flags) {
   // A bulk load: sync once per segment publish rather than per line, whatever the daemon uses.
   LakeConfig lake_config = config->lake;
   if (lake_config.fsync == FsyncPolicy::kAlways) lake_config.fsync = FsyncPolicy::kInterval;
-  // One publish for a whole file of usual size: a time-ordered history then leaves one
-  // segment per (date, machine, sensor) stream, not one per stream and log.
-  lake_config.segment_max_bytes = std::max<int64_t>(lake_config.segment_max_bytes, kImportLogBytes);
+  // Published by size only (lake.log_max_bytes, lake.segment_max_bytes), not by age: a
+  // time-ordered history then leaves one segment per (date, machine, sensor) stream.
   lake_config.segment_max_age_ms = std::numeric_limits<int64_t>::max();
   lake::LakeWriter writer(lake_config, lake::LakeDir(config->data_dir), clock, fs);
   ingest::IngestSink sink(*config, writer);

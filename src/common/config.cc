@@ -57,11 +57,13 @@ const std::vector<Option>& Options() {
       {"ingest.stats_interval", OptType::kDuration, VIGIL_REF(ingest.stats_interval_ms), 1000,
        kMaxI, {}, "How often ingest counters are logged."},
       {"lake.segment_max_bytes", OptType::kBytes, VIGIL_REF(lake.segment_max_bytes), 4096,
-       int64_t{1} << 40, {}, "A segment is published when it reaches this size."},
+       int64_t{1} << 40, {}, "The log is published when one segment (stream) in it reaches this size."},
       {"lake.segment_max_age", OptType::kDuration, VIGIL_REF(lake.segment_max_age_ms), 1000, kMaxI,
-       {}, "A segment is published when it is this old (bounds the processor's latency)."},
+       {}, "The log is published when it is this old (bounds the processor's latency)."},
+      {"lake.log_max_bytes", OptType::kBytes, VIGIL_REF(lake.log_max_bytes), 4096, int64_t{1} << 40, {},
+       "The log is published when it reaches this size (disk: up to twice it while publishing)."},
       {"lake.max_open_segments", OptType::kInt, VIGIL_REF(lake.max_open_segments), 1, 4096, {},
-       "Open segment files at most; the least recently written one is published beyond it."},
+       "No longer used: one log holds every stream. Accepted so older files load."},
       {"lake.fsync", OptType::kFsync, VIGIL_REF(lake.fsync), 0, 0, {"never", "interval", "always"},
        "never: the OS flushes (survives a vigil crash, not a power cut); interval: fdatasync "
        "every fsync_interval and at every publish (a power cut loses at most one interval); "

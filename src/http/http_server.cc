@@ -114,7 +114,7 @@ std::string MetricsText(const Sources& s) {
   Metric(&out, "vigil_lake_lines_written_total", "counter", "Lines written to the lake and quarantine.", l.lines);
   Metric(&out, "vigil_lake_bytes_written_total", "counter", "Bytes written to the lake and quarantine.", l.bytes);
   Metric(&out, "vigil_lake_segments_published_total", "counter", "Segments published.", l.segments_published);
-  Metric(&out, "vigil_lake_open_segments", "gauge", "Segments being written.", l.open_segments);
+  Metric(&out, "vigil_lake_open_segments", "gauge", "Segments waiting in the active log (one per date, machine and kind).", l.open_segments);
   Metric(&out, "vigil_lake_syncs_total", "counter", "fdatasync/syncfs calls.", l.syncs);
   Metric(&out, "vigil_broker_connected", "gauge", "1 when connected to the broker.", s.broker_connected() ? 1 : 0);
   const uint64_t connects = s.broker_connects();

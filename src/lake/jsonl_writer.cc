@@ -77,7 +77,8 @@ Status LakeWriter::Append(std::string_view partition, std::string_view kind, std
       // holds is published and the next line starts a fresh log.
       log.broken = true;
     } else {
-      log.index.Add(partition, kind, log.bytes + record_.size() - line.size(), line.size());
+      const uint64_t stream_bytes =
+          log.index.Add(partition, kind, log.bytes + record_.size() - line.size(), line.size());
       log.bytes += record_.size();
       stats_.lines++;
       stats_.bytes += line.size();
@@ -89,7 +90,10 @@ Status LakeWriter::Append(std::string_view partition, std::string_view kind, std
       } else {
         unsynced_ = true;
       }
-      if (static_cast<int64_t>(log.bytes) >= config_.segment_max_bytes) ready_.push_back(DetachLog());
+      if (static_cast<int64_t>(log.bytes) >= config_.log_max_bytes ||
+          static_cast<int64_t>(stream_bytes) >= config_.segment_max_bytes) {
+        ready_.push_back(DetachLog());
+      }
     }
     // A full log is published by the next Tick (the main loop's thread), so the message
     // callback is not held up; only when one is already waiting (no Tick caller, such as

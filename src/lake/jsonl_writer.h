@@ -10,8 +10,9 @@
 // Every line goes first to the writer's one active log (lake/segment_log.h): one descriptor
 // and one sequential file whatever the number of (date, machine, kind) streams, so a wide
 // plant's thousands of interleaved streams cost what one stream costs. The log is
-// *published* (split into one segment per stream, synced, renamed; then removed) when it
-// reaches lake.segment_max_bytes or lake.segment_max_age, and at Close(). "Complete" means
+// *published* (split into one segment per stream, synced, renamed; then removed) when one
+// of its streams reaches lake.segment_max_bytes, when it reaches lake.log_max_bytes or
+// lake.segment_max_age, and at Close(). "Complete" means
 // published: only published segments are read downstream. A log left by a crash is
 // published by RecoverLogs() at start-up.
 //

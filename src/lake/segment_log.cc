@@ -107,7 +107,7 @@ bool LogIndex::IsCurrent(std::string_view partition, std::string_view kind) cons
   return s.partition == partition && s.kind == kind;
 }
 
-void LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length) {
+uint64_t LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length) {
   if (!IsCurrent(partition, kind)) {
     key_buf_.assign(partition).push_back('\t');
     key_buf_.append(kind);
@@ -129,6 +129,7 @@ void LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t o
   }
   s.bytes += length;
   ++lines_;
+  return s.bytes;
 }
 
 void AppendLogRecord(std::string_view partition, std::string_view kind, std::string_view line,
@@ -243,7 +244,7 @@ Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys
         simdjson::dom::element doc;
         good = have_key && parser.parse(line.data(), line.size(), true).get(doc) == simdjson::SUCCESS &&
                doc.is_object();
-        if (good) index.Add(partition, kind, pos, line.size() + 1);
+        if (good) (void)index.Add(partition, kind, pos, line.size() + 1);
       }
       if (!good && !line.empty()) {
         VIGIL_RETURN_IF_ERROR(on_torn(TornPiece{rel, static_cast<int64_t>(pos), std::string(line)}));

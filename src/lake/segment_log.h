@@ -51,8 +51,9 @@ class LogIndex {
  public:
   // True when the last line added belongs to (partition, kind): no key line is needed.
   bool IsCurrent(std::string_view partition, std::string_view kind) const;
-  // Records that the data line at [offset, offset + length) belongs to (partition, kind).
-  void Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length);
+  // Records that the data line at [offset, offset + length) belongs to (partition, kind);
+  // returns that stream's bytes in the log.
+  uint64_t Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length);
 
   const std::vector<LogStream>& streams() const { return streams_; }
   uint64_t lines() const { return lines_; }

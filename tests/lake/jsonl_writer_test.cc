@@ -85,6 +85,23 @@ TEST_F(LakeWriterTest, PublishesAtSizeLimit) {
   EXPECT_EQ(ReadAllLines(tmp_.path()).size(), 7u);
 }
 
+// Many small streams: the log's own size limit publishes it.
+TEST_F(LakeWriterTest, PublishesAtLogSizeLimit) {
+  LakeConfig c = Cfg();
+  c.log_max_bytes = 2000;
+  LakeWriter w(c, tmp_.path(), clock_, fs_);
+  std::string line(200, 'x');
+  line.back() = '\n';
+  for (int m = 0; m < 7; ++m) ASSERT_OK(w.AppendRaw("2025-10-15", "M" + std::to_string(m), "vibration", line));
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 0u);  // 7 x (200 + key line) < 2000
+  for (int m = 7; m < 10; ++m) ASSERT_OK(w.AppendRaw("2025-10-15", "M" + std::to_string(m), "vibration", line));
+  ASSERT_OK(w.Tick());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 9u);  // the 9th line filled the log (2205 bytes)
+  ASSERT_OK(w.Close());
+  EXPECT_EQ(CountPublished(ListFiles(tmp_.path())), 10u);
+}
+
 // Without a Tick (an import), the append that fills a second log publishes both.
 TEST_F(LakeWriterTest, WithoutTickTheSecondFullLogIsPublishedByTheAppend) {
   LakeWriter w(Cfg(), tmp_.path(), clock_, fs_);
