@@ -10,12 +10,12 @@
 # vigil's open descriptors are sampled from /proc/PID/fd every 0.2 s (max reported), and the
 # files it left in the lake are counted.
 #
-# usage: bench/ingest_wide.sh [-n MESSAGES] [-R RUNS]     (default 300,000 messages, 1 run)
+# usage: bench/ingest_wide.sh [-n MESSAGES] [-R RUNS]     (default 300,000 messages, 3 runs)
 #   VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-N=300000 RUNS=1
+N=300000 RUNS=3
 while getopts "n:R:" o; do case $o in n) N=$OPTARG;; R) RUNS=$OPTARG;; *) sed -n '2,15p' "$0"; exit 2;; esac; done
 HARNESS=${VIGIL_SHARED:-$ROOT/../shared}/bench/ingest_bench.sh
 [ -x "$HARNESS" ] || { echo "bench/ingest_wide.sh: $HARNESS not found (../shared beside the clone)" >&2; exit 1; }
@@ -49,21 +49,32 @@ vigil_cmd() {  # label
 }
 {
   echo "# bench/ingest_wide.sh -n $N -R $RUNS on $(nproc) cores, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-  "$HARNESS" -n "$N" -m 1500 -R "$RUNS" -B bench -l "sub-3000" "$SUB" 2>&1 | grep -E "MEDIAN|run=1 |timeout" | tail -1 || true
-  for m in 100 1500 5000; do
-    "$HARNESS" -n "$N" -m "$m" -R "$RUNS" -B bench -d -k -l "vigil-$((m * 2))" "$(vigil_cmd "m$m")" 2> "$WORK/h$m.err" |
-      grep -E "MEDIAN|run=1 " | tail -1 || true
-    kept=$(grep -o "kept [^ ]*" "$WORK/h$m.err" | tail -1 | cut -d' ' -f2)
-    files=$( [ -n "$kept" ] && find "$kept" -type f -name '*.jsonl' | wc -l || echo "?")
-    echo "vigil-$((m * 2)) fds_max=$(cat "$WORK/m$m.fd" 2>/dev/null || echo ?) lake_files=$files"
-    [ -n "$kept" ] && rm -rf "$kept"
+  # Runs interleaved (sub, 200, 3000, 10000, then again), so that a load that drifts during
+  # the benchmark weighs on every subscriber alike; medians over the runs below.
+  for r in $(seq "$RUNS"); do
+    "$HARNESS" -n "$N" -m 1500 -R 1 -B bench -l "sub-3000" "$SUB" 2>&1 | grep -E " run=1 " || true
+    for m in 100 1500 5000; do
+      "$HARNESS" -n "$N" -m "$m" -R 1 -B bench -d -k -l "vigil-$((m * 2))" "$(vigil_cmd "m$m")" 2> "$WORK/h$m.err" |
+        grep -E " run=1 " || true
+      kept=$(grep -o "kept [^ ]*" "$WORK/h$m.err" | tail -1 | cut -d' ' -f2)
+      files=$( [ -n "$kept" ] && find "$kept" -type f -name '*.jsonl' | wc -l || echo "?")
+      echo "vigil-$((m * 2)) fds_max=$(cat "$WORK/m$m.fd" 2>/dev/null || echo ?) lake_files=$files"
+      [ -n "$kept" ] && rm -rf "$kept"
+    done
   done
 } | tee "$OUT"
 echo
-awk '/ rate=/ { split($0, a, " "); who = a[1]; for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "rate") rate[who] = kv[2]; if (kv[1] == "sub_cpu_s_per_M") cpu[who] = kv[2]; if (kv[1] == "sub_rss_MB") rss[who] = kv[2]; if (kv[1] == "lost") lost[who] = kv[2] } order[++n] = who }
-     / fds_max=/ { split($2, f, "="); fds[$1] = f[2]; split($3, g, "="); files[$1] = g[2] }
-END { printf "%-10s %9s %14s %12s %9s %8s %6s %8s %10s\n", "run", "msg/s", "x vigil-200", "x sub-3000", "cpu s/M", "rss MB", "lost", "fds max", "files"
+awk 'function med(list,   n, a, i, j, t) { n = split(list, a, " "); for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+       return n ? a[int((n + 1) / 2)] : 0 }
+     / rate=/ { who = $1; if (!(who in seen)) { seen[who] = 1; order[++n] = who }
+       for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "rate") rate[who] = rate[who] " " kv[2]
+         if (kv[1] == "sub_cpu_s_per_M") cpu[who] = cpu[who] " " kv[2]; if (kv[1] == "sub_rss_MB") rss[who] = rss[who] " " kv[2]
+         if (kv[1] == "lost") lost[who] += kv[2] } }
+     / fds_max=/ { split($2, f, "="); if (f[2] + 0 > fds[$1] + 0) fds[$1] = f[2]; split($3, g, "="); files[$1] = g[2] }
+END { for (i = 1; i <= n; i++) { w = order[i]; R[w] = med(rate[w]); C[w] = med(cpu[w]); M[w] = med(rss[w]) }
+  printf "medians of %d run(s)\n", split(rate[order[1]], tmp, " ")
+  printf "%-11s %9s %12s %11s %9s %11s %8s %6s %8s %8s\n", "run", "msg/s", "x vigil-200", "x sub-3000", "cpu s/M", "cpu x v200", "rss MB", "lost", "fds max", "files"
   for (i = 1; i <= n; i++) { w = order[i]
-    printf "%-10s %9d %14.2f %12.2f %9.2f %8.1f %6s %8s %10s\n", w, rate[w], (rate["vigil-200"] > 0 ? rate[w] / rate["vigil-200"] : 0),
-      (rate["sub-3000"] > 0 ? rate[w] / rate["sub-3000"] : 0), cpu[w], rss[w], lost[w], fds[w], files[w] } }' "$OUT" | tee -a "$OUT"
+    printf "%-11s %9d %12.2f %11.2f %9.2f %11.2f %8.1f %6d %8s %8s\n", w, R[w], (R["vigil-200"] > 0 ? R[w] / R["vigil-200"] : 0),
+      (R["sub-3000"] > 0 ? R[w] / R["sub-3000"] : 0), C[w], (C["vigil-200"] > 0 ? C[w] / C["vigil-200"] : 0), M[w], lost[w], fds[w], files[w] } }' "$OUT" | tee -a "$OUT"
 rm -rf "$WORK"

@@ -127,8 +127,8 @@ Status LakeWriter::Publish(std::shared_ptr<Log> log) {
     std::lock_guard<std::mutex> stats_lock(mu_);
     stats_.segments_published += r->segments;
   }
-  Status status = log->file->Close();
-  if (status.ok()) status = fs_.Remove(log->path);
+  // Not closed here: a Tick may be syncing it right now; the last reference closes it.
+  Status status = fs_.Remove(log->path);
   if (!status.ok()) {
     // Every segment is published; recovery at the next start finds them and removes the log.
     lake_log->error("{} is published but could not be removed: {}", log->path, status.message());
