@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
-#include "store/feature_store.h"
+#include "store/export.h"
 
 namespace vigil::cli {
 namespace {

@@ -11,7 +11,7 @@
 #include "model/dataset.h"
 #include "model/registry.h"
 #include "model/trainer.h"
-#include "store/feature_store.h"
+#include "store/export.h"
 
 namespace vigil::cli {
 namespace {

@@ -16,7 +16,7 @@
 #include "common/json_text.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
-#include "store/feature_store.h"
+#include "store/views.h"
 #include "store/machine_json.h"
 
 namespace vigil::cli {

@@ -13,7 +13,7 @@
 #include "lake/paths.h"
 #include "model/alerts.h"
 #include "model/prediction.h"
-#include "store/feature_store.h"
+#include "store/views.h"
 #include "store/machine_json.h"
 
 namespace vigil::http {

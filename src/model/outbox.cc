@@ -8,8 +8,8 @@
 
 #include "common/logging.h"
 #include "model/alerts.h"
-#include "model/registry.h"
 #include "sim/mqtt_publisher.h"
+#include "store/predictions.h"
 
 namespace vigil::model {
 namespace {
@@ -24,30 +24,14 @@ struct PendingAlerts {
 // The oldest unpublished alerts, as MQTT messages (none when there is no vigil.db yet).
 Result<PendingAlerts> ReadUnpublished(const Config& config) {
   PendingAlerts out;
-  Result<Db> db = Db::Open(config.data_dir + "/vigil.db");
-  if (!db) return db.error().code() == StatusCode::kNotFound ? Result<PendingAlerts>(out) : db.error();
-  sqlite3_stmt* st = nullptr;
-  const std::string sql = "SELECT id, machine_id, ts_ms, kind, level, value, message FROM alerts WHERE published = 0"
-                          " ORDER BY id LIMIT " + std::to_string(kAlertBatch);
-  if (sqlite3_prepare_v2(db->get(), sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    return Status::IoError(std::string("alerts: ") + sqlite3_errmsg(db->get()));
-  }
-  auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i))); };
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    Alert a{text(1), sqlite3_column_int64(st, 2), text(3), text(4), sqlite3_column_double(st, 5), text(6)};
-    out.max_id = sqlite3_column_int64(st, 0);
+  Result<std::vector<std::pair<int64_t, Alert>>> rows =
+      store::ReadUnpublishedAlerts(config.data_dir + "/vigil.db", kAlertBatch);
+  if (!rows) return rows.error();
+  for (const auto& [id, a] : *rows) {
+    out.max_id = id;
     out.messages.push_back({config.mqtt.topic_prefix + "/" + a.machine_id + "/alert", AlertJson(a)});
   }
-  sqlite3_finalize(st);
   return out;
-}
-
-Status MarkPublished(const Config& config, int64_t max_id) {
-  Result<Db> db = Db::Open(config.data_dir + "/vigil.db");
-  if (!db) return db.error();
-  // Ids grow with every insert and the scorer is the only writer, so every unpublished
-  // row up to max_id is one this round has just sent.
-  return db->Exec("UPDATE alerts SET published = 1 WHERE published = 0 AND id <= " + std::to_string(max_id));
 }
 
 }  // namespace
@@ -112,7 +96,7 @@ struct Outbox::State {
         if (s.ok()) s = publisher->Publish(m);
       }
       if (s.ok()) s = publisher->Flush();  // every PUBACK is in
-      if (s.ok() && alerts->max_id) s = MarkPublished(config, alerts->max_id);
+      if (s.ok() && alerts->max_id) s = store::MarkAlertsPublished(config.data_dir + "/vigil.db", alerts->max_id);
       if (!s.ok()) {
         publisher.reset();
         Failed(s.message(), std::move(preds), &backoff_ms);

@@ -27,19 +27,6 @@ std::vector<float> Rows(const Dataset& d, const std::vector<size_t>& idx) {
   return x;
 }
 
-Result<int64_t> CountFailures(Db& db, int64_t from_ms, int64_t until_ms) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db.get(), "SELECT count(*) FROM failure_history WHERE timestamp_ms > ?1 AND timestamp_ms < ?2",
-                         -1, &st, nullptr) != SQLITE_OK) {
-    return Status::IoError(std::string("failure_history: ") + sqlite3_errmsg(db.get()));
-  }
-  sqlite3_bind_int64(st, 1, from_ms);
-  sqlite3_bind_int64(st, 2, until_ms);
-  int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_finalize(st);
-  return n;
-}
-
 }  // namespace
 
 std::string ModelsDir(const Config& config) { return config.data_dir + "/models"; }
@@ -65,7 +52,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   r.test_rows = split.test.size();
   for (size_t i : split.train) r.train_positives += d.y[i];
   for (size_t i : split.test) r.test_positives += d.y[i];
-  Result<int64_t> failures = CountFailures(*db, d.t.front(), split.split_ms);
+  Result<int64_t> failures = store::CountFailures(*db, d.t.front(), split.split_ms);
   if (!failures) return failures.error();
   r.training_failures = *failures;
   if (r.training_failures < mc.min_failures || r.train_positives == 0 || split.train.empty()) {

@@ -18,6 +18,7 @@
 #include "lake/lake_reader.h"
 #include "lake/paths.h"
 #include "process/rolling.h"
+#include "store/rebuild.h"
 
 namespace vigil::process {
 namespace {
