@@ -8,7 +8,7 @@
 
 #include "common/logging.h"
 #include "model/alerts.h"
-#include "sim/mqtt_publisher.h"
+#include "mqtt/publisher.h"
 #include "store/predictions.h"
 
 namespace vigil::model {
@@ -17,7 +17,7 @@ namespace {
 constexpr int kAlertBatch = 1000;
 
 struct PendingAlerts {
-  std::vector<sim::OutMessage> messages;
+  std::vector<publish::Message> messages;
   int64_t max_id = 0;
 };
 
@@ -41,12 +41,12 @@ struct Outbox::State {
   Clock* clock;
   std::mutex mu;
   std::condition_variable cv;
-  std::map<std::string, sim::OutMessage> predictions;  // topic -> newest
+  std::map<std::string, publish::Message> predictions;  // topic -> newest
   bool alerts_pending = true;                          // look at the table once at start
   std::atomic<bool> stop{false};
   OutboxStats stats;
 
-  void Failed(const std::string& what, std::map<std::string, sim::OutMessage> unsent, int64_t* backoff_ms) {
+  void Failed(const std::string& what, std::map<std::string, publish::Message> unsent, int64_t* backoff_ms) {
     GetLogger("model")->warn("publishing predictions and alerts: {} (retrying in {} s)", what, *backoff_ms / 1000);
     {
       std::lock_guard<std::mutex> lk(mu);
@@ -59,10 +59,10 @@ struct Outbox::State {
   }
 
   void Run() {
-    std::unique_ptr<sim::MqttPublisher> publisher;
+    std::unique_ptr<publish::MqttPublisher> publisher;
     int64_t backoff_ms = 1000;
     while (!stop) {
-      std::map<std::string, sim::OutMessage> preds;
+      std::map<std::string, publish::Message> preds;
       {
         std::unique_lock<std::mutex> lk(mu);
         cv.wait(lk, [&] { return stop || alerts_pending || !predictions.empty(); });
@@ -77,11 +77,12 @@ struct Outbox::State {
       }
       if (preds.empty() && alerts->messages.empty()) continue;
       if (!publisher) {
-        sim::PublisherOptions o;
+        publish::PublisherOptions o;
         o.mqtt = config.mqtt;
         o.client_id = config.mqtt.client_id + "-out";
         o.flush_timeout_ms = 10'000;
-        publisher = std::make_unique<sim::MqttPublisher>(o, *clock, stop);
+        o.logger = "model";
+        publisher = std::make_unique<publish::MqttPublisher>(o, *clock, stop);
         if (Status s = publisher->Connect(5000); !s.ok()) {
           publisher.reset();
           Failed("cannot connect: " + s.message(), std::move(preds), &backoff_ms);
@@ -89,7 +90,7 @@ struct Outbox::State {
         }
       }
       Status s;
-      for (const sim::OutMessage& m : alerts->messages) {
+      for (const publish::Message& m : alerts->messages) {
         if (s.ok()) s = publisher->Publish(m);
       }
       for (const auto& [topic, m] : preds) {
@@ -126,7 +127,7 @@ Outbox::~Outbox() {
   state_->cv.notify_all();
 }
 
-void Outbox::PushPredictions(std::vector<sim::OutMessage> messages) {
+void Outbox::PushPredictions(std::vector<publish::Message> messages) {
   {
     std::lock_guard<std::mutex> lk(state_->mu);
     for (auto& m : messages) {

@@ -142,7 +142,7 @@ void Scheduler::ScoreAndPublish() {
     stats_.alerts_raised += r->alerts.size();
   }
   const std::string& prefix = config_.mqtt.topic_prefix;
-  std::vector<sim::OutMessage> out;
+  std::vector<publish::Message> out;
   for (const model::LatestPrediction& p : r->latest) {
     out.push_back({prefix + "/" + p.machine_id + "/prediction", model::PredictionJson(p)});
     out.back().retained = true;
