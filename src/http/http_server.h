@@ -22,7 +22,7 @@
 #include "ingest/ingest_sink.h"
 #include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
-#include "process/scheduler.h"
+#include "daemon/scheduler.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
 
@@ -34,7 +34,7 @@ struct Sources {
   std::function<uint64_t()> broker_connects;
   std::function<ingest::IngestCounts()> ingest;
   std::function<lake::LakeStats()> lake;
-  std::function<process::SchedulerStats()> scheduler;
+  std::function<daemon::SchedulerStats()> scheduler;
   const lake::DiskGuard* disk = nullptr;  // refreshed by the daemon's main loop
 };
 
