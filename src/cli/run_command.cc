@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "common/signals.h"
+#include "common/data_paths.h"
 #include "http/http_server.h"
 #include "common/dir_lock.h"
 #include "common/logging.h"
@@ -40,7 +41,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   if (Status s = fs.CreateDirs(lake::LakeDir(config.data_dir), nullptr); !s.ok()) {
     return Fail("run", Status::IoError("cannot create the data directory: " + s.message()));
   }
-  Result<DirLock> lock = DirLock::Acquire(config.data_dir + "/run.lock", "vigil run");
+  Result<DirLock> lock = DirLock::Acquire(data_paths::RunLock(config.data_dir), "vigil run");
   if (!lock) return Fail("run", lock.error());
 
   lake::LakeWriter writer(config.lake, lake::LakeDir(config.data_dir), clock, fs);

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "common/data_paths.h"
 #include "cli/common_flags.h"
 #include "common/dir_lock.h"
 #include "common/json_text.h"
@@ -82,8 +83,8 @@ LakeStatus Collect(const std::string& data_dir) {
       }
     }
   }
-  st.run_pid = DirLock::Holder(data_dir + "/run.lock");
-  st.process_pid = DirLock::Holder(data_dir + "/process.lock");
+  st.run_pid = DirLock::Holder(data_paths::RunLock(data_dir));
+  st.process_pid = DirLock::Holder(data_paths::ProcessLock(data_dir));
   return st;
 }
 
@@ -97,7 +98,7 @@ std::string Human(uint64_t b) {
 }
 
 void PrintStore(const Config& c, const Result<store::StoreStatus>& db) {
-  std::printf("\nfeature store   %s/vigil.db\n", c.data_dir.c_str());
+  std::printf("\nfeature store   %s\n", data_paths::Database(c.data_dir).c_str());
   if (!db) {
     std::printf("  %s\n", db.error().message().c_str());
     return;
@@ -210,7 +211,7 @@ Command AddStatusCommand(CLI::App& app) {
               return Fail("status", Status::InvalidArgument("no data directory at " + c->data_dir + " (use --data-dir)"));
             }
             LakeStatus st = Collect(c->data_dir);
-            Result<store::StoreStatus> db = store::ReadStatus(c->data_dir + "/vigil.db", *c);
+            Result<store::StoreStatus> db = store::ReadStatus(data_paths::Database(c->data_dir), *c);
             if (*json) {
               PrintJson(c->data_dir, st, *c, db);
             } else {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/dir_lock.h"
+#include "common/data_paths.h"
 #include "common/logging.h"
 #include "lake/paths.h"
 #include "model/alerts.h"
@@ -49,7 +50,7 @@ SchedulerStats Scheduler::Stats() const {
 }
 
 int64_t Scheduler::NewestModelMs() {
-  if (Result<model::Db> db = model::Db::Open(config_.data_dir + "/vigil.db"); db) {
+  if (Result<model::Db> db = model::Db::Open(data_paths::Database(config_.data_dir)); db) {
     if (Result<std::vector<model::ModelRecord>> all = model::ListModels(*db); all && !all->empty()) {
       return all->back().created_ms;
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/json_text.h"
+#include "common/data_paths.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
 #include "model/alerts.h"
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kMaxPoints = 10'000;
 
-std::string DbPath(const Config& c) { return c.data_dir + "/vigil.db"; }
+std::string DbPath(const Config& c) { return data_paths::Database(c.data_dir); }
 
 bool ValidMachineId(const std::string& id) {
   static const std::regex kId("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");

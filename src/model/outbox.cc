@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/data_paths.h"
 #include "model/alerts.h"
 #include "mqtt/publisher.h"
 #include "store/predictions.h"
@@ -25,7 +26,7 @@ struct PendingAlerts {
 Result<PendingAlerts> ReadUnpublished(const Config& config) {
   PendingAlerts out;
   Result<std::vector<std::pair<int64_t, Alert>>> rows =
-      store::ReadUnpublishedAlerts(config.data_dir + "/vigil.db", kAlertBatch);
+      store::ReadUnpublishedAlerts(data_paths::Database(config.data_dir), kAlertBatch);
   if (!rows) return rows.error();
   for (const auto& [id, a] : *rows) {
     out.max_id = id;
@@ -97,7 +98,7 @@ struct Outbox::State {
         if (s.ok()) s = publisher->Publish(m);
       }
       if (s.ok()) s = publisher->Flush();  // every PUBACK is in
-      if (s.ok() && alerts->max_id) s = store::MarkAlertsPublished(config.data_dir + "/vigil.db", alerts->max_id);
+      if (s.ok() && alerts->max_id) s = store::MarkAlertsPublished(data_paths::Database(config.data_dir), alerts->max_id);
       if (!s.ok()) {
         publisher.reset();
         Failed(s.message(), std::move(preds), &backoff_ms);

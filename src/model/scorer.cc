@@ -1,5 +1,6 @@
 #include "model/scorer.h"
 
+#include "common/data_paths.h"
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -22,7 +23,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
   std::vector<std::string> sensor_fields;
   for (const SensorSpec& s : config.sensors) sensor_fields.push_back(s.field);
   Result<std::unique_ptr<store::ScoringDb>> opened =
-      store::ScoringDb::Open(config.data_dir + "/vigil.db", cols, sensor_fields);
+      store::ScoringDb::Open(data_paths::Database(config.data_dir), cols, sensor_fields);
   if (!opened) return opened.error();
   store::ScoringDb& db = **opened;
   ScoreSummary out;

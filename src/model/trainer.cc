@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common/json_text.h"
+#include "common/data_paths.h"
 #include "model/booster.h"
 #include "model/dataset.h"
 #include "model/registry.h"
@@ -29,11 +30,11 @@ std::vector<float> Rows(const Dataset& d, const std::vector<size_t>& idx) {
 
 }  // namespace
 
-std::string ModelsDir(const Config& config) { return config.data_dir + "/models"; }
+std::string ModelsDir(const Config& config) { return data_paths::ModelsDir(config.data_dir); }
 
 Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions& options) {
   const ModelConfig& mc = config.model;
-  const std::string db_path = config.data_dir + "/vigil.db";
+  const std::string db_path = data_paths::Database(config.data_dir);
   Result<Db> db = Db::Open(db_path);
   if (!db) return db.error();
   Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms);
@@ -140,7 +141,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   rec.id = r.model_id = *id;
   std::error_code ec;
   std::filesystem::create_directories(ModelsDir(config), ec);
-  rec.file = r.file = ModelsDir(config) + "/model-" + std::to_string(rec.id) + ".json";
+  rec.file = r.file = data_paths::ModelFile(config.data_dir, rec.id);
   VIGIL_RETURN_IF_ERROR(booster->Save(rec.file));
 
   const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/data_paths.h"
 #include "lake/file_system.h"
 #include "store/feature_store.h"
 #include "vigil/clock.h"
@@ -39,7 +40,7 @@
 namespace vigil::process {
 
 // The processors' lock (RunPending, Reprocess; retention takes it to trim the archive).
-inline std::string ProcessLockPath(const std::string& data_dir) { return data_dir + "/process.lock"; }
+inline std::string ProcessLockPath(const std::string& data_dir) { return data_paths::ProcessLock(data_dir); }
 
 struct RunSummary {
   int batches = 0;
