@@ -1,3 +1,7 @@
+// Folder src/common/: what every folder may use (config, clock, timestamps, logging, JSON
+// text, locks, signals, systemd, data-directory paths). Calls nothing of vigil but
+// include/vigil/.
+//
 // Every file name in the data directory outside the lake, in one place (the lake's own
 // names are in lake/paths.h):
 //

@@ -1,3 +1,7 @@
+// Folder src/daemon/: the orchestration of `vigil run`: the scheduler (processing, model
+// stage, retention, outbox driving) and the main loop. Calls common, ingest, lake,
+// process and model; the CLI wires it, HTTP reads its stats.
+//
 // Scheduler: the background thread of `vigil run`. Every processing.interval it runs the
 // pending batches (Processor::RunPending), then the model stage: the current model scores
 // the new rows, alerts are raised, and each machine's newest prediction is published

@@ -1,3 +1,6 @@
+// Folder src/http/: health, metrics, the JSON API and the dashboard. Calls common, ingest,
+// lake, store, model (message formats) and daemon (the scheduler's stats); read-only.
+//
 // HttpServer: health, metrics, the JSON API and the dashboard of `vigil run` over HTTP
 // (the only code that includes httplib.h). Loopback by default (http.listen =
 // "127.0.0.1:8080"; "off" disables); beyond loopback every path but /healthz and /readyz

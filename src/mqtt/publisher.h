@@ -1,3 +1,5 @@
+// Folder src/mqtt/: the MQTT publishing client. Calls src/common/ only.
+//
 // MqttPublisher: vigil's one MQTT publishing client, used by the simulator and replay
 // (the simulator, through sim::MqttPublisher) and by the prediction/alert outbox (model).
 // With ingest/mqtt_subscriber.cc, the only code that includes <mqtt/...>; Paho exceptions

@@ -1,3 +1,6 @@
+// Folder src/process/: the batch processor (lake segments -> windows, features, labels in
+// vigil.db). Calls common, lake, ingest (the lake line format) and store.
+//
 // Processor: turns published raw segments into the feature store (contract §3).
 //
 // A batch: (1) finish moving segments a committed batch already consumed (a crash between
