@@ -79,6 +79,16 @@ class Stmt {
   Result<bool> Step();
   // Steps once, ignoring a row, and resets.
   Status Run();
+  // Calls row(*this) for every row; the first error ends it.
+  template <typename F>
+  Status ForEach(F&& row) {
+    for (;;) {
+      Result<bool> r = Step();
+      if (!r) return r.error();
+      if (!*r) return Status::Ok();
+      row(static_cast<const Stmt&>(*this));
+    }
+  }
   void Reset();
 
   int Columns() const;

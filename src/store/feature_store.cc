@@ -97,29 +97,21 @@ Status FeatureStore::ReadingsIn(const std::string& machine_id, int sensor, int64
                                 std::vector<double>* values) {
   values->clear();
   readings_in_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, from_ms).Bind(4, to_ms);
-  for (;;) {
-    Result<bool> row = readings_in_->Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
-    values->push_back(readings_in_->Double(0));
-  }
+  return readings_in_->ForEach([&](const Stmt& st) { values->push_back(st.Double(0)); });
 }
 
 Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out) {
   out->clear();
   rows_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
   const int ns = static_cast<int>(config_.sensors.size()), nf = static_cast<int>(config_.features.size());
-  for (;;) {
-    Result<bool> row = rows_->Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
+  return rows_->ForEach([&](const Stmt& st) {
     FeatureRow r;
-    r.window_start_ms = rows_->Int(0);
-    for (int i = 0; i < ns; ++i) r.sensor_values.push_back(rows_->OptDouble(1 + i));
-    for (int i = 0; i < nf; ++i) r.features.push_back(rows_->OptDouble(1 + ns + i));
-    if (!rows_->IsNull(1 + ns + nf)) r.label = static_cast<int>(rows_->Int(1 + ns + nf));
+    r.window_start_ms = st.Int(0);
+    for (int i = 0; i < ns; ++i) r.sensor_values.push_back(st.OptDouble(1 + i));
+    for (int i = 0; i < nf; ++i) r.features.push_back(st.OptDouble(1 + ns + i));
+    if (!st.IsNull(1 + ns + nf)) r.label = static_cast<int>(st.Int(1 + ns + nf));
     out->push_back(std::move(r));
-  }
+  });
 }
 
 Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& row) {
@@ -135,12 +127,7 @@ Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& 
 Status FeatureStore::FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms) {
   ts_ms->clear();
   failures_of_->Bind(1, machine_id);
-  for (;;) {
-    Result<bool> row = failures_of_->Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
-    ts_ms->push_back(failures_of_->Int(0));
-  }
+  return failures_of_->ForEach([&](const Stmt& st) { ts_ms->push_back(st.Int(0)); });
 }
 
 Status FeatureStore::RefreshLatest(const std::string& machine_id) {
@@ -176,26 +163,23 @@ Status FeatureStore::DumpFeatures(std::vector<std::string>* out) {
   Result<Stmt> st = db_.Prepare("SELECT machine_id, window_start_ms" + FeatureColumnList(config_) +
                                 " FROM features ORDER BY machine_id, window_start_ms");
   if (!st) return st.error();
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
+  return st->ForEach([&](const Stmt& row) {
     std::string line;
-    for (int i = 0; i < st->Columns(); ++i) {
+    for (int i = 0; i < row.Columns(); ++i) {
       if (i) line += "|";
-      switch (st->TypeOf(i)) {
+      switch (row.TypeOf(i)) {
         case Stmt::Type::kNull: line += "NULL"; break;
         case Stmt::Type::kFloat: {
           char buf[40];
-          std::snprintf(buf, sizeof buf, "%.17g", st->Double(i));
+          std::snprintf(buf, sizeof buf, "%.17g", row.Double(i));
           line += buf;
           break;
         }
-        default: line += st->Text(i);
+        default: line += row.Text(i);
       }
     }
     out->push_back(std::move(line));
-  }
+  });
 }
 
 }  // namespace vigil::store

@@ -77,12 +77,8 @@ Result<std::vector<ModelRecord>> ListModels(Db& db) {
   Result<Stmt> st = db.Prepare(std::string("SELECT ") + kColumns + " FROM models ORDER BY id");
   if (!st) return st.error();
   std::vector<ModelRecord> out;
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row) return row.error();
-    if (!*row) return out;
-    out.push_back(FromRow(*st));
-  }
+  VIGIL_RETURN_IF_ERROR(st->ForEach([&](const Stmt& row) { out.push_back(FromRow(row)); }));
+  return out;
 }
 
 Result<std::optional<ModelRecord>> CurrentModel(Db& db) {

@@ -25,12 +25,8 @@ Result<std::vector<std::pair<int64_t, Alert>>> ReadUnpublishedAlerts(const std::
                                 " FROM alerts WHERE published = 0 ORDER BY id LIMIT ?1");
   if (!st) return Status::IoError("alerts: " + st.error().message());
   st->Bind(1, static_cast<int64_t>(limit));
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row) return row.error();
-    if (!*row) return out;
-    out.emplace_back(st->Int(0), AlertFromRow(*st, 1));
-  }
+  VIGIL_RETURN_IF_ERROR(st->ForEach([&](const Stmt& row) { out.emplace_back(row.Int(0), AlertFromRow(row, 1)); }));
+  return out;
 }
 
 Status MarkAlertsPublished(const std::string& db_path, int64_t max_id) {
@@ -82,12 +78,8 @@ Result<std::vector<std::string>> ScoringDb::Machines() {
   Result<Stmt> st = db_.Prepare("SELECT machine_id FROM latest_features ORDER BY machine_id");
   if (!st) return Status::IoError("latest_features: " + st.error().message());
   std::vector<std::string> out;
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row) return row.error();
-    if (!*row) return out;
-    out.push_back(st->Text(0));
-  }
+  VIGIL_RETURN_IF_ERROR(st->ForEach([&](const Stmt& row) { out.push_back(row.Text(0)); }));
+  return out;
 }
 
 Status ScoringDb::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
@@ -124,13 +116,10 @@ Status ScoringDb::RowsAfter(const std::string& machine, int64_t after_ms, int64_
   t->clear();
   x->clear();
   rows_->Bind(1, machine).Bind(2, after_ms).Bind(3, limit);
-  for (;;) {
-    Result<bool> row = rows_->Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
-    t->push_back(rows_->Int(0));
-    for (size_t i = 1; i <= ncols_; ++i) x->push_back(rows_->FloatOrNaN(static_cast<int>(i)));
-  }
+  return rows_->ForEach([&](const Stmt& st) {
+    t->push_back(st.Int(0));
+    for (size_t i = 1; i <= ncols_; ++i) x->push_back(st.FloatOrNaN(static_cast<int>(i)));
+  });
 }
 
 Status ScoringDb::PutPrediction(const std::string& machine, int64_t window_start_ms, int64_t model_id, double p) {
@@ -174,12 +163,7 @@ Status ScoringDb::SensorValues(const std::string& machine, const std::string& fi
                                 " AND window_start_ms < ?3 AND " + field + " IS NOT NULL");
   if (!st) return Status::IoError("anomaly baseline: " + st.error().message());
   st->Bind(1, machine).Bind(2, from_ms).Bind(3, to_ms);
-  for (;;) {
-    Result<bool> row = st->Step();
-    if (!row) return row.error();
-    if (!*row) return Status::Ok();
-    out->push_back(st->Double(0));
-  }
+  return st->ForEach([&](const Stmt& row) { out->push_back(row.Double(0)); });
 }
 
 Result<std::optional<double>> ScoringDb::NewestPrediction(const std::string& machine, int64_t model_id) {
@@ -199,12 +183,9 @@ Status ScoringDb::PutLatest(const LatestPrediction& p) {
 Result<std::vector<std::pair<std::string, int>>> ScoringDb::AlertLevels(const std::string& machine) {
   std::vector<std::pair<std::string, int>> out;
   get_level_->Bind(1, machine);
-  for (;;) {
-    Result<bool> row = get_level_->Step();
-    if (!row) return row.error();
-    if (!*row) return out;
-    out.emplace_back(get_level_->Text(0), static_cast<int>(get_level_->Int(1)));
-  }
+  VIGIL_RETURN_IF_ERROR(
+      get_level_->ForEach([&](const Stmt& st) { out.emplace_back(st.Text(0), static_cast<int>(st.Int(1))); }));
+  return out;
 }
 
 Status ScoringDb::PutAlertLevel(const std::string& machine, const std::string& kind, int level) {

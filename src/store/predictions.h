@@ -37,6 +37,7 @@ class ScoringDb {
   // columns: the model's inputs (features table columns); sensor_fields: the sensors'.
   static Result<std::unique_ptr<ScoringDb>> Open(const std::string& path, const std::vector<std::string>& columns,
                                                  const std::vector<std::string>& sensor_fields);
+  ~ScoringDb() { stmts_.clear(); }  // statements before the connection
   ModelDb& db() { return db_; }
 
   Result<std::vector<std::string>> Machines();  // of latest_features, ordered
@@ -86,9 +87,6 @@ class ScoringDb {
        *stored_latest_ = nullptr, *put_wm_ = nullptr, *put_pred_ = nullptr, *newest_ = nullptr,
        *newest_pred_ = nullptr, *put_latest_ = nullptr, *get_level_ = nullptr, *put_level_ = nullptr;
   size_t ncols_ = 0, nsensors_ = 0;
-
- public:
-  ~ScoringDb() { stmts_.clear(); }  // statements before the connection
 };
 
 }  // namespace vigil::store

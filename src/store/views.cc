@@ -14,11 +14,8 @@ namespace {
 bool Query(Db& db, const std::string& sql, const std::function<void(const Stmt&)>& row) {
   Result<Stmt> st = db.Prepare(sql);
   if (!st) return false;
-  for (;;) {
-    Result<bool> r = st->Step();
-    if (!r || !*r) return true;
-    row(*st);
-  }
+  (void)st->ForEach(row);  // as before: a failing step ends the rows
+  return true;
 }
 
 }  // namespace
@@ -148,11 +145,8 @@ std::vector<Alert> ReadAlerts(const std::string& db_path, const std::string& mac
                                 " FROM alerts WHERE ?1 = '' OR machine_id = ?1 ORDER BY ts_ms DESC LIMIT ?2");
   if (!st) return out;
   st->Bind(1, machine_id).Bind(2, limit);
-  for (;;) {
-    Result<bool> r = st->Step();
-    if (!r || !*r) return out;
-    out.push_back(AlertFromRow(*st, 0));
-  }
+  (void)st->ForEach([&](const Stmt& row) { out.push_back(AlertFromRow(row, 0)); });
+  return out;
 }
 
 }  // namespace vigil::store
