@@ -1,3 +1,5 @@
+// Folder src/cli/: the subcommands; wires every other folder and is called by none.
+//
 // The subcommands. Each Add* registers its CLI11 subcommand and returns it with the action
 // to run when it was chosen; actions return the process exit code (common_flags.h).
 #pragma once

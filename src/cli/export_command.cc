@@ -5,8 +5,9 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/data_paths.h"
 #include "cli/common_flags.h"
-#include "store/feature_store.h"
+#include "store/export.h"
 
 namespace vigil::cli {
 namespace {
@@ -30,7 +31,7 @@ int RunExport(const ExportFlags& f) {
   if (Status s = ParseTimeRange(f.from, f.until, &q.from_ms, &q.until_ms); !s.ok()) return Fail("export", s);
   std::FILE* out = f.out == "-" ? stdout : std::fopen((f.out + ".tmp").c_str(), "w");
   if (!out) return Fail("export", Status::IoError("cannot write " + f.out));
-  Result<int64_t> rows = store::ExportCsv(c->data_dir + "/vigil.db", *c, q, out);
+  Result<int64_t> rows = store::ExportCsv(data_paths::Database(c->data_dir), *c, q, out);
   if (out != stdout) {
     bool ok = std::fclose(out) == 0 && rows.has_value();
     if (ok && std::rename((f.out + ".tmp").c_str(), f.out.c_str()) != 0) ok = false;

@@ -5,13 +5,14 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "common/data_paths.h"
 #include "cli/common_flags.h"
 #include "common/timestamp.h"
 #include "model/booster.h"
 #include "model/dataset.h"
 #include "model/registry.h"
 #include "model/trainer.h"
-#include "store/feature_store.h"
+#include "store/export.h"
 
 namespace vigil::cli {
 namespace {
@@ -86,7 +87,7 @@ Command AddModelsCommand(CLI::App& app) {
   return {sub, [flags, promote, rollback, promote_id] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("models", c.error());
-            Result<model::Db> db = model::Db::Open(c->data_dir + "/vigil.db");
+            Result<model::Db> db = model::Db::Open(data_paths::Database(c->data_dir));
             if (!db) return Fail("models", db.error());
             if (promote->parsed()) {
               Status s = model::Promote(*db, *promote_id, SystemClock::Instance().NowMs());
@@ -135,7 +136,7 @@ Command AddPredictCommand(CLI::App& app) {
   return {sub, [flags, input, output, model_id] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("predict", c.error());
-            Result<model::Db> db = model::Db::Open(c->data_dir + "/vigil.db");
+            Result<model::Db> db = model::Db::Open(data_paths::Database(c->data_dir));
             if (!db) return Fail("predict", db.error());
             std::optional<model::ModelRecord> chosen;
             if (*model_id) {
@@ -164,7 +165,7 @@ Command AddPredictCommand(CLI::App& app) {
               store::ExportQuery q;
               q.table = "latest_features";
               q.labelled_only = false;  // the newest rows have no label yet
-              Result<int64_t> n = tmp ? store::ExportCsv(c->data_dir + "/vigil.db", *c, q, tmp)
+              Result<int64_t> n = tmp ? store::ExportCsv(data_paths::Database(c->data_dir), *c, q, tmp)
                                       : Result<int64_t>(Status::IoError("cannot create a temporary file"));
               if (!n) return Fail("predict", n.error());
               std::rewind(tmp);

@@ -1,6 +1,6 @@
-// vigil run: the daemon. Wires ingest (MQTT -> validation -> lake) on Paho's thread and
-// does the periodic work (segment ages, interval syncs, reconnects, stats) on the main
-// thread, which also waits for SIGTERM/SIGINT.
+// vigil run: the daemon. Wires ingest (MQTT -> validation -> lake) on Paho's thread, the
+// scheduler (process, model, retention) on its own and HTTP; the main thread runs
+// daemon::MainLoop (segment ages, interval syncs, reconnects, stats) until SIGTERM/SIGINT.
 #include <signal.h>
 
 #include <atomic>
@@ -10,11 +10,10 @@
 #include "cli/commands.h"
 #include "cli/common_flags.h"
 #include "common/signals.h"
-#include "common/systemd_notify.h"
+#include "common/data_paths.h"
 #include "http/http_server.h"
 #include "common/dir_lock.h"
 #include "common/logging.h"
-#include "common/monotonic.h"
 #include "ingest/ingest_sink.h"
 #include "ingest/mqtt_subscriber.h"
 #include "lake/file_system.h"
@@ -22,24 +21,13 @@
 #include "lake/paths.h"
 #include "lake/recovery.h"
 #include "process/batch.h"
-#include "process/scheduler.h"
+#include "daemon/main_loop.h"
+#include "daemon/scheduler.h"
 #include "lake/disk_guard.h"
 #include "vigil/clock.h"
 
 namespace vigil::cli {
 namespace {
-
-constexpr int64_t kTickMs = 100;
-
-std::string ReasonSummary(const ingest::IngestCounts& c) {
-  std::string out;
-  for (int i = 0; i < kReasonCount; ++i) {
-    if (c.by_reason[i] == 0) continue;
-    out += (out.empty() ? "" : " ") + std::string(ReasonCode(static_cast<Reason>(i))) + "=" +
-           std::to_string(c.by_reason[i]);
-  }
-  return out.empty() ? "none" : out;
-}
 
 int RunDaemon(const Config& config, bool process_on_exit) {
   auto log = GetLogger("cli");
@@ -53,7 +41,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   if (Status s = fs.CreateDirs(lake::LakeDir(config.data_dir), nullptr); !s.ok()) {
     return Fail("run", Status::IoError("cannot create the data directory: " + s.message()));
   }
-  Result<DirLock> lock = DirLock::Acquire(config.data_dir + "/run.lock", "vigil run");
+  Result<DirLock> lock = DirLock::Acquire(data_paths::RunLock(config.data_dir), "vigil run");
   if (!lock) return Fail("run", lock.error());
 
   lake::LakeWriter writer(config.lake, lake::LakeDir(config.data_dir), clock, fs);
@@ -71,7 +59,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   ingest::MqttSubscriber subscriber(config.mqtt, sink, clock, stopping);
   // The scheduled processor and retention: their own thread; the processor only reads
   // published segments, so it never waits for ingest nor ingest for it.
-  process::Scheduler scheduler(config, clock, fs);
+  daemon::Scheduler scheduler(config, clock, fs);
 
   // HTTP first: a bad http.listen must fail before Paho's threads exist (returning with a
   // started client would unwind it under its own callback thread).
@@ -97,72 +85,18 @@ int RunDaemon(const Config& config, bool process_on_exit) {
             FsyncPolicyName(config.lake.fsync));
   scheduler.Start();
 
-  // systemd (Type=notify): ready once the lake is recovered and the broker connection is
-  // under way; the watchdog is fed from this loop, so a stuck main loop gets restarted.
-  SystemdNotifier systemd;
-  systemd.Ready("starting: connecting to the broker");
-  int64_t last_status_ms = 0;
-  uint64_t last_status_received = 0;
-
-  // The loop's intervals run on the monotonic clock: an NTP step back must not pause the
-  // watchdog pings (systemd would kill a healthy vigil), the status or the stats.
-  int64_t last_stats_ms = MonotonicMs();
-  ingest::IngestCounts last = sink.Counts();
-  uint64_t lake_errors = 0;
-  auto log_stats = [&](bool final) {
-    const int64_t now = MonotonicMs();
-    ingest::IngestCounts c = sink.Counts();
-    lake::LakeStats ls = writer.Stats();
-    double secs = std::max<double>(1e-3, (now - last_stats_ms) / 1000.0);
-    log->info("{}received={} accepted={} quarantined={} ({}) rate={:.0f}/s lake: bytes={} "
-              "segments_published={} open={} write_errors={} broker={}",
-              final ? "final: " : "", c.received, c.accepted, c.quarantined, ReasonSummary(c),
-              (c.received - last.received) / secs, ls.bytes, ls.segments_published,
-              ls.open_segments, c.write_errors, subscriber.is_connected() ? "connected" : "disconnected");
-    last = c;
-    last_stats_ms = now;
-  };
-
-  const timespec tick{0, kTickMs * 1'000'000};
-  int sig = 0;
-  while (true) {
-    siginfo_t info;
-    sig = sigtimedwait(&signals, &info, &tick);
-    if (sig == SIGINT || sig == SIGTERM) break;
-    if (Status s = writer.Tick(); !s.ok() && (lake_errors++ % 100) == 0) {
-      log->error("lake: {}", s.message());
-    }
-    subscriber.Tick();
-    const bool was_low = disk.low();
-    disk.Refresh();
-    // Retention may free space (archive, quarantine): run it now, not in up to 10 min.
-    if (disk.low() && !was_low) scheduler.HousekeepSoon();
-    const int64_t now = MonotonicMs();
-    if (now - last_stats_ms >= config.ingest.stats_interval_ms) log_stats(false);
-    systemd.WatchdogTick(now);
-    if (systemd.enabled() && now - last_status_ms >= 5000) {
-      ingest::IngestCounts c = sink.Counts();
-      double rate = last_status_ms ? (c.received - last_status_received) * 1000.0 / (now - last_status_ms) : 0;
-      char status[160];
-      std::snprintf(status, sizeof status, "%.0f msg/s; %llu accepted, %llu quarantined; broker %s%s", rate,
-                    static_cast<unsigned long long>(c.accepted), static_cast<unsigned long long>(c.quarantined),
-                    subscriber.is_connected() ? "connected" : "disconnected",
-                    disk.low() ? "; DISK LOW: not taking messages" : "");
-      systemd.Status(status);
-      last_status_ms = now;
-      last_status_received = c.received;
-    }
-  }
+  daemon::MainLoop loop(config, writer, sink, subscriber, disk, scheduler);
+  const int sig = loop.Run(signals);
 
   log->info("received {}: stopping (no new messages, publish open segments)",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
   stopping = true;
-  systemd.Stopping();
+  loop.NotifyStopping();
   http_server.Stop();
   subscriber.Stop();
   scheduler.Stop();  // a running batch stops at its next batch boundary
   Status closed = writer.Close();
-  log_stats(true);
+  loop.LogStats(true);
   int code = kExitOk;
   if (closed.ok() && process_on_exit) {
     // Everything is published now: one last run makes the feature store current.

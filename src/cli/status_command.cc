@@ -11,12 +11,13 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "common/data_paths.h"
 #include "cli/common_flags.h"
 #include "common/dir_lock.h"
 #include "common/json_text.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
-#include "store/feature_store.h"
+#include "store/views.h"
 #include "store/machine_json.h"
 
 namespace vigil::cli {
@@ -95,8 +96,8 @@ LakeStatus Collect(const std::string& data_dir) {
       }
     }
   }
-  st.run_pid = DirLock::Holder(data_dir + "/run.lock");
-  st.process_pid = DirLock::Holder(data_dir + "/process.lock");
+  st.run_pid = DirLock::Holder(data_paths::RunLock(data_dir));
+  st.process_pid = DirLock::Holder(data_paths::ProcessLock(data_dir));
   return st;
 }
 
@@ -110,7 +111,7 @@ std::string Human(uint64_t b) {
 }
 
 void PrintStore(const Config& c, const Result<store::StoreStatus>& db) {
-  std::printf("\nfeature store   %s/vigil.db\n", c.data_dir.c_str());
+  std::printf("\nfeature store   %s\n", data_paths::Database(c.data_dir).c_str());
   if (!db) {
     std::printf("  %s\n", db.error().message().c_str());
     return;
@@ -223,7 +224,7 @@ Command AddStatusCommand(CLI::App& app) {
               return Fail("status", Status::InvalidArgument("no data directory at " + c->data_dir + " (use --data-dir)"));
             }
             LakeStatus st = Collect(c->data_dir);
-            Result<store::StoreStatus> db = store::ReadStatus(c->data_dir + "/vigil.db", *c);
+            Result<store::StoreStatus> db = store::ReadStatus(data_paths::Database(c->data_dir), *c);
             if (*json) {
               PrintJson(c->data_dir, st, *c, db);
             } else {

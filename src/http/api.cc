@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "common/json_text.h"
+#include "common/data_paths.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
 #include "lake/segment_log.h"
 #include "model/alerts.h"
 #include "model/prediction.h"
-#include "store/feature_store.h"
+#include "store/views.h"
 #include "store/machine_json.h"
 
 namespace vigil::http {
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kMaxPoints = 10'000;
 
-std::string DbPath(const Config& c) { return c.data_dir + "/vigil.db"; }
+std::string DbPath(const Config& c) { return data_paths::Database(c.data_dir); }
 
 bool ValidMachineId(const std::string& id) {
   static const std::regex kId("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");

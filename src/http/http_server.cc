@@ -101,7 +101,7 @@ std::string CookieToken(const std::string& cookies) {
 std::string MetricsText(const Sources& s) {
   const ingest::IngestCounts c = s.ingest();
   const lake::LakeStats l = s.lake();
-  const process::SchedulerStats p = s.scheduler();
+  const daemon::SchedulerStats p = s.scheduler();
   std::string out;
   Metric(&out, "vigil_messages_received_total", "counter", "MQTT messages received.", c.received);
   Metric(&out, "vigil_messages_accepted_total", "counter", "Messages written to the raw lake.", c.accepted);
@@ -198,7 +198,7 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
   srv.Get("/api/status", [src](const httplib::Request&, httplib::Response& res) {
     const ingest::IngestCounts c = src->ingest();
     const lake::LakeStats l = src->lake();
-    const process::SchedulerStats p = src->scheduler();
+    const daemon::SchedulerStats p = src->scheduler();
     std::string why = ReadyReason(*src);
     std::string j = "{\"ready\":" + std::string(why.empty() ? "true" : "false") + ",\"reason\":";
     AppendJsonString(why, &j);

@@ -1,3 +1,6 @@
+// Folder src/http/: health, metrics, the JSON API and the dashboard. Calls common, ingest,
+// lake, store, model (message formats) and daemon (the scheduler's stats); read-only.
+//
 // HttpServer: health, metrics, the JSON API and the dashboard of `vigil run` over HTTP
 // (the only code that includes httplib.h). Loopback by default (http.listen =
 // "127.0.0.1:8080"; "off" disables); beyond loopback every path but /healthz and /readyz
@@ -22,7 +25,7 @@
 #include "ingest/ingest_sink.h"
 #include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
-#include "process/scheduler.h"
+#include "daemon/scheduler.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
 
@@ -34,7 +37,7 @@ struct Sources {
   std::function<uint64_t()> broker_connects;
   std::function<ingest::IngestCounts()> ingest;
   std::function<lake::LakeStats()> lake;
-  std::function<process::SchedulerStats()> scheduler;
+  std::function<daemon::SchedulerStats()> scheduler;
   const lake::DiskGuard* disk = nullptr;  // refreshed by the daemon's main loop
 };
 

@@ -7,9 +7,10 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/data_paths.h"
 #include "model/alerts.h"
-#include "model/registry.h"
-#include "sim/mqtt_publisher.h"
+#include "mqtt/publisher.h"
+#include "store/predictions.h"
 
 namespace vigil::model {
 namespace {
@@ -17,37 +18,21 @@ namespace {
 constexpr int kAlertBatch = 1000;
 
 struct PendingAlerts {
-  std::vector<sim::OutMessage> messages;
+  std::vector<publish::Message> messages;
   int64_t max_id = 0;
 };
 
 // The oldest unpublished alerts, as MQTT messages (none when there is no vigil.db yet).
 Result<PendingAlerts> ReadUnpublished(const Config& config) {
   PendingAlerts out;
-  Result<Db> db = Db::Open(config.data_dir + "/vigil.db");
-  if (!db) return db.error().code() == StatusCode::kNotFound ? Result<PendingAlerts>(out) : db.error();
-  sqlite3_stmt* st = nullptr;
-  const std::string sql = "SELECT id, machine_id, ts_ms, kind, level, value, message FROM alerts WHERE published = 0"
-                          " ORDER BY id LIMIT " + std::to_string(kAlertBatch);
-  if (sqlite3_prepare_v2(db->get(), sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    return Status::IoError(std::string("alerts: ") + sqlite3_errmsg(db->get()));
-  }
-  auto text = [&](int i) { return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i))); };
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    Alert a{text(1), sqlite3_column_int64(st, 2), text(3), text(4), sqlite3_column_double(st, 5), text(6)};
-    out.max_id = sqlite3_column_int64(st, 0);
+  Result<std::vector<std::pair<int64_t, Alert>>> rows =
+      store::ReadUnpublishedAlerts(data_paths::Database(config.data_dir), kAlertBatch);
+  if (!rows) return rows.error();
+  for (const auto& [id, a] : *rows) {
+    out.max_id = id;
     out.messages.push_back({config.mqtt.topic_prefix + "/" + a.machine_id + "/alert", AlertJson(a)});
   }
-  sqlite3_finalize(st);
   return out;
-}
-
-Status MarkPublished(const Config& config, int64_t max_id) {
-  Result<Db> db = Db::Open(config.data_dir + "/vigil.db");
-  if (!db) return db.error();
-  // Ids grow with every insert and the scorer is the only writer, so every unpublished
-  // row up to max_id is one this round has just sent.
-  return db->Exec("UPDATE alerts SET published = 1 WHERE published = 0 AND id <= " + std::to_string(max_id));
 }
 
 }  // namespace
@@ -57,12 +42,12 @@ struct Outbox::State {
   Clock* clock;
   std::mutex mu;
   std::condition_variable cv;
-  std::map<std::string, sim::OutMessage> predictions;  // topic -> newest
+  std::map<std::string, publish::Message> predictions;  // topic -> newest
   bool alerts_pending = true;                          // look at the table once at start
   std::atomic<bool> stop{false};
   OutboxStats stats;
 
-  void Failed(const std::string& what, std::map<std::string, sim::OutMessage> unsent, int64_t* backoff_ms) {
+  void Failed(const std::string& what, std::map<std::string, publish::Message> unsent, int64_t* backoff_ms) {
     GetLogger("model")->warn("publishing predictions and alerts: {} (retrying in {} s)", what, *backoff_ms / 1000);
     {
       std::lock_guard<std::mutex> lk(mu);
@@ -75,10 +60,10 @@ struct Outbox::State {
   }
 
   void Run() {
-    std::unique_ptr<sim::MqttPublisher> publisher;
+    std::unique_ptr<publish::MqttPublisher> publisher;
     int64_t backoff_ms = 1000;
     while (!stop) {
-      std::map<std::string, sim::OutMessage> preds;
+      std::map<std::string, publish::Message> preds;
       {
         std::unique_lock<std::mutex> lk(mu);
         cv.wait(lk, [&] { return stop || alerts_pending || !predictions.empty(); });
@@ -93,11 +78,12 @@ struct Outbox::State {
       }
       if (preds.empty() && alerts->messages.empty()) continue;
       if (!publisher) {
-        sim::PublisherOptions o;
+        publish::PublisherOptions o;
         o.mqtt = config.mqtt;
         o.client_id = config.mqtt.client_id + "-out";
         o.flush_timeout_ms = 10'000;
-        publisher = std::make_unique<sim::MqttPublisher>(o, *clock, stop);
+        o.logger = "model";
+        publisher = std::make_unique<publish::MqttPublisher>(o, *clock, stop);
         if (Status s = publisher->Connect(5000); !s.ok()) {
           publisher.reset();
           Failed("cannot connect: " + s.message(), std::move(preds), &backoff_ms);
@@ -105,14 +91,14 @@ struct Outbox::State {
         }
       }
       Status s;
-      for (const sim::OutMessage& m : alerts->messages) {
+      for (const publish::Message& m : alerts->messages) {
         if (s.ok()) s = publisher->Publish(m);
       }
       for (const auto& [topic, m] : preds) {
         if (s.ok()) s = publisher->Publish(m);
       }
       if (s.ok()) s = publisher->Flush();  // every PUBACK is in
-      if (s.ok() && alerts->max_id) s = MarkPublished(config, alerts->max_id);
+      if (s.ok() && alerts->max_id) s = store::MarkAlertsPublished(data_paths::Database(config.data_dir), alerts->max_id);
       if (!s.ok()) {
         publisher.reset();
         Failed(s.message(), std::move(preds), &backoff_ms);
@@ -142,7 +128,7 @@ Outbox::~Outbox() {
   state_->cv.notify_all();
 }
 
-void Outbox::PushPredictions(std::vector<sim::OutMessage> messages) {
+void Outbox::PushPredictions(std::vector<publish::Message> messages) {
   {
     std::lock_guard<std::mutex> lk(state_->mu);
     for (auto& m : messages) {

@@ -16,7 +16,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/fleet.h"
+#include "mqtt/publisher.h"
 #include "vigil/clock.h"
 #include "vigil/config.h"
 
@@ -36,7 +36,7 @@ class Outbox {
   // start must be able to return before any Paho thread exists.
   void Start();
   // Retained prediction messages; never blocks.
-  void PushPredictions(std::vector<sim::OutMessage> messages);
+  void PushPredictions(std::vector<publish::Message> messages);
   // New rows in `alerts`: look now (the outbox also looks once at start).
   void AlertsWritten();
   OutboxStats Stats() const;

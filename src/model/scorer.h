@@ -1,3 +1,7 @@
+// Folder src/model/: the model stage (training, promotion, scoring, alerts, the outbox).
+// Calls common, lake (atomic model files), store (every row it reads or writes) and mqtt
+// (the outbox); no SQL of its own.
+//
 // Scoring after each batch: the current (promoted) model scores the `features` rows newer
 // than what it has already scored (per machine, table `scored`), into `predictions`; then
 // `latest_predictions` gets each machine's newest probability and its anomaly score (the

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "common/json_text.h"
+#include "common/data_paths.h"
 #include "model/booster.h"
 #include "model/dataset.h"
 #include "model/registry.h"
@@ -27,26 +28,13 @@ std::vector<float> Rows(const Dataset& d, const std::vector<size_t>& idx) {
   return x;
 }
 
-Result<int64_t> CountFailures(Db& db, int64_t from_ms, int64_t until_ms) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db.get(), "SELECT count(*) FROM failure_history WHERE timestamp_ms > ?1 AND timestamp_ms < ?2",
-                         -1, &st, nullptr) != SQLITE_OK) {
-    return Status::IoError(std::string("failure_history: ") + sqlite3_errmsg(db.get()));
-  }
-  sqlite3_bind_int64(st, 1, from_ms);
-  sqlite3_bind_int64(st, 2, until_ms);
-  int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_finalize(st);
-  return n;
-}
-
 }  // namespace
 
-std::string ModelsDir(const Config& config) { return config.data_dir + "/models"; }
+std::string ModelsDir(const Config& config) { return data_paths::ModelsDir(config.data_dir); }
 
 Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions& options) {
   const ModelConfig& mc = config.model;
-  const std::string db_path = config.data_dir + "/vigil.db";
+  const std::string db_path = data_paths::Database(config.data_dir);
   Result<Db> db = Db::Open(db_path);
   if (!db) return db.error();
   Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms);
@@ -65,7 +53,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   r.test_rows = split.test.size();
   for (size_t i : split.train) r.train_positives += d.y[i];
   for (size_t i : split.test) r.test_positives += d.y[i];
-  Result<int64_t> failures = CountFailures(*db, d.t.front(), split.split_ms);
+  Result<int64_t> failures = store::CountFailures(*db, d.t.front(), split.split_ms);
   if (!failures) return failures.error();
   r.training_failures = *failures;
   if (r.training_failures < mc.min_failures || r.train_positives == 0 || split.train.empty()) {
@@ -153,7 +141,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   rec.id = r.model_id = *id;
   std::error_code ec;
   std::filesystem::create_directories(ModelsDir(config), ec);
-  rec.file = r.file = ModelsDir(config) + "/model-" + std::to_string(rec.id) + ".json";
+  rec.file = r.file = data_paths::ModelFile(config.data_dir, rec.id);
   VIGIL_RETURN_IF_ERROR(booster->Save(rec.file));
 
   const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/dir_lock.h"
+#include "common/data_paths.h"
 #include "common/logging.h"
 #include "common/timestamp.h"
 #include "ingest/envelope.h"
@@ -19,6 +20,7 @@
 #include "lake/lake_reader.h"
 #include "lake/paths.h"
 #include "process/rolling.h"
+#include "store/rebuild.h"
 
 namespace vigil::process {
 namespace {
@@ -64,7 +66,7 @@ Processor::~Processor() = default;
 Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
   Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
   if (!lock) return lock.error();
-  Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(config_.data_dir + "/vigil.db", config_);
+  Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(data_paths::Database(config_.data_dir), config_);
   if (!db) return db.error();
   return RunAll(**db, stop);
 }
@@ -89,7 +91,7 @@ Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<
 Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines, const std::atomic<bool>* stop) {
   Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
   if (!lock) return lock.error();
-  const std::string target = config_.data_dir + "/vigil.db", tmp = target + ".rebuild";
+  const std::string target = data_paths::Database(config_.data_dir), tmp = data_paths::RebuildDatabase(config_.data_dir);
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((tmp + suffix).c_str());
   rebuild_ = true;
   only_machines_ = std::set<std::string>(machines.begin(), machines.end());

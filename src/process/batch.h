@@ -1,3 +1,6 @@
+// Folder src/process/: the batch processor (lake segments -> windows, features, labels in
+// vigil.db). Calls common, lake, ingest (the lake line format) and store.
+//
 // Processor: turns published raw segments into the feature store (contract §3).
 //
 // A batch: (1) finish moving segments a committed batch already consumed (a crash between
@@ -30,6 +33,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/data_paths.h"
 #include "lake/file_system.h"
 #include "store/feature_store.h"
 #include "vigil/clock.h"
@@ -39,7 +43,7 @@
 namespace vigil::process {
 
 // The processors' lock (RunPending, Reprocess; retention takes it to trim the archive).
-inline std::string ProcessLockPath(const std::string& data_dir) { return data_dir + "/process.lock"; }
+inline std::string ProcessLockPath(const std::string& data_dir) { return data_paths::ProcessLock(data_dir); }
 
 struct RunSummary {
   int batches = 0;

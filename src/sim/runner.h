@@ -1,3 +1,6 @@
+// Folder src/sim/: the simulated fleet, its state file and runner. Calls common and mqtt;
+// only src/cli/ includes it.
+//
 // Runner: drives a Fleet through time and hands its messages to a Publisher.
 //
 // Two modes, written as loops over Fleet::Step so that tests drive them with a FakeClock

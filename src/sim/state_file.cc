@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/data_paths.h"
+
 namespace vigil::sim {
 namespace {
 
@@ -16,9 +18,9 @@ Status Errno(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-std::string StateDir(const std::string& data_dir) { return data_dir + "/simulate"; }
-std::string StatePath(const std::string& data_dir) { return StateDir(data_dir) + "/state"; }
-std::string LockPath(const std::string& data_dir) { return StateDir(data_dir) + "/simulate.lock"; }
+std::string StateDir(const std::string& data_dir) { return data_paths::SimulateDir(data_dir); }
+std::string StatePath(const std::string& data_dir) { return data_paths::SimulateState(data_dir); }
+std::string LockPath(const std::string& data_dir) { return data_paths::SimulateLock(data_dir); }
 
 Status CreateDirs(const std::string& dir) {
   for (size_t pos = 1; pos <= dir.size(); ++pos) {

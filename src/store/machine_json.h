@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "store/feature_store.h"
+#include "store/views.h"
 #include "vigil/config.h"
 
 namespace vigil::store {

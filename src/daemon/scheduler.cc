@@ -1,8 +1,9 @@
-#include "process/scheduler.h"
+#include "daemon/scheduler.h"
 
 #include <algorithm>
 
 #include "common/dir_lock.h"
+#include "common/data_paths.h"
 #include "common/logging.h"
 #include "lake/paths.h"
 #include "model/alerts.h"
@@ -11,7 +12,7 @@
 #include "model/trainer.h"
 #include "process/batch.h"
 
-namespace vigil::process {
+namespace vigil::daemon {
 
 Scheduler::Scheduler(const Config& config, Clock& clock, lake::FileSystem& fs)
     : config_(config), clock_(clock), fs_(fs), outbox_(config, clock) {}
@@ -48,52 +49,66 @@ SchedulerStats Scheduler::Stats() const {
   return s;
 }
 
-void Scheduler::Loop() {
-  if (config_.model.retrain_interval_ms > 0) {
-    // The interval counts from the newest model, not from this start: a restart loop must
-    // not retrain every time.
-    if (Result<model::Db> db = model::Db::Open(config_.data_dir + "/vigil.db"); db) {
-      if (Result<std::vector<model::ModelRecord>> all = model::ListModels(*db); all && !all->empty()) {
-        std::lock_guard<std::mutex> lk(mu_);
-        stats_.last_retrain_ms = all->back().created_ms;
-      }
+int64_t Scheduler::NewestModelMs() {
+  if (Result<model::Db> db = model::Db::Open(data_paths::Database(config_.data_dir)); db) {
+    if (Result<std::vector<model::ModelRecord>> all = model::ListModels(*db); all && !all->empty()) {
+      return all->back().created_ms;
     }
   }
-  int64_t next_process = clock_.NowMs() + config_.processing.interval_ms;
-  int64_t next_housekeep = clock_.NowMs();  // measure at once: /metrics has lake sizes from the start
+  return 0;
+}
+
+int64_t Scheduler::RunOnce(int64_t now) {
+  if (!scheduled_) {
+    scheduled_ = true;
+    if (config_.model.retrain_interval_ms > 0) {
+      // The interval counts from the newest model, not from this start: a restart loop must
+      // not retrain every time.
+      if (const int64_t newest = NewestModelMs(); newest) {
+        std::lock_guard<std::mutex> lk(mu_);
+        stats_.last_retrain_ms = newest;
+      }
+    }
+    next_process_ms_ = now + config_.processing.interval_ms;
+    next_housekeep_ms_ = now;  // measure at once: /metrics has lake sizes from the start
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (housekeep_soon_) next_housekeep_ms_ = now;
+    housekeep_soon_ = false;
+  }
+  if (now >= next_process_ms_) {
+    Process();
+    if (config_.model.retrain_interval_ms > 0 && now - stats_.last_retrain_ms >= config_.model.retrain_interval_ms) {
+      Retrain();
+    }
+    ScoreAndPublish();
+    next_process_ms_ = clock_.NowMs() + config_.processing.interval_ms;
+  }
+  if (now >= next_housekeep_ms_) {
+    Housekeep();
+    next_housekeep_ms_ = clock_.NowMs() + config_.retention.interval_ms;
+  }
+  return std::min(next_process_ms_, next_housekeep_ms_);
+}
+
+void Scheduler::Loop() {
   std::unique_lock<std::mutex> lk(mu_);
   while (!stop_) {
-    const int64_t now = clock_.NowMs();
-    const int64_t due = std::min(next_process, next_housekeep);
-    if (now < due) {
-      cv_.wait_for(lk, std::chrono::milliseconds(due - now), [&] { return stop_ || housekeep_soon_; });
-      if (housekeep_soon_) next_housekeep = clock_.NowMs();
-      housekeep_soon_ = false;
-      continue;
-    }
     lk.unlock();
-    if (now >= next_process) {
-      Process();
-      if (config_.model.retrain_interval_ms > 0 && now - stats_.last_retrain_ms >= config_.model.retrain_interval_ms) {
-        Retrain();
-      }
-      ScoreAndPublish();
-      next_process = clock_.NowMs() + config_.processing.interval_ms;
-    }
-    if (now >= next_housekeep) {
-      Housekeep();
-      next_housekeep = clock_.NowMs() + config_.retention.interval_ms;
-    }
+    const int64_t due = RunOnce(clock_.NowMs());
     lk.lock();
+    const int64_t wait_ms = due - clock_.NowMs();
+    if (wait_ms > 0) cv_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stop_ || housekeep_soon_; });
   }
 }
 
 void Scheduler::Process() {
   auto log = GetLogger("process");
   const int64_t start = clock_.NowMs();
-  Result<RunSummary> r = Status::Internal("not run");
+  Result<process::RunSummary> r = Status::Internal("not run");
   try {
-    Processor p(config_, clock_, fs_);
+    process::Processor p(config_, clock_, fs_);
     r = p.RunPending(&abort_);
   } catch (const std::exception& e) {
     r = Status::Internal(e.what());
@@ -142,7 +157,7 @@ void Scheduler::ScoreAndPublish() {
     stats_.alerts_raised += r->alerts.size();
   }
   const std::string& prefix = config_.mqtt.topic_prefix;
-  std::vector<sim::OutMessage> out;
+  std::vector<publish::Message> out;
   for (const model::LatestPrediction& p : r->latest) {
     out.push_back({prefix + "/" + p.machine_id + "/prediction", model::PredictionJson(p)});
     out.back().retained = true;
@@ -186,7 +201,7 @@ void Scheduler::Housekeep() {
   };
   // `vigil reprocess` (allowed beside vigil run) reads the archive under the processors'
   // lock: trimming takes it too, or only measures this round.
-  Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "vigil run's retention");
+  Result<DirLock> lock = DirLock::Acquire(process::ProcessLockPath(config_.data_dir), "vigil run's retention");
   if (!lock) log->info("retention: not trimming this round, {}", lock.error().message());
   for (const Area& a : areas) {
     Result<lake::TrimReport> r = lake::TrimArea(a.dir, lock ? a.limits : lake::RetentionLimits{}, now);
@@ -207,4 +222,4 @@ void Scheduler::Housekeep() {
   stats_.areas_measured_ms = now;
 }
 
-}  // namespace vigil::process
+}  // namespace vigil::daemon

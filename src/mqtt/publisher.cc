@@ -1,4 +1,4 @@
-#include "sim/mqtt_publisher.h"
+#include "mqtt/publisher.h"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 #include "common/logging.h"
 #include "common/net.h"
 
-namespace vigil::sim {
+namespace vigil::publish {
 namespace {
 
 constexpr int64_t kWaitMs = 100;
@@ -21,7 +21,7 @@ constexpr int64_t kStoppingFlushMs = 5000;
 class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_listener {
  public:
   Impl(PublisherOptions options, Clock& clock, const std::atomic<bool>& stop)
-      : options_(std::move(options)), clock_(clock), stop_(stop), log_(GetLogger("sim")) {}
+      : options_(std::move(options)), clock_(clock), stop_(stop), log_(GetLogger(options_.logger)) {}
 
   ~Impl() override { Disconnect(); }
 
@@ -81,9 +81,9 @@ class MqttPublisher::Impl final : public mqtt::callback, public mqtt::iaction_li
                                (last_error.empty() ? "" : ": " + last_error));
   }
 
-  Status Publish(const OutMessage& m) {
+  Status Publish(const std::string& topic, const std::string& payload, bool retained) {
     VIGIL_RETURN_IF_ERROR(ResendFailed());
-    return Send(mqtt::make_message(m.topic, m.payload, options_.qos, m.retained));
+    return Send(mqtt::make_message(topic, payload, options_.qos, retained));
   }
 
   Status Flush() {
@@ -240,11 +240,13 @@ MqttPublisher::MqttPublisher(PublisherOptions options, Clock& clock, const std::
     : impl_(std::make_unique<Impl>(std::move(options), clock, stop)) {}
 MqttPublisher::~MqttPublisher() = default;
 Status MqttPublisher::Connect(int64_t timeout_ms) { return impl_->Connect(timeout_ms); }
-Status MqttPublisher::Publish(const OutMessage& m) { return impl_->Publish(m); }
+Status MqttPublisher::Publish(const std::string& topic, const std::string& payload, bool retained) {
+  return impl_->Publish(topic, payload, retained);
+}
 Status MqttPublisher::Flush() { return impl_->Flush(); }
 void MqttPublisher::Disconnect() { impl_->Disconnect(); }
 uint64_t MqttPublisher::acknowledged() const { return impl_->acknowledged(); }
 uint64_t MqttPublisher::retried() const { return impl_->retried(); }
 uint64_t MqttPublisher::reconnects() const { return impl_->reconnects(); }
 
-}  // namespace vigil::sim
+}  // namespace vigil::publish

@@ -1,3 +1,7 @@
+// Folder src/daemon/: the orchestration of `vigil run`: the scheduler (processing, model
+// stage, retention, outbox driving) and the main loop. Calls common, ingest, lake,
+// process and model; the CLI wires it, HTTP reads its stats.
+//
 // Scheduler: the background thread of `vigil run`. Every processing.interval it runs the
 // pending batches (Processor::RunPending), then the model stage: the current model scores
 // the new rows, alerts are raised, and each machine's newest prediction is published
@@ -8,6 +12,10 @@
 // on one thread so that retention never races the processor's moves into the archive, and
 // trimming takes the processors' lock so it never races `vigil reprocess` either.
 // Stats() is what /metrics and /api/status show.
+//
+// The schedule is RunOnce(now): it runs what is due at `now` (the injected Clock's time)
+// and says when the next step is due; the thread only sleeps until then (or until Stop()
+// or HousekeepSoon()). Tests call RunOnce with a FakeClock and override the steps.
 #pragma once
 
 #include <atomic>
@@ -24,7 +32,7 @@
 #include "vigil/clock.h"
 #include "vigil/config.h"
 
-namespace vigil::process {
+namespace vigil::daemon {
 
 struct SchedulerStats {
   uint64_t runs = 0, failed_runs = 0;  // a run = all pending batches
@@ -46,7 +54,7 @@ struct SchedulerStats {
 class Scheduler {
  public:
   Scheduler(const Config& config, Clock& clock, lake::FileSystem& fs);
-  ~Scheduler();  // stops
+  virtual ~Scheduler();  // stops
 
   void Start();
   // A running batch stops at its next batch boundary; then the thread is joined.
@@ -55,12 +63,23 @@ class Scheduler {
   // Runs retention now instead of at the next retention.interval (any thread).
   void HousekeepSoon();
 
+  // One step of the schedule at time now_ms: processing (then retraining when due, then
+  // scoring and publishing) every processing.interval from the first call, retention at
+  // the first call, every retention.interval and after HousekeepSoon(). Returns when the
+  // next step is due. The thread calls it; tests call it without one.
+  int64_t RunOnce(int64_t now_ms);
+
+ protected:
+  // The steps, virtual so that a test can count them without a lake, vigil.db or broker.
+  virtual void Process();
+  virtual void Housekeep();
+  virtual void ScoreAndPublish();
+  virtual void Retrain();
+  // created_ms of the newest model (0: none): the retraining interval counts from it.
+  virtual int64_t NewestModelMs();
+
  private:
   void Loop();
-  void Process();
-  void Housekeep();
-  void ScoreAndPublish();
-  void Retrain();
 
   const Config config_;
   Clock& clock_;
@@ -69,10 +88,12 @@ class Scheduler {
   std::condition_variable cv_;
   bool stop_ = false;
   bool housekeep_soon_ = false;
+  bool scheduled_ = false;  // RunOnce has set the first due times
+  int64_t next_process_ms_ = 0, next_housekeep_ms_ = 0;
   std::atomic<bool> abort_{false};
   SchedulerStats stats_;
   model::Outbox outbox_;  // predictions and alerts, published from its own thread
   std::thread thread_;
 };
 
-}  // namespace vigil::process
+}  // namespace vigil::daemon

@@ -1,0 +1,147 @@
+#include "store/db.h"
+
+#include <sqlite3.h>
+
+namespace vigil::store {
+
+static_assert(static_cast<int>(Stmt::Type::kInteger) == SQLITE_INTEGER && static_cast<int>(Stmt::Type::kFloat) == SQLITE_FLOAT &&
+              static_cast<int>(Stmt::Type::kText) == SQLITE_TEXT && static_cast<int>(Stmt::Type::kBlob) == SQLITE_BLOB &&
+              static_cast<int>(Stmt::Type::kNull) == SQLITE_NULL);
+
+Result<Db> Db::Open(const std::string& path, OpenMode mode) {
+  int flags = SQLITE_OPEN_READWRITE;
+  if (mode == OpenMode::kReadOnly) flags = SQLITE_OPEN_READONLY;
+  // The processor's connection is used by one thread only.
+  if (mode == OpenMode::kProcessor) flags |= SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
+    std::string m = raw ? sqlite3_errmsg(raw) : "out of memory";
+    sqlite3_close(raw);
+    return Status::NotFound("cannot open " + path + ": " + m);
+  }
+  Db db(raw);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  if (mode == OpenMode::kModel) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
+  if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  return db;
+}
+
+Db& Db::operator=(Db&& o) noexcept {
+  if (this != &o) {
+    sqlite3_close(db_);
+    db_ = o.db_;
+    o.db_ = nullptr;
+  }
+  return *this;
+}
+
+Db::~Db() {
+  if (db_) sqlite3_close(db_);
+}
+
+Status Db::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IoError("sqlite: " + m + " in: " + sql.substr(0, 80));
+  }
+  return Status::Ok();
+}
+
+Result<Stmt> Db::Prepare(const std::string& sql, bool persistent) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &st, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return Status::IoError(std::string("sqlite prepare: ") + sqlite3_errmsg(db_) + " in: " + sql);
+  }
+  return Stmt(db_, st);
+}
+
+int64_t Db::Changes() const { return sqlite3_changes(db_); }
+int64_t Db::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+std::string Db::ErrorMessage() const { return sqlite3_errmsg(db_); }
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+Stmt& Stmt::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(s_, i, v);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, const std::string& v) {
+  sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Stmt& Stmt::Bind(int i, std::optional<double> v) {
+  if (v) sqlite3_bind_double(s_, i, *v);
+  else sqlite3_bind_null(s_, i);
+  return *this;
+}
+Stmt& Stmt::BindNull(int i) {
+  sqlite3_bind_null(s_, i);
+  return *this;
+}
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  Reset();
+  if (rc == SQLITE_DONE) return false;
+  return Status::IoError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+}
+
+Status Stmt::Run() {
+  Result<bool> r = Step();
+  if (!r) return r.error();
+  if (*r) Reset();
+  return Status::Ok();
+}
+
+void Stmt::Reset() {
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+int Stmt::Columns() const { return sqlite3_column_count(s_); }
+bool Stmt::IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+int64_t Stmt::Int(int col) const { return sqlite3_column_int64(s_, col); }
+double Stmt::Double(int col) const { return sqlite3_column_double(s_, col); }
+std::optional<double> Stmt::OptDouble(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Double(col);
+}
+float Stmt::FloatOrNaN(int col) const {
+  return IsNull(col) ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(Double(col));
+}
+std::string Stmt::Text(int col) const {
+  const unsigned char* t = sqlite3_column_text(s_, col);
+  return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+}
+std::string Stmt::ColumnName(int col) const { return sqlite3_column_name(s_, col); }
+Stmt::Type Stmt::TypeOf(int col) const { return static_cast<Type>(sqlite3_column_type(s_, col)); }
+
+Result<Transaction> Transaction::Begin(Db& db) {
+  VIGIL_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_) (void)db_->Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  Db* db = db_;
+  db_ = nullptr;
+  Status s = db->Exec("COMMIT");
+  if (!s.ok()) (void)db->Exec("ROLLBACK");
+  return s;
+}
+
+std::string Quoted(const std::string& v) {
+  char* q = sqlite3_mprintf("%Q", v.c_str());
+  std::string out(q);
+  sqlite3_free(q);
+  return out;
+}
+
+}  // namespace vigil::store

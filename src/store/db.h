@@ -1,0 +1,128 @@
+// Folder src/store/: owns vigil.db, every table of it and every SQL statement; the only
+// code that includes sqlite3.h. Calls src/common/ only (never model/: its value types are
+// in store/records.h). Files by purpose: db (open, Stmt, Transaction), schema, feature_store
+// (the processor's writes), views (status, API), export, rebuild, model_registry,
+// predictions (scoring, alerts), training_data.
+//
+// Db, Stmt, Transaction: the one place that opens vigil.db and runs SQL on it. Every other
+// store file goes through these; nothing outside src/store/ sees sqlite3.
+//
+// One busy timeout for every connection (kBusyTimeoutMs): the processor, the model stage,
+// `vigil train`/`models` and the API all share one file, and a writer never fails where a
+// slower one is merely in the way.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "vigil/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace vigil::store {
+
+constexpr int kBusyTimeoutMs = 30'000;
+
+enum class OpenMode {
+  kReadOnly,   // views, export, training data
+  kReadWrite,  // an existing file, no pragmas (rebuild's copy and swap)
+  kModel,      // an existing file, WAL; synchronous stays FULL: alerts must survive power loss
+  kProcessor,  // created if missing, WAL, synchronous=NORMAL: a lost batch is redone from the lake
+};
+
+class Stmt;
+
+class Db {
+ public:
+  // Errors: kNotFound "cannot open <path>: <sqlite message>" (callers word it), kIoError
+  // for a failed pragma.
+  static Result<Db> Open(const std::string& path, OpenMode mode);
+  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db& operator=(Db&& o) noexcept;
+  ~Db();
+
+  // Runs one or more statements; errors name the SQL (its first 80 characters).
+  Status Exec(const std::string& sql);
+  // persistent: kept for the connection's life (SQLITE_PREPARE_PERSISTENT).
+  Result<Stmt> Prepare(const std::string& sql, bool persistent = false);
+  int64_t Changes() const;
+  int64_t LastInsertId() const;
+  std::string ErrorMessage() const;
+  // The handle, for tests that look at the file with SQL of their own.
+  sqlite3* get() const { return db_; }
+
+ protected:
+  explicit Db(sqlite3* db) : db_(db) {}
+
+ private:
+  sqlite3* db_;
+};
+
+// A prepared statement; bindings are 1-based, columns 0-based. Step() resets after the
+// last row, so a statement is reused by binding it again.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&&) = delete;
+  ~Stmt();
+
+  Stmt& Bind(int i, int64_t v);
+  Stmt& Bind(int i, const std::string& v);
+  Stmt& Bind(int i, std::optional<double> v);  // nullopt binds NULL
+  Stmt& BindNull(int i);
+  // SQLITE_ROW -> true; SQLITE_DONE -> false (and resets); else an error (and resets).
+  Result<bool> Step();
+  // Steps once, ignoring a row, and resets.
+  Status Run();
+  // Calls row(*this) for every row; the first error ends it.
+  template <typename F>
+  Status ForEach(F&& row) {
+    for (;;) {
+      Result<bool> r = Step();
+      if (!r) return r.error();
+      if (!*r) return Status::Ok();
+      row(static_cast<const Stmt&>(*this));
+    }
+  }
+  void Reset();
+
+  int Columns() const;
+  bool IsNull(int col) const;
+  int64_t Int(int col) const;
+  double Double(int col) const;
+  std::optional<double> OptDouble(int col) const;  // NULL -> nullopt
+  float FloatOrNaN(int col) const;                 // NULL -> NaN (the model's "missing")
+  std::string Text(int col) const;                 // NULL -> ""
+  std::string ColumnName(int col) const;
+  // A column's storage class (for generic dumps).
+  enum class Type { kInteger = 1, kFloat = 2, kText = 3, kBlob = 4, kNull = 5 };  // SQLite's codes
+  Type TypeOf(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_;
+};
+
+// BEGIN IMMEDIATE now; ROLLBACK on destruction unless Commit() succeeded.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Db& db);
+  Transaction(Transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Status Commit();
+
+ private:
+  explicit Transaction(Db* db) : db_(db) {}
+  Db* db_;
+};
+
+// An SQL string literal (quotes doubled).
+std::string Quoted(const std::string& v);
+
+}  // namespace vigil::store

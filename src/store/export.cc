@@ -1,0 +1,72 @@
+#include "store/export.h"
+
+#include <cstdlib>
+
+#include "common/timestamp.h"
+#include "store/db.h"
+#include "store/schema.h"
+
+namespace vigil::store {
+
+Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, const ExportQuery& q,
+                          std::FILE* out) {
+  Result<Db> db = Db::Open(db_path, OpenMode::kReadOnly);
+  if (!db) return Status::IoError("cannot open " + db_path + " (run `vigil process` first?)");
+  const bool events = q.table == "failure_history";
+  const std::string time_col = events ? "timestamp_ms" : "window_start_ms";
+  std::string sql = events ? "SELECT machine_id, timestamp_ms, event_code FROM failure_history"
+                           : "SELECT machine_id, window_start_ms" + FeatureColumnList(config) + " FROM " + q.table;
+  sql += " WHERE " + time_col + " >= ?1 AND " + time_col + " < ?2";
+  if (q.labelled_only && !events) sql += " AND label_failure_7d IS NOT NULL";
+  if (!q.machines.empty()) {
+    sql += " AND machine_id IN (";
+    for (size_t i = 0; i < q.machines.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
+    sql += ")";
+  }
+  sql += " ORDER BY machine_id, " + time_col;
+  Result<Stmt> st = db->Prepare(sql);
+  if (!st) {
+    return Status::IoError("sqlite: " + db->ErrorMessage() + " (does the configuration match the database?)");
+  }
+  st->Bind(1, q.from_ms).Bind(2, q.until_ms);
+  for (size_t i = 0; i < q.machines.size(); ++i) st->Bind(static_cast<int>(i + 3), q.machines[i]);
+  const int ncol = st->Columns();
+  // Header: the time column becomes an ISO-8601 column named without "_ms".
+  std::fprintf(out, "machine_id,%s", events ? "timestamp_utc" : "window_start");
+  for (int i = 2; i < ncol; ++i) std::fprintf(out, ",%s", st->ColumnName(i).c_str());
+  std::fputc('\n', out);
+  int64_t rows = 0;
+  Status s;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row) {
+      s = row.error();
+      break;
+    }
+    if (!*row) break;
+    std::fprintf(out, "%s,%s", st->Text(0).c_str(), FormatTimestampMs(st->Int(1)).c_str());
+    for (int i = 2; i < ncol; ++i) {
+      switch (st->TypeOf(i)) {
+        case Stmt::Type::kNull: std::fputc(',', out); break;
+        case Stmt::Type::kInteger: std::fprintf(out, ",%lld", static_cast<long long>(st->Int(i))); break;
+        case Stmt::Type::kFloat: {
+          // The shortest of %.15g / %.17g that reads back as the same double.
+          double d = st->Double(i);
+          char buf[40];
+          std::snprintf(buf, sizeof buf, "%.15g", d);
+          if (std::strtod(buf, nullptr) != d) std::snprintf(buf, sizeof buf, "%.17g", d);
+          std::fprintf(out, ",%s", buf);
+          break;
+        }
+        default: std::fprintf(out, ",%s", st->Text(i).c_str());
+      }
+    }
+    std::fputc('\n', out);
+    ++rows;
+  }
+  if (std::ferror(out)) return Status::IoError("write error");
+  if (!s.ok()) return s;
+  return rows;
+}
+
+}  // namespace vigil::store

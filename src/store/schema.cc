@@ -1,0 +1,88 @@
+#include "store/schema.h"
+
+namespace vigil::store {
+
+std::string FeatureColumnList(const Config& c) {
+  std::string cols;
+  for (const SensorSpec& s : c.sensors) cols += ", " + s.field;
+  for (const FeatureSpec& f : c.features) cols += ", " + f.name;
+  return cols + ", label_failure_7d";
+}
+
+std::string Fingerprint(const Config& c) {
+  std::string f = "v1 window=" + std::to_string(c.processing.window_ms) +
+                  " horizon=" + std::to_string(c.processing.label_horizon_ms);
+  for (const SensorSpec& s : c.sensors) f += " sensor=" + s.name + ":" + s.field;
+  for (const FeatureSpec& x : c.features) {
+    f += " feature=" + x.name + ":" + x.sensor + ":" + std::string(AggregateName(x.aggregate)) + ":" +
+         std::to_string(x.duration_ms);
+  }
+  return f;
+}
+
+Status CreateProcessorTables(Db& db, const Config& config, const std::string& path) {
+  std::string cols;
+  for (const SensorSpec& x : config.sensors) cols += ", " + x.field + " REAL";
+  for (const FeatureSpec& x : config.features) cols += ", " + x.name + " REAL";
+  cols += ", label_failure_7d INTEGER";
+  VIGIL_RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS readings(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+      " value REAL NOT NULL, rank TEXT NOT NULL, PRIMARY KEY(machine_id, sensor, ts_ms)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS failure_history(machine_id TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,"
+      " event_code TEXT NOT NULL, PRIMARY KEY(machine_id, timestamp_ms, event_code)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS watermarks(machine_id TEXT PRIMARY KEY, watermark_ms INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS features(machine_id TEXT NOT NULL, window_start_ms INTEGER NOT NULL" + cols +
+      ", PRIMARY KEY(machine_id, window_start_ms)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS latest_features(machine_id TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL" + cols + ");"
+      "CREATE TABLE IF NOT EXISTS batches(id INTEGER PRIMARY KEY, started_ms INTEGER, finished_ms INTEGER,"
+      " segments INTEGER, lines INTEGER, readings INTEGER, duplicates INTEGER, failures INTEGER,"
+      " bad_lines INTEGER, rows INTEGER, outcome TEXT);"
+      "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"
+      // The earliest features row each machine's batches rewrote since the model stage last
+      // scored it: late data and new failures change rows behind the scoring watermark.
+      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);"));
+  // The schema fingerprint: features must never mix two configurations.
+  const std::string fp = Fingerprint(config);
+  Result<Stmt> q = db.Prepare("SELECT value FROM meta WHERE key = 'fingerprint'");
+  if (!q) return q.error();
+  std::string stored;
+  Result<bool> row = q->Step();
+  if (!row) return row.error();
+  if (*row) stored = q->Text(0);
+  q->Reset();
+  if (stored.empty()) {
+    VIGIL_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('fingerprint', " + Quoted(fp) + ")"));
+  } else if (stored != fp) {
+    return Status::InvalidArgument(
+        path + " was built with another window, horizon, sensor or feature configuration:\n  stored:  " +
+        stored + "\n  current: " + fp +
+        "\nMixing them in one table would be wrong: rebuild it from the lake with `vigil reprocess --all` "
+        "(same --config and --data-dir), or restore the previous configuration.");
+  }
+  return Status::Ok();
+}
+
+Status CreateModelTables(Db& db) {
+  return db.Exec(
+      "CREATE TABLE IF NOT EXISTS models(id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, data_from_ms INTEGER,"
+      " data_to_ms INTEGER, split_ms INTEGER, train_rows INTEGER, test_rows INTEGER, train_positives INTEGER,"
+      " test_positives INTEGER, params TEXT, metrics TEXT, file TEXT, status TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS model_promotions(id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL,"
+      " promoted_ms INTEGER NOT NULL, rolled_back INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE IF NOT EXISTS predictions(machine_id TEXT NOT NULL, window_start_ms INTEGER NOT NULL,"
+      " model_id INTEGER NOT NULL, failure_probability_7d REAL NOT NULL,"
+      " PRIMARY KEY(machine_id, window_start_ms, model_id)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS latest_predictions(machine_id TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
+      " model_id INTEGER, failure_probability_7d REAL, anomaly_score REAL);"
+      "CREATE TABLE IF NOT EXISTS scored(machine_id TEXT NOT NULL, model_id INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
+      " PRIMARY KEY(machine_id, model_id)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, machine_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+      " kind TEXT NOT NULL, level TEXT NOT NULL, value REAL, message TEXT NOT NULL,"
+      " published INTEGER NOT NULL DEFAULT 0);"  // 1 once the broker acknowledged it (model/outbox.h)
+      "CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(ts_ms);"
+      "CREATE TABLE IF NOT EXISTS alert_state(machine_id TEXT NOT NULL, kind TEXT NOT NULL, level INTEGER NOT NULL,"
+      " PRIMARY KEY(machine_id, kind)) WITHOUT ROWID;");
+}
+
+}  // namespace vigil::store

@@ -1,0 +1,177 @@
+// The model stage's scoring on a temporary vigil.db: anomaly scores and zone alerts
+// before any model, a promoted model scoring new and rewritten rows once, and the outbox's
+// superseding of predictions (no broker: the thread is not started).
+#include "model/scorer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "common/data_paths.h"
+#include "model/booster.h"
+#include "model/dataset.h"
+#include "model/outbox.h"
+#include "model/registry.h"
+#include "store/feature_store.h"
+#include "store/views.h"
+#include "test_util.h"
+#include "vigil/clock.h"
+
+namespace vigil::model {
+namespace {
+
+using vigil::testing::TempDir;
+
+constexpr int64_t kT0 = 1760486400000;  // 2025-10-15T00:00:00Z
+
+class ScorerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { config_.data_dir = tmp_.path(); }
+
+  // n rows of machine m, one per second; vibration 2 +- 0.2, the last one `last_vibration`.
+  void WriteRows(const std::string& m, int n, double last_vibration) {
+    auto s = store::FeatureStore::Open(data_paths::Database(tmp_.path()), config_);
+    ASSERT_TRUE(s) << s.error().message();
+    for (int i = 0; i < n; ++i) {
+      store::FeatureRow r;
+      r.window_start_ms = kT0 + i * 1000;
+      r.sensor_values = {i == n - 1 ? last_vibration : 2.0 + 0.2 * (i % 3 - 1), 40.0};
+      r.features.assign(config_.features.size(), 1.0);
+      r.label = i % 2;
+      ASSERT_OK((*s)->UpsertRow(m, r));
+    }
+    ASSERT_OK((*s)->RefreshLatest(m));
+  }
+
+  // A small model on the configuration's columns, registered and promoted; returns its id.
+  int64_t PromoteModel(std::vector<std::string> columns) {
+    const size_t cols = columns.size();
+    std::vector<float> x, y;
+    for (int i = 0; i < 40; ++i) {
+      for (size_t c = 0; c < cols; ++c) x.push_back(static_cast<float>(i % 2 ? 10 + c : c));
+      y.push_back(static_cast<float>(i % 2));
+    }
+    Result<Booster> b = Booster::Train(x, cols, y, {}, {{"objective", "binary:logistic"}, {"nthread", "1"}}, 3);
+    EXPECT_TRUE(b) << b.error().message();
+    Result<Db> db = Db::Open(data_paths::Database(tmp_.path()));
+    EXPECT_TRUE(db) << db.error().message();
+    ModelRecord m;
+    m.created_ms = kT0;
+    m.status = "candidate";
+    m.params_json = "{\"columns\":[";
+    for (size_t i = 0; i < cols; ++i) m.params_json += (i ? ",\"" : "\"") + columns[i] + "\"";
+    m.params_json += "]}";
+    m.id = *InsertModel(*db, m);
+    std::filesystem::create_directories(data_paths::ModelsDir(tmp_.path()));
+    m.file = data_paths::ModelFile(tmp_.path(), m.id);
+    EXPECT_OK(b->Save(m.file));
+    EXPECT_OK(UpdateModel(*db, m));
+    EXPECT_OK(Promote(*db, m.id, kT0));
+    return m.id;
+  }
+
+  TempDir tmp_;
+  Config config_;
+};
+
+TEST_F(ScorerTest, WithoutVigilDbThereIsNothingToScore) {
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ScorerTest, BeforeAnyModelAnomalyScoresAndOneZoneAlertThatIsNotRepeated) {
+  WriteRows("M1", 30, 12.0);  // the newest window in ISO zone critical (> 11.2 mm/s)
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->model_id, 0);
+  EXPECT_EQ(r->rows_scored, 0);
+  ASSERT_EQ(r->latest.size(), 1u);
+  EXPECT_EQ(r->latest[0].window_start_ms, kT0 + 29'000);
+  EXPECT_FALSE(r->latest[0].probability);
+  EXPECT_GT(r->latest[0].anomaly_score, 3.0);
+  EXPECT_EQ(r->latest[0].vibration, 12.0);
+  ASSERT_EQ(r->alerts.size(), 1u);
+  EXPECT_EQ(r->alerts[0].kind, "iso_zone");
+  EXPECT_EQ(r->alerts[0].level, "critical");
+  // Nothing new: the stored latest row stands, and the level is remembered (no repeat).
+  const double score = r->latest[0].anomaly_score;
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->alerts.empty());
+  ASSERT_EQ(r->latest.size(), 1u);
+  EXPECT_EQ(r->latest[0].anomaly_score, score);
+  EXPECT_EQ(store::ReadAlerts(data_paths::Database(tmp_.path()), "M1", 10).size(), 1u);
+  Result<store::StoreStatus> st = store::ReadStatus(data_paths::Database(tmp_.path()), config_, false);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->machines[0].anomaly_score, score);
+}
+
+TEST_F(ScorerTest, APromotedModelScoresNewRowsOnceAndRewrittenRowsAgain) {
+  WriteRows("M1", 20, 2.0);
+  WriteRows("M2", 10, 2.0);
+  const int64_t id = PromoteModel(FeatureColumns(config_));
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->warning.empty()) << r->warning;
+  EXPECT_EQ(r->model_id, id);
+  EXPECT_EQ(r->rows_scored, 30);
+  ASSERT_EQ(r->latest.size(), 2u);
+  for (const LatestPrediction& p : r->latest) {
+    ASSERT_TRUE(p.probability);
+    EXPECT_GE(*p.probability, 0.0);
+    EXPECT_LE(*p.probability, 1.0);
+    EXPECT_EQ(p.model_id, id);
+  }
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows_scored, 0);
+  ASSERT_EQ(r->latest.size(), 2u);
+  EXPECT_TRUE(r->latest[0].probability);  // the stored one
+  {
+    // The processor rewrote M1's rows from the 15th on (late data): they are scored again.
+    auto s = store::FeatureStore::Open(data_paths::Database(tmp_.path()), config_);
+    ASSERT_TRUE(s);
+    ASSERT_OK((*s)->MarkRescore("M1", kT0 + 15'000));
+  }
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows_scored, 5);
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows_scored, 0);
+  // A new model scores the whole history.
+  const int64_t second = PromoteModel(FeatureColumns(config_));
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->model_id, second);
+  EXPECT_EQ(r->rows_scored, 30);
+}
+
+TEST_F(ScorerTest, AModelOfOtherColumnsIsNotUsed) {
+  WriteRows("M1", 5, 2.0);
+  PromoteModel({"vibration_rms", "temperature_celsius"});
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->model_id, 0);
+  EXPECT_EQ(r->rows_scored, 0);
+  EXPECT_NE(r->warning.find("other features"), std::string::npos) << r->warning;
+  ASSERT_EQ(r->latest.size(), 1u);
+  EXPECT_FALSE(r->latest[0].probability);
+}
+
+TEST(OutboxTest, ANewerPredictionSupersedesAnUnsentOne) {
+  Config config;
+  FakeClock clock(kT0);
+  Outbox outbox(config, clock);  // not started: nothing is sent, no broker needed
+  outbox.PushPredictions({{"p/M1/prediction", "{\"a\":1}", true}, {"p/M2/prediction", "{}", true}});
+  outbox.PushPredictions({{"p/M1/prediction", "{\"a\":2}", true}});
+  const OutboxStats st = outbox.Stats();
+  EXPECT_EQ(st.superseded, 1u);
+  EXPECT_EQ(st.published, 0u);
+  EXPECT_EQ(st.failures, 0u);
+}
+
+}  // namespace
+}  // namespace vigil::model

@@ -1,0 +1,315 @@
+// The store's functions on temporary vigil.db files: processor writes, views, export,
+// model registry, alerts, the rebuild's carry-over, and the Db/Stmt helpers.
+#include <gtest/gtest.h>
+
+#include <climits>
+#include <cmath>
+#include <cstdio>
+
+#include "common/data_paths.h"
+#include "store/db.h"
+#include "store/export.h"
+#include "store/feature_store.h"
+#include "store/model_registry.h"
+#include "store/predictions.h"
+#include "store/rebuild.h"
+#include "store/schema.h"
+#include "store/views.h"
+#include "test_util.h"
+
+namespace vigil::store {
+namespace {
+
+using vigil::testing::TempDir;
+
+constexpr int64_t kT0 = 1760486400000;  // 2025-10-15T00:00:00Z
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.data_dir = tmp_.path();
+    path_ = data_paths::Database(tmp_.path());
+  }
+  std::unique_ptr<FeatureStore> OpenStore() {
+    Result<std::unique_ptr<FeatureStore>> s = FeatureStore::Open(path_, config_);
+    EXPECT_TRUE(s) << s.error().message();
+    return s ? std::move(*s) : nullptr;
+  }
+  FeatureRow Row(int64_t t, std::optional<double> vibration, std::optional<int> label) {
+    FeatureRow r;
+    r.window_start_ms = t;
+    r.sensor_values = {vibration, 40.0};
+    r.features.assign(config_.features.size(), std::nullopt);
+    r.features[0] = 1.5;
+    r.label = label;
+    return r;
+  }
+  TempDir tmp_;
+  Config config_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, FirstReceivedReadingWinsAndDuplicatesAreCounted) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  bool changed = false, duplicate = false;
+  ASSERT_OK(s->Begin());
+  ASSERT_OK(s->UpsertReading({"M1", 0, kT0, 2.0, "0000000000002|b|000000001"}, &changed, &duplicate));
+  EXPECT_TRUE(changed);
+  EXPECT_FALSE(duplicate);
+  // Received later: a duplicate that changes nothing.
+  ASSERT_OK(s->UpsertReading({"M1", 0, kT0, 9.0, "0000000000003|c|000000001"}, &changed, &duplicate));
+  EXPECT_FALSE(changed);
+  EXPECT_TRUE(duplicate);
+  // Received earlier with another value: it replaces the stored one.
+  ASSERT_OK(s->UpsertReading({"M1", 0, kT0, 1.0, "0000000000001|a|000000001"}, &changed, &duplicate));
+  EXPECT_TRUE(changed);
+  EXPECT_TRUE(duplicate);
+  ASSERT_OK(s->Commit());
+  std::vector<double> values;
+  ASSERT_OK(s->ReadingsIn("M1", 0, kT0, kT0 + 1, &values));
+  EXPECT_EQ(values, std::vector<double>{1.0});
+  ASSERT_OK(s->ReadingsIn("M1", 1, kT0, kT0 + 1, &values));  // another sensor
+  EXPECT_TRUE(values.empty());
+}
+
+TEST_F(StoreTest, WatermarksFailuresAndConsumedSegments) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  Result<int64_t> wm = s->Watermark("M1");
+  ASSERT_TRUE(wm);
+  EXPECT_EQ(*wm, INT64_MIN);
+  ASSERT_OK(s->SetWatermark("M1", kT0));
+  EXPECT_EQ(*s->Watermark("M1"), kT0);
+  bool added = false;
+  ASSERT_OK(s->InsertFailure("M1", kT0, "F1", &added));
+  EXPECT_TRUE(added);
+  ASSERT_OK(s->InsertFailure("M1", kT0, "F1", &added));
+  EXPECT_FALSE(added);
+  std::vector<int64_t> failures;
+  ASSERT_OK(s->FailuresOf("M1", &failures));
+  EXPECT_EQ(failures, std::vector<int64_t>{kT0});
+  EXPECT_FALSE(*s->IsConsumed("raw/a.jsonl"));
+  ASSERT_OK(s->MarkConsumed("raw/a.jsonl", 1));
+  EXPECT_TRUE(*s->IsConsumed("raw/a.jsonl"));
+}
+
+TEST_F(StoreTest, RowsKeepNullsAndStatusShowsTheLatestRowAndBatch) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  ASSERT_OK(s->UpsertRow("M1", Row(kT0, 3.0, 0)));
+  ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 1000, std::nullopt, std::nullopt)));
+  ASSERT_OK(s->RefreshLatest("M1"));
+  std::vector<FeatureRow> rows;
+  ASSERT_OK(s->Rows("M1", kT0, kT0 + 2000, &rows));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].sensor_values[0], 3.0);
+  EXPECT_EQ(rows[0].label, 0);
+  EXPECT_EQ(rows[1].sensor_values[0], std::nullopt);
+  EXPECT_EQ(rows[1].features[1], std::nullopt);
+  EXPECT_EQ(rows[1].label, std::nullopt);
+  BatchRecord b;
+  b.segments = 2;
+  b.rows = 2;
+  b.outcome = "committed";
+  Result<int64_t> id = s->RecordBatch(b);
+  ASSERT_TRUE(id);
+  EXPECT_EQ(*id, 1);
+  s.reset();
+
+  Result<StoreStatus> st = ReadStatus(path_, config_);
+  ASSERT_TRUE(st) << st.error().message();
+  ASSERT_EQ(st->machines.size(), 1u);
+  EXPECT_EQ(st->machines[0].window_start_ms, kT0 + 1000);
+  EXPECT_EQ(st->machines[0].label0, 1);
+  EXPECT_EQ(st->machines[0].label_null, 1);
+  EXPECT_FALSE(st->machines[0].failure_probability);  // no model stage yet
+  EXPECT_EQ(st->batches, 1);
+  ASSERT_TRUE(st->last_batch);
+  EXPECT_EQ(st->last_batch->outcome, "committed");
+  EXPECT_EQ(ReadStatus(tmp_.path() + "/none.db", config_).error().code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, AnotherConfigurationIsRefused) {
+  ASSERT_TRUE(OpenStore());
+  Config other = config_;
+  other.processing.window_ms *= 2;
+  Result<std::unique_ptr<FeatureStore>> s = FeatureStore::Open(path_, other);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.error().message().find("vigil reprocess --all"), std::string::npos);
+  EXPECT_NE(Fingerprint(other), Fingerprint(config_));
+}
+
+TEST_F(StoreTest, SeriesFillsEmptyBucketsAndAnUnknownMachineIsNotFound) {
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0, 2.0, 0)));
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 1000, 4.0, 0)));
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 3000, 8.0, 0)));
+    ASSERT_OK(s->RefreshLatest("M1"));
+  }
+  Result<Series> series = ReadSeries(path_, config_, {"M1", kT0, kT0 + 4000, 2000});
+  ASSERT_TRUE(series) << series.error().message();
+  EXPECT_EQ(series->t, (std::vector<int64_t>{kT0, kT0 + 2000}));
+  EXPECT_EQ(series->values[0][0], 3.0);  // mean of 2 and 4
+  EXPECT_EQ(series->values[0][1], 8.0);
+  EXPECT_TRUE(series->predictions.empty());
+  EXPECT_TRUE(series->alerts.empty());
+  EXPECT_EQ(ReadSeries(path_, config_, {"M2", kT0, kT0 + 4000, 2000}).error().code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, ExportWritesIsoTimesAndEmptyCellsForNull) {
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0, std::nullopt, 1)));
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 1000, 2.5, std::nullopt)));  // unlabelled: left out
+  }
+  const std::string out_path = tmp_.path() + "/out.csv";
+  std::FILE* f = std::fopen(out_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  Result<int64_t> rows = ExportCsv(path_, config_, ExportQuery{}, f);
+  std::fclose(f);
+  ASSERT_TRUE(rows) << rows.error().message();
+  EXPECT_EQ(*rows, 1);
+  const std::string csv = vigil::testing::ReadFileOrDie(out_path);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "machine_id,window_start,vibration_rms,temperature_celsius,vib_mean_5h,vib_std_5h,vib_max_5h,"
+            "temp_mean_24h,temp_max_24h,label_failure_7d");
+  EXPECT_NE(csv.find("M1,2025-10-15T00:00:00.000Z,,40,1.5,,,,,1\n"), std::string::npos) << csv;
+}
+
+TEST_F(StoreTest, RegistryPromotesAndRollsBack) {
+  EXPECT_EQ(ModelDb::Open(path_).error().code(), StatusCode::kNotFound);  // no vigil.db yet
+  ASSERT_TRUE(OpenStore());
+  Result<ModelDb> db = ModelDb::Open(path_);
+  ASSERT_TRUE(db) << db.error().message();
+  ModelRecord m;
+  m.created_ms = kT0;
+  m.status = "candidate";
+  m.file = "/models/model-1.json";
+  const int64_t first = *InsertModel(*db, m);
+  const int64_t second = *InsertModel(*db, m);
+  m.id = second;
+  m.file.clear();
+  m.status = "rejected";
+  ASSERT_OK(UpdateModel(*db, m));  // the second has no file now
+  EXPECT_EQ(Promote(*db, second, kT0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(Promote(*db, 99, kT0).code(), StatusCode::kNotFound);
+  EXPECT_FALSE(CurrentModel(*db)->has_value());
+  ASSERT_OK(Promote(*db, first, kT0 + 1));
+  Result<std::optional<ModelRecord>> cur = CurrentModel(*db);
+  ASSERT_TRUE(cur && *cur);
+  EXPECT_EQ((*cur)->id, first);
+  EXPECT_EQ((*cur)->status, "promoted");
+  Result<std::optional<int64_t>> back = Rollback(*db);
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(*back);
+  Result<std::vector<ModelRecord>> all = ListModels(*db);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].status, "retired");
+  EXPECT_EQ((*all)[1].status, "rejected");
+}
+
+TEST_F(StoreTest, CountFailuresIsExclusiveAtBothEnds) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  bool added = false;
+  for (int64_t t : {kT0, kT0 + 1, kT0 + 2}) ASSERT_OK(s->InsertFailure("M1", t, "F", &added));
+  Result<ModelDb> db = ModelDb::Open(path_);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*CountFailures(*db, kT0, kT0 + 2), 1);
+  EXPECT_EQ(*CountFailures(*db, kT0 - 1, kT0 + 3), 3);
+}
+
+TEST_F(StoreTest, AlertsAreReadNewestFirstAndPublishedOnce) {
+  // Without vigil.db: no alerts and nothing to publish, not errors.
+  EXPECT_TRUE(ReadAlerts(path_, "", 10).empty());
+  Result<std::vector<std::pair<int64_t, Alert>>> none = ReadUnpublishedAlerts(path_, 10);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(OpenStore());
+  {
+    Result<ModelDb> db = ModelDb::Open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "one"}));
+    ASSERT_OK(InsertAlert(*db, {"M2", kT0 + 1, "failure_probability", "warning", 0.6, "two"}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0 + 2, "iso_zone", "critical", 12.0, "three"}));
+  }
+  std::vector<Alert> all = ReadAlerts(path_, "", 10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].message, "three");
+  EXPECT_EQ(all[2].message, "one");
+  std::vector<Alert> m1 = ReadAlerts(path_, "M1", 1);
+  ASSERT_EQ(m1.size(), 1u);
+  EXPECT_EQ(m1[0].level, "critical");
+  EXPECT_EQ(m1[0].value, 12.0);
+
+  Result<std::vector<std::pair<int64_t, Alert>>> pending = ReadUnpublishedAlerts(path_, 2);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 2u);  // the oldest two, in id order
+  EXPECT_EQ((*pending)[0].second.message, "one");
+  ASSERT_OK(MarkAlertsPublished(path_, (*pending)[1].first));
+  pending = ReadUnpublishedAlerts(path_, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].second.message, "three");
+  Result<Series> series = ReadSeries(path_, config_, {"M1", kT0, kT0 + 10, 10});
+  EXPECT_FALSE(series);  // M1 has no features row: unknown to the views
+}
+
+TEST_F(StoreTest, CarryOverCopiesTheModelStagesTablesIntoARebuild) {
+  ASSERT_TRUE(OpenStore());
+  {
+    Result<ModelDb> db = ModelDb::Open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "kept"}));
+  }
+  const std::string rebuilt = data_paths::RebuildDatabase(tmp_.path());
+  ASSERT_TRUE(FeatureStore::Open(rebuilt, config_));
+  ASSERT_OK(CarryOverTables(path_, rebuilt));
+  ASSERT_OK(ReplaceDatabase(rebuilt, path_));
+  std::vector<Alert> alerts = ReadAlerts(path_, "", 10);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].message, "kept");
+}
+
+TEST_F(StoreTest, StmtReadsNullAsNulloptOrNanAndTransactionsRollBackUnlessCommitted) {
+  Result<Db> db = Db::Open(path_, OpenMode::kProcessor);
+  ASSERT_TRUE(db);
+  ASSERT_OK(db->Exec("CREATE TABLE t(v REAL)"));
+  {
+    Result<Transaction> txn = Transaction::Begin(*db);
+    ASSERT_TRUE(txn);
+    ASSERT_OK(db->Exec("INSERT INTO t VALUES(NULL)"));
+  }  // not committed
+  Result<Stmt> count = db->Prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count);
+  ASSERT_TRUE(*count->Step());
+  EXPECT_EQ(count->Int(0), 0);
+  count->Reset();
+  {
+    Result<Transaction> txn = Transaction::Begin(*db);
+    ASSERT_TRUE(txn);
+    ASSERT_OK(db->Exec("INSERT INTO t VALUES(NULL), (2.5)"));
+    ASSERT_OK(txn->Commit());
+  }
+  Result<Stmt> st = db->Prepare("SELECT v FROM t ORDER BY v IS NOT NULL");
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->OptDouble(0), std::nullopt);
+  EXPECT_TRUE(std::isnan(st->FloatOrNaN(0)));
+  EXPECT_EQ(st->TypeOf(0), Stmt::Type::kNull);
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->OptDouble(0), 2.5);
+  EXPECT_EQ(st->FloatOrNaN(0), 2.5f);
+  EXPECT_FALSE(*st->Step());
+  EXPECT_EQ(Db::Open(tmp_.path() + "/none.db", OpenMode::kReadOnly).error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Quoted("it's"), "'it''s'");
+}
+
+}  // namespace
+}  // namespace vigil::store
