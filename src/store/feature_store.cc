@@ -144,7 +144,7 @@ Result<int64_t> FeatureStore::ConsumedBy(const std::string& segment) {
   Result<bool> row = is_consumed_->Step();
   if (!row) return row.error();
   if (!*row) return int64_t{0};
-  const int64_t batch = sqlite3_column_int64(is_consumed_->get(), 0);
+  const int64_t batch = is_consumed_->Int(0);
   is_consumed_->Reset();
   return batch;
 }

@@ -89,9 +89,9 @@ TEST_F(StoreTest, WatermarksFailuresAndConsumedSegments) {
   std::vector<int64_t> failures;
   ASSERT_OK(s->FailuresOf("M1", &failures));
   EXPECT_EQ(failures, std::vector<int64_t>{kT0});
-  EXPECT_FALSE(*s->IsConsumed("raw/a.jsonl"));
-  ASSERT_OK(s->MarkConsumed("raw/a.jsonl", 1));
-  EXPECT_TRUE(*s->IsConsumed("raw/a.jsonl"));
+  EXPECT_EQ(*s->ConsumedBy("raw/a.jsonl"), 0);
+  ASSERT_OK(s->MarkConsumed("raw/a.jsonl", 7));
+  EXPECT_EQ(*s->ConsumedBy("raw/a.jsonl"), 7);
 }
 
 TEST_F(StoreTest, RowsKeepNullsAndStatusShowsTheLatestRowAndBatch) {
