@@ -1,7 +1,7 @@
 #include "ingest/ingest_sink.h"
 
 #include "common/timestamp.h"
-#include "ingest/envelope.h"
+#include "lake/line_format.h"
 #include "common/logging.h"
 #include "lake/segment_log.h"
 
@@ -24,7 +24,7 @@ Status IngestSink::Accept(const RawMessage& m, std::optional<Rejection>* rejecti
 
   const AcceptedMessage& a = std::get<AcceptedMessage>(v);
   line_.clear();
-  AppendRawLine(m.received_ms, m.topic, a.minified, &line_);
+  lake::AppendRawLine(m.received_ms, m.topic, a.minified, &line_);
   char date[kDateLen];
   FormatDate(a.event_ms, date);
   Status s = writer_.AppendRaw(std::string_view(date, kDateLen), a.machine_id, a.sensor, line_);
@@ -41,7 +41,7 @@ Status IngestSink::Quarantine(const RawMessage& m, const Rejection& r) {
   line_.clear();
   std::optional<std::string_view> json;
   if (validator_.last_payload_was_json()) json = validator_.minified();
-  AppendQuarantineLine(m.received_ms, m.topic, r.reason, r.detail, m.payload, json, &line_);
+  lake::AppendQuarantineLine(m.received_ms, m.topic, r.reason, r.detail, m.payload, json, &line_);
   char date[kDateLen];
   FormatDate(m.received_ms, date);
   Status s = writer_.AppendQuarantine(std::string_view(date, kDateLen), line_);
@@ -56,7 +56,7 @@ Status IngestSink::Quarantine(const RawMessage& m, const Rejection& r) {
 
 Status IngestSink::QuarantineTorn(const lake::TornPiece& piece, int64_t now_ms) {
   std::string line;
-  AppendQuarantineLine(now_ms, "", Reason::kTornLine,
+  lake::AppendQuarantineLine(now_ms, "", Reason::kTornLine,
                        "cut from " + piece.segment + " at byte " + std::to_string(piece.offset) +
                            " by crash recovery",
                        piece.bytes, std::nullopt, &line);

@@ -1,4 +1,5 @@
-// MqttSubscriber: the broker side of ingest (the only code that includes <mqtt/...>).
+// MqttSubscriber: the broker side of ingest (with src/mqtt/publisher, the only code that
+// includes <mqtt/...>).
 //
 // Uses Paho's callback API on purpose: Paho C sends the PUBACK of a QoS 1 message only
 // after message_arrived() returns, and message_arrived() returns only once IngestSink has

@@ -5,6 +5,7 @@
 
 #include "common/json_text.h"
 #include "common/timestamp.h"
+#include "lake/line_format.h"
 
 namespace vigil::ingest {
 namespace {
@@ -73,17 +74,15 @@ Verdict Validator::Validate(const RawMessage& m) {
   if (!topic.starts_with(prefix_)) {
     return Reject(Reason::kBadTopic, "topic does not start with '" + prefix_ + "'");
   }
-  std::string_view rest = topic.substr(prefix_.size());
-  size_t s1 = rest.find('/');
-  size_t s2 = s1 == std::string_view::npos ? s1 : rest.find('/', s1 + 1);
-  if (s2 == std::string_view::npos || rest.find('/', s2 + 1) != std::string_view::npos) {
+  lake::TopicParts parts;
+  if (!lake::SplitTopic(topic, prefix_, &parts)) {
     return Reject(Reason::kBadTopic, "expected <prefix>/<machine_id>/telemetry/<sensor> or "
                                      "<prefix>/<machine_id>/event/failure");
   }
   AcceptedMessage out;
-  out.machine_id = rest.substr(0, s1);
-  std::string_view type = rest.substr(s1 + 1, s2 - s1 - 1);
-  std::string_view name = rest.substr(s2 + 1);
+  out.machine_id = parts.machine_id;
+  std::string_view type = parts.type;
+  std::string_view name = parts.name;
   const SensorRule* sensor = nullptr;
   if (type == "telemetry" && !name.empty()) {
     out.kind = MessageKind::kTelemetry;

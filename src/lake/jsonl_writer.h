@@ -4,7 +4,7 @@
 // Line schema (contract §2), one message per line, '\n'-terminated:
 //   raw:        {"received_at":"<ISO UTC ms>","topic":"<topic>","payload":<payload, minified>}
 //   quarantine: {"received_at":..,"topic":..,"reason":"<code>","detail":"<why>","payload":..}
-// The caller builds lines (ingest/envelope.h); this class only places them.
+// The caller builds lines (lake/line_format.h); this class only places them.
 //
 // Partitions: raw by event date and machine, quarantine by receive date (lake/paths.h).
 // Every line goes first to the writer's one active log (lake/segment_log.h): one descriptor

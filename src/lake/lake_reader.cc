@@ -53,44 +53,4 @@ Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const
   return out;
 }
 
-bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine* out,
-                  std::string* why) {
-  simdjson::dom::element doc;
-  if (parser.parse(line.data(), line.size(), true).get(doc)) {
-    *why = "not valid JSON";
-    return false;
-  }
-  std::string_view received, topic, ts;
-  simdjson::dom::object payload;
-  if (doc["received_at"].get(received) || doc["topic"].get(topic) || doc["payload"].get(payload)) {
-    *why = "not a raw lake line (received_at, topic, payload)";
-    return false;
-  }
-  if (payload["timestamp_utc"].get(ts)) {
-    *why = "payload has no timestamp_utc";
-    return false;
-  }
-  Result<int64_t> event = ParseTimestampMs(ts);
-  Result<int64_t> recv = ParseTimestampMs(received);
-  if (!event || !recv) {
-    *why = "unparsable timestamp";
-    return false;
-  }
-  // The payload's exact bytes: the writer puts it last, after a prefix we can rebuild.
-  std::string prefix = "{\"received_at\":";
-  AppendJsonString(received, &prefix);
-  prefix += ",\"topic\":";
-  AppendJsonString(topic, &prefix);
-  prefix += ",\"payload\":";
-  if (!line.starts_with(prefix) || !line.ends_with("}")) {
-    *why = "unexpected envelope layout";
-    return false;
-  }
-  out->payload = line.substr(prefix.size(), line.size() - prefix.size() - 1);
-  out->topic = topic;
-  out->event_ms = *event;
-  out->received_ms = *recv;
-  return true;
-}
-
 }  // namespace vigil::lake

@@ -1,6 +1,6 @@
 // Reading the raw lake back: which published segments match a filter (pruned by the
-// partition path, so unrelated days and machines are never opened), and the parts of a
-// raw line (contract §2). Used by `vigil replay`; pure functions, thread-safe.
+// partition path, so unrelated days and machines are never opened); a line's parts are
+// lake/line_format.h's. Used by the processor and `vigil replay`; thread-safe.
 #pragma once
 
 #include <simdjson.h>
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lake/line_format.h"
 #include "vigil/status.h"
 
 namespace vigil::lake {
@@ -33,16 +34,5 @@ struct SegmentFile {
 // Published raw/archive segments whose partition can hold events in the filter, sorted by
 // date, then path. Segments being written (".<name>.open") are never listed.
 Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const LakeFilter& filter);
-
-struct RawLine {
-  std::string_view topic;    // as published (points into the line or the parser)
-  std::string_view payload;  // the exact payload bytes stored in the line
-  int64_t event_ms = 0;      // payload timestamp_utc
-  int64_t received_ms = 0;
-};
-
-// False (with *why) when the line is not a raw lake line with a parsable timestamp.
-bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine* out,
-                  std::string* why);
 
 }  // namespace vigil::lake

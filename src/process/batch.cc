@@ -14,7 +14,6 @@
 #include "common/data_paths.h"
 #include "common/logging.h"
 #include "common/timestamp.h"
-#include "ingest/envelope.h"
 #include "lake/jsonl_writer.h"
 #include "lake/archive.h"
 #include "lake/lake_reader.h"
@@ -162,7 +161,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     if (!quarantine) quarantine = std::make_unique<lake::LakeWriter>(config_.lake, lake_dir, clock_, fs_);
     std::string out;
     const int64_t now = clock_.NowMs();
-    ingest::AppendQuarantineLine(now, "", reason, detail, line, std::nullopt, &out);
+    lake::AppendQuarantineLine(now, "", reason, detail, line, std::nullopt, &out);
     return quarantine->AppendQuarantine(FormatDate(now), out);
   };
   std::vector<store::Reading> readings;
@@ -189,17 +188,14 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
         VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadJson, rel + ":" + std::to_string(line_no) + ": " + why));
         continue;
       }
-      // <prefix>/<machine>/telemetry/<sensor> or <prefix>/<machine>/event/failure
-      std::string_view topic = raw.topic;
-      std::string_view rest = topic.starts_with(prefix) ? topic.substr(prefix.size()) : std::string_view();
-      size_t a = rest.find('/'), b = a == std::string_view::npos ? a : rest.find('/', a + 1);
-      if (b == std::string_view::npos) {
+      lake::TopicParts topic;
+      if (!lake::SplitTopic(raw.topic, prefix, &topic)) {
         rec->bad_lines++;
         VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadTopic, rel + ":" + std::to_string(line_no) + ": unexpected topic"));
         continue;
       }
-      std::string machine(rest.substr(0, a));
-      std::string_view type = rest.substr(a + 1, b - a - 1), name = rest.substr(b + 1);
+      std::string machine(topic.machine_id);
+      std::string_view type = topic.type, name = topic.name;
       simdjson::dom::element payload;
       // A parser of its own: raw.topic (and so type and name) point into `parser`.
       if (payload_parser.parse(raw.payload.data(), raw.payload.size(), true).get(payload)) {

@@ -15,7 +15,7 @@
 
 #include "common/dir_lock.h"
 #include "common/timestamp.h"
-#include "ingest/envelope.h"
+#include "lake/line_format.h"
 #include "lake/paths.h"
 #include "test_util.h"
 
@@ -48,7 +48,7 @@ std::string Line(const Msg& m) {
     topic += "/telemetry/" + m.kind;
   }
   std::string out;
-  ingest::AppendRawLine(m.received_ms ? m.received_ms : m.ts_ms + 500, topic, payload, &out);
+  lake::AppendRawLine(m.received_ms ? m.received_ms : m.ts_ms + 500, topic, payload, &out);
   return out;
 }
 

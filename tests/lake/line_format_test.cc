@@ -1,11 +1,11 @@
-#include "ingest/envelope.h"
+#include "lake/line_format.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include "common/json_text.h"
 
-namespace vigil::ingest {
+namespace vigil::lake {
 namespace {
 
 simdjson::dom::element Parse(simdjson::dom::parser& p, const std::string& line) {
@@ -70,5 +70,21 @@ TEST(JsonTextTest, Base64RoundTrip) {
   EXPECT_EQ(b, "TWFu");
 }
 
+TEST(SplitTopicTest, ExactlyThreeLevelsAfterThePrefix) {
+  TopicParts t;
+  ASSERT_TRUE(SplitTopic("industrial/machine/M1/telemetry/vibration", "industrial/machine/", &t));
+  EXPECT_EQ(t.machine_id, "M1");
+  EXPECT_EQ(t.type, "telemetry");
+  EXPECT_EQ(t.name, "vibration");
+  ASSERT_TRUE(SplitTopic("p/M1/event/failure", "p/", &t));
+  EXPECT_EQ(t.name, "failure");
+  ASSERT_TRUE(SplitTopic("p///", "p/", &t));  // empty levels: the caller rejects them
+  EXPECT_TRUE(t.machine_id.empty());
+  EXPECT_FALSE(SplitTopic("q/M1/telemetry/x", "p/", &t));
+  EXPECT_FALSE(SplitTopic("p/M1/telemetry", "p/", &t));
+  EXPECT_FALSE(SplitTopic("p/M1/telemetry/x/y", "p/", &t));
+  EXPECT_FALSE(SplitTopic("p/", "p/", &t));
+}
+
 }  // namespace
-}  // namespace vigil::ingest
+}  // namespace vigil::lake

@@ -1,9 +1,9 @@
-#include "ingest/envelope.h"
+#include "lake/line_format.h"
 
 #include "common/json_text.h"
 #include "common/timestamp.h"
 
-namespace vigil::ingest {
+namespace vigil::lake {
 namespace {
 
 void AppendHead(int64_t received_ms, std::string_view topic, std::string* out) {
@@ -48,7 +48,59 @@ void AppendQuarantineLine(int64_t received_ms, std::string_view topic, Reason re
   out->append("}\n");
 }
 
-}  // namespace vigil::ingest
+bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine* out,
+                  std::string* why) {
+  simdjson::dom::element doc;
+  if (parser.parse(line.data(), line.size(), true).get(doc)) {
+    *why = "not valid JSON";
+    return false;
+  }
+  std::string_view received, topic, ts;
+  simdjson::dom::object payload;
+  if (doc["received_at"].get(received) || doc["topic"].get(topic) || doc["payload"].get(payload)) {
+    *why = "not a raw lake line (received_at, topic, payload)";
+    return false;
+  }
+  if (payload["timestamp_utc"].get(ts)) {
+    *why = "payload has no timestamp_utc";
+    return false;
+  }
+  Result<int64_t> event = ParseTimestampMs(ts);
+  Result<int64_t> recv = ParseTimestampMs(received);
+  if (!event || !recv) {
+    *why = "unparsable timestamp";
+    return false;
+  }
+  // The payload's exact bytes: the writer puts it last, after a prefix we can rebuild.
+  std::string prefix = "{\"received_at\":";
+  AppendJsonString(received, &prefix);
+  prefix += ",\"topic\":";
+  AppendJsonString(topic, &prefix);
+  prefix += ",\"payload\":";
+  if (!line.starts_with(prefix) || !line.ends_with("}")) {
+    *why = "unexpected envelope layout";
+    return false;
+  }
+  out->payload = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+  out->topic = topic;
+  out->event_ms = *event;
+  out->received_ms = *recv;
+  return true;
+}
+
+bool SplitTopic(std::string_view topic, std::string_view prefix, TopicParts* out) {
+  if (!topic.starts_with(prefix)) return false;
+  const std::string_view rest = topic.substr(prefix.size());
+  const size_t s1 = rest.find('/');
+  const size_t s2 = s1 == std::string_view::npos ? s1 : rest.find('/', s1 + 1);
+  if (s2 == std::string_view::npos || rest.find('/', s2 + 1) != std::string_view::npos) return false;
+  out->machine_id = rest.substr(0, s1);
+  out->type = rest.substr(s1 + 1, s2 - s1 - 1);
+  out->name = rest.substr(s2 + 1);
+  return true;
+}
+
+}  // namespace vigil::lake
 
 namespace vigil {
 
