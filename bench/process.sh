@@ -12,8 +12,12 @@ ROOT=$PWD
 N=2000000 WORK=${TMPDIR:-/tmp}/vigil-bench-process
 while getopts "n:w:" o; do case $o in n) N=$OPTARG;; w) WORK=$OPTARG;; *) sed -n '2,9p' "$0"; exit 2;; esac; done
 M=100; SECS=$((N / M / 2)); INC=$((SECS / 100))
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j"$(nproc)" --target vigil >/dev/null
+# VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
+if [ -z "${VIGIL:-}" ]; then
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target vigil >/dev/null
+fi
+VIGIL=${VIGIL:-build-bench/vigil}
 [ -d bench/node_modules/@duckdb/node-api ] || (cd bench && npm install --no-save --silent @duckdb/node-api >/dev/null)
 rm -rf "$WORK"; mkdir -p "$WORK/data/lake/raw" "$WORK/sqlite"
 awk -v DIR="$WORK/data/lake/raw" -v M=$M -v START=0 -v SECS=$SECS -v TAG=a -f bench/gen_lake.awk
@@ -24,12 +28,12 @@ read -r duck_s duck_mb < <(t node bench/baseline_duckdb.mjs "$WORK/data/lake/raw
 duck_rows=$(grep -o 'rows=[0-9]*' "$WORK/out")
 read -r sq_s sq_mb < <(t bench/baseline_sqlite.sh "$WORK/data/lake/raw" "$WORK/sqlite")
 sq_rows=$(grep -o 'rows=[0-9]*' "$WORK/out")
-read -r v_s v_mb < <(t build-bench/vigil process --data-dir "$WORK/data" --log-level warn)
+read -r v_s v_mb < <(t "$VIGIL" process --data-dir "$WORK/data" --log-level warn)
 v_rows=$(sqlite3 "$WORK/data/vigil.db" 'SELECT count(*) FROM features')
 v_db=$(du -m "$WORK/data/vigil.db" | cut -f1)
 awk -v DIR="$WORK/data/lake/raw" -v M=$M -v START=$SECS -v SECS=$INC -v TAG=b -f bench/gen_lake.awk
 INC_LINES=$(find "$WORK/data/lake/raw" -name '*.jsonl' -exec cat {} + | wc -l)
-read -r i_s i_mb < <(t build-bench/vigil process --data-dir "$WORK/data" --log-level warn)
+read -r i_s i_mb < <(t "$VIGIL" process --data-dir "$WORK/data" --log-level warn)
 OUT=bench/results/process-$(date -u +%Y%m%dT%H%M%SZ).txt
 mkdir -p bench/results
 {

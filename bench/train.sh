@@ -8,11 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=1000000 WORK=${TMPDIR:-/tmp}/vigil-bench-train
 while getopts "n:w:" o; do case $o in n) ROWS=$OPTARG;; w) WORK=$OPTARG;; *) sed -n '2,6p' "$0"; exit 2;; esac; done
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j"$(nproc)" --target vigil >/dev/null
+# VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
+if [ -z "${VIGIL:-}" ]; then
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target vigil >/dev/null
+fi
+VIGIL=${VIGIL:-build-bench/vigil}
 rm -rf "$WORK"; mkdir -p "$WORK/data"
 printf '[model]\nstride = "1ms"\nmin_failures = 3\n' > "$WORK/v.toml"
-V="build-bench/vigil"
+V="$VIGIL"
 $V process --config "$WORK/v.toml" --data-dir "$WORK/data" --log-level warn >/dev/null 2>&1  # creates vigil.db
 # 10 machines, one row per minute each; a label that depends on the features plus noise.
 sqlite3 "$WORK/data/vigil.db" <<SQL
