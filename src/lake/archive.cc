@@ -39,34 +39,34 @@ Status MoveOne(FileSystem& fsys, const std::string& lake_dir, const std::string&
   return fsys.Rename(path, dest);
 }
 
-Status Compact(FileSystem& fsys, const std::string& lake_dir, const std::vector<std::string>& sources,
-               int64_t batch_id) {
+struct Staged {
+  std::vector<std::string> sources;
+  std::string open_path, final_path;  // empty: a single segment, moved as it is
+};
+
+// Writes a partition's sources into ".<name>.open" in the archive.
+Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t batch_id, Staged* st) {
   int64_t oldest = 0;
-  for (const std::string& s : sources) {
+  for (const std::string& s : st->sources) {
     const int64_t ms = OpenedMs(s.substr(s.find_last_of('/') + 1));
     if (ms > 0 && (oldest == 0 || ms < oldest)) oldest = ms;
   }
-  const std::string first = ArchivePath(lake_dir, sources.front());
+  const std::string first = ArchivePath(lake_dir, st->sources.front());
   const std::string dir = first.substr(0, first.find_last_of('/'));
   VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
   const std::string name = CompactedFileName(oldest, batch_id);
-  const std::string open_path = dir + "/" + OpenFileName(name);
-  if (fsys.Exists(open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(open_path));  // a crash's leftover
-  Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(open_path);
+  st->open_path = dir + "/" + OpenFileName(name);
+  st->final_path = dir + "/" + name;
+  if (fsys.Exists(st->open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(st->open_path));  // a crash's leftover
+  Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(st->open_path);
   if (!f) return f.error();
   std::string data;
-  for (const std::string& s : sources) {
+  for (const std::string& s : st->sources) {
     VIGIL_RETURN_IF_ERROR(fsys.ReadFile(s, &data));
     if (!data.empty() && data.back() != '\n') data.push_back('\n');
     VIGIL_RETURN_IF_ERROR((*f)->Append(data));
   }
-  // Durable under its final name before the sources go: they are its only other copy.
-  VIGIL_RETURN_IF_ERROR((*f)->Sync());
-  VIGIL_RETURN_IF_ERROR((*f)->Close());
-  VIGIL_RETURN_IF_ERROR(fsys.Rename(open_path, dir + "/" + name));
-  VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
-  for (const std::string& s : sources) VIGIL_RETURN_IF_ERROR(fsys.Remove(s));
-  return Status::Ok();
+  return (*f)->Close();
 }
 
 }  // namespace
@@ -80,14 +80,28 @@ std::string CompactedFileName(int64_t oldest_ms, int64_t batch_id) {
 
 Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vector<std::string> segments,
                        int64_t batch_id, const std::function<Status()>& after_partition) {
-  std::map<std::string, std::vector<std::string>> by_partition;
-  for (std::string& s : segments) by_partition[s.substr(0, s.find_last_of('/'))].push_back(std::move(s));
-  for (auto& [partition, sources] : by_partition) {
-    std::sort(sources.begin(), sources.end());
-    if (sources.size() == 1) {
-      VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, sources.front()));
+  std::map<std::string, Staged> by_partition;
+  for (std::string& s : segments) by_partition[s.substr(0, s.find_last_of('/'))].sources.push_back(std::move(s));
+  bool compacted = false;
+  for (auto& [partition, st] : by_partition) {
+    std::sort(st.sources.begin(), st.sources.end());
+    if (st.sources.size() > 1) {
+      VIGIL_RETURN_IF_ERROR(StageCompacted(fsys, lake_dir, batch_id, &st));
+      compacted = true;
+    }
+  }
+  // One syncfs makes every compacted file durable before it is visible, a second one the
+  // renames before the sources (their only other copy) go.
+  if (compacted) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  for (auto& [partition, st] : by_partition) {
+    if (!st.open_path.empty()) VIGIL_RETURN_IF_ERROR(fsys.Rename(st.open_path, st.final_path));
+  }
+  if (compacted) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  for (auto& [partition, st] : by_partition) {
+    if (st.open_path.empty()) {
+      VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, st.sources.front()));
     } else {
-      VIGIL_RETURN_IF_ERROR(Compact(fsys, lake_dir, sources, batch_id));
+      for (const std::string& s : st.sources) VIGIL_RETURN_IF_ERROR(fsys.Remove(s));
     }
     if (after_partition) VIGIL_RETURN_IF_ERROR(after_partition());
   }
@@ -99,11 +113,15 @@ Status FinishArchive(FileSystem& fsys, const std::string& lake_dir, const std::s
   const std::string dir = dest.substr(0, dest.find_last_of('/'));
   const std::string suffix = BatchSuffix(batch_id);
   std::error_code ec;
+  std::string stale;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
+    if (name[0] == '.' && name.ends_with(suffix + std::string(kOpenSuffix))) stale = entry.path().string();
     if (!name.ends_with(suffix) || name[0] == '.') continue;
     return fsys.Remove(segment);  // its lines are in the batch's compacted file
   }
+  // The crash came before the compacted file was renamed: what was staged is dropped.
+  if (!stale.empty()) VIGIL_RETURN_IF_ERROR(fsys.Remove(stale));
   return MoveOne(fsys, lake_dir, segment);
 }
 

@@ -11,8 +11,8 @@
 // whatever the publish interval. A partition with a single segment keeps it under its own
 // name (a rename, as before compaction existed).
 //
-// Crash safety: the compacted file is written as ".<name>.open", fsynced and renamed before
-// any source is removed, so at any moment each line is in a source, in the compacted file,
+// Crash safety: the compacted files are written as ".<name>.open", synced (one syncfs for
+// the batch) and renamed before any source is removed, so at any moment each line is in a source, in the compacted file,
 // or both. A consumed source still in raw/ after a crash is removed when its batch's
 // compacted file exists (FinishArchive), and moved on its own otherwise.
 #pragma once

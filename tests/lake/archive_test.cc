@@ -43,6 +43,7 @@ TEST_F(ArchiveTest, ALeftoverOfACompactedBatchIsRemovedOtherwiseMoved) {
   WriteFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl", "{\"a\":1}\n{\"b\":1}\n");
   WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), "{\"a\":1}\n");
   WriteFileOrDie(Raw("c-1760518800000-000007.jsonl"), "{\"c\":1}\n");
+  WriteFileOrDie(tmp.path() + "/archive" + kP + ".1760518800000-000043.all.jsonl.open", "{\"c\"");  // staged, not renamed
   ASSERT_OK(FinishArchive(fs, tmp.path(), Raw("a-1760518800000-000001.jsonl"), 42));
   ASSERT_OK(FinishArchive(fs, tmp.path(), Raw("c-1760518800000-000007.jsonl"), 43));  // batch 43 was not compacted here
   EXPECT_EQ(ListFiles(tmp.path()),
