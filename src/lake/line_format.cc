@@ -61,6 +61,14 @@ bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine*
     *why = "not a raw lake line (received_at, topic, payload)";
     return false;
   }
+  // The payload's bytes are taken as what follows the envelope's prefix up to the last '}':
+  // that holds only when "payload" is the object's third and last key (found by fuzzing:
+  // a key after it ran into the payload).
+  simdjson::dom::object envelope = doc.get_object().value_unsafe();
+  if (envelope.size() != 3) {
+    *why = "not a raw lake line (keys other than received_at, topic, payload)";
+    return false;
+  }
   if (payload["timestamp_utc"].get(ts)) {
     *why = "payload has no timestamp_utc";
     return false;

@@ -70,6 +70,19 @@ TEST(JsonTextTest, Base64RoundTrip) {
   EXPECT_EQ(b, "TWFu");
 }
 
+// Found by fuzz_lake_line: a key after "payload" must not make it into the payload bytes.
+TEST(ParseRawLineTest, AKeyAfterThePayloadIsNotARawLine) {
+  simdjson::dom::parser parser;
+  RawLine raw;
+  std::string why;
+  const std::string good = R"({"received_at":"2025-10-15T09:00:01.500Z","topic":"t","payload":{"timestamp_utc":"2025-10-15T09:00:01Z"}})";
+  ASSERT_TRUE(ParseRawLine(good, parser, &raw, &why)) << why;
+  EXPECT_EQ(raw.payload, R"({"timestamp_utc":"2025-10-15T09:00:01Z"})");
+  const std::string bad = R"({"received_at":"2025-10-15T09:00:01.500Z","topic":"t","payload":{"timestamp_utc":"2025-10-15T09:00:01Z"},"x":{"y":1}})";
+  EXPECT_FALSE(ParseRawLine(bad, parser, &raw, &why));
+  EXPECT_NE(why.find("keys other than"), std::string::npos) << why;
+}
+
 TEST(SplitTopicTest, ExactlyThreeLevelsAfterThePrefix) {
   TopicParts t;
   ASSERT_TRUE(SplitTopic("industrial/machine/M1/telemetry/vibration", "industrial/machine/", &t));
