@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <climits>
 #include <map>
@@ -47,13 +48,18 @@ void Merge(std::vector<Range>* rs, int64_t slack) {
   *rs = std::move(out);
 }
 
-std::string Rank(int64_t received_ms, const std::string& segment, int64_t line) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%013lld|", static_cast<long long>(received_ms));
-  std::string r = buf;
-  r += segment;
-  std::snprintf(buf, sizeof buf, "|%09lld", static_cast<long long>(line));
-  return r + buf;
+// "First received wins" as a string that sorts: received_at, then, for copies received in
+// the same millisecond, the smaller value. The tie-break depends on nothing but the
+// reading, so the winner is the same whichever file, area (raw/, archive/) or compacted
+// archive file the copies lie in, and in any split into batches.
+std::string Rank(int64_t received_ms, double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits = (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);  // unsigned order = numeric order
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%013lld|%016llx", static_cast<long long>(received_ms),
+                static_cast<unsigned long long>(bits));
+  return buf;
 }
 
 }  // namespace
@@ -228,7 +234,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
         VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadValue, rel + ":" + std::to_string(line_no) + ": no numeric value"));
         continue;
       }
-      readings.push_back({std::move(machine), sensor, raw.event_ms, value, Rank(raw.received_ms, rel, line_no)});
+      readings.push_back({std::move(machine), sensor, raw.event_ms, value, Rank(raw.received_ms, value)});
     }
   }
   if (quarantine) VIGIL_RETURN_IF_ERROR(quarantine->Close());

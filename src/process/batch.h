@@ -7,7 +7,7 @@
 // commit and move), (2) take the next published raw segments (up to batch_max_bytes),
 // parse them (a line that no longer parses goes to the quarantine and is counted, the
 // batch goes on), (3) in one SQLite transaction: upsert the deduplicated readings (same
-// machine, sensor and ms: the first received wins, by received_at then segment then line),
+// machine, sensor and ms: the first received wins, by received_at, then the smaller value),
 // the failure events and the machines' watermarks; recompute the window means of the
 // windows that changed, then the features and labels of exactly the rows they affect
 // (rows within the longest feature duration after a changed window, rows within the

@@ -141,6 +141,27 @@ TEST_F(BatchTest, DuplicatesFirstReceivedWinsAcrossBatches) {
   EXPECT_EQ(rows[0].substr(0, rows[0].find('|', rows[0].find('|') + 1) + 2), "A|" + std::to_string(kT0) + "|9");
 }
 
+// Two copies received in the same millisecond: the winner must not depend on where they
+// lie (raw/ or archive/, a compacted file) nor on the batches: here one copy is archived
+// and the other still raw when `reprocess --all` runs, against a fresh run of both.
+TEST_F(BatchTest, SameMillisecondCopiesWinTheSameUnderReprocessAsInAFreshRun) {
+  const int64_t received = kT0 + 5000;
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0, 9.0, received}});
+  Process(c);  // archived
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0, 7.0, received}});  // still in raw/
+  {
+    Processor p(c, clock_, lake::PosixFileSystem::Instance());
+    ASSERT_TRUE(p.Reprocess({}).has_value());
+  }
+  Config fresh = MakeConfig(tmp_.path() + "/fresh");
+  WriteSegments(fresh.data_dir, {{"A", "vibration", kT0, 7.0, received}, {"A", "vibration", kT0, 9.0, received}});
+  Process(fresh);
+  ASSERT_EQ(Dump(fresh).size(), 1u);
+  EXPECT_EQ(Dump(c), Dump(fresh));
+  EXPECT_EQ(Dump(fresh)[0].rfind("A|" + std::to_string(kT0) + "|7", 0), 0u) << Dump(fresh)[0];  // the smaller value
+}
+
 TEST_F(BatchTest, WindowMeanAndSegmentsArchived) {
   Config c = MakeConfig(tmp_.path());
   WriteSegments(c.data_dir, {{"A", "vibration", kT0 + 100, 1.0}, {"A", "vibration", kT0 + 900, 2.0},

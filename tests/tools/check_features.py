@@ -77,7 +77,7 @@ for path in sorted(glob.glob(os.path.join(data, "lake", "*", "date=*", "machine_
 df = pd.DataFrame(recs)
 wm = df.groupby("machine_id")["ts"].max()
 fail = df[df.kind == "failure"].drop_duplicates(["machine_id", "ts", "code"])
-rd = df[df.kind != "failure"].sort_values(["received", "seg", "line"]).drop_duplicates(["machine_id", "kind", "ts"])
+rd = df[df.kind != "failure"].sort_values(["received", "value"]).drop_duplicates(["machine_id", "kind", "ts"])
 rd = rd.assign(ws=rd.ts // 1000 * 1000)
 field = {"vibration": "vibration_rms", "temperature": "temperature_celsius"}
 win = rd.pivot_table(index=["machine_id", "ws"], columns="kind", values="value", aggfunc="mean")
