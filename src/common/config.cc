@@ -436,6 +436,14 @@ const SensorSpec* Config::FindSensor(std::string_view name) const {
 }
 
 Result<Config> ParseConfigText(std::string_view text, const std::string& src, const Config& base) {
+  // toml++ 3.3 asserts (aborts a debug build) on a NUL in some places instead of reporting
+  // it, so NUL is refused here, with its position (found by fuzzing).
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    const size_t line_start = text.rfind('\n', nul) == std::string_view::npos ? 0 : text.rfind('\n', nul) + 1;
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1;
+    return Status::InvalidArgument(src + ":" + std::to_string(line) + ":" + std::to_string(nul - line_start + 1) +
+                                   ": not valid TOML: a NUL byte (is this a text file?)");
+  }
   toml::table root;
   try {
     root = toml::parse(text, src);

@@ -60,6 +60,16 @@ TEST(ConfigTest, SyntaxErrorHasLineAndColumn) {
   EXPECT_EQ(c.error().message().rfind("t.toml:1:", 0), 0u) << c.error().message();
 }
 
+// Fuzzing (fuzz_config, a build with assertions): a NUL in a table header made toml++ 3.3
+// assert (abort) instead of reporting an error. Input as the fuzzer found it.
+TEST(ConfigTest, NulByteIsAnErrorWithItsPosition) {
+  const std::string text("[mqtt]\npassword = \"x\"\nunknown = 1\n[\0\0\0\0\0\0\0\1lake]\nfsync = 3\n", 59);
+  ASSERT_EQ(text.size(), 59u);
+  Result<Config> c = ParseConfigText(text, "fuzz.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(), "fuzz.toml:4:2: not valid TOML: a NUL byte (is this a text file?)");
+}
+
 TEST(ConfigTest, FileOverridesDefaultsAndKeepsTheRest) {
   Result<Config> c = ParseConfigText(
       "[mqtt]\nhost = \"broker\"\nkeepalive = \"1m\"\n[lake]\nfsync = \"always\"\n"

@@ -131,24 +131,5 @@ TEST_F(CsvImportTest, HeaderProblemsAreUsageErrors) {
   EXPECT_NE(s.message().find("pressure_bar"), std::string::npos);
 }
 
-TEST(CsvReaderTest, QuotesEscapesAndEmbeddedNewlines) {
-  std::string text = "a,\"b,c\",\"say \"\"hi\"\"\"\r\n\n\"multi\nline\",x\nlast,no-newline";
-  std::FILE* f = fmemopen(text.data(), text.size(), "r");
-  CsvReader reader(f);
-  std::vector<std::string> row;
-  int64_t line = 0;
-  ASSERT_TRUE(reader.Next(&row, &line));
-  EXPECT_EQ(row, (std::vector<std::string>{"a", "b,c", "say \"hi\""}));
-  EXPECT_EQ(line, 1);
-  ASSERT_TRUE(reader.Next(&row, &line));
-  EXPECT_EQ(row, (std::vector<std::string>{"multi\nline", "x"}));
-  EXPECT_EQ(line, 3);
-  ASSERT_TRUE(reader.Next(&row, &line));
-  EXPECT_EQ(row, (std::vector<std::string>{"last", "no-newline"}));
-  EXPECT_EQ(line, 5);
-  EXPECT_FALSE(reader.Next(&row, &line));
-  std::fclose(f);
-}
-
 }  // namespace
 }  // namespace vigil::ingest
