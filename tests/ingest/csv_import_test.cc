@@ -120,6 +120,19 @@ TEST_F(CsvImportTest, FailuresWithEitherCodeColumn) {
             std::vector<std::string>{R"("payload":{"machine_id":"M1","timestamp_utc":"2025-10-15T09:00:00Z","event_code":"FALHA_X"}})"});
 }
 
+// Excel's "CSV UTF-8" (a BOM) with the header quoted, CRLF: the old reader stripped the BOM
+// after parsing, so the quote after it was data and the header did not match.
+TEST_F(CsvImportTest, BomBeforeAQuotedHeaderWithCrlf) {
+  Status s;
+  ImportReport r = Import("\xEF\xBB\xBF\"machine_id\",\"timestamp_utc\",\"sensor\",\"value\"\r\n"
+                          "\"M1\",\"2025-10-15T09:00:00Z\",\"vibration\",\"4.2\"\r\n"
+                          "M1,2025-10-15T09:00:01Z,vibration,4.3",  // no trailing newline
+                          CsvFormat::kLong, &s);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(r.rows, 2u);
+  EXPECT_EQ(r.accepted, 2u);
+}
+
 TEST_F(CsvImportTest, HeaderProblemsAreUsageErrors) {
   Status s;
   Import("", CsvFormat::kLong, &s);
