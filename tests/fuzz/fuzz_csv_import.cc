@@ -67,12 +67,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(a.sensor == Trimmed(row[2]));
         cell = Trimmed(row[3]);
       } else if (format == ingest::CsvFormat::kWide) {
-        cell = Trimmed(row[[&] {
-          for (auto [col, s] : layout->wide) {
-            if (s->field == m.column) return col;
-          }
-          return size_t{0};
-        }()]);
+        size_t col = 0;
+        for (auto [c, s] : layout->wide) {
+          if (s->field == m.column) col = c;
+        }
+        FUZZ_CHECK(col >= 2);
+        cell = Trimmed(row[col]);
       } else {
         FUZZ_CHECK(a.kind == MessageKind::kFailure && a.event_code == Trimmed(row[2]), "%s", m.payload.c_str());
         continue;
