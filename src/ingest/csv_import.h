@@ -9,6 +9,7 @@
 // Each reading becomes the contract's topic and payload and goes through IngestSink, so it
 // gets the same reason codes and lands in the same lake (or quarantine) as a live message;
 // the skew rule uses the import time. Files are streamed: memory does not grow with size.
+// Records are read by csv::Reader (common/csv.h), the reader of every CSV command.
 //
 // Not thread-safe: one importer per thread.
 #pragma once
