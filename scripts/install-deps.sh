@@ -24,6 +24,7 @@ TEST_PKGS=(
   systemd docker-compose                # systemd-analyze verify, docker-compose config
   chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
   python3-xgboost                       # independent check of vigil's model files
+  clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz.sh)
 )
 [ "${VIGIL_BUILD_ONLY:-0}" = 1 ] || PKGS+=("${TEST_PKGS[@]}")
 if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then

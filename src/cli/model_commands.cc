@@ -1,10 +1,12 @@
 // vigil train, vigil models (list, promote, rollback), vigil predict: the model stage
 // (src/model/) on the command line.
+#include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <limits>
+#include <memory>
 
 #include "cli/commands.h"
+#include "common/csv.h"
 #include "common/data_paths.h"
 #include "cli/common_flags.h"
 #include "common/timestamp.h"
@@ -20,15 +22,6 @@ namespace {
 void PrintEval(const char* name, const model::Evaluation& e) {
   std::printf("  %-22s ROC AUC %.3f   PR AUC %.3f   Brier %.4f   precision %.3f   recall %.3f\n", name, e.roc_auc,
               e.pr_auc, e.brier, e.precision, e.recall);
-}
-
-// Splits a CSV line on commas (vigil export never quotes numbers; ids are [A-Za-z0-9_.-]).
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream ss(line);
-  for (std::string cell; std::getline(ss, cell, ',');) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
 }
 
 }  // namespace
@@ -156,26 +149,29 @@ Command AddPredictCommand(CLI::App& app) {
             }
             Result<model::Booster> booster = model::Booster::Load(chosen->file);
             if (!booster) return Fail("predict", booster.error());
-            std::stringstream in;
+            // The input as a FILE: the given file, or the newest rows (latest_features)
+            // exported as vigil export would, in a temporary file.
+            std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(nullptr, &std::fclose);
             if (!input->empty()) {
-              in << std::ifstream(*input).rdbuf();
+              in.reset(std::fopen(input->c_str(), "rb"));
+              if (!in) return Fail("predict", Status::IoError("cannot open " + *input));
             } else {
-              // The newest rows: latest_features, exported as vigil export would.
-              std::FILE* tmp = std::tmpfile();
+              in.reset(std::tmpfile());
               store::ExportQuery q;
               q.table = "latest_features";
               q.labelled_only = false;  // the newest rows have no label yet
-              Result<int64_t> n = tmp ? store::ExportCsv(data_paths::Database(c->data_dir), *c, q, tmp)
-                                      : Result<int64_t>(Status::IoError("cannot create a temporary file"));
+              Result<int64_t> n = in ? store::ExportCsv(data_paths::Database(c->data_dir), *c, q, in.get())
+                                     : Result<int64_t>(Status::IoError("cannot create a temporary file"));
               if (!n) return Fail("predict", n.error());
-              std::rewind(tmp);
-              char buf[65536];
-              for (size_t got; (got = std::fread(buf, 1, sizeof buf, tmp)) > 0;) in.write(buf, static_cast<std::streamsize>(got));
-              std::fclose(tmp);
+              std::rewind(in.get());
             }
-            std::string header;
-            std::getline(in, header);
-            const std::vector<std::string> names = SplitCsv(header);
+            csv::Reader reader(in.get());
+            std::vector<std::string> names;
+            int64_t line_no = 0;
+            if (!reader.Next(&names, &line_no)) {
+              return Fail("predict", Status::InvalidArgument((input->empty() ? std::string("latest_features") : *input) +
+                                                             ": empty, a header row is needed"));
+            }
             std::vector<int> pos;
             // The chosen model's own columns: it may predate the current feature configuration.
             const std::vector<std::string> model_columns = model::ModelColumns(*chosen);
@@ -192,27 +188,39 @@ Command AddPredictCommand(CLI::App& app) {
               }
               pos.push_back(static_cast<int>(it - names.begin()));
             }
-            std::vector<std::string> lines;
+            std::vector<std::vector<std::string>> rows;
             std::vector<float> x;
-            for (std::string line; std::getline(in, line);) {
-              if (line.empty()) continue;
-              const std::vector<std::string> cells = SplitCsv(line);
+            for (std::vector<std::string> cells; reader.Next(&cells, &line_no);) {
               for (int p : pos) {
                 const std::string& v = p < static_cast<int>(cells.size()) ? cells[p] : std::string();
                 x.push_back(v.empty() ? std::numeric_limits<float>::quiet_NaN() : std::strtof(v.c_str(), nullptr));
               }
-              lines.push_back(line);
+              rows.push_back(std::move(cells));
             }
+            if (std::ferror(in.get())) return Fail("predict", Status::IoError("read error"));
             Result<std::vector<float>> p = booster->Predict(x, pos.size());
             if (!p) return Fail("predict", p.error());
             std::FILE* out = output->empty() ? stdout : std::fopen(output->c_str(), "w");
             if (!out) return Fail("predict", Status::IoError("cannot write " + *output));
-            std::fprintf(out, "%s,failure_probability_7d,model_id\n", header.c_str());
-            for (size_t i = 0; i < lines.size(); ++i) {
-              std::fprintf(out, "%s,%.9g,%lld\n", lines[i].c_str(), (*p)[i], (long long)chosen->id);
+            // Written back with the shared writer: LF line ends, quotes where needed.
+            std::string text;
+            names.push_back("failure_probability_7d");
+            names.push_back("model_id");
+            csv::AppendRecord(names, &text);
+            char prob[32];
+            for (size_t i = 0; i < rows.size(); ++i) {
+              std::snprintf(prob, sizeof prob, "%.9g", (*p)[i]);
+              rows[i].push_back(prob);
+              rows[i].push_back(std::to_string(chosen->id));
+              csv::AppendRecord(rows[i], &text);
+              if (text.size() > (1 << 16)) {
+                std::fwrite(text.data(), 1, text.size(), out);
+                text.clear();
+              }
             }
+            std::fwrite(text.data(), 1, text.size(), out);
             if (out != stdout) std::fclose(out);
-            std::fprintf(stderr, "vigil predict: %zu rows scored with model %lld\n", lines.size(), (long long)chosen->id);
+            std::fprintf(stderr, "vigil predict: %zu rows scored with model %lld\n", rows.size(), (long long)chosen->id);
             return kExitOk;
           }};
 }

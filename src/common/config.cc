@@ -436,13 +436,28 @@ const SensorSpec* Config::FindSensor(std::string_view name) const {
 }
 
 Result<Config> ParseConfigText(std::string_view text, const std::string& src, const Config& base) {
+  // toml++ 3.3 asserts (aborts a debug build) on a NUL in some places instead of reporting
+  // it, so NUL is refused here, with its position (found by fuzzing).
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    const size_t line_start = text.rfind('\n', nul) == std::string_view::npos ? 0 : text.rfind('\n', nul) + 1;
+    const auto line = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1;
+    return Status::InvalidArgument(src + ":" + std::to_string(line) + ":" + std::to_string(nul - line_start + 1) +
+                                   ": not valid TOML: a NUL byte (is this a text file?)");
+  }
   toml::table root;
   try {
     root = toml::parse(text, src);
   } catch (const toml::parse_error& e) {
+    // toml++ quotes the offending text, which may be a line end: escaped, so the
+    // problem stays on its own line (found by fuzzing).
+    std::string why;
+    for (char ch : e.description()) {
+      if (ch == '\n') why += "\\n";
+      else if (ch == '\r') why += "\\r";
+      else why.push_back(ch);
+    }
     return Status::InvalidArgument(src + ":" + std::to_string(e.source().begin.line) + ":" +
-                                   std::to_string(e.source().begin.column) +
-                                   ": not valid TOML: " + std::string(e.description()));
+                                   std::to_string(e.source().begin.column) + ": not valid TOML: " + why);
   }
   Config c = base;
   std::vector<std::string> errors;
@@ -487,6 +502,12 @@ Result<Config> ParseConfigText(std::string_view text, const std::string& src, co
     auto line_of = [&](const std::string& e) { return std::atol(e.c_str() + src.size() + 1); };
     std::stable_sort(errors.begin(), errors.end(),
                      [&](const std::string& a, const std::string& b) { return line_of(a) < line_of(b); });
+    // Keys and values quoted in a problem may hold line ends: one problem, one line.
+    for (std::string& e : errors) {
+      for (size_t i = 0; (i = e.find_first_of("\r\n", i)) != std::string::npos; i += 2) {
+        e.replace(i, 1, e[i] == '\n' ? "\\n" : "\\r");
+      }
+    }
     return Status::InvalidArgument(Join(errors));
   }
   return c;

@@ -59,8 +59,25 @@ std::string AlertItemJson(const model::Alert& a) {
 }  // namespace
 
 std::string JsonError(const std::string& message) {
+  // Messages quote the request's parameters, which may be any bytes: bytes that are not
+  // UTF-8 are shown as \xNN so the body stays JSON (found by fuzzing).
+  std::string text;
+  for (size_t i = 0; i < message.size();) {
+    const unsigned char c = static_cast<unsigned char>(message[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len && i + len <= message.size() && IsValidUtf8(std::string_view(message).substr(i, len))) {
+      text.append(message, i, len);
+      i += len;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      text += "\\x";
+      text.push_back(kHex[c >> 4]);
+      text.push_back(kHex[c & 15]);
+      ++i;
+    }
+  }
   std::string j = "{\"error\":";
-  AppendJsonString(message, &j);
+  AppendJsonString(text, &j);
   return j + "}\n";
 }
 

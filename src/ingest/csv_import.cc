@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/csv.h"
 #include "common/json_text.h"
 
 namespace vigil::ingest {
@@ -86,58 +87,6 @@ Result<CsvFormat> ParseCsvFormat(std::string_view name) {
                                  "' (long, wide or failures)");
 }
 
-int CsvReader::Get() {
-  int c = std::getc(f_);
-  if (c != EOF) ++bytes_;
-  return c;
-}
-
-bool CsvReader::Next(std::vector<std::string>* fields, int64_t* line) {
-  fields->clear();
-  int c = Get();
-  while (c == '\n' || c == '\r') {  // skip blank lines
-    if (c == '\n') ++line_;
-    c = Get();
-  }
-  if (c == EOF) return false;
-  *line = line_;
-  std::string field;
-  bool quoted = false;
-  for (;; c = Get()) {
-    if (quoted) {
-      if (c == EOF) break;
-      if (c == '"') {
-        int n = Get();
-        if (n == '"') {
-          field.push_back('"');
-          continue;
-        }
-        quoted = false;
-        c = n;
-      } else {
-        if (c == '\n') ++line_;
-        field.push_back(static_cast<char>(c));
-        continue;
-      }
-    }
-    if (c == EOF || c == '\n') {
-      if (c == '\n') ++line_;
-      fields->push_back(std::move(field));
-      return true;
-    }
-    if (c == ',') {
-      fields->push_back(std::move(field));
-      field.clear();
-    } else if (c == '"' && field.empty()) {
-      quoted = true;
-    } else if (c != '\r') {
-      field.push_back(static_cast<char>(c));
-    }
-  }
-  fields->push_back(std::move(field));
-  return true;
-}
-
 CsvImporter::CsvImporter(const Config& config, IngestSink& sink, Clock& clock)
     : config_(config), sink_(sink), clock_(clock) {}
 
@@ -158,58 +107,97 @@ Status CsvImporter::Emit(const std::string& topic, const std::string& payload,
   return Status::Ok();
 }
 
+Result<CsvLayout> ParseCsvHeader(const Config& config, CsvFormat format, std::vector<std::string> row) {
+  for (std::string& h : row) h = std::string(Trim(h));
+  CsvLayout layout;
+  layout.format = format;
+  layout.width = row.size();
+  if (row.size() < 3 || row[0] != "machine_id" || row[1] != "timestamp_utc") {
+    return Status::InvalidArgument("the header must start with machine_id,timestamp_utc");
+  }
+  if (format == CsvFormat::kLong &&
+      (row.size() != 4 || row[2] != "sensor" || row[3] != "value")) {
+    return Status::InvalidArgument("long format header: machine_id,timestamp_utc,sensor,value");
+  }
+  if (format == CsvFormat::kFailures &&
+      (row.size() != 3 || (row[2] != "codigo_evento" && row[2] != "event_code"))) {
+    return Status::InvalidArgument("failures format header: machine_id,timestamp_utc,codigo_evento (or event_code)");
+  }
+  if (format == CsvFormat::kFailures) layout.event_key = row[2];
+  if (format == CsvFormat::kWide) {
+    for (size_t i = 2; i < row.size(); ++i) {
+      const SensorSpec* sensor = nullptr;
+      for (const SensorSpec& s : config.sensors) {
+        if (s.field == row[i]) sensor = &s;
+      }
+      if (!sensor) {
+        std::string fields;
+        for (const SensorSpec& s : config.sensors) fields += (fields.empty() ? "" : ", ") + s.field;
+        return Status::InvalidArgument("column '" + row[i] + "' is not the field of a configured sensor (" + fields + ")");
+      }
+      layout.wide.emplace_back(i, sensor);
+    }
+  }
+  return layout;
+}
+
+bool CsvRowMessages(const Config& config, const CsvLayout& layout, const std::vector<std::string>& row,
+                    std::vector<CsvMessage>* out, std::string* why) {
+  out->clear();
+  if (row.size() != layout.width) {
+    *why = "expected " + std::to_string(layout.width) + " fields, found " + std::to_string(row.size());
+    return false;
+  }
+  const std::string prefix = config.mqtt.topic_prefix + "/";
+  std::string_view id = Trim(row[0]), ts = Trim(row[1]);
+  switch (layout.format) {
+    case CsvFormat::kLong: {
+      std::string_view sensor_name = Trim(row[2]);
+      const SensorSpec* sensor = config.FindSensor(sensor_name);
+      std::string field = sensor ? sensor->field : std::string(sensor_name);
+      out->push_back({prefix + TopicLevel(id) + "/telemetry/" + std::string(sensor_name),
+                      Payload(id, ts, field, Trim(row[3]), true), ""});
+      break;
+    }
+    case CsvFormat::kWide:
+      for (auto [col, sensor] : layout.wide) {
+        std::string_view cell = Trim(row[col]);
+        if (cell.empty()) continue;
+        out->push_back({prefix + TopicLevel(id) + "/telemetry/" + sensor->name,
+                        Payload(id, ts, sensor->field, cell, true), sensor->field});
+      }
+      break;
+    case CsvFormat::kFailures:
+      out->push_back({prefix + TopicLevel(id) + "/event/failure",
+                      Payload(id, ts, layout.event_key, Trim(row[2]), false), ""});
+      break;
+  }
+  return true;
+}
+
 Status CsvImporter::ImportFile(const std::string& path, CsvFormat format, ImportReport* report,
                                const std::function<void(int64_t, int64_t)>& progress) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
   const int64_t total = ::fstat(fileno(f.get()), &st) == 0 ? st.st_size : 0;
-  CsvReader reader(f.get());
+  csv::Reader reader(f.get());
   std::vector<std::string> row;
   int64_t line = 0;
   if (!reader.Next(&row, &line)) return HeaderError(path, "empty file: a header row is needed");
-  for (std::string& h : row) h = std::string(Trim(h));
-  if (!row.empty() && row[0].starts_with("\xEF\xBB\xBF")) row[0] = row[0].substr(3);  // BOM
-
-  // Column layout per format.
-  std::vector<std::pair<size_t, const SensorSpec*>> wide_columns;
-  const std::string prefix = config_.mqtt.topic_prefix + "/";
-  if (row.size() < 3 || row[0] != "machine_id" || row[1] != "timestamp_utc") {
-    return HeaderError(path, "the header must start with machine_id,timestamp_utc");
-  }
-  if (format == CsvFormat::kLong &&
-      (row.size() != 4 || row[2] != "sensor" || row[3] != "value")) {
-    return HeaderError(path, "long format header: machine_id,timestamp_utc,sensor,value");
-  }
-  if (format == CsvFormat::kFailures &&
-      (row.size() != 3 || (row[2] != "codigo_evento" && row[2] != "event_code"))) {
-    return HeaderError(path, "failures format header: machine_id,timestamp_utc,codigo_evento (or event_code)");
-  }
-  const std::string event_key = format == CsvFormat::kFailures ? row[2] : "";
-  if (format == CsvFormat::kWide) {
-    for (size_t i = 2; i < row.size(); ++i) {
-      const SensorSpec* sensor = nullptr;
-      for (const SensorSpec& s : config_.sensors) {
-        if (s.field == row[i]) sensor = &s;
-      }
-      if (!sensor) {
-        std::string fields;
-        for (const SensorSpec& s : config_.sensors) fields += (fields.empty() ? "" : ", ") + s.field;
-        return HeaderError(path, "column '" + row[i] + "' is not the field of a configured sensor (" + fields + ")");
-      }
-      wide_columns.emplace_back(i, sensor);
-    }
-  }
-  const size_t width = row.size();
+  Result<CsvLayout> layout = ParseCsvHeader(config_, format, std::move(row));
+  if (!layout) return HeaderError(path, layout.error().message());
 
   int64_t next_progress = 0;
+  std::vector<CsvMessage> messages;
+  std::string why;
   while (reader.Next(&row, &line)) {
     report->rows++;
     if (progress && reader.bytes_read() >= next_progress) {
       progress(reader.bytes_read(), total);
       next_progress = reader.bytes_read() + (1 << 20);
     }
-    if (row.size() != width) {
+    if (!CsvRowMessages(config_, *layout, row, &messages, &why)) {
       // Still validated like a message would be: the cells we have are not trustworthy, so
       // the record is quarantined as it is, with the reason.
       std::string text;
@@ -219,35 +207,12 @@ Status CsvImporter::ImportFile(const std::string& path, CsvFormat format, Import
       std::optional<Rejection> r;
       VIGIL_RETURN_IF_ERROR(sink_.Accept(RawMessage{"csv:" + path, text, clock_.NowMs()}, &r));
       if (report->rejections.size() < ImportReport::kMaxListed) {
-        report->rejections.push_back({path, line, "", r ? r->reason : Reason::kBadJson,
-                                      "expected " + std::to_string(width) + " fields, found " +
-                                          std::to_string(row.size())});
+        report->rejections.push_back({path, line, "", r ? r->reason : Reason::kBadJson, why});
       }
       continue;
     }
-    std::string_view id = Trim(row[0]), ts = Trim(row[1]);
-    switch (format) {
-      case CsvFormat::kLong: {
-        std::string_view sensor_name = Trim(row[2]);
-        const SensorSpec* sensor = config_.FindSensor(sensor_name);
-        std::string field = sensor ? sensor->field : std::string(sensor_name);
-        std::string topic = prefix + TopicLevel(id) + "/telemetry/" + std::string(sensor_name);
-        VIGIL_RETURN_IF_ERROR(Emit(topic, Payload(id, ts, field, Trim(row[3]), true), path, line, "", report));
-        break;
-      }
-      case CsvFormat::kWide:
-        for (auto [col, sensor] : wide_columns) {
-          std::string_view cell = Trim(row[col]);
-          if (cell.empty()) continue;
-          std::string topic = prefix + TopicLevel(id) + "/telemetry/" + sensor->name;
-          VIGIL_RETURN_IF_ERROR(Emit(topic, Payload(id, ts, sensor->field, cell, true), path, line, sensor->field, report));
-        }
-        break;
-      case CsvFormat::kFailures: {
-        std::string topic = prefix + TopicLevel(id) + "/event/failure";
-        VIGIL_RETURN_IF_ERROR(Emit(topic, Payload(id, ts, event_key, Trim(row[2]), false), path, line, "", report));
-        break;
-      }
+    for (const CsvMessage& m : messages) {
+      VIGIL_RETURN_IF_ERROR(Emit(m.topic, m.payload, path, line, m.column, report));
     }
   }
   if (std::ferror(f.get())) return Status::IoError("read " + path + ": " + std::strerror(errno));

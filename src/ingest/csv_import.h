@@ -9,12 +9,14 @@
 // Each reading becomes the contract's topic and payload and goes through IngestSink, so it
 // gets the same reason codes and lands in the same lake (or quarantine) as a live message;
 // the skew rule uses the import time. Files are streamed: memory does not grow with size.
+// Records are read by csv::Reader (common/csv.h), the reader of every CSV command.
 //
 // Not thread-safe: one importer per thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,26 @@ struct ImportReport {
   static constexpr size_t kMaxListed = 10'000;
 };
 
+// The columns of an import file: its header checked against the format and the sensors.
+struct CsvLayout {
+  CsvFormat format = CsvFormat::kLong;
+  size_t width = 0;                                            // fields per record
+  std::vector<std::pair<size_t, const SensorSpec*>> wide;      // wide: column -> sensor
+  std::string event_key;                                       // failures: codigo_evento or event_code
+};
+// Errors (kInvalidArgument) say what the header lacks; a BOM is already gone (csv::Reader).
+Result<CsvLayout> ParseCsvHeader(const Config& config, CsvFormat format, std::vector<std::string> header);
+
+// One reading or event of a data record, as the contract's topic and payload.
+struct CsvMessage {
+  std::string topic, payload;
+  std::string column;  // wide: the cell's column
+};
+// The messages of one data record (wide: one per non-empty cell). False with *why when the
+// record has the wrong number of fields.
+bool CsvRowMessages(const Config& config, const CsvLayout& layout, const std::vector<std::string>& row,
+                    std::vector<CsvMessage>* out, std::string* why);
+
 class CsvImporter {
  public:
   CsvImporter(const Config& config, IngestSink& sink, Clock& clock);
@@ -62,21 +84,6 @@ class CsvImporter {
   const Config& config_;
   IngestSink& sink_;
   Clock& clock_;
-};
-
-// One CSV record (RFC 4180: quoted fields, "" escapes, newlines inside quotes).
-class CsvReader {
- public:
-  explicit CsvReader(std::FILE* f) : f_(f) {}
-  // False at end of file. *line receives the record's first physical line (1-based).
-  bool Next(std::vector<std::string>* fields, int64_t* line);
-  int64_t bytes_read() const { return bytes_; }
-
- private:
-  int Get();
-  std::FILE* f_;
-  int64_t line_ = 1;
-  int64_t bytes_ = 0;
 };
 
 }  // namespace vigil::ingest

@@ -51,7 +51,8 @@ Verdict Validator::Validate(const RawMessage& m) {
   if (!IsValidUtf8(payload)) return Reject(Reason::kBadJson, "payload is not valid UTF-8");
 
   padded_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(padded_.data(), payload.data(), payload.size());
+  // An empty payload may have a null data(): memcpy must not see it (UB, found by fuzzing).
+  if (!payload.empty()) std::memcpy(padded_.data(), payload.data(), payload.size());
   simdjson::dom::element doc;
   simdjson::error_code err = parser_.parse(padded_.data(), payload.size(), false).get(doc);
   if (err == simdjson::NUMBER_ERROR) {

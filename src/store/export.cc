@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/csv.h"
 #include "common/timestamp.h"
 #include "store/db.h"
 #include "store/schema.h"
@@ -33,7 +34,11 @@ Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, cons
   const int ncol = st->Columns();
   // Header: the time column becomes an ISO-8601 column named without "_ms".
   std::fprintf(out, "machine_id,%s", events ? "timestamp_utc" : "window_start");
-  for (int i = 2; i < ncol; ++i) std::fprintf(out, ",%s", st->ColumnName(i).c_str());
+  for (int i = 2; i < ncol; ++i) {
+    std::string name = ",";
+    csv::AppendField(st->ColumnName(i), &name);
+    std::fputs(name.c_str(), out);
+  }
   std::fputc('\n', out);
   int64_t rows = 0;
   Status s;
@@ -44,7 +49,10 @@ Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, cons
       break;
     }
     if (!*row) break;
-    std::fprintf(out, "%s,%s", st->Text(0).c_str(), FormatTimestampMs(st->Int(1)).c_str());
+    // Text cells (machine ids, event codes from imports) through the shared CSV writer.
+    std::string cell;
+    csv::AppendField(st->Text(0), &cell);
+    std::fprintf(out, "%s,%s", cell.c_str(), FormatTimestampMs(st->Int(1)).c_str());
     for (int i = 2; i < ncol; ++i) {
       switch (st->TypeOf(i)) {
         case Stmt::Type::kNull: std::fputc(',', out); break;
@@ -58,7 +66,10 @@ Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, cons
           std::fprintf(out, ",%s", buf);
           break;
         }
-        default: std::fprintf(out, ",%s", st->Text(i).c_str());
+        default:
+          cell = ",";
+          csv::AppendField(st->Text(i), &cell);
+          std::fputs(cell.c_str(), out);
       }
     }
     std::fputc('\n', out);

@@ -60,6 +60,28 @@ TEST(ConfigTest, SyntaxErrorHasLineAndColumn) {
   EXPECT_EQ(c.error().message().rfind("t.toml:1:", 0), 0u) << c.error().message();
 }
 
+// Fuzzing (fuzz_config, a build with assertions): a NUL in a table header made toml++ 3.3
+// assert (abort) instead of reporting an error. Input as the fuzzer found it.
+TEST(ConfigTest, NulByteIsAnErrorWithItsPosition) {
+  const std::string text("[mqtt]\npassword = \"x\"\nunknown = 1\n[\0\0\0\0\0\0\0\1lake]\nfsync = 3\n", 59);
+  ASSERT_EQ(text.size(), 59u);
+  Result<Config> c = ParseConfigText(text, "fuzz.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(), "fuzz.toml:4:2: not valid TOML: a NUL byte (is this a text file?)");
+}
+
+// Fuzzing (fuzz_config): toml++ quoted the line end it saw, so check-config's problem
+// broke across two lines ("... saw 'n" / "'").
+TEST(ConfigTest, SyntaxErrorStaysOnOneLine) {
+  Result<Config> c = ParseConfigText("x = n\n", "fuzz.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message().find('\n'), std::string::npos) << c.error().message();
+  EXPECT_EQ(c.error().message().rfind("fuzz.toml:1:", 0), 0u) << c.error().message();
+  c = ParseConfigText("[mqtt]\n\"a\\nb\" = 1\n", "fuzz.toml");  // a quoted key with a line end
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(), "fuzz.toml:2: mqtt.a\\nb: unknown key") << c.error().message();
+}
+
 TEST(ConfigTest, FileOverridesDefaultsAndKeepsTheRest) {
   Result<Config> c = ParseConfigText(
       "[mqtt]\nhost = \"broker\"\nkeepalive = \"1m\"\n[lake]\nfsync = \"always\"\n"

@@ -2,6 +2,7 @@
 #include "http/api.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include "common/data_paths.h"
 #include "store/feature_store.h"
@@ -77,6 +78,23 @@ TEST(ApiRepliesTest, AlertsAndSeriesCheckTheirParametersBeforeTheStore) {
 
 TEST(ApiRepliesTest, ErrorsAreJson) {
   EXPECT_EQ(JsonError("a \"b\""), "{\"error\":\"a \\\"b\\\"\"}\n");
+}
+
+// Fuzzing (fuzz_http): a path id or parameter that is not UTF-8 was copied into the error
+// message as it was, so the 400's body was not JSON. Inputs as the fuzzer found them.
+TEST(ApiRepliesTest, ErrorsQuotingBytesThatAreNotUtf8AreStillJson) {
+  Config config;
+  config.data_dir = "/nonexistent/vigil-api-test";
+  simdjson::dom::parser parser;
+  for (const Reply& r : {MachinesReply(config, "\xff\xfe", kNow), SeriesReply(config, "M1", "\xc3", "", "", kNow),
+                         AlertsReply(config, "", "1\xe2\x82")}) {
+    EXPECT_EQ(r.first, 400);
+    simdjson::dom::element doc;
+    EXPECT_EQ(parser.parse(r.second).get(doc), simdjson::SUCCESS) << r.second;
+  }
+  EXPECT_EQ(MachinesReply(config, "\xff\xfe", kNow).second, "{\"error\":\"bad machine id '\\\\xff\\\\xfe'\"}\n");
+  // Valid UTF-8 stays as it is.
+  EXPECT_EQ(JsonError("caf\xc3\xa9 \xe2\x82\xac"), "{\"error\":\"caf\xc3\xa9 \xe2\x82\xac\"}\n");
 }
 
 }  // namespace

@@ -152,6 +152,16 @@ TEST(ValidatorTest, PayloadLimitIsConfigurable) {
   EXPECT_EQ(std::get<Rejection>(verdict).reason, Reason::kTooLarge);
 }
 
+// Fuzzing (fuzz_validator): an empty payload whose data() is null reached memcpy, undefined
+// behaviour that UBSan reports (the ASan/UBSan build of these tests fails on it).
+TEST(ValidatorTest, EmptyPayloadWithNullDataIsBadJson) {
+  Config c;
+  Validator v(c);
+  Verdict r = v.Validate(RawMessage{kVibTopic, std::string_view(), kNow});
+  ASSERT_TRUE(std::holds_alternative<Rejection>(r));
+  EXPECT_EQ(std::get<Rejection>(r).reason, Reason::kBadJson);
+}
+
 TEST(ValidatorTest, MachineIds) {
   EXPECT_TRUE(IsValidMachineId("PUMP-A01"));
   EXPECT_TRUE(IsValidMachineId("a"));
