@@ -1,10 +1,10 @@
 // The ingest validator on any topic and payload bytes. Property: a rejection has a reason
-// and a detail; an accepted message's lake line (ingest::AppendRawLine) is one line that
+// and a detail; an accepted message's lake line (lake::AppendRawLine) is one line that
 // lake::ParseRawLine reads back to the same topic, payload and times.
 #include <variant>
 
 #include "fuzz_check.h"
-#include "ingest/envelope.h"
+#include "lake/line_format.h"
 #include "ingest/validator.h"
 #include "lake/lake_reader.h"
 
@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string base = config.mqtt.topic_prefix + "/" + std::string(a.machine_id);
   FUZZ_CHECK(topic == base + "/telemetry/" + std::string(a.sensor) || topic == base + "/event/failure");
   std::string line;
-  ingest::AppendRawLine(fuzz::kNowMs, topic, a.minified, &line);
+  lake::AppendRawLine(fuzz::kNowMs, topic, a.minified, &line);
   FUZZ_CHECK(!line.empty() && line.back() == '\n');
   line.pop_back();
   FUZZ_CHECK(line.find('\n') == std::string::npos, "a lake line holds a newline: %s", line.c_str());
