@@ -1,3 +1,6 @@
+// Folder src/ingest/: from a message (MQTT or a CSV row) to a lake line: validation, CSV
+// import, the MQTT subscriber, start-up recovery. Calls common and lake.
+//
 // IngestSink: validates one message and writes it to the lake or the quarantine.
 //
 // Accept() returning OK means the line is written (and synced if lake.fsync = always):

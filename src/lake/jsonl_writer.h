@@ -1,3 +1,7 @@
+// Folder src/lake/: owns the data lake on disk: the line format (line_format), file names
+// (paths), the writer's log and its split into segments (jsonl_writer, segment_log), crash
+// recovery, archive compaction, the reader, disk guard and retention. Calls src/common/ only.
+//
 // LakeWriter: takes the JSON lines of the raw lake and the quarantine and publishes them as
 // the partitioned segment files of contract §2.
 //

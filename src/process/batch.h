@@ -1,5 +1,5 @@
 // Folder src/process/: the batch processor (lake segments -> windows, features, labels in
-// vigil.db). Calls common, lake, ingest (the lake line format) and store.
+// vigil.db). Calls common, lake and store.
 //
 // Processor: turns published raw segments into the feature store (contract §3).
 //
