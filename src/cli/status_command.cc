@@ -17,6 +17,7 @@
 #include "common/json_text.h"
 #include "common/timestamp.h"
 #include "lake/paths.h"
+#include "lake/segment_log.h"
 #include "store/views.h"
 #include "store/machine_json.h"
 
@@ -51,14 +52,12 @@ LakeStatus Collect(const std::string& data_dir) {
   // The writers' logs hold the lines not yet published: shown as raw's open files.
   {
     AreaStats& raw = st.areas["raw"];
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(lake::WalDir(lake), ec)) {
-      int64_t id = 0;
-      std::error_code fec;
-      if (!lake::LogIdFromName(e.path().filename().string(), &id)) continue;
+    for (const auto& [id, path] : lake::ListLogs(lake)) {
+      std::error_code ec;
+      const uintmax_t size = fs::file_size(path, ec);
       raw.open++;
       raw.files++;
-      raw.bytes += e.file_size(fec);
+      raw.bytes += ec ? 0 : size;
     }
   }
   for (const char* area : {"raw", "archive", "quarantine"}) {

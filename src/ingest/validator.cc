@@ -6,6 +6,7 @@
 #include "common/json_text.h"
 #include "common/timestamp.h"
 #include "lake/line_format.h"
+#include "lake/paths.h"
 
 namespace vigil::ingest {
 namespace {
@@ -13,24 +14,12 @@ namespace {
 // 2000-01-01T00:00:00Z: older timestamps are implausible for this appliance.
 constexpr int64_t kMinTimestampMs = 946'684'800'000;
 
-bool IsAlnum(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 std::string Shorten(std::string_view s, size_t n = 80) {
   if (s.size() <= n) return std::string(s);
   return std::string(s.substr(0, n)) + "...";
 }
 
 }  // namespace
-
-bool IsValidMachineId(std::string_view id) {
-  if (id.empty() || id.size() > 64 || !IsAlnum(id[0])) return false;
-  for (char c : id.substr(1)) {
-    if (!IsAlnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
 
 Validator::Validator(const Config& config)
     : prefix_(config.mqtt.topic_prefix + "/"),

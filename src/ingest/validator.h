@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "lake/paths.h"
 #include "vigil/config.h"
 #include "vigil/message.h"
 
@@ -53,7 +54,8 @@ class Validator {
   bool last_json_ = false;
 };
 
-// ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ — safe as one path component, never "." or "..".
-bool IsValidMachineId(std::string_view id);
+// ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$: the lake's rule (lake/paths.h), since the id becomes
+// a path component.
+using lake::IsValidMachineId;
 
 }  // namespace vigil::ingest

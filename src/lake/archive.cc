@@ -1,7 +1,6 @@
 #include "lake/archive.h"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <map>
 
@@ -11,17 +10,6 @@ namespace vigil::lake {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The open time in a segment name "<kind>-<ms>-<counter>.jsonl" (0 if it has none).
-int64_t OpenedMs(std::string_view name) {
-  const size_t end = name.rfind('-');
-  if (end == std::string_view::npos || end == 0) return 0;
-  const size_t begin = name.rfind('-', end - 1);
-  const size_t from = begin == std::string_view::npos ? 0 : begin + 1;
-  int64_t ms = 0;
-  auto [p, ec] = std::from_chars(name.data() + from, name.data() + end, ms);
-  return ec == std::errc() && p == name.data() + end ? ms : 0;
-}
 
 std::string ArchivePath(const std::string& lake_dir, const std::string& raw_path) {
   return ArchiveDir(lake_dir) + raw_path.substr(RawDir(lake_dir).size());
@@ -48,8 +36,11 @@ struct Staged {
 Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t batch_id, Staged* st) {
   int64_t oldest = 0;
   for (const std::string& s : st->sources) {
-    const int64_t ms = OpenedMs(s.substr(s.find_last_of('/') + 1));
-    if (ms > 0 && (oldest == 0 || ms < oldest)) oldest = ms;
+    int64_t ms = 0;
+    if (SegmentOpenedMs(std::string_view(s).substr(s.find_last_of('/') + 1), &ms) && ms > 0 &&
+        (oldest == 0 || ms < oldest)) {
+      oldest = ms;
+    }
   }
   const std::string first = ArchivePath(lake_dir, st->sources.front());
   const std::string dir = first.substr(0, first.find_last_of('/'));

@@ -42,6 +42,24 @@ std::string SegmentFileName(std::string_view kind, int64_t opened_ms, uint64_t c
   return name.append(buf);
 }
 
+bool SegmentOpenedMs(std::string_view name, int64_t* ms) {
+  const size_t end = name.rfind('-');
+  if (end == std::string_view::npos || end == 0) return false;
+  const size_t begin = name.rfind('-', end - 1);
+  const size_t from = begin == std::string_view::npos ? 0 : begin + 1;
+  auto [p, ec] = std::from_chars(name.data() + from, name.data() + end, *ms);
+  return ec == std::errc() && p == name.data() + end;
+}
+
+bool IsValidMachineId(std::string_view id) {
+  auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (id.empty() || id.size() > 64 || !alnum(id[0])) return false;
+  for (char c : id.substr(1)) {
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
 std::string OpenFileName(std::string_view final_name) {
   return std::string(".").append(final_name).append(kOpenSuffix);
 }

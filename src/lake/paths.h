@@ -36,9 +36,16 @@ std::string QuarantinePartition(std::string_view date);
 
 // "vibration-1760518800000-000001.jsonl" (kind empty: "1760518800000-000001.jsonl").
 std::string SegmentFileName(std::string_view kind, int64_t opened_ms, uint64_t counter);
+// The open time (the log id) in a segment name "<kind>-<ms>-<counter>.jsonl",
+// "<ms>-<counter>.jsonl" or a compacted "<ms>-<batch>.all.jsonl"; false for other names.
+bool SegmentOpenedMs(std::string_view file_name, int64_t* ms);
 // ".<name>.open"
 std::string OpenFileName(std::string_view final_name);
 // True for ".<name>.jsonl.open"; sets *final_name.
 bool IsOpenFileName(std::string_view file_name, std::string* final_name);
+
+// ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$: safe as one path component, never "." or "..". The
+// rule for machine ids (ingest validates them with it) and for sensor names (config).
+bool IsValidMachineId(std::string_view id);
 
 }  // namespace vigil::lake

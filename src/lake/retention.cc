@@ -1,28 +1,18 @@
 #include "lake/retention.h"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <set>
 #include <system_error>
 #include <vector>
 
 #include "common/timestamp.h"
+#include "lake/paths.h"
 
 namespace vigil::lake {
 namespace {
 
 namespace fs = std::filesystem;
-
-// "vibration-1760518800000-000001.jsonl" or "1760518800000-000001.jsonl" -> 1760518800000.
-bool OpenedMsFromName(const std::string& name, int64_t* ms) {
-  const size_t end = name.rfind('-');
-  if (end == std::string::npos || end == 0) return false;
-  const size_t begin = name.rfind('-', end - 1);
-  const size_t from = begin == std::string::npos ? 0 : begin + 1;
-  auto [p, ec] = std::from_chars(name.data() + from, name.data() + end, *ms);
-  return ec == std::errc() && p == name.data() + end;
-}
 
 struct Candidate {
   int64_t opened_ms;
@@ -52,7 +42,7 @@ Result<TrimReport> TrimArea(const std::string& area_dir, const RetentionLimits& 
     const std::string name = it->path().filename().string();
     if (name.empty() || name[0] == '.' || !name.ends_with(".jsonl")) continue;
     int64_t opened = 0;
-    if (!OpenedMsFromName(name, &opened)) {
+    if (!SegmentOpenedMs(name, &opened)) {
       auto mtime = it->last_write_time(fec);
       if (fec) continue;
       opened = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -23,33 +23,20 @@ bool IsDate(std::string_view d) {
   return true;
 }
 
-bool IsNameChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
-}
-
 // A key line read back from a log decides where files are written: after a power cut it
 // may hold anything, so only the two partition shapes the writer makes are accepted.
 bool IsSafeKey(std::string_view partition, std::string_view kind) {
-  if (kind.size() > 255 || (!kind.empty() && kind[0] == '.')) return false;
-  for (char c : kind) {
-    if (c == '/' || c == '\t' || c == '\n' || c == '\0') return false;
-  }
   constexpr std::string_view kQuarantine = "quarantine/date=";
   if (partition.starts_with(kQuarantine)) {
     return kind.empty() && IsDate(partition.substr(kQuarantine.size()));
   }
   constexpr std::string_view kRaw = "raw/date=";
   constexpr std::string_view kMachine = "/machine_id=";
-  if (!partition.starts_with(kRaw) || kind.empty()) return false;
+  // A raw kind is a sensor name or "failure": the same rule as a machine id.
+  if (!partition.starts_with(kRaw) || !IsValidMachineId(kind)) return false;
   std::string_view rest = partition.substr(kRaw.size());
   if (rest.size() < 10 || !IsDate(rest.substr(0, 10)) || !rest.substr(10).starts_with(kMachine)) return false;
-  std::string_view id = rest.substr(10 + kMachine.size());
-  if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-' || id[0] == '_') return false;
-  for (char c : id) {
-    if (!IsNameChar(c)) return false;
-  }
-  return true;
+  return IsValidMachineId(rest.substr(10 + kMachine.size()));
 }
 
 struct Staged {
@@ -170,17 +157,30 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   return result;
 }
 
+Status ListLogs(const std::string& lake_dir, std::vector<std::pair<int64_t, std::string>>* logs) {
+  logs->clear();
+  const std::string wal = WalDir(lake_dir);
+  std::error_code ec;
+  if (!fs::is_directory(wal, ec)) return Status::Ok();
+  for (const auto& entry : fs::directory_iterator(wal, ec)) {
+    int64_t id = 0;
+    if (LogIdFromName(entry.path().filename().string(), &id)) logs->emplace_back(id, entry.path().string());
+  }
+  if (ec) return Status::IoError("scan " + wal + ": " + ec.message());
+  std::sort(logs->begin(), logs->end());
+  return Status::Ok();
+}
+
+std::vector<std::pair<int64_t, std::string>> ListLogs(const std::string& lake_dir) {
+  std::vector<std::pair<int64_t, std::string>> logs;
+  (void)ListLogs(lake_dir, &logs);  // a view: what cannot be listed is not shown
+  return logs;
+}
+
 std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix, size_t n,
                                         size_t tail_bytes) {
-  std::vector<std::pair<int64_t, std::string>> logs;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(WalDir(lake_dir), ec)) {
-    int64_t id = 0;
-    if (LogIdFromName(entry.path().filename().string(), &id)) logs.emplace_back(id, entry.path().string());
-  }
-  std::sort(logs.begin(), logs.end());
   std::vector<std::string> lines;
-  for (const auto& [id, path] : logs) {
+  for (const auto& [id, path] : ListLogs(lake_dir)) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     const std::streamoff size = in.tellg();
     if (size <= 0) continue;
@@ -205,16 +205,8 @@ std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string
 Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys, FsyncPolicy fsync,
                                    const std::function<Status(const TornPiece&)>& on_torn) {
   RecoveryReport report;
-  const std::string wal = WalDir(lake_dir);
   std::vector<std::pair<int64_t, std::string>> logs;
-  std::error_code ec;
-  if (!fs::is_directory(wal, ec)) return report;
-  for (const auto& entry : fs::directory_iterator(wal, ec)) {
-    int64_t id = 0;
-    if (LogIdFromName(entry.path().filename().string(), &id)) logs.emplace_back(id, entry.path().string());
-  }
-  if (ec) return Status::IoError("scan " + wal + ": " + ec.message());
-  std::sort(logs.begin(), logs.end());
+  VIGIL_RETURN_IF_ERROR(ListLogs(lake_dir, &logs));
 
   auto log = GetLogger("lake");
   simdjson::dom::parser parser;

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "lake/file_system.h"
@@ -86,6 +87,11 @@ struct PublishResult {
 Result<PublishResult> PublishLog(FileSystem& fs, const std::string& lake_dir, int64_t log_id,
                                  const LogIndex& index, const LogReader& read, FsyncPolicy fsync,
                                  bool verify_existing);
+
+// The logs in <lake>/.wal as (id, path), oldest first. The second form is for views: a
+// directory that cannot be read lists nothing.
+Status ListLogs(const std::string& lake_dir, std::vector<std::pair<int64_t, std::string>>* logs);
+std::vector<std::pair<int64_t, std::string>> ListLogs(const std::string& lake_dir);
 
 // The newest lines waiting in the logs for partitions starting with `prefix` (e.g.
 // "quarantine/"), oldest first, at most n: read from the last `tail_bytes` of each log, so
