@@ -75,5 +75,5 @@ refused() {  # the broker refuses this client's connection
 refused
 refused -u vigil -P wrong
 # No plain-text listener on the default port (the snippet has only the TLS one).
-if ss -ltnp | grep "pid=$pid," | grep -q ":1883 "; then echo "mosquitto listens on 1883"; exit 1; fi
+if ss -ltnp | grep "pid=$pid," | grep ":1883 " >/dev/null; then echo "mosquitto listens on 1883"; exit 1; fi
 echo "mosquitto production snippet ok"

@@ -51,8 +51,10 @@ token=$(cat "$work/root/data/http-token")
 grep -q "demo HTTP token $token" "$work/compose-vigil.log" || { echo "the token is not in the log"; exit 1; }
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")" = 401 ] ||
   { echo "/metrics beyond loopback answers without the token"; exit 1; }
-curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/metrics" | grep -q '^vigil_' ||
+# Read whole, then matched: `curl | grep -q` fails under pipefail when grep stops reading early.
+metrics=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/metrics") ||
   { echo "/metrics refuses the demo token"; exit 1; }
+grep -q '^vigil_' <<<"$metrics" || { echo "/metrics answers without vigil_ metrics"; exit 1; }
 kill -TERM "$pid"
 wait "$pid" || { echo "the compose demo's vigil exited $? on SIGTERM:"; cat "$work/compose-vigil.log"; exit 1; }
 pid=
