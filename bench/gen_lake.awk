@@ -1,7 +1,8 @@
 # Generates a raw lake for bench/process.sh: M machines, vibration + temperature every
 # second from T0 + START s for SECS seconds, 2% duplicates (same key, received later) and
-# 1% late lines (event time up to an hour back, at the end of the segment).
-# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a -f gen_lake.awk
+# 1% late lines (event time up to an hour back, at the end of the segment; from START + 1 h
+# on, or from LATE_FROM s on when given: a continuation's late lines reach into the past).
+# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a [-v LATE_FROM=S] -f gen_lake.awk
 function ts(sec, ms,   d, h, m, s) {
   d = int(sec / 86400); sec -= d * 86400; h = int(sec / 3600); m = int((sec % 3600) / 60); s = sec % 60
   return sprintf("2025-10-%02dT%02d:%02d:%02d.%03dZ", 15 + d, h, m, s, ms)
@@ -9,6 +10,7 @@ function ts(sec, ms,   d, h, m, s) {
 function day(sec) { return sprintf("2025-10-%02d", 15 + int(sec / 86400)) }
 BEGIN {
   srand(42 + START)
+  if (LATE_FROM == "") LATE_FROM = START + 3600
   for (mi = 1; mi <= M; mi++) {
     id = sprintf("M%03d", mi)
     for (k = 0; k < 2; k++) {
@@ -20,7 +22,7 @@ BEGIN {
         ms = int(rand() * 1000)
         v = k ? sprintf("%.1f", 60 + 20 * rand()) : sprintf("%.2f", 10 * rand())
         line = "{\"received_at\":\"" ts(i + 1, ms) "\",\"topic\":\"industrial/machine/" id "/telemetry/" kind "\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(i, ms) "\",\"" field "\":" v "}}"
-        if (rand() < 0.01 && i - START > 3600) {
+        if (rand() < 0.01 && i > LATE_FROM) {
           j = i - int(rand() * 3600)
           late = late "{\"received_at\":\"" ts(i + 2, ms) "\",\"topic\":\"industrial/machine/" id "/telemetry/" kind "\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(j, 999) "\",\"" field "\":" v "}}\n"
         }

@@ -149,6 +149,27 @@ Status PosixFileSystem::ReadFile(const std::string& path, std::string* out) {
   return Status::Ok();
 }
 
+Status PosixFileSystem::ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  out->resize(max_len);
+  size_t got = 0;
+  while (got < max_len) {
+    ssize_t n = ::pread(fd, out->data() + got, max_len - got, static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = Errno("read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out->resize(got);
+  return Status::Ok();
+}
+
 Status PosixFileSystem::Remove(const std::string& path) {
   if (::unlink(path.c_str()) != 0) return Errno("remove", path);
   return Status::Ok();

@@ -41,6 +41,9 @@ class FileSystem {
   // mkdir -p; *created (if given) receives the directories that did not exist.
   virtual Status CreateDirs(const std::string& dir, std::vector<std::string>* created) = 0;
   virtual Status ReadFile(const std::string& path, std::string* out) = 0;
+  // Up to max_len bytes from offset (fewer at the end of the file; none past it): big files
+  // are read a piece at a time, in bounded memory.
+  virtual Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) = 0;
   virtual Status Remove(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
 };
@@ -53,6 +56,7 @@ class PosixFileSystem final : public FileSystem {
   Status SyncDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;
   Status CreateDirs(const std::string& dir, std::vector<std::string>* created) override;
+  Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) override;
   Status ReadFile(const std::string& path, std::string* out) override;
   Status Remove(const std::string& path) override;
   bool Exists(const std::string& path) override;

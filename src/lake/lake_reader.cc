@@ -1,6 +1,7 @@
 #include "lake/lake_reader.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "common/json_text.h"
@@ -51,6 +52,39 @@ Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const
     return std::tie(a.date, a.path) < std::tie(b.date, b.path);
   });
   return out;
+}
+
+Status ForEachLine(FileSystem& fs, const std::string& path,
+                   const std::function<Status(std::string_view line, int64_t line_no)>& line, size_t piece) {
+  std::string buf, next;
+  uint64_t offset = 0;
+  int64_t line_no = 0;
+  size_t start = 0;  // of the first unfinished line in buf
+  for (;;) {
+    VIGIL_RETURN_IF_ERROR(fs.ReadFileAt(path, offset, piece, &next));
+    offset += next.size();
+    const bool eof = next.size() < piece;
+    buf.erase(0, start);
+    buf += next;
+    const size_t data = buf.size();
+    buf.append(simdjson::SIMDJSON_PADDING, '\0');
+    start = 0;
+    for (;;) {
+      const char* nl = static_cast<const char*>(std::memchr(buf.data() + start, '\n', data - start));
+      if (!nl) break;
+      const size_t end = static_cast<size_t>(nl - buf.data());
+      VIGIL_RETURN_IF_ERROR(line(std::string_view(buf.data() + start, end - start), ++line_no));
+      start = end + 1;
+    }
+    buf.resize(data);
+    if (eof) break;
+  }
+  if (start < buf.size()) {
+    const size_t data = buf.size();
+    buf.append(simdjson::SIMDJSON_PADDING, '\0');
+    VIGIL_RETURN_IF_ERROR(line(std::string_view(buf.data() + start, data - start), ++line_no));
+  }
+  return Status::Ok();
 }
 
 }  // namespace vigil::lake

@@ -6,12 +6,14 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "lake/file_system.h"
 #include "lake/line_format.h"
 #include "vigil/status.h"
 
@@ -34,5 +36,13 @@ struct SegmentFile {
 // Published raw/archive segments whose partition can hold events in the filter, sorted by
 // date, then path. Segments being written (".<name>.open") are never listed.
 Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const LakeFilter& filter);
+
+// Calls line(text, line_no) for every line of a file (without its '\n'; a last line
+// without one included), reading `piece` bytes at a time: memory stays bounded by the
+// piece plus the longest line, whatever the file's size. Every line handed out has at
+// least simdjson::SIMDJSON_PADDING readable bytes after it. The first error ends it.
+Status ForEachLine(FileSystem& fs, const std::string& path,
+                   const std::function<Status(std::string_view line, int64_t line_no)>& line,
+                   size_t piece = size_t{16} << 20);
 
 }  // namespace vigil::lake

@@ -91,6 +91,7 @@ bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine*
   }
   out->payload = line.substr(prefix.size(), line.size() - prefix.size() - 1);
   out->topic = topic;
+  out->payload_object = payload;
   out->event_ms = *event;
   out->received_ms = *recv;
   return true;

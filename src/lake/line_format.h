@@ -33,6 +33,7 @@ void AppendQuarantineLine(int64_t received_ms, std::string_view topic, Reason re
 struct RawLine {
   std::string_view topic;    // as published (points into the line or the parser)
   std::string_view payload;  // the exact payload bytes stored in the line
+  simdjson::dom::object payload_object;  // the payload, parsed (valid until the next parse)
   int64_t event_ms = 0;      // payload timestamp_utc
   int64_t received_ms = 0;
 };

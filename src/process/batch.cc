@@ -19,16 +19,26 @@
 #include "lake/archive.h"
 #include "lake/lake_reader.h"
 #include "lake/paths.h"
+#include "process/readings.h"
 #include "process/rolling.h"
 #include "store/rebuild.h"
 
 namespace vigil::process {
 namespace {
 
-int64_t FloorTo(int64_t t, int64_t w) { return (t / w - ((t % w != 0) && (t < 0))) * w; }
+// A batch applies its readings a part at a time (all in its one transaction), so that its
+// memory is bounded whatever the size of its segments.
+constexpr size_t kPartReadings = size_t{1} << 20;
+
+// One parsed reading; machines are interned per batch.
+struct Reading {
+  uint32_t machine;
+  uint32_t sensor;
+  store::StoredReading r;
+};
 
 struct Event {
-  std::string machine_id;
+  uint32_t machine;
   int64_t ts_ms;
   std::string code;
 };
@@ -37,7 +47,7 @@ struct Range {
   int64_t lo, hi;  // [lo, hi)
 };
 
-// Merges overlapping ranges, or ranges closer than `slack`, in place.
+// Sorts and merges overlapping ranges, or ranges closer than `slack`, in place.
 void Merge(std::vector<Range>* rs, int64_t slack) {
   std::sort(rs->begin(), rs->end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
   std::vector<Range> out;
@@ -48,18 +58,20 @@ void Merge(std::vector<Range>* rs, int64_t slack) {
   *rs = std::move(out);
 }
 
-// "First received wins" as a string that sorts: received_at, then, for copies received in
-// the same millisecond, the smaller value. The tie-break depends on nothing but the
-// reading, so the winner is the same whichever file, area (raw/, archive/) or compacted
-// archive file the copies lie in, and in any split into batches.
-std::string Rank(int64_t received_ms, double value) {
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  bits = (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);  // unsigned order = numeric order
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%013lld|%016llx", static_cast<long long>(received_ms),
-                static_cast<unsigned long long>(bits));
-  return buf;
+// A window value of one sensor that a part changed.
+struct WindowValue {
+  int64_t window_ms;
+  uint32_t sensor;
+  double mean;
+};
+
+store::BlockPartial ToStored(int64_t start, const Agg& a) {
+  return {start, a.n, a.sum, a.mean, a.m2, a.min, a.max, a.last};
+}
+Agg FromStored(const store::BlockPartial& p) {
+  Agg a;
+  a.n = p.n, a.sum = p.sum, a.mean = p.mean, a.m2 = p.m2, a.min = p.min, a.max = p.max, a.last = p.last;
+  return a;
 }
 
 }  // namespace
@@ -123,14 +135,271 @@ Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines
   return summary;
 }
 
+namespace {
+
+// Applies a batch's parsed readings and events to the store, a part at a time, inside the
+// batch's transaction. Everything it needs from the past comes from the store: the chunks
+// its readings fall in, the window values at the edges of the rows it recomputes and the
+// block partials between them, so its cost follows the new data, not the history.
+class Applier {
+ public:
+  Applier(store::FeatureStore& db, const Config& config, store::BatchRecord* rec)
+      : db_(db), config_(config), rec_(rec), W_(config.processing.window_ms), H_(config.processing.label_horizon_ms),
+        chunk_ms_(ChunkMs(W_)) {
+    dmax_ = W_;
+    for (const FeatureSpec& f : config.features) {
+      int sensor = 0;
+      for (size_t k = 0; k < config.sensors.size(); ++k) {
+        if (config.sensors[k].name == f.sensor) sensor = static_cast<int>(k);
+      }
+      geom_.push_back({sensor, f.duration_ms, BlockMs(f.duration_ms, W_)});
+      dmax_ = std::max(dmax_, f.duration_ms);
+      if (std::find(partial_keys_.begin(), partial_keys_.end(), std::pair(sensor, geom_.back().B)) == partial_keys_.end()) {
+        partial_keys_.emplace_back(sensor, geom_.back().B);
+      }
+    }
+  }
+
+  // Applies and clears readings and events.
+  Status Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names);
+
+ private:
+  struct Geometry {
+    int sensor;
+    int64_t D, B;  // duration, block
+  };
+  struct MachineWork {
+    int64_t latest = INT64_MIN;  // newest reading or event time of the part
+    std::vector<WindowValue> values;
+    std::vector<int64_t> new_failures;
+  };
+  Status Machine(const std::string& m, MachineWork* w);
+  Status ComputeRange(const std::string& m, Range r, const WindowValue* v, const WindowValue* v_end,
+                      const std::vector<int64_t>& failures, int64_t wm);
+
+  store::FeatureStore& db_;
+  const Config& config_;
+  store::BatchRecord* rec_;
+  const int64_t W_, H_, chunk_ms_;
+  int64_t dmax_;
+  std::vector<Geometry> geom_;                        // per feature
+  std::vector<std::pair<int, int64_t>> partial_keys_;  // distinct (sensor, block)
+};
+
+Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names) {
+  std::vector<Reading>& rs = *readings;
+  std::sort(rs.begin(), rs.end(), [](const Reading& a, const Reading& b) {
+    if (a.machine != b.machine) return a.machine < b.machine;
+    if (a.sensor != b.sensor) return a.sensor < b.sensor;
+    if (a.r.ts_ms != b.r.ts_ms) return a.r.ts_ms < b.r.ts_ms;
+    return WinsOver(a.r, b.r);
+  });
+  std::map<uint32_t, MachineWork> work;
+  std::vector<store::StoredReading> stored, fresh;
+  std::vector<int64_t> changed;
+  for (size_t i = 0; i < rs.size();) {
+    // One (machine, sensor, chunk) at a time.
+    const Reading& head = rs[i];
+    const int64_t chunk = FloorTo(head.r.ts_ms, chunk_ms_);
+    fresh.clear();
+    size_t j = i;
+    for (; j < rs.size() && rs[j].machine == head.machine && rs[j].sensor == head.sensor &&
+           rs[j].r.ts_ms < chunk + chunk_ms_; ++j) {
+      fresh.push_back(rs[j].r);
+    }
+    MachineWork& w = work[head.machine];
+    w.latest = std::max(w.latest, fresh.back().ts_ms);
+    const std::string& m = names[head.machine];
+    const int sensor = static_cast<int>(head.sensor);
+    VIGIL_RETURN_IF_ERROR(db_.ReadChunk(m, sensor, chunk, &stored));
+    changed.clear();
+    MergeCounts counts;
+    MergeReadings(&stored, fresh.data(), fresh.size(), &counts, &changed);
+    rec_->readings += counts.readings;
+    rec_->duplicates += counts.duplicates;
+    if (!changed.empty()) {
+      VIGIL_RETURN_IF_ERROR(db_.WriteChunk(m, sensor, chunk, stored));
+      // The changed windows' means: their readings summed in time order (order independent).
+      size_t k = 0;
+      int64_t prev = INT64_MIN;
+      for (int64_t ts : changed) {
+        const int64_t win = FloorTo(ts, W_);
+        if (win == prev) continue;
+        prev = win;
+        while (stored[k].ts_ms < win) ++k;
+        double sum = 0;
+        int64_t n = 0;
+        for (size_t q = k; q < stored.size() && stored[q].ts_ms < win + W_; ++q) sum += stored[q].value, ++n;
+        w.values.push_back({win, head.sensor, sum / static_cast<double>(n)});
+      }
+    }
+    i = j;
+  }
+  for (const Event& e : *events) {
+    MachineWork& w = work[e.machine];
+    w.latest = std::max(w.latest, e.ts_ms);
+    bool added = false;
+    VIGIL_RETURN_IF_ERROR(db_.InsertFailure(names[e.machine], e.ts_ms, e.code, &added));
+    if (added) {
+      rec_->failures++;
+      w.new_failures.push_back(e.ts_ms);
+    }
+  }
+  for (auto& [id, w] : work) VIGIL_RETURN_IF_ERROR(Machine(names[id], &w));
+  readings->clear();
+  events->clear();
+  return Status::Ok();
+}
+
+Status Applier::Machine(const std::string& m, MachineWork* w) {
+  Result<int64_t> old = db_.Watermark(m);
+  if (!old) return old.error();
+  const int64_t wm = std::max(*old, w->latest);
+  if (wm > *old) VIGIL_RETURN_IF_ERROR(db_.SetWatermark(m, wm));
+  std::vector<int64_t> failures;
+  VIGIL_RETURN_IF_ERROR(db_.FailuresOf(m, &failures));
+  int64_t first_touched = INT64_MAX;
+  if (!w->values.empty()) {
+    std::vector<WindowValue>& vs = w->values;
+    std::sort(vs.begin(), vs.end(), [](const WindowValue& a, const WindowValue& b) {
+      return std::tie(a.window_ms, a.sensor) < std::tie(b.window_ms, b.sensor);
+    });
+    Result<int64_t> latest = db_.LatestRow(m);
+    if (!latest) return latest.error();
+    const int64_t end = std::max(*latest, vs.back().window_ms) + W_;  // no row at or after end
+    // Rows whose features can include a changed window: (w, w + longest duration).
+    std::vector<Range> ranges;
+    for (const WindowValue& v : vs) {
+      if (ranges.empty() || ranges.back().lo != v.window_ms) ranges.push_back({v.window_ms, std::min(v.window_ms + dmax_, end)});
+    }
+    Merge(&ranges, dmax_);  // nearby ranges share their look-back
+    size_t k = 0;
+    for (const Range& r : ranges) {
+      size_t k2 = k;
+      while (k2 < vs.size() && vs[k2].window_ms < r.hi) ++k2;
+      VIGIL_RETURN_IF_ERROR(ComputeRange(m, r, vs.data() + k, vs.data() + k2, failures, wm));
+      first_touched = std::min(first_touched, r.lo);
+      k = k2;
+    }
+  }
+  // Labels of rows the ranges did not rewrite: a new failure labels the horizon before it;
+  // a watermark step decides the rows whose horizon it passed.
+  for (int64_t f : w->new_failures) {
+    Result<int64_t> t = db_.LabelFailing(m, f - H_, f);
+    if (!t) return t.error();
+    first_touched = std::min(first_touched, *t);
+  }
+  if (wm > *old) {
+    const int64_t lo = *old == INT64_MIN ? INT64_MIN / 4 : *old - H_ + 1;
+    Result<int64_t> t = db_.LabelDecided(m, lo, wm - H_ + 1);
+    if (!t) return t.error();
+    first_touched = std::min(first_touched, *t);
+  }
+  if (first_touched != INT64_MAX) {
+    VIGIL_RETURN_IF_ERROR(db_.RefreshLatest(m));
+    VIGIL_RETURN_IF_ERROR(db_.MarkRescore(m, first_touched));
+  }
+  return Status::Ok();
+}
+
+Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v, const WindowValue* v_end,
+                             const std::vector<int64_t>& failures, int64_t wm) {
+  const size_t ns = config_.sensors.size(), nf = config_.features.size();
+  // What each feature needs as values: the blocks holding t - D, and the blocks holding t
+  // from their start, for every row t in [lo, hi). The blocks between come as partials.
+  std::vector<std::vector<Range>> needs(nf);
+  std::vector<Range> load;
+  for (size_t f = 0; f < nf; ++f) {
+    const Geometry& g = geom_[f];
+    needs[f] = {{FloorTo(r.lo - g.D, g.B), FloorTo(r.hi - 1 - g.D, g.B) + g.B}, {FloorTo(r.lo, g.B), r.hi}};
+    Merge(&needs[f], 0);
+    load.insert(load.end(), needs[f].begin(), needs[f].end());
+  }
+  if (load.empty()) load.push_back({r.lo, r.hi});
+  Merge(&load, 0);
+  std::vector<store::FeatureRow> loaded, part;
+  for (const Range& x : load) {
+    VIGIL_RETURN_IF_ERROR(db_.Rows(m, x.lo, x.hi, &part, /*values_only=*/true));
+    for (store::FeatureRow& row : part) loaded.push_back(std::move(row));
+  }
+  // The part's new window values over the stored ones.
+  const WindowValue* const v_begin = v;
+  std::vector<store::FeatureRow> rows;
+  rows.reserve(loaded.size() + static_cast<size_t>(v_end - v));
+  for (size_t i = 0; i < loaded.size() || v != v_end;) {
+    if (v == v_end || (i < loaded.size() && loaded[i].window_start_ms < v->window_ms)) {
+      rows.push_back(std::move(loaded[i++]));
+      continue;
+    }
+    store::FeatureRow row;
+    if (i < loaded.size() && loaded[i].window_start_ms == v->window_ms) {
+      row = std::move(loaded[i++]);
+    } else {
+      row.window_start_ms = v->window_ms;
+      row.sensor_values.assign(ns, std::nullopt);
+    }
+    for (; v != v_end && v->window_ms == row.window_start_ms; ++v) row.sensor_values[v->sensor] = v->mean;
+    rows.push_back(std::move(row));
+  }
+  auto first_at = [&](int64_t t) {
+    return static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), t, [](const store::FeatureRow& x, int64_t x_t) {
+                                 return x.window_start_ms < x_t;
+                               }) - rows.begin());
+  };
+  const size_t t0 = first_at(r.lo), t1 = first_at(r.hi);
+  std::vector<int64_t> targets;
+  for (size_t i = t0; i < t1; ++i) {
+    targets.push_back(rows[i].window_start_ms);
+    rows[i].features.assign(nf, std::nullopt);
+  }
+  std::vector<store::BlockPartial> stored;
+  for (size_t f = 0; f < nf; ++f) {
+    const Geometry& g = geom_[f];
+    Series s;
+    for (const Range& x : needs[f]) {
+      for (size_t i = first_at(x.lo); i < rows.size() && rows[i].window_start_ms < x.hi; ++i) {
+        if (const auto& val = rows[i].sensor_values[g.sensor]) s.ts.push_back(rows[i].window_start_ms), s.v.push_back(*val);
+      }
+    }
+    VIGIL_RETURN_IF_ERROR(db_.ReadPartials(m, g.sensor, g.B, FloorTo(r.lo - g.D, g.B) + g.B, FloorTo(r.hi - 1, g.B), &stored));
+    for (const store::BlockPartial& p : stored) s.partials.emplace_back(p.start_ms, FromStored(p));
+    const std::vector<std::optional<double>> out = Rolling(s, targets, config_.features[f].aggregate, g.D, W_);
+    for (size_t j = 0; j < targets.size(); ++j) rows[t0 + j].features[f] = out[j];
+  }
+  for (size_t i = t0; i < t1; ++i) {
+    store::FeatureRow& row = rows[i];
+    const int64_t t = row.window_start_ms;
+    auto next = std::upper_bound(failures.begin(), failures.end(), t);
+    if (next != failures.end() && *next <= t + H_) row.label = 1;
+    else if (wm != INT64_MIN && wm >= t + H_) row.label = 0;
+    else row.label = std::nullopt;
+    VIGIL_RETURN_IF_ERROR(db_.UpsertRow(m, row));
+    rec_->rows++;
+  }
+  // The partials of the blocks the new values changed, from the blocks' values (all here:
+  // a block holding a changed window starts at or after FloorTo(lo, B) and ends by hi or
+  // past the newest row).
+  for (const auto& [sensor, B] : partial_keys_) {
+    int64_t prev = INT64_MIN;
+    std::vector<double> vals;
+    for (const WindowValue* x = v_begin; x != v_end; ++x) {
+      const int64_t block = FloorTo(x->window_ms, B);
+      if (static_cast<int>(x->sensor) != sensor || block == prev) continue;  // sorted by window
+      prev = block;
+      vals.clear();
+      for (size_t i = first_at(block); i < rows.size() && rows[i].window_start_ms < block + B; ++i) {
+        if (const auto& val = rows[i].sensor_values[sensor]) vals.push_back(*val);
+      }
+      VIGIL_RETURN_IF_ERROR(db_.WritePartial(m, sensor, B, ToStored(block, PartialOf(vals.data(), vals.size()))));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* rec) {
   const std::string lake_dir = lake::LakeDir(config_.data_dir);
-  const int64_t W = config_.processing.window_ms, H = config_.processing.label_horizon_ms;
-  int64_t dmax = W, bmax = W;
-  for (const FeatureSpec& f : config_.features) {
-    dmax = std::max(dmax, f.duration_ms);
-    bmax = std::max(bmax, BlockMs(f.duration_ms, W));
-  }
   rec->started_ms = clock_.NowMs();
 
   // (1) Segments and moves left over by an earlier batch.
@@ -161,210 +430,81 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   rec->segments = static_cast<int64_t>(batch.size());
   if (batch.empty()) return false;
 
-  // (2) Parse.
+  // (2) Parse, (3) apply in parts: one transaction for the whole batch.
+  bool in_tx = false;
+  auto fail = [&](Status s) -> Result<bool> {
+    if (in_tx) db.Rollback();
+    return s;
+  };
+  Applier applier(db, config_, rec);
+  std::vector<Reading> readings;
+  std::vector<Event> events;
+  std::vector<std::string> names;
+  std::map<std::string, uint32_t, std::less<>> ids;
+  auto apply = [&]() -> Status {
+    if (!in_tx) {
+      VIGIL_RETURN_IF_ERROR(db.Begin());
+      in_tx = true;
+    }
+    return applier.Apply(&readings, &events, names);
+  };
   std::unique_ptr<lake::LakeWriter> quarantine;
   auto quarantine_line = [&](std::string_view line, Reason reason, const std::string& detail) -> Status {
+    rec->bad_lines++;
     if (!quarantine) quarantine = std::make_unique<lake::LakeWriter>(config_.lake, lake_dir, clock_, fs_);
     std::string out;
     const int64_t now = clock_.NowMs();
     lake::AppendQuarantineLine(now, "", reason, detail, line, std::nullopt, &out);
     return quarantine->AppendQuarantine(FormatDate(now), out);
   };
-  std::vector<store::Reading> readings;
-  std::vector<Event> events;
-  simdjson::dom::parser parser, payload_parser;
-  std::string data;
+  simdjson::dom::parser parser;
   const std::string prefix = config_.mqtt.topic_prefix + "/";
   for (const std::string& path : batch) {
     const std::string rel = path.substr(lake_dir.size() + 1);
-    VIGIL_RETURN_IF_ERROR(fs_.ReadFile(path, &data));
-    int64_t line_no = 0;
-    for (size_t pos = 0; pos < data.size();) {
-      size_t nl = data.find('\n', pos);
-      if (nl == std::string::npos) nl = data.size();
-      std::string_view line(data.data() + pos, nl - pos);
-      pos = nl + 1;
-      ++line_no;
-      if (line.empty()) continue;
+    Status read = lake::ForEachLine(fs_, path, [&](std::string_view line, int64_t line_no) -> Status {
+      if (line.empty()) return Status::Ok();
       rec->lines++;
+      auto where = [&] { return rel + ":" + std::to_string(line_no) + ": "; };
       lake::RawLine raw;
       std::string why;
-      if (!lake::ParseRawLine(line, parser, &raw, &why)) {
-        rec->bad_lines++;
-        VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadJson, rel + ":" + std::to_string(line_no) + ": " + why));
-        continue;
-      }
+      if (!lake::ParseRawLine(line, parser, &raw, &why)) return quarantine_line(line, Reason::kBadJson, where() + why);
       lake::TopicParts topic;
       if (!lake::SplitTopic(raw.topic, prefix, &topic)) {
-        rec->bad_lines++;
-        VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadTopic, rel + ":" + std::to_string(line_no) + ": unexpected topic"));
-        continue;
+        return quarantine_line(line, Reason::kBadTopic, where() + "unexpected topic");
       }
-      std::string machine(topic.machine_id);
-      std::string_view type = topic.type, name = topic.name;
-      simdjson::dom::element payload;
-      // A parser of its own: raw.topic (and so type and name) point into `parser`.
-      if (payload_parser.parse(raw.payload.data(), raw.payload.size(), true).get(payload)) {
-        rec->bad_lines++;
-        VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadJson, rel + ":" + std::to_string(line_no) + ": payload is not JSON"));
-        continue;
+      auto id = ids.find(topic.machine_id);
+      if (id == ids.end()) {
+        id = ids.emplace(std::string(topic.machine_id), static_cast<uint32_t>(names.size())).first;
+        names.emplace_back(topic.machine_id);
       }
-      if (type == "event" && name == "failure") {
+      const simdjson::dom::object& payload = raw.payload_object;
+      if (topic.type == "event" && topic.name == "failure") {
         std::string_view code;
         if (payload["codigo_evento"].get(code) && payload["event_code"].get(code)) {
-          rec->bad_lines++;
-          VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadValue, rel + ":" + std::to_string(line_no) + ": no event code"));
-          continue;
+          return quarantine_line(line, Reason::kBadValue, where() + "no event code");
         }
-        events.push_back({machine, raw.event_ms, std::string(code)});
-        continue;
+        events.push_back({id->second, raw.event_ms, std::string(code)});
+        return Status::Ok();
       }
       int sensor = -1;
-      for (size_t i = 0; i < config_.sensors.size(); ++i) {
-        if (config_.sensors[i].name == name) sensor = static_cast<int>(i);
+      for (size_t i = 0; i < config_.sensors.size() && sensor < 0; ++i) {
+        if (config_.sensors[i].name == topic.name) sensor = static_cast<int>(i);
       }
+      if (sensor < 0) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
       double value = 0;
-      if (sensor < 0) {
-        rec->bad_lines++;
-        VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kUnknownSensor, rel + ":" + std::to_string(line_no) + ": sensor not configured"));
-        continue;
-      }
       if (payload[config_.sensors[sensor].field].get(value)) {
-        rec->bad_lines++;
-        VIGIL_RETURN_IF_ERROR(quarantine_line(line, Reason::kBadValue, rel + ":" + std::to_string(line_no) + ": no numeric value"));
-        continue;
+        return quarantine_line(line, Reason::kBadValue, where() + "no numeric value");
       }
-      readings.push_back({std::move(machine), sensor, raw.event_ms, value, Rank(raw.received_ms, value)});
-    }
+      readings.push_back({id->second, static_cast<uint32_t>(sensor), {raw.event_ms, value, raw.received_ms}});
+      return readings.size() >= kPartReadings ? apply() : Status::Ok();
+    });
+    if (!read.ok()) return fail(read);
   }
-  if (quarantine) VIGIL_RETURN_IF_ERROR(quarantine->Close());
-  VIGIL_RETURN_IF_ERROR(Fault("parsed"));
-
-  // First received wins inside the batch too.
-  std::sort(readings.begin(), readings.end(), [](const store::Reading& x, const store::Reading& y) {
-    return std::tie(x.machine_id, x.sensor, x.ts_ms, x.rank) < std::tie(y.machine_id, y.sensor, y.ts_ms, y.rank);
-  });
-
-  // (3) One transaction.
-  VIGIL_RETURN_IF_ERROR(db.Begin());
-  auto fail = [&](Status s) -> Result<bool> {
-    db.Rollback();
-    return s;
-  };
-  std::map<std::string, std::set<int64_t>> changed_windows;  // machine -> window starts
-  std::map<std::string, std::vector<Range>> ranges;          // machine -> rows to recompute
-  std::map<std::string, int64_t> batch_max;                  // machine -> latest time in batch
-  for (size_t i = 0; i < readings.size(); ++i) {
-    const store::Reading& r = readings[i];
-    batch_max[r.machine_id] = std::max(batch_max.count(r.machine_id) ? batch_max[r.machine_id] : INT64_MIN, r.ts_ms);
-    if (i > 0 && readings[i - 1].machine_id == r.machine_id && readings[i - 1].sensor == r.sensor &&
-        readings[i - 1].ts_ms == r.ts_ms) {
-      rec->duplicates++;
-      continue;
-    }
-    bool changed = false, duplicate = false;
-    if (Status s = db.UpsertReading(r, &changed, &duplicate); !s.ok()) return fail(s);
-    rec->readings += duplicate ? 0 : 1;
-    rec->duplicates += duplicate ? 1 : 0;
-    if (changed) changed_windows[r.machine_id].insert(FloorTo(r.ts_ms, W));
+  if (quarantine) {
+    if (Status st = quarantine->Close(); !st.ok()) return fail(st);
   }
-  for (const Event& e : events) {
-    batch_max[e.machine_id] = std::max(batch_max.count(e.machine_id) ? batch_max[e.machine_id] : INT64_MIN, e.ts_ms);
-    bool added = false;
-    if (Status s = db.InsertFailure(e.machine_id, e.ts_ms, e.code, &added); !s.ok()) return fail(s);
-    if (added) {
-      rec->failures++;
-      ranges[e.machine_id].push_back({e.ts_ms - H, e.ts_ms});  // rows t with t < f <= t + H
-    }
-  }
-  std::map<std::string, int64_t> watermark;
-  for (const auto& [m, t] : batch_max) {
-    Result<int64_t> old = db.Watermark(m);
-    if (!old) return fail(old.error());
-    int64_t wm = std::max(*old, t);
-    watermark[m] = wm;
-    if (wm > *old) {
-      if (Status s = db.SetWatermark(m, wm); !s.ok()) return fail(s);
-      // Rows whose t + H passed from (old, wm]: their label is now decided.
-      int64_t lo = *old == INT64_MIN ? INT64_MIN / 4 : *old - H + 1;
-      ranges[m].push_back({lo, wm - H + 1});
-    }
-  }
-
-  // Window means of the changed windows (readings summed in time order: order independent).
-  std::vector<double> values;
-  std::vector<store::FeatureRow> rows;
-  for (const auto& [m, ws] : changed_windows) {
-    for (int64_t w : ws) {
-      store::FeatureRow row;
-      row.window_start_ms = w;
-      for (size_t s = 0; s < config_.sensors.size(); ++s) {
-        if (Status st = db.ReadingsIn(m, static_cast<int>(s), w, w + W, &values); !st.ok()) return fail(st);
-        std::optional<double> mean;
-        if (!values.empty()) {
-          double sum = 0;
-          for (double v : values) sum += v;
-          mean = sum / static_cast<double>(values.size());
-        }
-        row.sensor_values.push_back(mean);
-      }
-      row.features.assign(config_.features.size(), std::nullopt);
-      if (Status st = db.UpsertRow(m, row); !st.ok()) return fail(st);
-      ranges[m].push_back({w, w + dmax});  // rows whose features can include window w
-    }
-  }
-
-  // Features and labels of the affected rows, machine by machine.
-  std::vector<int64_t> failures;
-  for (auto& [m, rs] : ranges) {
-    int64_t first_written = INT64_MAX;
-    Merge(&rs, dmax + bmax);
-    if (Status st = db.FailuresOf(m, &failures); !st.ok()) return fail(st);
-    const int64_t wm = watermark.count(m) ? watermark[m] : INT64_MIN;
-    for (const Range& r : rs) {
-      const int64_t load_from = FloorTo(std::max(r.lo, INT64_MIN / 4) - dmax - bmax, bmax);
-      if (Status st = db.Rows(m, load_from, r.hi, &rows); !st.ok()) return fail(st);
-      std::vector<Series> series(config_.sensors.size());
-      std::vector<int64_t> targets;
-      std::vector<size_t> target_idx;
-      for (size_t i = 0; i < rows.size(); ++i) {
-        for (size_t s = 0; s < config_.sensors.size(); ++s) {
-          if (rows[i].sensor_values[s]) {
-            series[s].ts.push_back(rows[i].window_start_ms);
-            series[s].v.push_back(*rows[i].sensor_values[s]);
-          }
-        }
-        if (rows[i].window_start_ms >= r.lo) {
-          targets.push_back(rows[i].window_start_ms);
-          target_idx.push_back(i);
-        }
-      }
-      for (size_t f = 0; f < config_.features.size(); ++f) {
-        const FeatureSpec& spec = config_.features[f];
-        int s = 0;
-        for (size_t k = 0; k < config_.sensors.size(); ++k) {
-          if (config_.sensors[k].name == spec.sensor) s = static_cast<int>(k);
-        }
-        std::vector<std::optional<double>> v = Rolling(series[s], targets, spec.aggregate, spec.duration_ms, W);
-        for (size_t j = 0; j < targets.size(); ++j) rows[target_idx[j]].features[f] = v[j];
-      }
-      for (size_t j = 0; j < targets.size(); ++j) {
-        store::FeatureRow& row = rows[target_idx[j]];
-        const int64_t t = row.window_start_ms;
-        auto next = std::upper_bound(failures.begin(), failures.end(), t);
-        if (next != failures.end() && *next <= t + H) row.label = 1;
-        else if (wm != INT64_MIN && wm >= t + H) row.label = 0;
-        else row.label = std::nullopt;
-        if (Status st = db.UpsertRow(m, row); !st.ok()) return fail(st);
-        rec->rows++;
-        first_written = std::min(first_written, t);
-      }
-    }
-    if (Status st = db.RefreshLatest(m); !st.ok()) return fail(st);
-    if (first_written != INT64_MAX) {
-      if (Status st = db.MarkRescore(m, first_written); !st.ok()) return fail(st);
-    }
-  }
+  if (Status st = Fault("parsed"); !st.ok()) return fail(st);
+  if (Status st = apply(); !st.ok()) return fail(st);
 
   rec->finished_ms = clock_.NowMs();
   rec->outcome = rec->bad_lines ? "ok, " + std::to_string(rec->bad_lines) + " bad line(s) quarantined" : "ok";

@@ -4,21 +4,23 @@
 // Processor: turns published raw segments into the feature store (contract §3).
 //
 // A batch: (1) finish moving segments a committed batch already consumed (a crash between
-// commit and move), (2) take the next published raw segments (up to batch_max_bytes),
-// parse them (a line that no longer parses goes to the quarantine and is counted, the
-// batch goes on), (3) in one SQLite transaction: upsert the deduplicated readings (same
-// machine, sensor and ms: the first received wins, by received_at, then the smaller value),
-// the failure events and the machines' watermarks; recompute the window means of the
-// windows that changed, then the features and labels of exactly the rows they affect
-// (rows within the longest feature duration after a changed window, rows within the
-// horizon before a new failure, rows whose label a watermark advance decides); refresh
-// latest_features; record the batch and its segments; commit; (4) move the segments from
-// raw/ to archive/. A crash anywhere leaves either an uncommitted batch (its segments are
-// still in raw/ and are processed again: dedup makes that exact) or a committed one
-// (step 1 of the next batch finishes its moves without reprocessing).
+// commit and move), (2) take the next published raw segments (up to batch_max_bytes) and
+// parse them a piece at a time (a line that no longer parses goes to the quarantine and is
+// counted, the batch goes on), (3) in one SQLite transaction, applied a part (about a
+// million readings) at a time so memory stays bounded: merge the readings into the stored
+// chunks of their series (same machine, sensor and ms: the first received wins, by
+// received_at, then the smaller value), recompute the means of the windows that changed,
+// then the features and labels of exactly the rows they affect (rows within the longest
+// feature duration after a changed window), from the window values at the edges of those
+// rows' ranges and the stored block partials between (process/rolling.h); the labels of
+// other rows by range updates (a new failure, a watermark step); refresh latest_features;
+// record the batch and its segments; commit; (4) move the segments from raw/ to archive/.
+// A crash anywhere leaves either an uncommitted batch (its segments are still in raw/ and
+// are processed again: dedup makes that exact) or a committed one (step 1 of the next
+// batch finishes its moves without reprocessing).
 //
-// Everything a batch needs from the past comes from the database, never from the archive:
-// cost grows with the new data and the rows it affects.
+// Everything a batch needs from the past comes from the database, never from the archive,
+// and only what the new data touches: its cost grows with the new data, not the history.
 //
 // Not thread-safe; one Processor per data directory at a time (RunPending takes
 // <data_dir>/process.lock).

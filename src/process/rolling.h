@@ -1,16 +1,19 @@
 // Rolling aggregates over window values (contract §3), computed so that the result for a
-// row depends only on the set of values in its range (t - D, t], never on which batch or
-// in which order they arrived: "order independence" to the last bit.
+// row depends only on the values in its range (t - D, t], never on which batch or in which
+// order they arrived: "order independence" to the last bit.
 //
 // How: time is cut into blocks aligned to multiples of B (a fixed function of D and W,
-// B <= D). Every block keeps, for each of its values in time order, the aggregate of the
-// block's values up to it (prefix) and from it to the block's end (suffix). A range
-// (t - D, t] with D >= B is then: the suffix of its first block, whole blocks, and the
-// prefix of its last block, combined left to right. Every partial is computed in time
-// order from a block boundary, so the floating-point result is a pure function of the
-// values. Cost per row: O(D / B) combines (B = D / 16: 17 at most).
+// B <= D). A range (t - D, t] is three parts, combined left to right with Chan's merge:
+//   - first: the values of the block holding t - D that lie in the range, folded right to
+//     left from the block's end (a "suffix");
+//   - middle: every block wholly inside the range, each folded left to right from its
+//     start (its "partial": what the store persists per block, so that a batch needs no
+//     values of the middle of a 24 h range, only its partials);
+//   - last: the values of the block holding t, up to t, folded left to right (a "prefix").
+// Every part is a pure function of its values, so the result is a pure function of the
+// values in range. Cost per row: O(D / B) merges (B = D / 16: 17 at most).
 //
-// Aggregates: mean (sum / n, summed in time order), std (sample, n - 1, from Welford
+// Aggregates: mean (sum / n, summed in part order), std (sample, n - 1, from Welford
 // partials merged with Chan's formula: numerically stable), min, max, count, last.
 // Pure, thread-compatible.
 #pragma once
@@ -18,6 +21,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "vigil/config.h"
@@ -30,6 +34,7 @@ struct Agg {
   double mean = 0;  // Welford
   double m2 = 0;
   double min = 0, max = 0;
+  double last = 0;  // the latest value in time order
 
   void Add(double x) {
     ++n;
@@ -39,6 +44,7 @@ struct Agg {
     m2 += d * (x - mean);
     min = n == 1 ? x : std::min(min, x);
     max = n == 1 ? x : std::max(max, x);
+    last = x;
   }
   // Chan et al.: combine two disjoint partials; `this` is the earlier one.
   void Merge(const Agg& b) {
@@ -56,20 +62,30 @@ struct Agg {
     n += b.n;
     min = std::min(min, b.min);
     max = std::max(max, b.max);
+    last = b.last;
   }
 };
 
 // The block length used for a feature of duration D over windows of length W.
 int64_t BlockMs(int64_t duration_ms, int64_t window_ms);
+// floor(t / b) * b, for negative t too.
+int64_t FloorTo(int64_t t, int64_t b);
 
-// One sensor's window values of one machine, sorted by window start, no duplicates.
+// One sensor's window values of one machine, sorted by window start, no duplicates. The
+// values of a block are either all here or none (a block's values missing here are
+// represented by its entry in `partials`, or the block is empty).
 struct Series {
   std::vector<int64_t> ts;
   std::vector<double> v;
+  std::vector<std::pair<int64_t, Agg>> partials;  // (block start, partial), sorted
 };
 
-// Evaluates one feature for the rows at window starts `rows` (sorted). Values must cover
-// (rows.front() - D - B, rows.back()] completely. NULL = nullopt.
+// The left-to-right partial of values (one block's, in time order).
+Agg PartialOf(const double* v, size_t n);
+
+// Evaluates one feature for the rows at window starts `rows` (sorted). For every row, the
+// blocks holding t - D and t must be whole in s.ts/s.v, and every block between them
+// either whole in s.ts/s.v or in s.partials (or empty). NULL = nullopt.
 std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<int64_t>& rows,
                                            Aggregate agg, int64_t duration_ms, int64_t window_ms);
 

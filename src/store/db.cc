@@ -77,6 +77,10 @@ Stmt& Stmt::Bind(int i, std::optional<double> v) {
   else sqlite3_bind_null(s_, i);
   return *this;
 }
+Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
+  sqlite3_bind_blob(s_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
 Stmt& Stmt::BindNull(int i) {
   sqlite3_bind_null(s_, i);
   return *this;
@@ -116,6 +120,11 @@ float Stmt::FloatOrNaN(int col) const {
 std::string Stmt::Text(int col) const {
   const unsigned char* t = sqlite3_column_text(s_, col);
   return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+}
+std::string_view Stmt::Blob(int col) const {
+  const void* p = sqlite3_column_blob(s_, col);
+  return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+           : std::string_view();
 }
 std::string Stmt::ColumnName(int col) const { return sqlite3_column_name(s_, col); }
 Stmt::Type Stmt::TypeOf(int col) const { return static_cast<Type>(sqlite3_column_type(s_, col)); }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "vigil/status.h"
 
@@ -75,6 +76,7 @@ class Stmt {
   Stmt& Bind(int i, const std::string& v);
   Stmt& Bind(int i, std::optional<double> v);  // nullopt binds NULL
   Stmt& BindNull(int i);
+  Stmt& BindBlob(int i, std::string_view bytes);  // copied
   // SQLITE_ROW -> true; SQLITE_DONE -> false (and resets); else an error (and resets).
   Result<bool> Step();
   // Steps once, ignoring a row, and resets.
@@ -98,6 +100,7 @@ class Stmt {
   std::optional<double> OptDouble(int col) const;  // NULL -> nullopt
   float FloatOrNaN(int col) const;                 // NULL -> NaN (the model's "missing")
   std::string Text(int col) const;                 // NULL -> ""
+  std::string_view Blob(int col) const;            // valid until the next Step
   std::string ColumnName(int col) const;
   // A column's storage class (for generic dumps).
   enum class Type { kInteger = 1, kFloat = 2, kText = 3, kBlob = 4, kNull = 5 };  // SQLite's codes

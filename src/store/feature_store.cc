@@ -1,7 +1,9 @@
 #include "store/feature_store.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 
 #include "store/schema.h"
 
@@ -29,12 +31,24 @@ Status FeatureStore::Prepare() {
   const std::string cols = FeatureColumnList(config_);
   std::string marks;
   for (size_t i = 0; i < config_.sensors.size() + config_.features.size() + 1; ++i) marks += ", ?";
-  VIGIL_RETURN_IF_ERROR(prep("SELECT value, rank FROM readings WHERE machine_id = ? AND sensor = ? AND ts_ms = ?", &get_reading_));
-  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO readings(machine_id, sensor, ts_ms, value, rank) VALUES(?, ?, ?, ?, ?)", &put_reading_));
+  std::string value_cols;
+  for (const SensorSpec& x : config_.sensors) value_cols += ", " + x.field;
+  VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ? AND sensor = ? AND chunk_ms = ?", &get_chunk_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &put_chunk_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + value_cols + " FROM features WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? ORDER BY window_start_ms", &values_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT max(window_start_ms) FROM features WHERE machine_id = ?", &latest_row_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO block_partials(machine_id, sensor, block_ms, start_ms, n, sum, mean, m2, min, max, last) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_partial_));
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1 WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ?"
+                             " AND label_failure_7d IS NOT 1 RETURNING window_start_ms", &label_failing_));
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = EXISTS(SELECT 1 FROM failure_history f WHERE f.machine_id = features.machine_id"
+                             " AND f.timestamp_ms > features.window_start_ms AND f.timestamp_ms <= features.window_start_ms + " +
+                             std::to_string(config_.processing.label_horizon_ms) +
+                             ") WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? AND label_failure_7d IS NULL"
+                             " RETURNING window_start_ms", &label_decided_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO failure_history(machine_id, timestamp_ms, event_code) VALUES(?, ?, ?)", &put_failure_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT watermark_ms FROM watermarks WHERE machine_id = ?", &get_wm_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO watermarks(machine_id, watermark_ms) VALUES(?, ?)", &put_wm_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT value FROM readings WHERE machine_id = ? AND sensor = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms", &readings_in_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + cols + " FROM features WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? ORDER BY window_start_ms", &rows_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES(?, ?" + marks + ")", &put_row_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
@@ -52,25 +66,22 @@ Status FeatureStore::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
 Status FeatureStore::Commit() { return db_.Exec("COMMIT"); }
 void FeatureStore::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
-Status FeatureStore::UpsertReading(const Reading& r, bool* changed, bool* duplicate) {
-  const std::string& sensor = config_.sensors[r.sensor].name;
-  get_reading_->Bind(1, r.machine_id).Bind(2, sensor).Bind(3, r.ts_ms);
-  Result<bool> row = get_reading_->Step();
-  if (!row) return row.error();
-  *changed = true;
-  *duplicate = false;
-  if (*row) {
-    double old_value = get_reading_->Double(0);
-    std::string old_rank = get_reading_->Text(1);
-    get_reading_->Reset();
-    *duplicate = true;
-    if (old_rank <= r.rank) {  // first received wins
-      *changed = false;
-      return Status::Ok();
-    }
-    *changed = old_value != r.value;
-  }
-  return put_reading_->Bind(1, r.machine_id).Bind(2, sensor).Bind(3, r.ts_ms).Bind(4, std::optional<double>(r.value)).Bind(5, r.rank).Run();
+// A chunk's blob: its readings as (ts_ms, value, received_ms) triples in the host's byte
+// order (the database stays on its gateway; a rebuild from the lake makes a portable one).
+Status FeatureStore::ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out) {
+  out->clear();
+  get_chunk_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms);
+  return get_chunk_->ForEach([&](const Stmt& st) {
+    std::string_view blob = st.Blob(0);
+    out->resize(blob.size() / sizeof(StoredReading));
+    std::memcpy(out->data(), blob.data(), out->size() * sizeof(StoredReading));
+  });
+}
+
+Status FeatureStore::WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs) {
+  static_assert(sizeof(StoredReading) == 24, "chunk blobs are packed triples");
+  return put_chunk_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms)
+      .BindBlob(4, std::string_view(reinterpret_cast<const char*>(rs.data()), rs.size() * sizeof(StoredReading))).Run();
 }
 
 Status FeatureStore::InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added) {
@@ -93,17 +104,20 @@ Status FeatureStore::SetWatermark(const std::string& machine_id, int64_t wm_ms) 
   return put_wm_->Bind(1, machine_id).Bind(2, wm_ms).Run();
 }
 
-Status FeatureStore::ReadingsIn(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms,
-                                std::vector<double>* values) {
-  values->clear();
-  readings_in_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, from_ms).Bind(4, to_ms);
-  return readings_in_->ForEach([&](const Stmt& st) { values->push_back(st.Double(0)); });
-}
-
-Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out) {
+Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out,
+                          bool values_only) {
   out->clear();
-  rows_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
   const int ns = static_cast<int>(config_.sensors.size()), nf = static_cast<int>(config_.features.size());
+  if (values_only) {
+    values_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
+    return values_->ForEach([&](const Stmt& st) {
+      FeatureRow r;
+      r.window_start_ms = st.Int(0);
+      for (int i = 0; i < ns; ++i) r.sensor_values.push_back(st.OptDouble(1 + i));
+      out->push_back(std::move(r));
+    });
+  }
+  rows_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
   return rows_->ForEach([&](const Stmt& st) {
     FeatureRow r;
     r.window_start_ms = st.Int(0);
@@ -122,6 +136,49 @@ Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& 
   if (row.label) put_row_->Bind(i, static_cast<int64_t>(*row.label));
   else put_row_->BindNull(i);
   return put_row_->Run();
+}
+
+Result<int64_t> FeatureStore::LatestRow(const std::string& machine_id) {
+  int64_t latest = INT64_MIN;
+  latest_row_->Bind(1, machine_id);
+  VIGIL_RETURN_IF_ERROR(latest_row_->ForEach([&](const Stmt& st) {
+    if (!st.IsNull(0)) latest = st.Int(0);
+  }));
+  return latest;
+}
+
+Status FeatureStore::ReadPartials(const std::string& machine_id, int sensor, int64_t block_ms, int64_t from_ms,
+                                  int64_t to_ms, std::vector<BlockPartial>* out) {
+  out->clear();
+  get_partials_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, block_ms).Bind(4, from_ms).Bind(5, to_ms);
+  return get_partials_->ForEach([&](const Stmt& st) {
+    out->push_back({st.Int(0), st.Int(1), st.Double(2), st.Double(3), st.Double(4), st.Double(5), st.Double(6), st.Double(7)});
+  });
+}
+
+Status FeatureStore::WritePartial(const std::string& machine_id, int sensor, int64_t block_ms, const BlockPartial& p) {
+  return put_partial_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, block_ms).Bind(4, p.start_ms)
+      .Bind(5, p.n).Bind(6, std::optional<double>(p.sum)).Bind(7, std::optional<double>(p.mean))
+      .Bind(8, std::optional<double>(p.m2)).Bind(9, std::optional<double>(p.min)).Bind(10, std::optional<double>(p.max))
+      .Bind(11, std::optional<double>(p.last)).Run();
+}
+
+namespace {
+
+Result<int64_t> FirstReturned(Stmt& st) {
+  int64_t first = INT64_MAX;
+  VIGIL_RETURN_IF_ERROR(st.ForEach([&](const Stmt& row) { first = std::min(first, row.Int(0)); }));
+  return first;
+}
+
+}  // namespace
+
+Result<int64_t> FeatureStore::LabelFailing(const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
+  return FirstReturned(label_failing_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms));
+}
+
+Result<int64_t> FeatureStore::LabelDecided(const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
+  return FirstReturned(label_decided_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms));
 }
 
 Status FeatureStore::FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms) {

@@ -21,12 +21,18 @@
 
 namespace vigil::store {
 
-struct Reading {
-  std::string machine_id;
-  int sensor = 0;  // index into config.sensors
+// One stored reading of a series (machine, sensor): the first received copy of its ms.
+struct StoredReading {
   int64_t ts_ms = 0;
   double value = 0;
-  std::string rank;
+  int64_t received_ms = 0;
+};
+
+// The left-to-right aggregate of one block of a sensor's window values (process/rolling.h).
+struct BlockPartial {
+  int64_t start_ms = 0;
+  int64_t n = 0;
+  double sum = 0, mean = 0, m2 = 0, min = 0, max = 0, last = 0;
 };
 
 struct FeatureRow {
@@ -48,20 +54,33 @@ class FeatureStore {
   Status Commit();
   void Rollback();
 
-  // Inserts or, when `rank` is earlier than the stored one, replaces a reading.
-  // *changed: the stored value for the key is new or different.
-  Status UpsertReading(const Reading& r, bool* changed, bool* duplicate);
+  // The deduplicated readings of one series are kept in chunks (a fixed span of time, a
+  // multiple of the window): one row per chunk rather than one per reading, so a batch
+  // reads and writes whole chunks, sorted by ts. An absent chunk reads as empty.
+  Status ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out);
+  Status WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs);
   // *added: the event was not known yet.
   Status InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added);
   Result<int64_t> Watermark(const std::string& machine_id);  // INT64_MIN when none
   Status SetWatermark(const std::string& machine_id, int64_t wm_ms);
 
-  // Readings of one sensor in [from, to), ordered by ts.
-  Status ReadingsIn(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms,
-                    std::vector<double>* values);
-  // features rows of a machine with window start in [from, to), ordered.
-  Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out);
+  // features rows of a machine with window start in [from, to), ordered; values_only: the
+  // window values alone (features empty, no label).
+  Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out,
+              bool values_only = false);
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
+  // The newest window start of a machine, INT64_MIN when it has no row.
+  Result<int64_t> LatestRow(const std::string& machine_id);
+  // Persisted block partials of one sensor and block length, start in [from, to), ordered.
+  Status ReadPartials(const std::string& machine_id, int sensor, int64_t block_ms, int64_t from_ms, int64_t to_ms,
+                      std::vector<BlockPartial>* out);
+  Status WritePartial(const std::string& machine_id, int sensor, int64_t block_ms, const BlockPartial& p);
+  // Labels as range updates (contract §3), in SQLite, whatever the range's size. Failing:
+  // rows in [from, to) get 1 (a failure follows within the horizon). Decided: the rows in
+  // [from, to) still NULL get 1 when a stored failure lies in (t, t + H], else 0. Both
+  // return the first row they changed (INT64_MAX: none).
+  Result<int64_t> LabelFailing(const std::string& machine_id, int64_t from_ms, int64_t to_ms);
+  Result<int64_t> LabelDecided(const std::string& machine_id, int64_t from_ms, int64_t to_ms);
   Status FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms);
   Status RefreshLatest(const std::string& machine_id);
   // Rows from from_ms on were (re)written: the model stage scores them again.
@@ -73,7 +92,7 @@ class FeatureStore {
   Result<int64_t> RecordBatch(const BatchRecord& b);
 
   // Replaces every row of these machines (features, latest_features, failure_history,
-  // readings, watermarks) with the rows of the database at other_path, and adds its
+  // reading_chunks, block_partials, watermarks) with the rows of the database at other_path, and adds its
   // consumed segments, in one transaction.
   Status ReplaceMachines(const std::string& other_path, const std::vector<std::string>& machines);
 
@@ -87,8 +106,9 @@ class FeatureStore {
   Db db_;
   const Config config_;
   std::vector<std::unique_ptr<Stmt>> stmts_;
-  Stmt *get_reading_ = nullptr, *put_reading_ = nullptr, *put_failure_ = nullptr,
-       *get_wm_ = nullptr, *put_wm_ = nullptr, *readings_in_ = nullptr, *rows_ = nullptr,
+  Stmt *get_chunk_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
+       *get_wm_ = nullptr, *put_wm_ = nullptr, *values_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
+       *get_partials_ = nullptr, *put_partial_ = nullptr, *label_failing_ = nullptr, *label_decided_ = nullptr,
        *put_row_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *rescore_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };

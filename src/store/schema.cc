@@ -10,7 +10,7 @@ std::string FeatureColumnList(const Config& c) {
 }
 
 std::string Fingerprint(const Config& c) {
-  std::string f = "v1 window=" + std::to_string(c.processing.window_ms) +
+  std::string f = "v2 window=" + std::to_string(c.processing.window_ms) +
                   " horizon=" + std::to_string(c.processing.label_horizon_ms);
   for (const SensorSpec& s : c.sensors) f += " sensor=" + s.name + ":" + s.field;
   for (const FeatureSpec& x : c.features) {
@@ -27,8 +27,13 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
   cols += ", label_failure_7d INTEGER";
   VIGIL_RETURN_IF_ERROR(db.Exec(
       "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS readings(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
-      " value REAL NOT NULL, rank TEXT NOT NULL, PRIMARY KEY(machine_id, sensor, ts_ms)) WITHOUT ROWID;"
+      // Deduplicated readings, a chunk of time per row (store/feature_store.h), and the
+      // persisted block partials of the rolling features (process/rolling.h).
+      "CREATE TABLE IF NOT EXISTS reading_chunks(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, chunk_ms INTEGER NOT NULL,"
+      " data BLOB NOT NULL, PRIMARY KEY(machine_id, sensor, chunk_ms)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS block_partials(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, block_ms INTEGER NOT NULL,"
+      " start_ms INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL, mean REAL, m2 REAL, min REAL, max REAL, last REAL,"
+      " PRIMARY KEY(machine_id, sensor, block_ms, start_ms)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS failure_history(machine_id TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,"
       " event_code TEXT NOT NULL, PRIMARY KEY(machine_id, timestamp_ms, event_code)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS watermarks(machine_id TEXT PRIMARY KEY, watermark_ms INTEGER NOT NULL);"

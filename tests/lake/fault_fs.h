@@ -28,6 +28,9 @@ class FaultyFileSystem final : public lake::FileSystem {
   Status SyncFilesystem(const std::string& p) override { ++syncs; return real_.SyncFilesystem(p); }
   Status CreateDirs(const std::string& d, std::vector<std::string>* c) override { return real_.CreateDirs(d, c); }
   Status ReadFile(const std::string& p, std::string* out) override { return real_.ReadFile(p, out); }
+  Status ReadFileAt(const std::string& p, uint64_t offset, size_t max_len, std::string* out) override {
+    return real_.ReadFileAt(p, offset, max_len, out);
+  }
   Status Remove(const std::string& p) override { return real_.Remove(p); }
   bool Exists(const std::string& p) override { return real_.Exists(p); }
 

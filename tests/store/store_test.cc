@@ -49,28 +49,80 @@ class StoreTest : public ::testing::Test {
   std::string path_;
 };
 
-TEST_F(StoreTest, FirstReceivedReadingWinsAndDuplicatesAreCounted) {
+TEST_F(StoreTest, ChunksAndPartialsRoundTripPerSeries) {
   auto s = OpenStore();
   ASSERT_TRUE(s);
-  bool changed = false, duplicate = false;
+  std::vector<StoredReading> got;
+  ASSERT_OK(s->ReadChunk("M1", 0, kT0, &got));
+  EXPECT_TRUE(got.empty());  // absent: empty
+  const std::vector<StoredReading> rs = {{kT0, 1.5, kT0 + 10}, {kT0 + 7, -0.0, kT0 + 11}, {kT0 + 999, 1e300, kT0 + 5}};
   ASSERT_OK(s->Begin());
-  ASSERT_OK(s->UpsertReading({"M1", 0, kT0, 2.0, "0000000000002|b|000000001"}, &changed, &duplicate));
-  EXPECT_TRUE(changed);
-  EXPECT_FALSE(duplicate);
-  // Received later: a duplicate that changes nothing.
-  ASSERT_OK(s->UpsertReading({"M1", 0, kT0, 9.0, "0000000000003|c|000000001"}, &changed, &duplicate));
-  EXPECT_FALSE(changed);
-  EXPECT_TRUE(duplicate);
-  // Received earlier with another value: it replaces the stored one.
-  ASSERT_OK(s->UpsertReading({"M1", 0, kT0, 1.0, "0000000000001|a|000000001"}, &changed, &duplicate));
-  EXPECT_TRUE(changed);
-  EXPECT_TRUE(duplicate);
+  ASSERT_OK(s->WriteChunk("M1", 0, kT0, rs));
   ASSERT_OK(s->Commit());
-  std::vector<double> values;
-  ASSERT_OK(s->ReadingsIn("M1", 0, kT0, kT0 + 1, &values));
-  EXPECT_EQ(values, std::vector<double>{1.0});
-  ASSERT_OK(s->ReadingsIn("M1", 1, kT0, kT0 + 1, &values));  // another sensor
-  EXPECT_TRUE(values.empty());
+  ASSERT_OK(s->ReadChunk("M1", 0, kT0, &got));
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    EXPECT_EQ(got[i].ts_ms, rs[i].ts_ms);
+    EXPECT_EQ(got[i].value, rs[i].value);
+    EXPECT_EQ(got[i].received_ms, rs[i].received_ms);
+  }
+  EXPECT_TRUE(std::signbit(got[1].value));
+  ASSERT_OK(s->ReadChunk("M1", 1, kT0, &got));  // another sensor
+  EXPECT_TRUE(got.empty());
+  ASSERT_OK(s->ReadChunk("M2", 0, kT0, &got));  // another machine
+  EXPECT_TRUE(got.empty());
+
+  ASSERT_OK(s->WritePartial("M1", 0, 60'000, {kT0, 3, 6.0, 2.0, 2.0, 1.0, 3.0, 3.0}));
+  ASSERT_OK(s->WritePartial("M1", 0, 60'000, {kT0 + 60'000, 1, 5.0, 5.0, 0.0, 5.0, 5.0, 5.0}));
+  ASSERT_OK(s->WritePartial("M1", 0, 90'000, {kT0, 1, 7.0, 7.0, 0.0, 7.0, 7.0, 7.0}));  // another block length
+  std::vector<BlockPartial> ps;
+  ASSERT_OK(s->ReadPartials("M1", 0, 60'000, kT0, kT0 + 120'000, &ps));
+  ASSERT_EQ(ps.size(), 2u);
+  EXPECT_EQ(ps[0].n, 3);
+  EXPECT_EQ(ps[0].m2, 2.0);
+  EXPECT_EQ(ps[1].start_ms, kT0 + 60'000);
+  ASSERT_OK(s->ReadPartials("M1", 0, 60'000, kT0 + 1, kT0 + 120'000, &ps));  // [from, to)
+  ASSERT_EQ(ps.size(), 1u);
+}
+
+TEST_F(StoreTest, LabelRangeUpdatesTouchOnlyWhatChangesAndSayWhereTheyBegan) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  const int64_t H = config_.processing.label_horizon_ms;
+  ASSERT_OK(s->Begin());
+  for (int i = 0; i < 5; ++i) ASSERT_OK(s->UpsertRow("M1", Row(kT0 + i * 1000, 1.0, std::nullopt)));
+  bool added = false;
+  ASSERT_OK(s->InsertFailure("M1", kT0 + 2500 + H, "F", &added));
+  // A failure labels the horizon before it (here the rows from kT0 + 3000: t < f <= t + H).
+  Result<int64_t> first = s->LabelFailing("M1", kT0 + 3000, kT0 + 5000);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, kT0 + 3000);
+  // Decided rows (the caller's range): 1 when a failure lies in (t, t + H], else 0; only
+  // undecided rows change.
+  first = s->LabelDecided("M1", kT0, kT0 + 5000);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, kT0);
+  first = s->LabelDecided("M1", kT0, kT0 + 5000);  // again: nothing left undecided
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, INT64_MAX);
+  first = s->LabelFailing("M1", kT0 + 3000, kT0 + 5000);  // already 1
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, INT64_MAX);
+  ASSERT_OK(s->Commit());
+  std::vector<FeatureRow> rows;
+  ASSERT_OK(s->Rows("M1", kT0, kT0 + 5000, &rows));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0].label, 0);
+  EXPECT_EQ(rows[1].label, 0);
+  EXPECT_EQ(rows[2].label, 0);  // kT0 + 2000 + H < failure
+  EXPECT_EQ(rows[3].label, 1);
+  EXPECT_EQ(rows[4].label, 1);
+  Result<int64_t> latest = s->LatestRow("M1");
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(*latest, kT0 + 4000);
+  latest = s->LatestRow("M9");
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(*latest, INT64_MIN);
 }
 
 TEST_F(StoreTest, WatermarksFailuresAndConsumedSegments) {

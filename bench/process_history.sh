@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# History independence of the scheduled batch: the cost of a batch must follow its new data,
+# not the history behind it. Two data directories, in the same run: M machines (vibration +
+# temperature every second, bench/gen_lake.awk) with SHORT hours of history already
+# processed, and with LONG hours; then the same three batches of 5 minutes of new data in
+# each (with the generator's 2% duplicates, 1% late lines up to an hour back, and failures),
+# each timed as one `vigil process`. Target: the median batch with LONG hours of history
+# takes at most 1.5x the median batch with SHORT hours.
+#
+# usage: bench/process_history.sh [-m MACHINES] [-s SHORT_H] [-l LONG_H] [-w WORK_DIR]
+#   defaults: 100 machines, 1 h and 26 h (the longest default feature is 24 h)
+#   VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+M=100 SHORT=1 LONG=26 WORK=${TMPDIR:-/tmp}/vigil-bench-history
+while getopts "m:s:l:w:" o; do case $o in m) M=$OPTARG;; s) SHORT=$OPTARG;; l) LONG=$OPTARG;; w) WORK=$OPTARG;; *) sed -n '2,12p' "$0"; exit 2;; esac; done
+if [ -z "${VIGIL:-}" ]; then
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target vigil >/dev/null
+  VIGIL=$ROOT/build-bench/vigil
+fi
+rm -rf "$WORK"; mkdir -p "$WORK"
+timed() {  # label dir -> "seconds maxrss_mb rows_written"
+  /usr/bin/time -f "%e %M" -o "$WORK/t" "$VIGIL" process --data-dir "$2" --log-level warn > "$WORK/out" 2>&1 ||
+    { cat "$WORK/out"; exit 1; }
+  read -r secs kb < "$WORK/t"
+  echo "$secs $((kb / 1024)) $(sqlite3 "$2/vigil.db" 'SELECT rows FROM batches ORDER BY id DESC LIMIT 1')"
+}
+declare -A hist_s
+for h in "$SHORT" "$LONG"; do
+  d=$WORK/h$h; mkdir -p "$d/lake/raw"
+  awk -v DIR="$d/lake/raw" -v M="$M" -v START=0 -v SECS=$((h * 3600)) -v TAG=a -f bench/gen_lake.awk
+  read -r s mb rows < <(timed history "$d")
+  hist_s[$h]="$s s, $mb MB, $(find "$d/lake/archive" -name '*.jsonl' -exec cat {} + | wc -l) lines"
+done
+# The same new data for both, interleaved: batch b of SHORT, then batch b of LONG. The new
+# data starts where each history ends (so that it is new), with the same generator seed.
+declare -A t
+for b in 1 2 3; do
+  for h in "$SHORT" "$LONG"; do
+    d=$WORK/h$h start=$((h * 3600 + (b - 1) * 300))
+    awk -v DIR="$d/lake/raw" -v M="$M" -v START=$start -v SECS=300 -v TAG=b$b -v LATE_FROM=$((start - 3600)) -f bench/gen_lake.awk
+    read -r s mb rows < <(timed batch "$d")
+    t[$h,$b]=$s; echo "batch $b, ${h} h of history: $s s, $mb MB, $rows rows written" >&2
+  done
+done
+med() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+ms=$(med "${t[$SHORT,1]}" "${t[$SHORT,2]}" "${t[$SHORT,3]}") ml=$(med "${t[$LONG,1]}" "${t[$LONG,2]}" "${t[$LONG,3]}")
+OUT=bench/results/process-history-$(date -u +%Y%m%dT%H%M%SZ).txt
+mkdir -p bench/results
+{
+  echo "# bench/process_history.sh: $M machines x 2 sensors at 1 s; 3 batches of 5 min (+dups, late lines, failures); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "history ${SHORT} h processed from scratch: ${hist_s[$SHORT]}"
+  echo "history ${LONG} h processed from scratch: ${hist_s[$LONG]}"
+  printf "%-22s %8s %8s %8s %8s\n" history batch1 batch2 batch3 median
+  printf "%-22s %8s %8s %8s %8s\n" "${SHORT} h" "${t[$SHORT,1]}" "${t[$SHORT,2]}" "${t[$SHORT,3]}" "$ms"
+  printf "%-22s %8s %8s %8s %8s\n" "${LONG} h" "${t[$LONG,1]}" "${t[$LONG,2]}" "${t[$LONG,3]}" "$ml"
+  printf "batch time ratio, %s h / %s h of history: %.2f (target <= 1.5)\n" "$LONG" "$SHORT" "$(echo "$ml / $ms" | bc -l)"
+} | tee "$OUT"
