@@ -1,5 +1,7 @@
 #include "lake/file_system.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -152,6 +154,15 @@ Status PosixFileSystem::ReadFile(const std::string& path, std::string* out) {
 Status PosixFileSystem::ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno("stat", path);
+    ::close(fd);
+    return s;
+  }
+  // Sized by what is left of the file: a small file never costs a whole piece.
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  max_len = static_cast<size_t>(std::min<uint64_t>(max_len, size > offset ? size - offset : 0));
   out->resize(max_len);
   size_t got = 0;
   while (got < max_len) {

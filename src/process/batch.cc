@@ -7,6 +7,10 @@
 #include <cstring>
 #include <filesystem>
 #include <climits>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <optional>
 #include <set>
@@ -430,81 +434,126 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   rec->segments = static_cast<int64_t>(batch.size());
   if (batch.empty()) return false;
 
-  // (2) Parse, (3) apply in parts: one transaction for the whole batch.
+  // (2) Parse on a thread of its own, (3) apply in parts on this one as they come: one
+  // transaction for the whole batch. At most one part waits between the two, so memory
+  // stays at about three parts.
+  struct Part {
+    std::vector<Reading> readings;
+    std::vector<Event> events;
+    std::vector<std::string> names;  // the parser's interned machines so far
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Part> queue;
+  bool parsed = false, stop = false;
+  Status parse_status;
+  int64_t lines = 0, bad_lines = 0;
+  std::thread parser_thread([&] {
+    Part part;
+    std::map<std::string, uint32_t, std::less<>> ids;
+    auto hand_over = [&]() -> Status {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.empty() || stop; });
+      if (stop) return Status::Unavailable("the batch stopped");
+      part.names.resize(ids.size());
+      for (const auto& [name, id] : ids) part.names[id] = name;
+      queue.push_back(std::move(part));
+      part = Part();
+      part.readings.reserve(kPartReadings);
+      cv.notify_all();
+      return Status::Ok();
+    };
+    std::unique_ptr<lake::LakeWriter> quarantine;
+    auto quarantine_line = [&](std::string_view line, Reason reason, const std::string& detail) -> Status {
+      bad_lines++;
+      if (!quarantine) quarantine = std::make_unique<lake::LakeWriter>(config_.lake, lake_dir, clock_, fs_);
+      std::string out;
+      const int64_t now = clock_.NowMs();
+      lake::AppendQuarantineLine(now, "", reason, detail, line, std::nullopt, &out);
+      return quarantine->AppendQuarantine(FormatDate(now), out);
+    };
+    simdjson::dom::parser parser;
+    const std::string prefix = config_.mqtt.topic_prefix + "/";
+    part.readings.reserve(kPartReadings);
+    Status st;
+    for (const std::string& path : batch) {
+      const std::string rel = path.substr(lake_dir.size() + 1);
+      st = lake::ForEachLine(fs_, path, [&](std::string_view line, int64_t line_no) -> Status {
+        if (line.empty()) return Status::Ok();
+        lines++;
+        auto where = [&] { return rel + ":" + std::to_string(line_no) + ": "; };
+        lake::RawLine raw;
+        std::string why;
+        if (!lake::ParseRawLine(line, parser, &raw, &why)) return quarantine_line(line, Reason::kBadJson, where() + why);
+        lake::TopicParts topic;
+        if (!lake::SplitTopic(raw.topic, prefix, &topic)) {
+          return quarantine_line(line, Reason::kBadTopic, where() + "unexpected topic");
+        }
+        auto id = ids.find(topic.machine_id);
+        if (id == ids.end()) id = ids.emplace(std::string(topic.machine_id), static_cast<uint32_t>(ids.size())).first;
+        const simdjson::dom::object& payload = raw.payload_object;
+        if (topic.type == "event" && topic.name == "failure") {
+          std::string_view code;
+          if (payload["codigo_evento"].get(code) && payload["event_code"].get(code)) {
+            return quarantine_line(line, Reason::kBadValue, where() + "no event code");
+          }
+          part.events.push_back({id->second, raw.event_ms, std::string(code)});
+          return Status::Ok();
+        }
+        int sensor = -1;
+        for (size_t i = 0; i < config_.sensors.size() && sensor < 0; ++i) {
+          if (config_.sensors[i].name == topic.name) sensor = static_cast<int>(i);
+        }
+        if (sensor < 0) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
+        double value = 0;
+        if (payload[config_.sensors[sensor].field].get(value)) {
+          return quarantine_line(line, Reason::kBadValue, where() + "no numeric value");
+        }
+        part.readings.push_back({id->second, static_cast<uint32_t>(sensor), {raw.event_ms, value, raw.received_ms}});
+        return part.readings.size() >= kPartReadings ? hand_over() : Status::Ok();
+      });
+      if (!st.ok()) break;
+    }
+    if (st.ok() && quarantine) st = quarantine->Close();
+    if (st.ok()) st = hand_over();
+    std::lock_guard<std::mutex> lock(mu);
+    parse_status = st;
+    parsed = true;
+    cv.notify_all();
+  });
   bool in_tx = false;
   auto fail = [&](Status s) -> Result<bool> {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+      cv.notify_all();
+    }
+    if (parser_thread.joinable()) parser_thread.join();
     if (in_tx) db.Rollback();
     return s;
   };
   Applier applier(db, config_, rec);
-  std::vector<Reading> readings;
-  std::vector<Event> events;
-  std::vector<std::string> names;
-  std::map<std::string, uint32_t, std::less<>> ids;
-  auto apply = [&]() -> Status {
+  for (;;) {
+    Part part;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !queue.empty() || parsed; });
+      if (queue.empty()) break;
+      part = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
+    }
     if (!in_tx) {
-      VIGIL_RETURN_IF_ERROR(db.Begin());
+      if (Status st = db.Begin(); !st.ok()) return fail(st);
       in_tx = true;
     }
-    return applier.Apply(&readings, &events, names);
-  };
-  std::unique_ptr<lake::LakeWriter> quarantine;
-  auto quarantine_line = [&](std::string_view line, Reason reason, const std::string& detail) -> Status {
-    rec->bad_lines++;
-    if (!quarantine) quarantine = std::make_unique<lake::LakeWriter>(config_.lake, lake_dir, clock_, fs_);
-    std::string out;
-    const int64_t now = clock_.NowMs();
-    lake::AppendQuarantineLine(now, "", reason, detail, line, std::nullopt, &out);
-    return quarantine->AppendQuarantine(FormatDate(now), out);
-  };
-  simdjson::dom::parser parser;
-  const std::string prefix = config_.mqtt.topic_prefix + "/";
-  for (const std::string& path : batch) {
-    const std::string rel = path.substr(lake_dir.size() + 1);
-    Status read = lake::ForEachLine(fs_, path, [&](std::string_view line, int64_t line_no) -> Status {
-      if (line.empty()) return Status::Ok();
-      rec->lines++;
-      auto where = [&] { return rel + ":" + std::to_string(line_no) + ": "; };
-      lake::RawLine raw;
-      std::string why;
-      if (!lake::ParseRawLine(line, parser, &raw, &why)) return quarantine_line(line, Reason::kBadJson, where() + why);
-      lake::TopicParts topic;
-      if (!lake::SplitTopic(raw.topic, prefix, &topic)) {
-        return quarantine_line(line, Reason::kBadTopic, where() + "unexpected topic");
-      }
-      auto id = ids.find(topic.machine_id);
-      if (id == ids.end()) {
-        id = ids.emplace(std::string(topic.machine_id), static_cast<uint32_t>(names.size())).first;
-        names.emplace_back(topic.machine_id);
-      }
-      const simdjson::dom::object& payload = raw.payload_object;
-      if (topic.type == "event" && topic.name == "failure") {
-        std::string_view code;
-        if (payload["codigo_evento"].get(code) && payload["event_code"].get(code)) {
-          return quarantine_line(line, Reason::kBadValue, where() + "no event code");
-        }
-        events.push_back({id->second, raw.event_ms, std::string(code)});
-        return Status::Ok();
-      }
-      int sensor = -1;
-      for (size_t i = 0; i < config_.sensors.size() && sensor < 0; ++i) {
-        if (config_.sensors[i].name == topic.name) sensor = static_cast<int>(i);
-      }
-      if (sensor < 0) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
-      double value = 0;
-      if (payload[config_.sensors[sensor].field].get(value)) {
-        return quarantine_line(line, Reason::kBadValue, where() + "no numeric value");
-      }
-      readings.push_back({id->second, static_cast<uint32_t>(sensor), {raw.event_ms, value, raw.received_ms}});
-      return readings.size() >= kPartReadings ? apply() : Status::Ok();
-    });
-    if (!read.ok()) return fail(read);
+    if (Status st = applier.Apply(&part.readings, &part.events, part.names); !st.ok()) return fail(st);
   }
-  if (quarantine) {
-    if (Status st = quarantine->Close(); !st.ok()) return fail(st);
-  }
+  parser_thread.join();
+  rec->lines += lines;
+  rec->bad_lines += bad_lines;
+  if (!parse_status.ok()) return fail(parse_status);
   if (Status st = Fault("parsed"); !st.ok()) return fail(st);
-  if (Status st = apply(); !st.ok()) return fail(st);
 
   rec->finished_ms = clock_.NowMs();
   rec->outcome = rec->bad_lines ? "ok, " + std::to_string(rec->bad_lines) + " bad line(s) quarantined" : "ok";
