@@ -321,65 +321,60 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
   }
   if (load.empty()) load.push_back({r.lo, r.hi});
   Merge(&load, 0);
-  std::vector<store::FeatureRow> loaded, part;
-  for (const Range& x : load) {
-    VIGIL_RETURN_IF_ERROR(db_.Rows(m, x.lo, x.hi, &part, /*values_only=*/true));
-    for (store::FeatureRow& row : part) loaded.push_back(std::move(row));
-  }
-  // The part's new window values over the stored ones.
+  std::vector<int64_t> loaded_ts;
+  std::vector<std::optional<double>> loaded;  // ns per row
+  for (const Range& x : load) VIGIL_RETURN_IF_ERROR(db_.WindowValues(m, x.lo, x.hi, &loaded_ts, &loaded));
+  // The part's new window values over the stored ones, by column (ns values per row).
   const WindowValue* const v_begin = v;
-  std::vector<store::FeatureRow> rows;
-  rows.reserve(loaded.size() + static_cast<size_t>(v_end - v));
-  for (size_t i = 0; i < loaded.size() || v != v_end;) {
-    if (v == v_end || (i < loaded.size() && loaded[i].window_start_ms < v->window_ms)) {
-      rows.push_back(std::move(loaded[i++]));
-      continue;
-    }
-    store::FeatureRow row;
-    if (i < loaded.size() && loaded[i].window_start_ms == v->window_ms) {
-      row = std::move(loaded[i++]);
+  std::vector<int64_t> ts;
+  std::vector<std::optional<double>> val;
+  ts.reserve(loaded_ts.size() + static_cast<size_t>(v_end - v));
+  val.reserve(ts.capacity() * ns);
+  for (size_t i = 0; i < loaded_ts.size() || v != v_end;) {
+    const bool stored = i < loaded_ts.size() && (v == v_end || loaded_ts[i] <= v->window_ms);
+    const int64_t t = stored ? loaded_ts[i] : v->window_ms;
+    ts.push_back(t);
+    if (stored) {
+      val.insert(val.end(), loaded.begin() + static_cast<std::ptrdiff_t>(i * ns), loaded.begin() + static_cast<std::ptrdiff_t>((i + 1) * ns));
+      ++i;
     } else {
-      row.window_start_ms = v->window_ms;
-      row.sensor_values.assign(ns, std::nullopt);
+      val.resize(val.size() + ns);
     }
-    for (; v != v_end && v->window_ms == row.window_start_ms; ++v) row.sensor_values[v->sensor] = v->mean;
-    rows.push_back(std::move(row));
+    for (; v != v_end && v->window_ms == t; ++v) val[(ts.size() - 1) * ns + v->sensor] = v->mean;
   }
-  auto first_at = [&](int64_t t) {
-    return static_cast<size_t>(std::lower_bound(rows.begin(), rows.end(), t, [](const store::FeatureRow& x, int64_t x_t) {
-                                 return x.window_start_ms < x_t;
-                               }) - rows.begin());
-  };
+  auto first_at = [&](int64_t t) { return static_cast<size_t>(std::lower_bound(ts.begin(), ts.end(), t) - ts.begin()); };
   const size_t t0 = first_at(r.lo), t1 = first_at(r.hi);
-  std::vector<int64_t> targets;
-  for (size_t i = t0; i < t1; ++i) {
-    targets.push_back(rows[i].window_start_ms);
-    rows[i].features.assign(nf, std::nullopt);
+  const std::vector<int64_t> targets(ts.begin() + static_cast<std::ptrdiff_t>(t0), ts.begin() + static_cast<std::ptrdiff_t>(t1));
+  std::vector<store::FeatureRow> rows(targets.size());
+  for (size_t j = 0; j < targets.size(); ++j) {
+    rows[j].window_start_ms = targets[j];
+    rows[j].sensor_values.assign(val.begin() + static_cast<std::ptrdiff_t>((t0 + j) * ns),
+                                 val.begin() + static_cast<std::ptrdiff_t>((t0 + j + 1) * ns));
+    rows[j].features.resize(nf);
   }
   std::vector<store::BlockPartial> stored;
   for (size_t f = 0; f < nf; ++f) {
     const Geometry& g = geom_[f];
     Series s;
     for (const Range& x : needs[f]) {
-      for (size_t i = first_at(x.lo); i < rows.size() && rows[i].window_start_ms < x.hi; ++i) {
-        if (const auto& val = rows[i].sensor_values[g.sensor]) s.ts.push_back(rows[i].window_start_ms), s.v.push_back(*val);
+      for (size_t i = first_at(x.lo); i < ts.size() && ts[i] < x.hi; ++i) {
+        if (const auto& x_v = val[i * ns + g.sensor]) s.ts.push_back(ts[i]), s.v.push_back(*x_v);
       }
     }
     VIGIL_RETURN_IF_ERROR(db_.ReadPartials(m, g.sensor, g.B, FloorTo(r.lo - g.D, g.B) + g.B, FloorTo(r.hi - 1, g.B), &stored));
     for (const store::BlockPartial& p : stored) s.partials.emplace_back(p.start_ms, FromStored(p));
     const std::vector<std::optional<double>> out = Rolling(s, targets, config_.features[f].aggregate, g.D, W_);
-    for (size_t j = 0; j < targets.size(); ++j) rows[t0 + j].features[f] = out[j];
+    for (size_t j = 0; j < targets.size(); ++j) rows[j].features[f] = out[j];
   }
-  for (size_t i = t0; i < t1; ++i) {
-    store::FeatureRow& row = rows[i];
+  for (store::FeatureRow& row : rows) {
     const int64_t t = row.window_start_ms;
     auto next = std::upper_bound(failures.begin(), failures.end(), t);
     if (next != failures.end() && *next <= t + H_) row.label = 1;
     else if (wm != INT64_MIN && wm >= t + H_) row.label = 0;
     else row.label = std::nullopt;
-    VIGIL_RETURN_IF_ERROR(db_.UpsertRow(m, row));
-    rec_->rows++;
   }
+  VIGIL_RETURN_IF_ERROR(db_.UpsertRows(m, rows, 0, rows.size()));
+  rec_->rows += static_cast<int64_t>(rows.size());
   // The partials of the blocks the new values changed, from the blocks' values (all here:
   // a block holding a changed window starts at or after FloorTo(lo, B) and ends by hi or
   // past the newest row).
@@ -391,8 +386,8 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
       if (static_cast<int>(x->sensor) != sensor || block == prev) continue;  // sorted by window
       prev = block;
       vals.clear();
-      for (size_t i = first_at(block); i < rows.size() && rows[i].window_start_ms < block + B; ++i) {
-        if (const auto& val = rows[i].sensor_values[sensor]) vals.push_back(*val);
+      for (size_t i = first_at(block); i < ts.size() && ts[i] < block + B; ++i) {
+        if (const auto& x_v = val[i * ns + static_cast<size_t>(sensor)]) vals.push_back(*x_v);
       }
       VIGIL_RETURN_IF_ERROR(db_.WritePartial(m, sensor, B, ToStored(block, PartialOf(vals.data(), vals.size()))));
     }

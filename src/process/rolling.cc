@@ -25,7 +25,7 @@ std::optional<double> Finish(const Agg& a, Aggregate agg) {
 int64_t FloorTo(int64_t t, int64_t b) { return (t / b - ((t % b != 0) && ((t < 0) != (b < 0)))) * b; }
 
 int64_t BlockMs(int64_t duration_ms, int64_t window_ms) {
-  int64_t b = duration_ms / 16 / window_ms * window_ms;
+  int64_t b = duration_ms / 64 / window_ms * window_ms;
   return std::max(b, std::min(window_ms, duration_ms));
 }
 

@@ -11,7 +11,8 @@
 //     values of the middle of a 24 h range, only its partials);
 //   - last: the values of the block holding t, up to t, folded left to right (a "prefix").
 // Every part is a pure function of its values, so the result is a pure function of the
-// values in range. Cost per row: O(D / B) merges (B = D / 16: 17 at most).
+// values in range. Cost per row: O(D / B) merges (B = D / 64: 65 at most), and a batch
+// that rewrites the rows of a span S reads the values of about S + 2B at each edge.
 //
 // Aggregates: mean (sum / n, summed in part order), std (sample, n - 1, from Welford
 // partials merged with Chan's formula: numerically stable), min, max, count, last.

@@ -51,6 +51,10 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO watermarks(machine_id, watermark_ms) VALUES(?, ?)", &put_wm_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + cols + " FROM features WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? ORDER BY window_start_ms", &rows_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES(?, ?" + marks + ")", &put_row_));
+  rows_per_insert_ = std::clamp<size_t>(32'000 / (3 + config_.sensors.size() + config_.features.size()), 1, 32);
+  std::string many;
+  for (size_t i = 0; i < rows_per_insert_; ++i) many += std::string(i ? ", " : "") + "(?, ?" + marks + ")";
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES" + many, &put_rows_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM latest_features WHERE machine_id = ?", &latest_del_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO rescore_from(machine_id, from_ms) VALUES(?, ?) ON CONFLICT(machine_id)"
@@ -104,19 +108,19 @@ Status FeatureStore::SetWatermark(const std::string& machine_id, int64_t wm_ms) 
   return put_wm_->Bind(1, machine_id).Bind(2, wm_ms).Run();
 }
 
-Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out,
-                          bool values_only) {
+Status FeatureStore::WindowValues(const std::string& machine_id, int64_t from_ms, int64_t to_ms,
+                                  std::vector<int64_t>* ts, std::vector<std::optional<double>>* values) {
+  const int ns = static_cast<int>(config_.sensors.size());
+  values_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
+  return values_->ForEach([&](const Stmt& st) {
+    ts->push_back(st.Int(0));
+    for (int i = 0; i < ns; ++i) values->push_back(st.OptDouble(1 + i));
+  });
+}
+
+Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out) {
   out->clear();
   const int ns = static_cast<int>(config_.sensors.size()), nf = static_cast<int>(config_.features.size());
-  if (values_only) {
-    values_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
-    return values_->ForEach([&](const Stmt& st) {
-      FeatureRow r;
-      r.window_start_ms = st.Int(0);
-      for (int i = 0; i < ns; ++i) r.sensor_values.push_back(st.OptDouble(1 + i));
-      out->push_back(std::move(r));
-    });
-  }
   rows_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
   return rows_->ForEach([&](const Stmt& st) {
     FeatureRow r;
@@ -128,14 +132,28 @@ Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_
   });
 }
 
+void FeatureStore::BindRow(Stmt* st, int first, const std::string& machine_id, const FeatureRow& row) {
+  st->Bind(first, machine_id).Bind(first + 1, row.window_start_ms);
+  int i = first + 2;
+  for (const auto& v : row.sensor_values) st->Bind(i++, v);
+  for (const auto& v : row.features) st->Bind(i++, v);
+  if (row.label) st->Bind(i, static_cast<int64_t>(*row.label));
+  else st->BindNull(i);
+}
+
 Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& row) {
-  put_row_->Bind(1, machine_id).Bind(2, row.window_start_ms);
-  int i = 3;
-  for (const auto& v : row.sensor_values) put_row_->Bind(i++, v);
-  for (const auto& v : row.features) put_row_->Bind(i++, v);
-  if (row.label) put_row_->Bind(i, static_cast<int64_t>(*row.label));
-  else put_row_->BindNull(i);
+  BindRow(put_row_, 1, machine_id, row);
   return put_row_->Run();
+}
+
+Status FeatureStore::UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to) {
+  const int per_row = static_cast<int>(3 + config_.sensors.size() + config_.features.size());
+  for (; to - from >= rows_per_insert_; from += rows_per_insert_) {
+    for (size_t k = 0; k < rows_per_insert_; ++k) BindRow(put_rows_, 1 + static_cast<int>(k) * per_row, machine_id, rows[from + k]);
+    VIGIL_RETURN_IF_ERROR(put_rows_->Run());
+  }
+  for (; from < to; ++from) VIGIL_RETURN_IF_ERROR(UpsertRow(machine_id, rows[from]));
+  return Status::Ok();
 }
 
 Result<int64_t> FeatureStore::LatestRow(const std::string& machine_id) {

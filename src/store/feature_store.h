@@ -64,11 +64,15 @@ class FeatureStore {
   Result<int64_t> Watermark(const std::string& machine_id);  // INT64_MIN when none
   Status SetWatermark(const std::string& machine_id, int64_t wm_ms);
 
-  // features rows of a machine with window start in [from, to), ordered; values_only: the
-  // window values alone (features empty, no label).
-  Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out,
-              bool values_only = false);
+  // features rows of a machine with window start in [from, to), ordered.
+  Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out);
+  // The window values alone of those rows, appended by column: ts, and per row one value
+  // per sensor (config.sensors order) in values.
+  Status WindowValues(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<int64_t>* ts,
+                      std::vector<std::optional<double>>* values);
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
+  // rows[from, to), several rows per statement (fewer statement steps).
+  Status UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to);
   // The newest window start of a machine, INT64_MIN when it has no row.
   Result<int64_t> LatestRow(const std::string& machine_id);
   // Persisted block partials of one sensor and block length, start in [from, to), ordered.
@@ -102,14 +106,16 @@ class FeatureStore {
  private:
   FeatureStore(Db db, const Config& config) : db_(std::move(db)), config_(config) {}
   Status Prepare();
+  void BindRow(Stmt* st, int first, const std::string& machine_id, const FeatureRow& row);
 
   Db db_;
   const Config config_;
   std::vector<std::unique_ptr<Stmt>> stmts_;
+  size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
   Stmt *get_chunk_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
        *get_wm_ = nullptr, *put_wm_ = nullptr, *values_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
        *get_partials_ = nullptr, *put_partial_ = nullptr, *label_failing_ = nullptr, *label_decided_ = nullptr,
-       *put_row_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
+       *put_row_ = nullptr, *put_rows_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *rescore_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
 
