@@ -60,7 +60,8 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
     VIGIL_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('fingerprint', " + Quoted(fp) + ")"));
   } else if (stored != fp) {
     return Status::InvalidArgument(
-        path + " was built with another window, horizon, sensor or feature configuration:\n  stored:  " +
+        path + " was built with another window, horizon, sensor or feature configuration, or by a vigil with "
+        "another store layout (the leading v1, v2, ...):\n  stored:  " +
         stored + "\n  current: " + fp +
         "\nMixing them in one table would be wrong: rebuild it from the lake with `vigil reprocess --all` "
         "(same --config and --data-dir), or restore the previous configuration.");
