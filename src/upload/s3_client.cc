@@ -115,7 +115,8 @@ Result<PutResult> S3Client::Put(const std::string& key, std::string_view data, c
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, ("x-amz-content-sha256: " + sha256_hex).c_str());
   headers = curl_slist_append(headers, "Content-Type: application/x-ndjson");
-  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  // No "Expect:" here to suppress 100-continue: curl 7.88 would sign the header it then
+  // drops, and no server could verify the signature. S3 answers 100-continue at once.
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadBody);

@@ -4,7 +4,8 @@ botocore (Debian's python3-botocore), independently of the client that made it.
 
 usage: s3_sigv4_proxy.py LISTEN_PORT UPSTREAM_PORT ACCESS_KEY SECRET_KEY REGION LOG [DELAY_S]
 
-s3rver stores objects but accepts any signature; this proxy answers like S3 does:
+s3rver stores objects (started with --allow-mismatched-signatures, it accepts any
+signature of its one account S3RVER); this proxy answers like S3 does:
 403 InvalidAccessKeyId for another access key, 403 SignatureDoesNotMatch when botocore
 computes another signature for the same request (canonical URI as S3 builds it: the
 decoded key re-encoded with every byte but A-Za-z0-9-._~/ as %XX), 400
@@ -83,6 +84,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             conn = http.client.HTTPConnection("127.0.0.1", int(upstream), timeout=60)
             fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "expect", "transfer-encoding")}
             fwd["Content-Length"] = str(len(body))
+            # s3rver knows one account (S3RVER) and runs with --allow-mismatched-signatures:
+            # the signature was checked above, the key id is swapped for its own.
+            fwd["Authorization"] = self.headers["Authorization"].replace("Credential=" + access + "/", "Credential=S3RVER/", 1)
             conn.request(self.command, self.path, body=body, headers=fwd)
             r = conn.getresponse()
             out = r.read()

@@ -153,9 +153,23 @@ def queue_files():
     return [p for p in glob.glob(f"{data}/lake/.upload/**/*.jsonl", recursive=True)]
 
 
+def lake_line_count():
+    return sum(sum(1 for _ in open(p, "rb")) for a in ("raw", "archive")
+               for p in glob.glob(f"{data}/lake/{a}/**/*.jsonl", recursive=True))
+
+
+def drained_now():
+    return (metric("vigil_upload_backlog_segments") == 0 and not queue_files() and
+            get_json("/api/status")["open_segments"] == 0, len(ledger()), lake_line_count())
+
+
 def drained():
-    return metric("vigil_upload_backlog_segments") == 0 and not queue_files() and \
-        get_json("/api/status")["open_segments"] == 0
+    # Settled: the same state twice, 1.5 s apart (more than segment_max_age and upload.interval).
+    a = drained_now()
+    if not a[0]:
+        return False
+    time.sleep(1.5)
+    return a == drained_now()
 
 
 def ledger():
@@ -229,7 +243,8 @@ def check_bucket(what, expect_lines=None):
 
 try:
     start(["/usr/sbin/mosquitto", "-c", f"{work}/mosquitto.conf"], "mosquitto.log")
-    start([s3rver, "-d", f"{work}/s3", "-a", "127.0.0.1", "-p", str(s3_port), "--configure-bucket", BUCKET, "--silent"],
+    start([s3rver, "-d", f"{work}/s3", "-a", "127.0.0.1", "-p", str(s3_port), "--configure-bucket", BUCKET, "--silent",
+           "--allow-mismatched-signatures"],
           "s3rver.log")
     wait(lambda: port_open(s3_port), 30, "s3rver listens")
     proxy = start_proxy()
