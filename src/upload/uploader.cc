@@ -281,11 +281,14 @@ void Uploader::Loop() {
       backoff_ms = 1000;
       if (r->remaining > 0) wait_ms = 0;  // aborted or more arrived: go on
     } else {
-      // Logged when the reason changes, not on every retry of a long outage.
-      if (r.error().message() != last_logged) {
+      // Logged when the reason changes, not on every retry of a long outage (digits apart:
+      // curl's "after 8 ms" must not count as a new reason).
+      std::string reason = r.error().message();
+      std::erase_if(reason, [](char ch) { return ch >= '0' && ch <= '9'; });
+      if (reason != last_logged) {
         log->error("upload failed, retrying (ingest goes on; segments stay queued in {}): {}", queue_dir_,
                    r.error().message());
-        last_logged = r.error().message();
+        last_logged = reason;
       }
       wait_ms = backoff_ms;
       backoff_ms = std::min(backoff_ms * 2, config_.upload.retry_max_ms);
