@@ -50,7 +50,13 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   std::unique_ptr<upload::Uploader> uploader;
   if (!config.upload.bucket.empty()) {
     uploader = std::make_unique<upload::Uploader>(config, clock);
-    if (Status s = uploader->Open("vigil run's upload"); !s.ok()) return Fail("run", s);
+    if (Status s = uploader->Open("vigil run's upload"); !s.ok()) {
+      // Never a reason not to ingest: a `vigil upload` holding the lock keeps the queue
+      // (published segments are still linked into it), an I/O error leaves them in raw/
+      // for the next start's catch-up.
+      log->error("upload off for this run: {}", s.message());
+      uploader.reset();
+    }
   } else if (fs.Exists(lake::UploadQueueDir(lake::LakeDir(config.data_dir)))) {
     log->warn("upload.bucket is not set but {} exists: published raw segments are still queued there for upload "
               "(remove the directory to stop queueing)", lake::UploadQueueDir(lake::LakeDir(config.data_dir)));

@@ -171,7 +171,6 @@ Status Uploader::AppendLedger(const std::string& key, uint64_t size, const std::
 Result<PassSummary> Uploader::RunOnce(const std::atomic<bool>* abort,
                                       const std::function<void(uint64_t, uint64_t)>& progress) {
   if (!client_) return Status::Internal("Uploader::RunOnce before Open");
-  auto log = GetLogger("upload");
   PassSummary sum;
   uint64_t total = 0, done = 0;
   std::vector<Queued> queue = ListQueue(&total);

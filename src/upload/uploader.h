@@ -30,6 +30,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "common/dir_lock.h"
 #include "upload/s3_client.h"
