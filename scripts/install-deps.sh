@@ -13,7 +13,8 @@ PKGS=(
   libsqlite3-dev sqlite3                # feature store
   libcpp-httplib-dev                    # HTTP of vigil run: health, metrics, JSON API, dashboard
   libxgboost-dev                        # failure model: training and scoring on the gateway
-  libssl-dev
+  libssl-dev                            # also SHA-256 of uploaded segments (libcrypto)
+  libcurl4-openssl-dev                  # upload: S3 PUTs signed with CURLOPT_AWS_SIGV4 (curl >= 7.75)
   libgtest-dev libgmock-dev             # tests
   mosquitto mosquitto-clients libmosquitto-dev  # broker for demo/tests, bench load generator
   time procps iproute2 openssl curl
@@ -24,6 +25,8 @@ TEST_PKGS=(
   systemd docker-compose                # systemd-analyze verify, docker-compose config
   chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
   python3-xgboost                       # independent check of vigil's model files
+  python3-botocore python3-boto3        # upload: independent SigV4 check, reading the bucket back
+  nodejs npm                            # s3rver (npm, below): a local S3-compatible server for tests
   clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz.sh)
 )
 [ "${VIGIL_BUILD_ONLY:-0}" = 1 ] || PKGS+=("${TEST_PKGS[@]}")
@@ -34,3 +37,9 @@ if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then
 fi
 # Debian starts a system-wide mosquitto on :1883; vigil's demo and tests start their own
 # private brokers on free loopback ports and do not need it.
+
+# Test-only npm packages, pinned in tests/tools/node/package.json (+ package-lock.json):
+# s3rver, the local S3-compatible bucket of the upload tests (Debian has none packaged).
+if [ "${VIGIL_BUILD_ONLY:-0}" != 1 ]; then
+  (cd "$(dirname "$0")/../tests/tools/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -129,6 +129,23 @@ struct HttpConfig {
   std::string token_file;
 };
 
+// Upload of published raw segments to an S3-compatible bucket (src/upload/). Off while
+// bucket is empty. Objects: <prefix>/raw/gateway=<gateway_id>/date=D/machine_id=M/<segment>.
+struct UploadConfig {
+  std::string bucket;                 // empty: upload off
+  std::string endpoint = "https://s3.amazonaws.com";  // path-style: <endpoint>/<bucket>/<key>
+  std::string region = "us-east-1";
+  std::string prefix;                 // key prefix, without leading/trailing '/'
+  std::string gateway_id;             // this gateway's name in the keys (required with a bucket)
+  std::string access_key_id;          // VIGIL_S3_ACCESS_KEY_ID wins over it
+  std::string secret_access_key;      // from secret_key_file or VIGIL_S3_SECRET_ACCESS_KEY, never the config
+  std::string secret_key_file;
+  std::string ca_file;                // PEM CA bundle for an https endpoint (empty: the system's)
+  int64_t interval_ms = 10'000;       // how often the queue is scanned when idle
+  int64_t timeout_ms = 120'000;       // one PUT at most
+  int64_t retry_max_ms = 300'000;     // longest wait between failed attempts (doubles from 1 s)
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::string format = "text";  // text | json
@@ -144,6 +161,7 @@ struct Config {
   SimulateConfig simulate;
   ModelConfig model;
   HttpConfig http;
+  UploadConfig upload;
   LogConfig log;
   std::vector<SensorSpec> sensors = DefaultSensors();
   std::vector<FeatureSpec> features = DefaultFeatures();

@@ -28,6 +28,7 @@ Command AddSimulateCommand(CLI::App& app);
 Command AddTrainCommand(CLI::App& app);
 Command AddModelsCommand(CLI::App& app);
 Command AddPredictCommand(CLI::App& app);
+Command AddUploadCommand(CLI::App& app);
 
 // Parses argv and runs the chosen subcommand.
 int Main(int argc, char** argv);

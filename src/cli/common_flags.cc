@@ -65,6 +65,14 @@ Result<Config> CommonFlags::Resolve() const {
     if (!pw) return pw.error();
     c.mqtt.password = std::move(*pw);
   }
+  if (const char* a = std::getenv("VIGIL_S3_ACCESS_KEY_ID"); a && *a) c.upload.access_key_id = a;
+  if (const char* k = std::getenv("VIGIL_S3_SECRET_ACCESS_KEY"); k && *k) {
+    c.upload.secret_access_key = k;
+  } else if (!c.upload.secret_key_file.empty()) {
+    Result<std::string> key = ReadSecretFile("upload.secret_key_file", c.upload.secret_key_file);
+    if (!key) return key.error();
+    c.upload.secret_access_key = std::move(*key);
+  }
   if (Status s = CheckConfig(c); !s.ok()) {
     return Status::InvalidArgument("invalid configuration" +
                                    (config_path.empty() ? "" : " (" + config_path + ")") + ":\n" +

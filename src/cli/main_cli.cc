@@ -28,6 +28,7 @@ int Main(int argc, char** argv) {
       AddTrainCommand(app),
       AddModelsCommand(app),
       AddPredictCommand(app),
+      AddUploadCommand(app),
   };
   try {
     app.parse(argc, argv);

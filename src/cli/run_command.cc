@@ -23,6 +23,7 @@
 #include "process/batch.h"
 #include "daemon/main_loop.h"
 #include "daemon/scheduler.h"
+#include "upload/uploader.h"
 #include "lake/disk_guard.h"
 #include "vigil/clock.h"
 
@@ -43,6 +44,23 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   }
   Result<DirLock> lock = DirLock::Acquire(data_paths::RunLock(config.data_dir), "vigil run");
   if (!lock) return Fail("run", lock.error());
+
+  // Upload (src/upload/): opened before the writer publishes anything, so every segment
+  // published from now on is queued; its thread starts with the scheduler's.
+  std::unique_ptr<upload::Uploader> uploader;
+  if (!config.upload.bucket.empty()) {
+    uploader = std::make_unique<upload::Uploader>(config, clock);
+    if (Status s = uploader->Open("vigil run's upload"); !s.ok()) {
+      // Never a reason not to ingest: a `vigil upload` holding the lock keeps the queue
+      // (published segments are still linked into it), an I/O error leaves them in raw/
+      // for the next start's catch-up.
+      log->error("upload off for this run: {}", s.message());
+      uploader.reset();
+    }
+  } else if (fs.Exists(lake::UploadQueueDir(lake::LakeDir(config.data_dir)))) {
+    log->warn("upload.bucket is not set but {} exists: published raw segments are still queued there for upload "
+              "(remove the directory to stop queueing)", lake::UploadQueueDir(lake::LakeDir(config.data_dir)));
+  }
 
   lake::LakeWriter writer(config.lake, lake::LakeDir(config.data_dir), clock, fs);
   ingest::IngestSink sink(config, writer);
@@ -71,7 +89,9 @@ int RunDaemon(const Config& config, bool process_on_exit) {
                           [&] { return sink.Counts(); },
                           [&] { return writer.Stats(); },
                           [&] { return scheduler.Stats(); },
-                          &disk};
+                          &disk,
+                          {}};
+    if (uploader) sources.upload = [&] { return uploader->Stats(); };
     int port = 0;
     if (Status s = http_server.Start(config.http.listen, sources, &port); !s.ok()) return Fail("run", s);
     log->info("HTTP on {} (port {}): /healthz /readyz /metrics /api/status /api/machines", config.http.listen, port);
@@ -84,6 +104,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   log->info("vigil run: data dir {}, lake {}, fsync {}", config.data_dir, writer.lake_dir(),
             FsyncPolicyName(config.lake.fsync));
   scheduler.Start();
+  if (uploader) uploader->Start();
 
   daemon::MainLoop loop(config, writer, sink, subscriber, disk, scheduler);
   const int sig = loop.Run(signals);
@@ -95,6 +116,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   http_server.Stop();
   subscriber.Stop();
   scheduler.Stop();  // a running batch stops at its next batch boundary
+  if (uploader) uploader->Stop();  // a PUT in flight finishes (or times out); the rest stays queued
   Status closed = writer.Close();
   loop.LogStats(true);
   int code = kExitOk;

@@ -4,6 +4,7 @@
 // machine's newest window, latest features, ISO 10816 vibration zone, last failure and
 // label counts, plus the last batch. --json for scripts.
 #include <simdjson.h>
+#include <sys/statvfs.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "common/timestamp.h"
 #include "lake/paths.h"
 #include "lake/segment_log.h"
+#include "upload/uploader.h"
 #include "store/views.h"
 #include "store/machine_json.h"
 
@@ -43,7 +45,36 @@ struct LakeStatus {
   std::map<std::string, uint64_t> quarantine_reasons;
   int run_pid = 0;
   int process_pid = 0;  // a processor working right now
+  // Disk and upload: why intake stops when the disk fills (the upload queue holds bytes).
+  uint64_t disk_free = 0, min_free = 0;
+  bool upload_on = false;
+  std::string bucket;
+  uint64_t queued_files = 0, queued_bytes = 0, ledger_objects = 0;
+  int upload_pid = 0;
 };
+
+void CollectUpload(const Config& c, LakeStatus* st) {
+  struct statvfs v {};
+  if (::statvfs(c.data_dir.c_str(), &v) == 0) st->disk_free = static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+  st->min_free = static_cast<uint64_t>(c.lake.min_free_bytes);
+  st->upload_on = !c.upload.bucket.empty();
+  st->bucket = c.upload.bucket;
+  upload::MeasureQueue(c.data_dir, &st->queued_files, &st->queued_bytes);
+  st->ledger_objects = upload::CountLedger(c.data_dir);
+  st->upload_pid = DirLock::Holder(upload::UploadDir(c.data_dir) + "/upload.lock");
+}
+
+// "" or why intake is stopped, with the upload backlog's share.
+std::string DiskReason(const LakeStatus& st) {
+  if (st.min_free == 0 || st.disk_free >= st.min_free) return "";
+  std::string why = "disk low: " + std::to_string(st.disk_free >> 20) + " MiB free < lake.min_free_bytes " +
+                    std::to_string(st.min_free >> 20) + " MiB; vigil run is not taking messages";
+  if (st.queued_files) {
+    why += "; " + std::to_string(st.queued_files) + " segment(s), " + std::to_string(st.queued_bytes >> 20) +
+           " MiB wait for upload in lake/.upload (is the bucket reachable?)";
+  }
+  return why;
+}
 
 LakeStatus Collect(const std::string& data_dir) {
   LakeStatus st;
@@ -151,6 +182,14 @@ void PrintText(const std::string& data_dir, const LakeStatus& st) {
   std::printf("\nquarantine by reason\n");
   if (st.quarantine_reasons.empty()) std::printf("  (none)\n");
   for (const auto& [r, n] : st.quarantine_reasons) std::printf("  %-24s %llu\n", r.c_str(), static_cast<unsigned long long>(n));
+  std::printf("\ndisk            %s free (lake.min_free_bytes %s)\n", Human(st.disk_free).c_str(), Human(st.min_free).c_str());
+  if (std::string why = DiskReason(st); !why.empty()) std::printf("  %s\n", why.c_str());
+  std::printf("\nupload          %s\n", st.upload_on ? ("to s3://" + st.bucket).c_str() : "off (upload.bucket not set)");
+  if (st.upload_on || st.queued_files || st.ledger_objects) {
+    std::printf("  queued %llu segment(s), %s; uploaded (ledger) %llu%s\n", (unsigned long long)st.queued_files,
+                Human(st.queued_bytes).c_str(), (unsigned long long)st.ledger_objects,
+                st.upload_pid ? (", uploader pid " + std::to_string(st.upload_pid)).c_str() : "");
+  }
 }
 
 void PrintJson(const std::string& data_dir, const LakeStatus& st, const Config& c,
@@ -178,7 +217,15 @@ void PrintJson(const std::string& data_dir, const LakeStatus& st, const Config& 
     out += (first ? "\"" : ",\"") + r + "\":" + std::to_string(n);
     first = false;
   }
-  out += "},\"feature_store\":";
+  out += "},\"disk\":{\"free_bytes\":" + std::to_string(st.disk_free) + ",\"min_free_bytes\":" +
+         std::to_string(st.min_free) + ",\"low_reason\":";
+  AppendJsonString(DiskReason(st), &out);
+  out += "},\"upload\":{\"bucket\":";
+  AppendJsonString(st.bucket, &out);
+  out += ",\"queued_segments\":" + std::to_string(st.queued_files) + ",\"queued_bytes\":" +
+         std::to_string(st.queued_bytes) + ",\"ledger_objects\":" + std::to_string(st.ledger_objects) +
+         ",\"uploader_pid\":" + std::to_string(st.upload_pid) + "}";
+  out += ",\"feature_store\":";
   if (!db) {
     out += "null";
   } else {
@@ -223,6 +270,7 @@ Command AddStatusCommand(CLI::App& app) {
               return Fail("status", Status::InvalidArgument("no data directory at " + c->data_dir + " (use --data-dir)"));
             }
             LakeStatus st = Collect(c->data_dir);
+            CollectUpload(*c, &st);
             Result<store::StoreStatus> db = store::ReadStatus(data_paths::Database(c->data_dir), *c);
             if (*json) {
               PrintJson(c->data_dir, st, *c, db);

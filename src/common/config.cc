@@ -143,6 +143,28 @@ const std::vector<Option>& Options() {
       {"http.token_file", OptType::kString, VIGIL_REF(http.token_file), 0, 0, {},
        "File whose first line is the access token (Bearer header, or ?token= once in the "
        "browser); required when http.listen is beyond loopback."},
+      {"upload.bucket", OptType::kString, VIGIL_REF(upload.bucket), 0, 0, {},
+       "S3 bucket that receives every published raw segment (empty: no upload)."},
+      {"upload.endpoint", OptType::kString, VIGIL_REF(upload.endpoint), 0, 0, {},
+       "S3-compatible endpoint URL, http:// or https:// (path-style requests: <endpoint>/<bucket>/<key>)."},
+      {"upload.region", OptType::kString, VIGIL_REF(upload.region), 0, 0, {}, "Region of the SigV4 signature."},
+      {"upload.prefix", OptType::kString, VIGIL_REF(upload.prefix), 0, 0, {},
+       "Key prefix before raw/gateway=<id>/... (no leading or trailing '/'; empty: none)."},
+      {"upload.gateway_id", OptType::kString, VIGIL_REF(upload.gateway_id), 0, 0, {},
+       "This gateway's id in the object keys (gateway=<id>); unique in the fleet."},
+      {"upload.access_key_id", OptType::kString, VIGIL_REF(upload.access_key_id), 0, 0, {},
+       "Access key id; the VIGIL_S3_ACCESS_KEY_ID environment variable wins over it."},
+      {"upload.secret_key_file", OptType::kString, VIGIL_REF(upload.secret_key_file), 0, 0, {},
+       "File whose first line is the secret access key (mode 0600); VIGIL_S3_SECRET_ACCESS_KEY "
+       "wins over it. Never in this file."},
+      {"upload.ca_file", OptType::kString, VIGIL_REF(upload.ca_file), 0, 0, {},
+       "PEM CA bundle to verify an https endpoint (empty: the system's CAs)."},
+      {"upload.interval", OptType::kDuration, VIGIL_REF(upload.interval_ms), 100, kMaxI, {},
+       "vigil run looks for newly published segments this often when idle."},
+      {"upload.timeout", OptType::kDuration, VIGIL_REF(upload.timeout_ms), 1000, kMaxI, {},
+       "One PUT may take this long at most."},
+      {"upload.retry_max", OptType::kDuration, VIGIL_REF(upload.retry_max_ms), 1000, kMaxI, {},
+       "Longest wait between failed attempts (the wait doubles from 1 s)."},
       {"log.level", OptType::kString, VIGIL_REF(log.level), 0, 0,
        {"trace", "debug", "info", "warn", "error"}, "Log level."},
       {"log.format", OptType::kString, VIGIL_REF(log.format), 0, 0, {"text", "json"},
@@ -477,6 +499,11 @@ Result<Config> ParseConfigText(std::string_view text, const std::string& src, co
       for (auto&& [sk, sv] : *section) {
         std::string full = key + "." + std::string(sk.str());
         const Option* o = FindOption(full);
+        if (!o && full == "upload.secret_access_key") {
+          errors.push_back(Where(src, sv, full) + "the secret key is not read from the config file: put it in a "
+                           "file named by upload.secret_key_file (mode 0600) or in VIGIL_S3_SECRET_ACCESS_KEY");
+          continue;
+        }
         if (!o && full == "mqtt.password") {
           errors.push_back(Where(src, sv, full) + "the password is not read from the config file: put it in a "
                            "file named by mqtt.password_file (mode 0600) or in VIGIL_MQTT_PASSWORD");
@@ -565,6 +592,19 @@ Status CheckConfig(const Config& c) {
     errors.push_back("mqtt.cert_file, mqtt.key_file: set both or neither");
   if ((!c.mqtt.cert_file.empty()) && c.mqtt.ca_file.empty())
     errors.push_back("mqtt.cert_file: a client certificate needs mqtt.ca_file (TLS)");
+
+  if (!c.upload.bucket.empty()) {
+    static const std::regex kGateway("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+    if (!std::regex_match(c.upload.gateway_id, kGateway))
+      errors.push_back("upload.gateway_id: '" + c.upload.gateway_id +
+                       "' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ (required with upload.bucket)");
+    if (!c.upload.endpoint.starts_with("http://") && !c.upload.endpoint.starts_with("https://"))
+      errors.push_back("upload.endpoint: '" + c.upload.endpoint + "' must start with http:// or https://");
+    if (c.upload.region.empty()) errors.push_back("upload.region: must not be empty");
+    const std::string& up = c.upload.prefix;
+    if (!up.empty() && (up.front() == '/' || up.back() == '/'))
+      errors.push_back("upload.prefix: '" + up + "' must not start or end with '/'");
+  }
 
   std::set<std::string> sim_ids;
   if (c.simulate.machines.empty()) errors.push_back("simulate.machines: at least one machine is needed");

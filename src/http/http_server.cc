@@ -21,8 +21,16 @@ namespace {
 std::string ReadyReason(const Sources& s) {
   // Disk low first: it is the cause when a long hold has also cost the broker connection.
   if (s.disk->low()) {
-    return "disk low: " + std::to_string(s.disk->free_bytes() >> 20) + " MiB free < lake.min_free_bytes " +
-           std::to_string(s.disk->min_free_bytes() >> 20) + " MiB; not taking messages";
+    std::string why = "disk low: " + std::to_string(s.disk->free_bytes() >> 20) + " MiB free < lake.min_free_bytes " +
+                      std::to_string(s.disk->min_free_bytes() >> 20) + " MiB; not taking messages";
+    if (s.upload) {
+      const upload::UploadStats u = s.upload();
+      if (u.backlog_files > 0) {
+        why += "; " + std::to_string(u.backlog_files) + " segment(s), " + std::to_string(u.backlog_bytes >> 20) +
+               " MiB wait for upload in lake/.upload" + (u.last_error.empty() ? "" : " (last error: " + u.last_error + ")");
+      }
+    }
+    return why;
   }
   if (!s.broker_connected()) return "not connected to the broker";
   if (::access(s.config.data_dir.c_str(), W_OK) != 0) return "data directory not writable: " + s.config.data_dir;
@@ -160,6 +168,17 @@ std::string MetricsText(const Sources& s) {
   Metric(&out, "vigil_disk_min_free_bytes", "gauge", "lake.min_free_bytes: below it ingest pauses.", s.disk->min_free_bytes());
   Metric(&out, "vigil_disk_low", "gauge", "1 while ingest is paused for lack of disk space.", s.disk->low() ? 1 : 0);
   Metric(&out, "vigil_disk_low_episodes_total", "counter", "Times ingest paused for lack of disk space.", s.disk->low_episodes());
+  if (s.upload) {
+    const upload::UploadStats u = s.upload();
+    Metric(&out, "vigil_upload_objects_total", "counter", "Raw segments uploaded to the bucket by this process.", u.objects);
+    Metric(&out, "vigil_upload_bytes_total", "counter", "Bytes uploaded to the bucket by this process.", u.bytes);
+    Metric(&out, "vigil_upload_failures_total", "counter", "Failed uploads (retried).", u.failures);
+    Metric(&out, "vigil_upload_backlog_segments", "gauge", "Published raw segments waiting for upload.", u.backlog_files);
+    Metric(&out, "vigil_upload_backlog_bytes", "gauge", "Bytes waiting for upload (kept on disk in lake/.upload).", u.backlog_bytes);
+    Metric(&out, "vigil_upload_ledger_objects", "gauge", "Objects the upload ledger records (all time).", u.ledger_objects);
+    Metric(&out, "vigil_upload_last_success_timestamp_seconds", "gauge", "Time of the last successful upload (0: none).",
+           u.last_success_ms / 1000.0);
+  }
   return out;
 }
 

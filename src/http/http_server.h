@@ -7,7 +7,8 @@
 // needs the token of http.token_file. Read-only.
 //   /healthz            200 while the process serves requests
 //   /readyz             200 when connected to the broker, the data directory is writable
-//                       and the disk is not low; else 503 with the reason
+//                       and the disk is not low; else 503 with the reason (with a low
+//                       disk, the upload backlog that holds space and why it is stuck)
 //   /metrics            Prometheus text format: ingest, lake, broker, processor, retention,
 //                       model and alerts, disk
 //   /api/status         the daemon's state as JSON
@@ -26,6 +27,7 @@
 #include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
 #include "daemon/scheduler.h"
+#include "upload/uploader.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
 
@@ -39,6 +41,7 @@ struct Sources {
   std::function<lake::LakeStats()> lake;
   std::function<daemon::SchedulerStats()> scheduler;
   const lake::DiskGuard* disk = nullptr;  // refreshed by the daemon's main loop
+  std::function<upload::UploadStats()> upload;  // empty: upload off
 };
 
 class HttpServer {

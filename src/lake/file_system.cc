@@ -96,6 +96,11 @@ Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+Status FileSystem::Link(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) != 0 && errno != EEXIST) return Errno("link", from + " -> " + to);
+  return Status::Ok();
+}
+
 Status PosixFileSystem::SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno("open dir", dir);

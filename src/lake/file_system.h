@@ -46,6 +46,9 @@ class FileSystem {
   virtual Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) = 0;
   virtual Status Remove(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
+  // A hard link `to` of the file `from` (link(2)); Ok when `to` exists already. Not pure:
+  // the default is the POSIX call, which fault-injecting wrappers may keep.
+  virtual Status Link(const std::string& from, const std::string& to);
 };
 
 class PosixFileSystem final : public FileSystem {

@@ -10,6 +10,7 @@ std::string RawDir(const std::string& lake_dir) { return lake_dir + "/raw"; }
 std::string ArchiveDir(const std::string& lake_dir) { return lake_dir + "/archive"; }
 std::string QuarantineDir(const std::string& lake_dir) { return lake_dir + "/quarantine"; }
 std::string WalDir(const std::string& lake_dir) { return lake_dir + "/.wal"; }
+std::string UploadQueueDir(const std::string& lake_dir) { return lake_dir + "/.upload"; }
 
 std::string LogFileName(int64_t log_id) {
   char buf[32];

@@ -5,6 +5,14 @@
 //   <data_dir>/lake/quarantine/date=YYYY-MM-DD/<segment>.jsonl
 //
 //   <data_dir>/lake/.wal/<log id>.log    each writer's append-only log (lake/segment_log.h)
+//   <data_dir>/lake/.upload/raw/date=…/machine_id=…/<segment>.jsonl
+//                                        the upload queue: while <lake>/.upload exists (the
+//                                        uploader creates it when upload.bucket is set), each
+//                                        raw segment is hard-linked here when it is published;
+//                                        the uploader removes the link once the object is in
+//                                        the bucket (src/upload/). The link keeps the bytes
+//                                        when the processor archives (compacts) the segment
+//                                        or retention deletes it before the upload.
 //
 // Lines are first appended to the writer's log; at publish time the log is split into the
 // partitioned segments, each written as ".<final name>.open" in its directory (hidden from
@@ -24,6 +32,7 @@ std::string RawDir(const std::string& lake_dir);           // <lake>/raw
 std::string ArchiveDir(const std::string& lake_dir);       // <lake>/archive
 std::string QuarantineDir(const std::string& lake_dir);    // <lake>/quarantine
 std::string WalDir(const std::string& lake_dir);           // <lake>/.wal
+std::string UploadQueueDir(const std::string& lake_dir);   // <lake>/.upload
 
 // "1760518800000.log"; LogIdFromName parses it back (false for any other name).
 std::string LogFileName(int64_t log_id);

@@ -65,6 +65,7 @@ Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id
       VIGIL_RETURN_IF_ERROR(fsys.ReadFile(dir + "/" + name, existing));
       if (*existing == *content) {
         staged->dir.clear();
+        staged->final_path = dir + "/" + name;
         return Status::Ok();
       }
     }
@@ -136,10 +137,13 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   std::vector<Staged> staged;
   staged.reserve(index.streams().size());
   std::string content, existing;
+  // Raw segments (staged or already published) as (partition, final path): queued for upload below.
+  std::vector<std::pair<std::string, std::string>> raw;
   for (const LogStream& s : index.streams()) {
     VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(lake_dir + "/" + s.partition, nullptr));
     Staged one;
     VIGIL_RETURN_IF_ERROR(StageStream(fsys, lake_dir, log_id, s, read, verify_existing, &content, &existing, &one));
+    if (s.partition.starts_with("raw/")) raw.emplace_back(s.partition, one.final_path);
     if (one.dir.empty()) {
       result.already++;
     } else {
@@ -152,6 +156,15 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   for (const Staged& s : staged) {
     VIGIL_RETURN_IF_ERROR(fsys.Rename(s.open_path, s.final_path));
     result.segments++;
+  }
+  // The upload queue (lake/paths.h): linked after the rename and before the log goes, so a
+  // crash in between is completed by recovery (verify_existing finds the segment, links it).
+  if (const std::string queue = UploadQueueDir(lake_dir); !raw.empty() && fsys.Exists(queue)) {
+    for (const auto& [partition, final_path] : raw) {
+      const std::string dir = queue + "/" + partition;
+      VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
+      VIGIL_RETURN_IF_ERROR(fsys.Link(final_path, dir + "/" + final_path.substr(final_path.rfind('/') + 1)));
+    }
   }
   if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   return result;

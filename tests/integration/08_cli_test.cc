@@ -9,7 +9,7 @@ namespace {
 
 TEST(CliIntegration, HelpAndBadFlagsForEverySubcommand) {
   TempDir tmp;
-  for (const char* cmd : {"run", "simulate", "process", "reprocess", "replay", "import", "export", "status", "check-config"}) {
+  for (const char* cmd : {"run", "simulate", "process", "reprocess", "replay", "import", "export", "status", "check-config", "upload"}) {
     std::string help = tmp.path() + "/" + cmd + ".help";
     Process h({VigilBinary(), cmd, "--help"}, help);
     EXPECT_EQ(h.Wait(10000), 0) << cmd;
