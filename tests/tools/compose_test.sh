@@ -124,7 +124,7 @@ cat "$work/check.txt" 2>/dev/null || true
 [ "$ok" = 1 ] || fail "the dashboard's machines are not all scored within 120 s of the containers starting"
 log "machines scored $(( $(date +%s) - started )) s after the containers started"
 # features rows, counted in the database itself (the processor's batches wrote them).
-rows=$(dc exec -T vigil vigil export --all --data-dir /var/lib/vigil 2>/dev/null | wc -l)
+rows=$(dc exec -T vigil vigil export --all --config /etc/vigil/vigil-demo.toml --data-dir /var/lib/vigil 2>/dev/null | wc -l)
 [ "$rows" -gt 1 ] || fail "vigil export --all shows no features rows"
 log "features rows: $((rows - 1))"
 
