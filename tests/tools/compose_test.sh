@@ -131,4 +131,5 @@ log "features rows: $((rows - 1))"
 dc down -v --remove-orphans > "$work/down.log" 2>&1 || { cat "$work/down.log"; fail "compose down -v failed"; }
 up=
 [ -z "$(docker ps -aq --filter "label=com.docker.compose.project=$project")" ] || fail "containers left after down"
-echo "compose demo ok (dockerd ${started_dockerd:+started here}${started_dockerd:-already running})"
+if [ -n "$started_dockerd" ]; then how="started here, stopped again"; else how="already running"; fi
+echo "compose demo ok (dockerd $how)"
