@@ -23,6 +23,7 @@ PKGS=(
 TEST_PKGS=(
   python3 python3-pandas                # independent checks of features and labels
   systemd docker-compose                # systemd-analyze verify, docker-compose config
+  docker.io debootstrap                 # the compose demo for real (tests/tools/compose_test.sh)
   chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
   python3-xgboost                       # independent check of vigil's model files
   python3-botocore python3-boto3        # upload: independent SigV4 check, reading the bucket back

@@ -80,9 +80,25 @@ Command AddModelsCommand(CLI::App& app) {
   return {sub, [flags, promote, rollback, promote_id] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("models", c.error());
+            // A training that died left its row "training": it is "failed" from now on.
+            if (Result<int64_t> failed = model::FailUnfinishedTrainings(*c); !failed) return Fail("models", failed.error());
             Result<model::Db> db = model::Db::Open(data_paths::Database(c->data_dir));
             if (!db) return Fail("models", db.error());
             if (promote->parsed()) {
+              // Said, not refused: the operator may mean it (vigil train refuses by itself).
+              Result<std::optional<model::ModelRecord>> cur = model::CurrentModel(*db);
+              Result<std::vector<model::ModelRecord>> listed = model::ListModels(*db);
+              if (cur && *cur && listed) {
+                for (const auto& m : *listed) {
+                  if (m.id == *promote_id && m.split_ms < (*cur)->split_ms) {
+                    std::fprintf(stderr,
+                                 "note: model %lld was tested on older data than the current model %lld (test period from "
+                                 "%s, not %s): their evaluations are not comparable\n",
+                                 (long long)m.id, (long long)(*cur)->id, FormatTimestampMs(m.split_ms).c_str(),
+                                 FormatTimestampMs((*cur)->split_ms).c_str());
+                  }
+                }
+              }
               Status s = model::Promote(*db, *promote_id, SystemClock::Instance().NowMs());
               if (!s.ok()) return Fail("models promote", s);
               std::printf("model %lld is current\n", (long long)*promote_id);
@@ -105,6 +121,10 @@ Command AddModelsCommand(CLI::App& app) {
                           FormatTimestampMs(m.data_to_ms).substr(0, 10).c_str(), (long long)m.train_rows,
                           (long long)m.train_positives, (long long)m.test_rows, (long long)m.test_positives,
                           m.metrics_json.c_str());
+            }
+            if (std::any_of(all->begin(), all->end(), [](const auto& m) { return m.status == "failed"; })) {
+              std::printf("failed: a training that did not finish (vigil stopped, crashed or was killed); such a row is\n"
+                          "marked failed at the next start of vigil train, vigil run or vigil models, and never used\n");
             }
             return kExitOk;
           }};

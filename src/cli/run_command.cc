@@ -20,6 +20,7 @@
 #include "lake/jsonl_writer.h"
 #include "lake/paths.h"
 #include "lake/recovery.h"
+#include "model/trainer.h"
 #include "process/batch.h"
 #include "daemon/main_loop.h"
 #include "daemon/scheduler.h"
@@ -44,6 +45,10 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   }
   Result<DirLock> lock = DirLock::Acquire(data_paths::RunLock(config.data_dir), "vigil run");
   if (!lock) return Fail("run", lock.error());
+  // A training that died (its models row still "training") is marked failed now.
+  if (Result<int64_t> failed = model::FailUnfinishedTrainings(config); !failed) {
+    log->warn("cannot check the model registry for unfinished trainings: {}", failed.error().message());
+  }
 
   // Upload (src/upload/): opened before the writer publishes anything, so every segment
   // published from now on is queued; its thread starts with the scheduler's.

@@ -30,7 +30,7 @@ const std::vector<Option>& Options() {
        "MQTT client id. The broker keeps vigil's persistent session under this id: keep it "
        "fixed, and unique per daemon."},
       {"mqtt.topic_prefix", OptType::kString, VIGIL_REF(mqtt.topic_prefix), 0, 0, {},
-       "Topic prefix; vigil subscribes to <prefix>/+/telemetry/+ and <prefix>/+/event/+."},
+       "Topic prefix; vigil subscribes to <prefix>/#."},
       {"mqtt.keepalive", OptType::kDuration, VIGIL_REF(mqtt.keepalive_s), 1, 65535, {},
        "MQTT keepalive interval (whole seconds)."},
       {"mqtt.username", OptType::kString, VIGIL_REF(mqtt.username), 0, 0, {},

@@ -23,6 +23,9 @@ inline std::string Database(const std::string& data_dir) { return data_dir + "/v
 inline std::string RebuildDatabase(const std::string& data_dir) { return Database(data_dir) + ".rebuild"; }
 inline std::string RunLock(const std::string& data_dir) { return data_dir + "/run.lock"; }
 inline std::string ProcessLock(const std::string& data_dir) { return data_dir + "/process.lock"; }
+// Held by a running `vigil train` (or vigil run's retraining): a models row still
+// "training" while nobody holds it is a training that died.
+inline std::string TrainLock(const std::string& data_dir) { return data_dir + "/train.lock"; }
 inline std::string ModelsDir(const std::string& data_dir) { return data_dir + "/models"; }
 inline std::string ModelFile(const std::string& data_dir, int64_t id) {
   return ModelsDir(data_dir) + "/model-" + std::to_string(id) + ".json";

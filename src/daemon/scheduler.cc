@@ -6,6 +6,7 @@
 #include "common/data_paths.h"
 #include "common/logging.h"
 #include "lake/paths.h"
+#include "lake/line_format.h"
 #include "model/alerts.h"
 #include "model/registry.h"
 #include "model/scorer.h"
@@ -159,7 +160,7 @@ void Scheduler::ScoreAndPublish() {
   const std::string& prefix = config_.mqtt.topic_prefix;
   std::vector<publish::Message> out;
   for (const model::LatestPrediction& p : r->latest) {
-    out.push_back({prefix + "/" + p.machine_id + "/prediction", model::PredictionJson(p)});
+    out.push_back({lake::OutputTopic(prefix, p.machine_id, lake::kPredictionLevel), model::PredictionJson(p)});
     out.back().retained = true;
   }
   outbox_.PushPredictions(std::move(out));

@@ -113,11 +113,18 @@ std::string MetricsText(const Sources& s) {
   std::string out;
   Metric(&out, "vigil_messages_received_total", "counter", "MQTT messages received.", c.received);
   Metric(&out, "vigil_messages_accepted_total", "counter", "Messages written to the raw lake.", c.accepted);
-  Header(&out, "vigil_messages_quarantined_total", "counter", "Messages quarantined, by reason.");
+  // Counters of this process: they restart from zero when vigil starts (Prometheus' rate()
+  // and increase() treat the drop as a counter reset); `vigil status` counts the quarantine
+  // on disk, across restarts.
+  Header(&out, "vigil_messages_quarantined_total", "counter",
+         "Messages quarantined since this vigil started, by reason (restarts from zero at each start: "
+         "a counter reset; vigil status counts the whole quarantine on disk).");
   for (int i = 0; i < kReasonCount; ++i) {
     out += "vigil_messages_quarantined_total{reason=\"" + std::string(ReasonCode(static_cast<Reason>(i))) + "\"} " +
            std::to_string(c.by_reason[i]) + "\n";
   }
+  Metric(&out, "vigil_own_outputs_received_total", "counter",
+         "vigil's own predictions and alerts received back under the topic prefix (not ingested).", c.own_outputs);
   Metric(&out, "vigil_write_errors_total", "counter", "Lake writes that failed (retried, never acknowledged).", c.write_errors);
   Metric(&out, "vigil_lake_lines_written_total", "counter", "Lines written to the lake and quarantine.", l.lines);
   Metric(&out, "vigil_lake_bytes_written_total", "counter", "Bytes written to the lake and quarantine.", l.bytes);

@@ -8,11 +8,16 @@
 namespace vigil::ingest {
 
 IngestSink::IngestSink(const Config& config, lake::LakeWriter& writer)
-    : validator_(config), writer_(writer) {
+    : validator_(config), writer_(writer), prefix_(config.mqtt.topic_prefix + "/") {
   line_.reserve(4096);
 }
 
 Status IngestSink::Accept(const RawMessage& m, std::optional<Rejection>* rejection) {
+  if (lake::IsOutputTopic(m.topic, prefix_)) {
+    if (rejection) rejection->reset();
+    own_outputs_.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
   if (guard_) VIGIL_RETURN_IF_ERROR(guard_->Check());
   received_.fetch_add(1, std::memory_order_relaxed);
   Verdict v = validator_.Validate(m);
@@ -76,6 +81,7 @@ IngestCounts IngestSink::Counts() const {
     c.quarantined += c.by_reason[i];
   }
   c.write_errors = write_errors_.load(std::memory_order_relaxed);
+  c.own_outputs = own_outputs_.load(std::memory_order_relaxed);
   return c;
 }
 

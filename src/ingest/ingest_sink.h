@@ -33,6 +33,9 @@ struct IngestCounts {
   uint64_t quarantined = 0;
   std::array<uint64_t, kReasonCount> by_reason{};
   uint64_t write_errors = 0;
+  // vigil's own predictions and alerts received back through <prefix>/# (lake::IsOutputTopic):
+  // acknowledged, neither written nor counted in received.
+  uint64_t own_outputs = 0;
 };
 
 class IngestSink {
@@ -40,6 +43,8 @@ class IngestSink {
   IngestSink(const Config& config, lake::LakeWriter& writer);
 
   // *rejection (if given) receives the reason when the message went to the quarantine.
+  // vigil's own outputs (lake::IsOutputTopic) are only counted (own_outputs): OK, nothing
+  // written, no rejection.
   Status Accept(const RawMessage& m, std::optional<Rejection>* rejection = nullptr);
   // Quarantines a piece of a segment cut off by crash recovery (reason torn_line).
   Status QuarantineTorn(const lake::TornPiece& piece, int64_t now_ms);
@@ -62,6 +67,8 @@ class IngestSink {
   std::atomic<uint64_t> accepted_{0};
   std::array<std::atomic<uint64_t>, kReasonCount> by_reason_{};
   std::atomic<uint64_t> write_errors_{0};
+  std::atomic<uint64_t> own_outputs_{0};
+  const std::string prefix_;  // "<topic_prefix>/"
 };
 
 // Start-up crash recovery of the lake, before `writer` takes its first message: the logs

@@ -113,9 +113,14 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     log_->info("connected to {} ({}); subscribing", BrokerUri(config_),
                n == 1 ? "first connection" : "reconnect #" + std::to_string(n - 1));
     try {
-      auto topics = mqtt::string_collection::create(
-          {config_.topic_prefix + "/+/telemetry/+", config_.topic_prefix + "/+/event/+"});
-      client_->subscribe(topics, std::vector<int>{1, 1}, nullptr, subscribe_listener_);
+      // Everything under the prefix: a topic of no contract shape is quarantined (bad_topic)
+      // rather than never seen; vigil's own outputs are recognised by the sink.
+      client_->subscribe(config_.topic_prefix + "/#", 1, nullptr, subscribe_listener_);
+      // A persistent session of an older vigil still holds its two narrower filters:
+      // overlapping subscriptions would deliver each message twice (mosquitto 2), so they
+      // go, after "#" is in place (nothing falls between the two).
+      client_->unsubscribe(mqtt::string_collection::create(
+          {config_.topic_prefix + "/+/telemetry/+", config_.topic_prefix + "/+/event/+"}));
     } catch (const mqtt::exception& e) {
       log_->error("subscribe failed: {}; will retry on the next reconnect", e.what());
     }
@@ -181,7 +186,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
    public:
     explicit SubscribeListener(Impl& impl) : impl_(impl) {}
     void on_success(const mqtt::token&) override {
-      impl_.log_->info("subscribed to {0}/+/telemetry/+ and {0}/+/event/+", impl_.config_.topic_prefix);
+      impl_.log_->info("subscribed to {}/#", impl_.config_.topic_prefix);
     }
     void on_failure(const mqtt::token& t) override {
       impl_.log_->error("subscription refused by the broker (rc {})", t.get_return_code());

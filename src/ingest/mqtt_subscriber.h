@@ -10,8 +10,9 @@
 // session). A message refused by the disk guard (nothing written) is held without
 // blocking Stop(): vigil stops cleanly and the message stays queued at the broker.
 //
-// Session: fixed client id, clean session off, QoS 1 subscriptions to
-// <prefix>/+/telemetry/+ and <prefix>/+/event/+, MQTT 3.1.1 pinned. The callback is set
+// Session: fixed client id, clean session off, a QoS 1 subscription to <prefix>/# (a topic
+// of no contract shape is quarantined, not unseen; the sink recognises vigil's own
+// outputs), MQTT 3.1.1 pinned. The callback is set
 // before connect() because a persistent session's queued messages arrive right after
 // CONNACK, before any subscribe. After the first connection Paho reconnects by itself
 // with backoff; connected() then resubscribes. Before it, Tick() retries the connect.

@@ -98,6 +98,28 @@ bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine*
   return true;
 }
 
+std::string OutputTopic(std::string_view topic_prefix, std::string_view machine_id, std::string_view level) {
+  std::string t;
+  t.reserve(topic_prefix.size() + machine_id.size() + level.size() + 2);
+  t.append(topic_prefix).append(1, '/').append(machine_id).append(1, '/').append(level);
+  return t;
+}
+
+bool IsOutputTopic(std::string_view topic, std::string_view prefix) {
+  // The last level first: a telemetry topic fails here after two short compares.
+  size_t level;
+  if (topic.ends_with(kPredictionLevel)) {
+    level = topic.size() - kPredictionLevel.size();
+  } else if (topic.ends_with(kAlertLevel)) {
+    level = topic.size() - kAlertLevel.size();
+  } else {
+    return false;
+  }
+  if (level < prefix.size() + 2 || topic[level - 1] != '/' || !topic.starts_with(prefix)) return false;
+  const std::string_view id = topic.substr(prefix.size(), level - 1 - prefix.size());
+  return id.find('/') == std::string_view::npos;
+}
+
 bool SplitTopic(std::string_view topic, std::string_view prefix, TopicParts* out) {
   if (!topic.starts_with(prefix)) return false;
   const std::string_view rest = topic.substr(prefix.size());

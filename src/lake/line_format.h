@@ -53,4 +53,14 @@ struct TopicParts {
 // exactly three more levels; the levels' values are not checked here.
 bool SplitTopic(std::string_view topic, std::string_view prefix, TopicParts* out);
 
+// vigil's own outputs under the prefix, <prefix>/<machine_id>/<level>: the scheduler's
+// retained predictions and the alert outbox's alerts. vigil run subscribes to <prefix>/#
+// and so receives them back: ingest recognises them (neither lake nor quarantine).
+inline constexpr std::string_view kPredictionLevel = "prediction";
+inline constexpr std::string_view kAlertLevel = "alert";
+// topic_prefix without the trailing '/' (as configured), level one of the two above.
+std::string OutputTopic(std::string_view topic_prefix, std::string_view machine_id, std::string_view level);
+// True for <prefix>/<one non-empty level>/prediction or .../alert (prefix ends in '/').
+bool IsOutputTopic(std::string_view topic, std::string_view prefix);
+
 }  // namespace vigil::lake

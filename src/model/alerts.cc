@@ -34,15 +34,28 @@ std::string Num(double v) {
   return buf;
 }
 
+// processing.label_horizon in words: "7 days", "36 hours", "90 minutes", "45 seconds".
+std::string HorizonText(int64_t ms) {
+  struct Unit { int64_t ms; const char* name; };
+  for (const Unit& u : {Unit{86'400'000, "day"}, Unit{3'600'000, "hour"}, Unit{60'000, "minute"}}) {
+    if (ms >= u.ms && ms % u.ms == 0) {
+      const int64_t n = ms / u.ms;
+      return std::to_string(n) + " " + u.name + (n == 1 ? "" : "s");
+    }
+  }
+  return Num(static_cast<double>(ms) / 1000) + " seconds";
+}
+
 }  // namespace
 
-std::vector<Alert> NextAlerts(const LatestPrediction& p, const ModelConfig& mc, AlertLevels* levels) {
+std::vector<Alert> NextAlerts(const LatestPrediction& p, const Config& config, AlertLevels* levels) {
+  const ModelConfig& mc = config.model;
   std::vector<Alert> out;
   if (p.probability) {
     const int next = ProbabilityLevel(*p.probability, levels->probability, mc);
     if (next > levels->probability) {
       out.push_back({p.machine_id, p.window_start_ms, "failure_probability", kProbName[next], *p.probability,
-                     "failure probability within 7 days " + Num(*p.probability) + " >= " + kProbName[next] +
+                     "failure probability within " + HorizonText(config.processing.label_horizon_ms) + " " + Num(*p.probability) + " >= " + kProbName[next] +
                          " threshold " + Num(next == 2 ? mc.critical_threshold : mc.warning_threshold)});
     }
     levels->probability = next;

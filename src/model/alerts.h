@@ -23,8 +23,9 @@ struct AlertLevels {
   int zone = 0;         // 0 good, 1 watch, 2 unsatisfactory, 3 critical
 };
 
-// The next levels of one machine and the alerts of this step.
-std::vector<Alert> NextAlerts(const LatestPrediction& p, const ModelConfig& mc, AlertLevels* levels);
+// The next levels of one machine and the alerts of this step (thresholds from config.model;
+// the probability's message names config.processing.label_horizon, the model's horizon).
+std::vector<Alert> NextAlerts(const LatestPrediction& p, const Config& config, AlertLevels* levels);
 
 // The retained message of industrial/machine/{id}/prediction and the alert message.
 std::string PredictionJson(const LatestPrediction& p);

@@ -8,6 +8,7 @@
 
 #include "common/logging.h"
 #include "common/data_paths.h"
+#include "lake/line_format.h"
 #include "model/alerts.h"
 #include "mqtt/publisher.h"
 #include "store/predictions.h"
@@ -30,7 +31,7 @@ Result<PendingAlerts> ReadUnpublished(const Config& config) {
   if (!rows) return rows.error();
   for (const auto& [id, a] : *rows) {
     out.max_id = id;
-    out.messages.push_back({config.mqtt.topic_prefix + "/" + a.machine_id + "/alert", AlertJson(a)});
+    out.messages.push_back({lake::OutputTopic(config.mqtt.topic_prefix, a.machine_id, lake::kAlertLevel), AlertJson(a)});
   }
   return out;
 }

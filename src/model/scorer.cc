@@ -146,7 +146,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
     Result<std::vector<std::pair<std::string, int>>> stored_levels = db.AlertLevels(m);
     if (!stored_levels) return fail(stored_levels.error());
     for (const auto& [kind, level] : *stored_levels) (kind == "probability" ? levels.probability : levels.zone) = level;
-    for (Alert& a : NextAlerts(lp, config.model, &levels)) {
+    for (Alert& a : NextAlerts(lp, config, &levels)) {
       if (Status s = InsertAlert(db.db(), a); !s.ok()) return fail(Status::IoError("alerts: " + s.message()));
       out.alerts.push_back(std::move(a));
     }

@@ -4,8 +4,11 @@
 #include <filesystem>
 #include <random>
 
-#include "common/json_text.h"
 #include "common/data_paths.h"
+#include "common/dir_lock.h"
+#include "common/json_text.h"
+#include "common/logging.h"
+#include "common/timestamp.h"
 #include "model/booster.h"
 #include "model/dataset.h"
 #include "model/registry.h"
@@ -28,7 +31,25 @@ std::vector<float> Rows(const Dataset& d, const std::vector<size_t>& idx) {
   return x;
 }
 
+Result<int64_t> FailUnfinished(Db& db) {
+  Result<int64_t> n = store::FailUnfinishedModels(db);
+  if (n && *n > 0) {
+    GetLogger("model")->warn("{} model(s) left 'training' by a training that did not finish are now 'failed' (vigil models)", *n);
+  }
+  return n;
+}
+
 }  // namespace
+
+Result<int64_t> FailUnfinishedTrainings(const Config& config) {
+  const std::string db_path = data_paths::Database(config.data_dir);
+  if (!std::filesystem::exists(db_path)) return int64_t{0};
+  Result<DirLock> lock = DirLock::Acquire(data_paths::TrainLock(config.data_dir), "vigil train");
+  if (!lock) return int64_t{0};  // a training runs: its row is not unfinished
+  Result<Db> db = Db::Open(db_path);
+  if (!db) return db.error();
+  return FailUnfinished(*db);
+}
 
 std::string ModelsDir(const Config& config) { return data_paths::ModelsDir(config.data_dir); }
 
@@ -37,6 +58,9 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   const std::string db_path = data_paths::Database(config.data_dir);
   Result<Db> db = Db::Open(db_path);
   if (!db) return db.error();
+  Result<DirLock> lock = DirLock::Acquire(data_paths::TrainLock(config.data_dir), "vigil train");
+  if (!lock) return lock.error();
+  if (Result<int64_t> failed = FailUnfinished(*db); !failed) return failed.error();
   Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms);
   if (!data) return data.error();
   const Dataset& d = *data;
@@ -146,8 +170,18 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
 
   const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;
   const bool not_worse = !r.current || r.model.pr_auc >= r.current->pr_auc;
+  // The current model, trained up to its own split, may have trained on this test period
+  // when that split is later: both then look better than they are, and a model tested on
+  // older data must not replace one tested on newer data unannounced.
+  const bool not_older = !*current || rec.split_ms >= (*current)->split_ms;
   if (!beats_base) {
     r.decision = "not promoted: its PR AUC is no better than the base rate's on the test period";
+  } else if (!not_older) {
+    r.decision = "not promoted: its test period starts " + FormatTimestampMs(rec.split_ms) +
+                 ", before the current model " + std::to_string(r.current_id) + "'s (" +
+                 FormatTimestampMs((*current)->split_ms) +
+                 "): it was tested on older data; promote it by hand (vigil models promote " + std::to_string(rec.id) +
+                 ") if that is intended";
   } else if (!not_worse) {
     r.decision = "not promoted: worse than the current model " + std::to_string(r.current_id) +
                  " on the newest test period (PR AUC)";
@@ -161,7 +195,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
                                 : "promoted: the first model";
   }
   // "promoted" is set by Promote() itself, in the transaction that logs the promotion.
-  rec.status = beats_base && not_worse ? "candidate" : "rejected";
+  rec.status = beats_base && not_worse && not_older ? "candidate" : "rejected";
   rec.metrics_json = "{\"model\":" + EvalJson(r.model) + ",\"iso_rule\":" + EvalJson(r.iso_rule) +
                      ",\"base_rate\":" + EvalJson(r.base_rate) +
                      ",\"current\":" + (r.current ? EvalJson(*r.current) : std::string("null")) +

@@ -2,7 +2,9 @@
 // XGBoost with the class imbalance weighted, evaluates it next to two baselines on the
 // same test rows (the ISO 10816 zone rule and the base rate) and against the current
 // model, stores it in the registry, and promotes it when it is not worse than the current
-// one on this newest test period (and better than the base rate).
+// one on this newest test period (and better than the base rate), and its test period
+// starts no earlier than the current model's (a model tested on older data never replaces
+// one tested on newer data by itself: it is rejected, saying so).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +37,14 @@ struct TrainReport {
   std::string file;
 };
 
+// Holds the train lock (data_paths::TrainLock) throughout; kUnavailable while another
+// training holds it. Rows left "training" by a training that died are marked "failed" first.
 Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions& options);
+
+// What Train() does first, for `vigil run`'s start and `vigil models`: when no training
+// runs (the train lock is free), marks the rows left "training" "failed" and returns how
+// many (logged). 0 without a vigil.db or while a training runs.
+Result<int64_t> FailUnfinishedTrainings(const Config& config);
 
 std::string ModelsDir(const Config& config);  // <data_dir>/models
 

@@ -67,6 +67,13 @@ Result<int64_t> InsertModel(Db& db, const ModelRecord& m) {
   return db.LastInsertId();
 }
 
+Result<int64_t> FailUnfinishedModels(Db& db) {
+  VIGIL_RETURN_IF_ERROR(db.Exec(
+      "UPDATE models SET status = 'failed', metrics = '{\"decision\":\"failed: the training did not finish (vigil"
+      " stopped, crashed or was killed); marked failed at the next start\"}' WHERE status = 'training'"));
+  return db.Changes();
+}
+
 Status UpdateModel(Db& db, const ModelRecord& m) {
   Result<Stmt> st = db.Prepare("UPDATE models SET metrics = ?1, file = ?2, status = ?3 WHERE id = ?4");
   if (!st) return st.error();

@@ -31,6 +31,9 @@ Result<std::vector<ModelRecord>> ListModels(Db& db);
 Result<std::optional<ModelRecord>> CurrentModel(Db& db);
 // Makes id current (kNotFound for an unknown id or one without a file).
 Status Promote(Db& db, int64_t id, int64_t now_ms);
+// Every row still "training" becomes "failed", its metrics saying why; returns how many.
+// Only for the holder of the train lock (data_paths::TrainLock): then no training runs.
+Result<int64_t> FailUnfinishedModels(Db& db);
 // Undoes the newest promotion; returns the model now current (none: nullopt).
 Result<std::optional<int64_t>> Rollback(Db& db);
 // Failures recorded with from_ms < time < until_ms (the training period's).

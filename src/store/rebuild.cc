@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "store/db.h"
 #include "store/feature_store.h"
 
@@ -51,9 +53,20 @@ Status CarryOverTables(const std::string& from_path, const std::string& to_path)
       missing.emplace_back(st->Text(0), st->Text(1));
     }
     std::string sql = "BEGIN IMMEDIATE;";
+    bool predictions = false;
     for (const auto& [name, create] : missing) {
       sql += create + ";";
       if (!name.empty()) sql += "INSERT INTO main.\"" + name + "\" SELECT * FROM old.\"" + name + "\";";
+      predictions = predictions || name == "predictions";
+    }
+    if (predictions) {
+      // Predictions of windows the rebuild no longer has (another window length, a
+      // machine gone from the lake) go in the same transaction; the kept ones are scored
+      // again from rescore_from.
+      for (const char* t : {"predictions", "latest_predictions"}) {
+        sql += std::string("DELETE FROM main.") + t + " WHERE NOT EXISTS (SELECT 1 FROM main.features f WHERE f.machine_id = " +
+               t + ".machine_id AND f.window_start_ms = " + t + ".window_start_ms);";
+      }
     }
     s = exec(sql + "COMMIT;");
     if (!s.ok()) (void)db->Exec("ROLLBACK");
@@ -62,15 +75,46 @@ Status CarryOverTables(const std::string& from_path, const std::string& to_path)
   return s;
 }
 
+namespace {
+
+// Copies every page of from_path into to_path in one write transaction of to_path (WAL):
+// readers of to_path keep their snapshot until they end their read transaction, and see
+// the rebuilt database after it. Waits kBusyTimeoutMs for another writer (the busy
+// handler). The page sizes must be equal (WAL); both files are SQLite's default.
+Status CopyInto(const std::string& from_path, const std::string& to_path) {
+  Result<Db> from = Db::Open(from_path, OpenMode::kReadWrite);
+  if (!from) return Status::IoError("cannot open " + from_path);
+  Result<Db> to = Db::Open(to_path, OpenMode::kModel);  // WAL: the swap never blocks readers
+  if (!to) return Status::IoError("cannot open " + to_path + ": " + to.error().message());
+  sqlite3_backup* b = sqlite3_backup_init(to->get(), "main", from->get(), "main");
+  if (!b) return Status::IoError("swapping " + from_path + " into " + to_path + ": " + to->ErrorMessage());
+  const int rc = sqlite3_backup_step(b, -1);
+  const int done = sqlite3_backup_finish(b);
+  if (rc != SQLITE_DONE || done != SQLITE_OK) {
+    return Status::IoError("swapping " + from_path + " into " + to_path + ": " + sqlite3_errstr(rc != SQLITE_DONE ? rc : done) +
+                           (rc == SQLITE_BUSY ? " (another writer held it for " + std::to_string(kBusyTimeoutMs / 1000) + " s)" : ""));
+  }
+  (void)to->Exec("PRAGMA wal_checkpoint(PASSIVE)");  // as far as open readers allow
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ReplaceDatabase(const std::string& from_path, const std::string& to_path) {
-  for (const std::string& p : {from_path, to_path}) {
-    Result<Db> db = Db::Open(p, OpenMode::kReadWrite);
-    if (!db) {
-      if (p == to_path) continue;  // no current database: nothing to switch
-      return Status::IoError("cannot open " + p);
-    }
+  if (Db::Open(to_path, OpenMode::kReadWrite)) {
+    // A current database: its content is replaced in place, beside its readers (a notebook,
+    // the sqlite3 shell, the API), which a rename would need out of WAL mode first.
+    VIGIL_RETURN_IF_ERROR(CopyInto(from_path, to_path));
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((from_path + suffix).c_str());
+    return Status::Ok();
+  }
+  // None yet: the rebuilt file is renamed in, out of WAL mode first so that no -wal file
+  // of it stays behind under the old name.
+  {
+    Result<Db> db = Db::Open(from_path, OpenMode::kReadWrite);
+    if (!db) return Status::IoError("cannot open " + from_path);
     Status s = db->Exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
-    if (!s.ok()) return Status::IoError("switching " + p + " out of WAL mode: " + s.message());
+    if (!s.ok()) return Status::IoError("switching " + from_path + " out of WAL mode: " + s.message());
   }
   if (std::rename(from_path.c_str(), to_path.c_str()) != 0) {
     return Status::IoError("rename " + from_path + " -> " + to_path + ": " + std::strerror(errno));

@@ -40,9 +40,19 @@ TEST(QuarantineIntegration, EachMalformedCaseHasItsReason) {
       {p + "telemetry/vibration", vib("M1", now, "101"), "out_of_range"},
       {p + "telemetry/pressure", vib("M1", now, "1"), "unknown_sensor"},
       {p + "event/failure", R"({"machine_id":"M1","timestamp_utc":")" + now + R"("})", "bad_value"},
+      // Under the prefix but of no shape: vigil subscribes to <prefix>/#, so these are seen.
+      {"industrial/machine/M1/telemetry", vib("M1", now, "1"), "bad_topic"},
+      {p + "status/vibration", vib("M1", now, "1"), "bad_topic"},
+      {p + "telemetry/vibration/x", vib("M1", now, "1"), "bad_topic"},
+      {"industrial/machine", vib("M1", now, "1"), "bad_topic"},
   };
   {
     Publisher pub(broker.port(), "pub-02");
+    // vigil's own outputs under the prefix (as another vigil or a retained message would
+    // bring them): recognised, neither in the lake nor in the quarantine. Sent first: they
+    // are handled before the lines counted below appear (one publisher, in order).
+    pub.Publish(p + "prediction", R"({"machine_id":"M1","failure_probability_7d":0.1})");
+    pub.Publish(p + "alert", R"({"machine_id":"M1","level":"warning"})");
     for (const Case& c : cases) pub.Publish(c.topic, c.payload);
     pub.Publish(p + "telemetry/vibration", vib("M1", now, "2.5"));  // one good one
   }
@@ -64,8 +74,12 @@ TEST(QuarantineIntegration, EachMalformedCaseHasItsReason) {
   }
   EXPECT_EQ(got, expected);
   EXPECT_EQ(ReadAllLines(data + "/lake", "raw/").size(), 1u);
+  for (const std::string& l : ReadAllLines(data + "/lake")) {
+    EXPECT_EQ(l.find("/prediction\""), std::string::npos) << l;
+    EXPECT_EQ(l.find("/alert\""), std::string::npos) << l;
+  }
   // Counters per reason are in the final log line.
-  EXPECT_NE(ReadFileOrDie(data + ".log").find("quarantined=12 (too_large=1 bad_json=2 bad_topic=1"), std::string::npos)
+  EXPECT_NE(ReadFileOrDie(data + ".log").find("quarantined=16 (too_large=1 bad_json=2 bad_topic=5"), std::string::npos)
       << ReadFileOrDie(data + ".log");
 }
 

@@ -86,7 +86,7 @@ TEST(SimulateIntegration, ThirtyDayBackfillLandsInTheLakeWithNothingLost) {
   Mosquitto broker(tmp.path());
   const std::string data = tmp.path() + "/data";
   Process vigil = StartFastVigil(tmp, data, broker.port(), "it-04");
-  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker.log_path()).find("it-04 1 industrial/machine/+/event/+") != std::string::npos; }, 10000))
+  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker.log_path()).find("it-04 1 industrial/machine/#") != std::string::npos; }, 10000))
       << ReadFileOrDie(data + ".log");
 
   const std::string sim_log = tmp.path() + "/sim.log";
@@ -135,7 +135,7 @@ TEST(SimulateIntegration, StoppedBackfillResumesFromItsState) {
   Mosquitto broker(tmp.path());
   const std::string data = tmp.path() + "/data";
   Process vigil = StartFastVigil(tmp, data, broker.port(), "it-04b");
-  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker.log_path()).find("it-04b 1 industrial/machine/+/event/+") != std::string::npos; }, 10000))
+  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker.log_path()).find("it-04b 1 industrial/machine/#") != std::string::npos; }, 10000))
       << ReadFileOrDie(data + ".log");
   const std::vector<std::string> args = {"--from", "2025-09-01", "--until", "2025-09-03",
                                          "--interval", "60", "--machines", "2", "--rate", "2000"};
@@ -167,7 +167,7 @@ TEST(SimulateIntegration, StoppedBackfillResumesFromItsState) {
   Mosquitto broker2(tmp2.path());
   const std::string data2 = tmp2.path() + "/data";
   Process vigil2 = StartFastVigil(tmp2, data2, broker2.port(), "it-04c");
-  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker2.log_path()).find("it-04c 1 industrial/machine/+/event/+") != std::string::npos; }, 10000));
+  ASSERT_TRUE(WaitFor([&] { return ReadFileOrDie(broker2.log_path()).find("it-04c 1 industrial/machine/#") != std::string::npos; }, 10000));
   std::vector<std::string> fast = args;
   fast.resize(fast.size() - 2);  // no --rate
   const std::string log3 = tmp2.path() + "/sim.log";

@@ -1,7 +1,10 @@
 // Every subcommand: --help with an example, and a bad flag gives one line and exit code 2.
 #include <gtest/gtest.h>
 
+#include "common/data_paths.h"
 #include "integration/harness.h"
+#include "store/feature_store.h"
+#include "store/model_registry.h"
 #include "test_util.h"
 
 namespace vigil::testing {
@@ -28,6 +31,37 @@ TEST(CliIntegration, HelpAndBadFlagsForEverySubcommand) {
   }
   Process none({VigilBinary()}, tmp.path() + "/none");
   EXPECT_EQ(none.Wait(10000), 2);
+}
+
+// A `vigil train` that died left its models row "training": `vigil models` marks it
+// failed and says what that means.
+TEST(CliIntegration, ModelsMarksATrainingThatDiedFailedAndSaysSo) {
+  TempDir tmp;
+  Config config;
+  config.data_dir = tmp.path();
+  const std::string db_path = data_paths::Database(tmp.path());
+  ASSERT_TRUE(store::FeatureStore::Open(db_path, config));
+  {
+    Result<store::ModelDb> db = store::ModelDb::Open(db_path);
+    ASSERT_TRUE(db);
+    store::ModelRecord m;
+    m.created_ms = 1760486400000;
+    m.status = "training";
+    ASSERT_TRUE(store::InsertModel(*db, m));
+  }
+  const std::string out = tmp.path() + "/models.out";
+  Process p({VigilBinary(), "models", "--data-dir", tmp.path()}, out);
+  ASSERT_EQ(p.Wait(10000), 0) << ReadFileOrDie(out);
+  const std::string text = ReadFileOrDie(out);
+  EXPECT_NE(text.find("  1    failed "), std::string::npos) << text;
+  EXPECT_NE(text.find("failed: a training that did not finish"), std::string::npos) << text;
+  EXPECT_EQ(text.find("training  created"), std::string::npos) << text;  // the status column
+  Result<store::ModelDb> db = store::ModelDb::Open(db_path);
+  ASSERT_TRUE(db);
+  Result<std::vector<store::ModelRecord>> all = store::ListModels(*db);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].status, "failed");
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
     p.window_start_ms = 1760486400000 + static_cast<int64_t>(i) * 1000;
     p.probability = probs[i];
     p.model_id = 1;
-    for (const model::Alert& a : model::NextAlerts(p, config.model, &levels)) {
+    for (const model::Alert& a : model::NextAlerts(p, config, &levels)) {
       ASSERT_TRUE(model::InsertAlert(*db, a).ok());
     }
   }

@@ -183,7 +183,7 @@ void Publisher::Publish(const std::string& topic, const std::string& payload, in
 
 bool WaitSubscribed(const Mosquitto& broker, const std::string& client_id, size_t times,
                     int timeout_ms) {
-  const std::string needle = client_id + " 1 industrial/machine/+/event/+";
+  const std::string needle = client_id + " 1 industrial/machine/#";
   return WaitFor([&] {
     std::string log = ReadFileOrDie(broker.log_path());
     size_t count = 0;

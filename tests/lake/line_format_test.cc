@@ -99,5 +99,21 @@ TEST(SplitTopicTest, ExactlyThreeLevelsAfterThePrefix) {
   EXPECT_FALSE(SplitTopic("p/", "p/", &t));
 }
 
+TEST(OutputTopicTest, VigilsOwnPredictionsAndAlertsOnly) {
+  EXPECT_EQ(OutputTopic("industrial/machine", "M1", kPredictionLevel), "industrial/machine/M1/prediction");
+  EXPECT_EQ(OutputTopic("p", "M1", kAlertLevel), "p/M1/alert");
+  EXPECT_TRUE(IsOutputTopic(OutputTopic("industrial/machine", "PUMP-A01", kPredictionLevel), "industrial/machine/"));
+  EXPECT_TRUE(IsOutputTopic("p/M1/alert", "p/"));
+  EXPECT_FALSE(IsOutputTopic("q/M1/alert", "p/"));                 // another prefix
+  EXPECT_FALSE(IsOutputTopic("p//alert", "p/"));                   // no machine level
+  EXPECT_FALSE(IsOutputTopic("p/alert", "p/"));
+  EXPECT_FALSE(IsOutputTopic("p/M1/x/alert", "p/"));               // one level too many
+  EXPECT_FALSE(IsOutputTopic("p/M1/telemetry/alert", "p/"));       // a sensor named alert is telemetry
+  EXPECT_FALSE(IsOutputTopic("p/M1/myalert", "p/"));
+  EXPECT_FALSE(IsOutputTopic("p/M1/predictions", "p/"));
+  EXPECT_FALSE(IsOutputTopic("p/M1/telemetry/vibration", "p/"));
+  EXPECT_FALSE(IsOutputTopic("p/M1/event/failure", "p/"));
+}
+
 }  // namespace
 }  // namespace vigil::lake

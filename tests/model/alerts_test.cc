@@ -8,7 +8,7 @@ namespace {
 // Feeds probabilities (and vibrations) in order; returns "kind:level" of every alert.
 std::vector<std::string> Script(const std::vector<std::optional<double>>& probs,
                                 const std::vector<std::optional<double>>& vibs = {}) {
-  ModelConfig mc;  // warning 0.5, critical 0.8, hysteresis 0.05, zone band 0.2
+  Config config;  // model: warning 0.5, critical 0.8, hysteresis 0.05, zone band 0.2
   AlertLevels levels;
   std::vector<std::string> out;
   const size_t n = std::max(probs.size(), vibs.size());
@@ -18,7 +18,7 @@ std::vector<std::string> Script(const std::vector<std::optional<double>>& probs,
     p.window_start_ms = static_cast<int64_t>(i) * 1000;
     if (i < probs.size()) p.probability = probs[i];
     if (i < vibs.size()) p.vibration = vibs[i];
-    for (const Alert& a : NextAlerts(p, mc, &levels)) out.push_back(a.kind + ":" + a.level);
+    for (const Alert& a : NextAlerts(p, config, &levels)) out.push_back(a.kind + ":" + a.level);
   }
   return out;
 }
@@ -63,13 +63,33 @@ TEST(AlertsTest, MessagesAreJson) {
   EXPECT_EQ(PredictionJson(p),
             R"({"machine_id":"PUMP-1","timestamp_utc":"2025-10-15T00:00:00.000Z","failure_probability_7d":0.875,)"
             R"("model_id":3,"iso10816_zone":"unsatisfactory","anomaly_score":2.5})");
-  ModelConfig mc;
+  Config config;
   AlertLevels levels;
-  std::vector<Alert> a = NextAlerts(p, mc, &levels);
+  std::vector<Alert> a = NextAlerts(p, config, &levels);
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(AlertJson(a[0]),
             R"({"machine_id":"PUMP-1","timestamp_utc":"2025-10-15T00:00:00.000Z","kind":"failure_probability",)"
             R"("level":"critical","value":0.875,"message":"failure probability within 7 days 0.875 >= critical threshold 0.8"})");
+}
+
+TEST(AlertsTest, TheProbabilityMessageNamesTheConfiguredHorizon) {
+  LatestPrediction p;
+  p.machine_id = "M1";
+  p.probability = 0.9;
+  const std::pair<int64_t, std::string> cases[] = {{2 * 86'400'000LL, "within 2 days 0.9"},
+                                                   {86'400'000LL, "within 1 day 0.9"},
+                                                   {36 * 3'600'000LL, "within 36 hours 0.9"},
+                                                   {90 * 60'000LL, "within 90 minutes 0.9"},
+                                                   {1'500, "within 1.5 seconds 0.9"}};
+  for (const auto& [horizon, text] : cases) {
+    Config config;
+    config.processing.label_horizon_ms = horizon;
+    AlertLevels levels;
+    std::vector<Alert> a = NextAlerts(p, config, &levels);
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_NE(a[0].message.find(text), std::string::npos) << a[0].message;
+    EXPECT_EQ(a[0].message.find("7 days"), std::string::npos) << a[0].message;
+  }
 }
 
 }  // namespace

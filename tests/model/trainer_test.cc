@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/data_paths.h"
+#include "common/dir_lock.h"
 #include "model/registry.h"
 #include "store/feature_store.h"
 #include "test_util.h"
@@ -18,15 +19,10 @@ using vigil::testing::TempDir;
 constexpr int64_t kT0 = 1760486400000;  // 2025-10-15T00:00:00Z
 constexpr int64_t kHour = 3'600'000, kDay = 24 * kHour;
 
-TEST(TrainerTest, PromotesAUsefulModelAndNotAWorseOne) {
-  TempDir tmp;
-  Config config;
-  config.data_dir = tmp.path();
-  config.processing.label_horizon_ms = kDay;
-  config.model.rounds = 10;
+// 80 days, a row an hour; a failure every 8 days; the day before one, vibration is high.
+void WriteHistory(const Config& config) {
   {
-    // 80 days, a row an hour; a failure every 8 days; the day before one, vibration is high.
-    auto s = store::FeatureStore::Open(data_paths::Database(tmp.path()), config);
+    auto s = store::FeatureStore::Open(data_paths::Database(config.data_dir), config);
     ASSERT_TRUE(s) << s.error().message();
     ASSERT_OK((*s)->Begin());
     for (int64_t t = kT0; t < kT0 + 80 * kDay; t += kHour) {
@@ -46,6 +42,20 @@ TEST(TrainerTest, PromotesAUsefulModelAndNotAWorseOne) {
     }
     ASSERT_OK((*s)->Commit());
   }
+}
+
+Config TrainConfig(const std::string& dir) {
+  Config config;
+  config.data_dir = dir;
+  config.processing.label_horizon_ms = kDay;
+  config.model.rounds = 10;
+  return config;
+}
+
+TEST(TrainerTest, PromotesAUsefulModelAndNotAWorseOne) {
+  TempDir tmp;
+  const Config config = TrainConfig(tmp.path());
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));
   FakeClock clock(kT0 + 81 * kDay);
   Result<TrainReport> first = Train(config, clock, {});
   ASSERT_TRUE(first) << first.error().message();
@@ -80,6 +90,93 @@ TEST(TrainerTest, PromotesAUsefulModelAndNotAWorseOne) {
   EXPECT_EQ((*all)[1].status, "rejected");
   EXPECT_EQ((*all)[2].status, "candidate");
   EXPECT_EQ((*all)[2].file, data_paths::ModelFile(tmp.path(), (*all)[2].id));
+}
+
+// A current model tested on a later period (here: its split moved to the future) is not
+// replaced by one tested on older data, and the decision says why.
+TEST(TrainerTest, AModelTestedOnOlderDataIsNotPromotedOverOneTestedOnNewerData) {
+  TempDir tmp;
+  const Config config = TrainConfig(tmp.path());
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));
+  FakeClock clock(kT0 + 81 * kDay);
+  Result<TrainReport> first = Train(config, clock, {});
+  ASSERT_TRUE(first && first->promoted) << (first ? first->decision : first.error().message());
+  {
+    Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+    ASSERT_TRUE(db);
+    ASSERT_OK(db->Exec("UPDATE models SET split_ms = split_ms + 30 * 86400000 WHERE id = " + std::to_string(first->model_id)));
+  }
+  Result<TrainReport> second = Train(config, clock, {});
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_FALSE(second->promoted) << second->decision;
+  EXPECT_NE(second->decision.find("tested on older data"), std::string::npos) << second->decision;
+  Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+  ASSERT_TRUE(db);
+  Result<std::optional<ModelRecord>> current = CurrentModel(*db);
+  ASSERT_TRUE(current && *current);
+  EXPECT_EQ((*current)->id, first->model_id);
+  Result<std::vector<ModelRecord>> all = ListModels(*db);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].status, "rejected");
+}
+
+// A training that died leaves its row "training": the next start (of a training, or
+// FailUnfinishedTrainings for vigil run and vigil models) marks it "failed", unless a
+// training holds the train lock.
+TEST(TrainerTest, ARowLeftTrainingIsMarkedFailedAtTheNextStart) {
+  TempDir tmp;
+  const Config config = TrainConfig(tmp.path());
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));
+  auto insert_dead = [&] {
+    Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+    EXPECT_TRUE(db);
+    ModelRecord m;
+    m.created_ms = kT0;
+    m.status = "training";
+    Result<int64_t> id = InsertModel(*db, m);
+    EXPECT_TRUE(id);
+    return id ? *id : 0;
+  };
+  auto status_of = [&](int64_t id) {
+    Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+    Result<std::vector<ModelRecord>> all = ListModels(*db);
+    for (const auto& m : *all) {
+      if (m.id == id) return m.status;
+    }
+    return std::string("missing");
+  };
+  const int64_t dead = insert_dead();
+  {
+    // A training runs (it holds the lock): its row is left alone.
+    Result<DirLock> running = DirLock::Acquire(data_paths::TrainLock(tmp.path()), "test training");
+    ASSERT_TRUE(running);
+    Result<int64_t> n = FailUnfinishedTrainings(config);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 0);
+    EXPECT_EQ(status_of(dead), "training");
+    FakeClock clock(kT0 + 81 * kDay);
+    Result<TrainReport> refused = Train(config, clock, {});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), StatusCode::kUnavailable) << refused.error().message();
+  }
+  Result<int64_t> n = FailUnfinishedTrainings(config);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1);
+  EXPECT_EQ(status_of(dead), "failed");
+  {
+    Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+    Result<std::vector<ModelRecord>> all = ListModels(*db);
+    ASSERT_TRUE(all);
+    EXPECT_NE((*all)[0].metrics_json.find("did not finish"), std::string::npos) << (*all)[0].metrics_json;
+  }
+  // And a training does it first.
+  const int64_t dead2 = insert_dead();
+  FakeClock clock(kT0 + 81 * kDay);
+  Result<TrainReport> r = Train(config, clock, {});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(status_of(dead2), "failed");
+  EXPECT_EQ(status_of(r->model_id), "promoted");
 }
 
 TEST(TrainerTest, WithoutLabelledRowsItSaysWhy) {

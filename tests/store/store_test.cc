@@ -2,7 +2,9 @@
 // model registry, alerts, the rebuild's carry-over, and the Db/Stmt helpers.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <climits>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 
@@ -327,6 +329,68 @@ TEST_F(StoreTest, CarryOverCopiesTheModelStagesTablesIntoARebuild) {
   std::vector<Alert> alerts = ReadAlerts(path_, "", 10);
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].message, "kept");
+}
+
+// `vigil reprocess --all`'s swap beside a reader holding a read transaction open (a
+// notebook, the sqlite3 shell): it succeeds at once, the reader keeps its snapshot until
+// it ends its transaction, and predictions of windows the rebuild lacks are gone.
+TEST_F(StoreTest, ReplaceDatabaseWorksBesideAnOpenReadTransactionAndDropsStalePredictions) {
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0, 3.0, 0)));
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 30'000, 4.0, 0)));  // a 30 s window...
+  }
+  {
+    Result<ModelDb> db = ModelDb::Open(path_);
+    ASSERT_TRUE(db);
+    ASSERT_OK(db->Exec("INSERT INTO predictions VALUES('M1', " + std::to_string(kT0) + ", 1, 0.1), ('M1', " +
+                       std::to_string(kT0 + 30'000) + ", 1, 0.2);"
+                       "INSERT INTO latest_predictions VALUES('M1', " + std::to_string(kT0 + 30'000) + ", 1, 0.2, 0.5);"));
+  }
+  const std::string rebuilt = data_paths::RebuildDatabase(tmp_.path());
+  {
+    Result<std::unique_ptr<FeatureStore>> s = FeatureStore::Open(rebuilt, config_);
+    ASSERT_TRUE(s);
+    ASSERT_OK((*s)->UpsertRow("M1", Row(kT0, 9.0, 0)));  // ...rebuilt as one 60 s window
+  }
+  Result<Db> reader = Db::Open(path_, OpenMode::kReadOnly);
+  ASSERT_TRUE(reader);
+  auto count = [](Db& db, const std::string& table) {
+    Result<Stmt> q = db.Prepare("SELECT count(*) FROM " + table);
+    EXPECT_TRUE(q);
+    if (!q) return int64_t{-1};
+    EXPECT_TRUE(*q->Step());
+    const int64_t n = q->Int(0);
+    q->Reset();
+    return n;
+  };
+  ASSERT_OK(reader->Exec("BEGIN"));
+  ASSERT_EQ(count(*reader, "features"), 2);  // the read transaction now holds its snapshot
+
+  ASSERT_OK(CarryOverTables(path_, rebuilt));
+  const auto t = std::chrono::steady_clock::now();
+  ASSERT_OK(ReplaceDatabase(rebuilt, path_));
+  EXPECT_LT(std::chrono::steady_clock::now() - t, std::chrono::seconds(kBusyTimeoutMs / 2000))
+      << "the swap waited for the reader";
+  EXPECT_FALSE(std::filesystem::exists(rebuilt));
+
+  EXPECT_EQ(count(*reader, "features"), 2);  // still its snapshot
+  ASSERT_OK(reader->Exec("COMMIT"));
+  EXPECT_EQ(count(*reader, "features"), 1);  // the rebuilt database
+  std::vector<FeatureRow> rows;
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->Rows("M1", kT0, kT0 + 60'000, &rows));
+  }
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].sensor_values[0], 9.0);
+  Result<Stmt> q = reader->Prepare("SELECT window_start_ms FROM predictions UNION ALL SELECT -1 FROM latest_predictions");
+  ASSERT_TRUE(q);
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), kT0);  // the prediction of the window that still exists
+  EXPECT_FALSE(*q->Step());   // the other one, and the latest one pointing at it, are gone
 }
 
 TEST_F(StoreTest, StmtReadsNullAsNulloptOrNanAndTransactionsRollBackUnlessCommitted) {
