@@ -40,9 +40,9 @@ run() {
   /usr/bin/time -f "%e %M" -o "$WORK/t" "$VIGIL" process --data-dir "$WORK/$1" --log-level warn > "$WORK/out" 2>&1 || { cat "$WORK/out"; exit 1; }
   read -r secs kb < "$WORK/t"; echo "$secs $((kb / 1024))"
 }
+lines=$(wc -l < "$big/vibration-big.jsonl")  # before the processor archives it
 read -r s_small mb_small < <(run small)
 read -r s_big mb_big < <(run big)
-lines=$(wc -l < "$big/vibration-big.jsonl")
 OUT=bench/results/process-memory-$(date -u +%Y%m%dT%H%M%SZ).txt
 mkdir -p bench/results
 {
