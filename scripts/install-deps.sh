@@ -27,7 +27,7 @@ TEST_PKGS=(
   chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
   python3-xgboost                       # independent check of vigil's model files
   python3-botocore python3-boto3        # upload: independent SigV4 check, reading the bucket back
-  nodejs npm                            # s3rver (npm, below): a local S3-compatible server for tests
+  python3-dask python3-distributed      # fleet features on Dask (fleet/, tests/tools/fleet_check.py)
   clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz.sh)
 )
 [ "${VIGIL_BUILD_ONLY:-0}" = 1 ] || PKGS+=("${TEST_PKGS[@]}")
@@ -41,6 +41,11 @@ fi
 
 # Test-only npm packages, pinned in tests/tools/node/package.json (+ package-lock.json):
 # s3rver, the local S3-compatible bucket of the upload tests (Debian has none packaged).
+# Node.js and npm from Debian unless the machine has them already (a Node.js from elsewhere,
+# e.g. NodeSource's, conflicts with Debian's npm package).
 if [ "${VIGIL_BUILD_ONLY:-0}" != 1 ]; then
+  if ! command -v npm >/dev/null; then
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
   (cd "$(dirname "$0")/../tests/tools/node" && npm ci --no-audit --no-fund --loglevel=error)
 fi
