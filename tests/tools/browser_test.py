@@ -20,39 +20,14 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import problems, check, free_port, port_open, wait  # noqa: E402
+
 vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shots = sys.argv[sys.argv.index("--screenshots") + 1] if "--screenshots" in sys.argv else None
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)  # mosquitto drops to its own user
-problems = []
-
-
-def check(cond, what):
-    if not cond:
-        problems.append(what)
-        print("FAIL:", what, flush=True)
-    return cond
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait(cond, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if cond():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.2)
-    problems.append("timed out: " + what)
-    print("FAIL: timed out:", what, flush=True)
-    return False
 
 
 def get(path):

@@ -18,44 +18,15 @@ import numpy as np
 import pandas as pd
 from botocore.config import Config as BotoConfig
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import problems, check, free_port, port_open, wait  # noqa: E402
+
 vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)
-problems, procs = [], []
+procs = []
 BUCKET = "fleet-lake"
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        problems.append(what)
-    return cond
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait(cond, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if cond():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.3)
-    problems.append("timed out: " + what)
-    print("FAIL: timed out:", what, flush=True)
-    return False
 
 
 def start(argv, log):

@@ -23,42 +23,15 @@ import collections, glob, hashlib, json, os, re, shutil, signal, socket, subproc
 import boto3
 from botocore.config import Config as BotoConfig
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checklib import problems, check, free_port, port_open, wait  # noqa: E402
+
 vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 os.chmod(work, 0o755)  # mosquitto drops to its own user
-problems = []
 BUCKET, REGION, AK, SK, GW = "vigil-lake", "eu-central-1", "AKVIGILTEST", "s3cr3t/with+chars", "gw-1"
 s3rver = os.path.join(src, "tests/tools/node/node_modules/.bin/s3rver")
-
-
-def check(cond, what):
-    if not cond:
-        problems.append(what)
-        print("FAIL:", what, flush=True)
-    else:
-        print("ok:", what, flush=True)
-    return cond
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait(cond, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if cond():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.2)
-    problems.append("timed out: " + what)
-    print("FAIL: timed out:", what, flush=True)
-    return False
 
 
 broker_port, http, s3_port, proxy_port = free_port(), free_port(), free_port(), free_port()
@@ -96,11 +69,6 @@ def start(argv, log):
     p = subprocess.Popen(argv, stdout=open(f"{work}/{log}", "a"), stderr=subprocess.STDOUT)
     procs.append(p)
     return p
-
-
-def port_open(port):
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def start_proxy(delay=0.0):
