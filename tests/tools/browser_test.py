@@ -69,11 +69,20 @@ try:
                          stdout=open(f"{work}/simulate.log", "w"), stderr=subprocess.STDOUT, timeout=600)
     check(sim.returncode == 0, f"vigil simulate exited {sim.returncode}")
 
-    # Everything ingested, published, processed and measured.
+    # Everything ingested, published, processed and measured: the broker may still be
+    # delivering when simulate exits, and a backfill takes several processor runs, so the
+    # counts must hold still across two whole processor runs, not merely be non-zero.
+    last = {}
+
     def settled():
         st = get("/api/status")
-        return (st["accepted"] > 0 and st["open_segments"] == 0 and st["lake_area_bytes"]["raw"] == 0
+        done = (st["accepted"] > 0 and st["open_segments"] == 0 and st["lake_area_bytes"]["raw"] == 0
                 and st["processor"]["readings"] > 0 and len(get("/api/machines")["machines"]) == N)
+        key = (st["accepted"], st["quarantined"], st["processor"]["readings"], st["processor"]["rows"])
+        if not done or last.get("key") != key:
+            last.update(key=key, runs=st["processor"]["runs"])
+            return False
+        return st["processor"]["runs"] >= last["runs"] + 2
     wait(settled, 120, "the backfill processed")
     api_machines = {m["machine_id"]: m for m in get("/api/machines")["machines"]}
     check(len(api_machines) == N, f"{N} machines in the API, got {len(api_machines)}")
