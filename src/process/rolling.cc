@@ -40,31 +40,24 @@ std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<in
   std::vector<std::optional<double>> out(rows.size());
   const size_t n = s.ts.size();
   const int64_t block = BlockMs(duration_ms, window_ms);
-  // Per value: its block, and the prefix (left fold from the block start) and suffix (right
-  // fold to the block end) partials within its block.
-  std::vector<int64_t> blk(n);
-  for (size_t i = 0; i < n; ++i) blk[i] = FloorTo(s.ts[i], block);
-  std::vector<Agg> prefix(n), suffix(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0 && blk[i] == blk[i - 1]) prefix[i] = prefix[i - 1];
-    prefix[i].Add(s.v[i]);
-  }
-  for (size_t k = n; k-- > 0;) {
-    Agg a;
-    a.Add(s.v[k]);
-    if (k + 1 < n && blk[k + 1] == blk[k]) a.Merge(suffix[k + 1]);
-    suffix[k] = a;
-  }
+  auto blk = [&](size_t i) { return FloorTo(s.ts[i], block); };
+  auto run_end = [&](size_t i) {  // one past the last value in the block of value i
+    const int64_t b = blk(i);
+    while (++i < n && blk(i) == b) {}
+    return i;
+  };
   // Every block's partial, from the values here and the given partials, by block start.
   std::vector<std::pair<int64_t, Agg>> blocks;
-  blocks.reserve(s.partials.size() + n / 8);
+  blocks.reserve(s.partials.size() + 16);
   {
     size_t p = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (i + 1 < n && blk[i + 1] == blk[i]) continue;
-      for (; p < s.partials.size() && s.partials[p].first < blk[i]; ++p) blocks.push_back(s.partials[p]);
-      if (p < s.partials.size() && s.partials[p].first == blk[i]) ++p;  // the values win
-      blocks.emplace_back(blk[i], prefix[i]);
+    for (size_t i = 0; i < n;) {
+      const size_t j = run_end(i);
+      const int64_t b = blk(i);
+      for (; p < s.partials.size() && s.partials[p].first < b; ++p) blocks.push_back(s.partials[p]);
+      if (p < s.partials.size() && s.partials[p].first == b) ++p;  // the values win
+      blocks.emplace_back(b, PartialOf(s.v.data() + i, j - i));
+      i = j;
     }
     for (; p < s.partials.size(); ++p) blocks.push_back(s.partials[p]);
   }
@@ -72,18 +65,43 @@ std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<in
     return std::lower_bound(blocks.begin(), blocks.end(), start,
                             [](const std::pair<int64_t, Agg>& b, int64_t x) { return b.first < x; });
   };
+  // Rows are sorted, so both edges of (t - D, t] only move right: the first part's suffix
+  // folds are made one block at a time (suf, for the values [suf_lo, suf_hi)), the last
+  // part's prefix fold is carried along (pre, up to value pre_end - 1). Same folds, in the
+  // same order, as a suffix and a prefix array over all values, without their memory.
+  std::vector<Agg> suf;
+  size_t suf_lo = 0, suf_hi = 0, i0 = 0, end = 0, pre_end = 0;
+  Agg pre;
   for (size_t r = 0; r < rows.size(); ++r) {
     const int64_t t = rows[r];
     const int64_t first = FloorTo(t - duration_ms, block), last = FloorTo(t, block);
     Agg acc;
     // First part: values in (t - D, first + B), folded from the block's end.
-    const size_t i0 = std::upper_bound(s.ts.begin(), s.ts.end(), t - duration_ms) - s.ts.begin();
-    if (i0 < n && blk[i0] == first) acc = suffix[i0];
+    while (i0 < n && s.ts[i0] <= t - duration_ms) ++i0;
+    if (i0 < n && blk(i0) == first) {
+      if (i0 >= suf_hi) {
+        suf_lo = i0;
+        while (suf_lo > 0 && blk(suf_lo - 1) == first) --suf_lo;
+        suf_hi = run_end(i0);
+        suf.resize(suf_hi - suf_lo);
+        for (size_t k = suf_hi; k-- > suf_lo;) {
+          Agg a;
+          a.Add(s.v[k]);
+          if (k + 1 < suf_hi) a.Merge(suf[k + 1 - suf_lo]);
+          suf[k - suf_lo] = a;
+        }
+      }
+      acc = suf[i0 - suf_lo];
+    }
     // Middle: whole blocks.
     for (auto b = block_at(first + block); b != blocks.end() && b->first < last; ++b) acc.Merge(b->second);
     // Last part: values in [last, t].
-    const size_t end = std::upper_bound(s.ts.begin(), s.ts.end(), t) - s.ts.begin();
-    if (end > 0 && blk[end - 1] == last) acc.Merge(prefix[end - 1]);
+    while (end < n && s.ts[end] <= t) ++end;
+    for (; pre_end < end; ++pre_end) {
+      if (pre_end == 0 || blk(pre_end) != blk(pre_end - 1)) pre = Agg();
+      pre.Add(s.v[pre_end]);
+    }
+    if (end > 0 && blk(end - 1) == last) acc.Merge(pre);
     out[r] = Finish(acc, agg);
   }
   return out;
