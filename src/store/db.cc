@@ -9,10 +9,14 @@ static_assert(static_cast<int>(Stmt::Type::kInteger) == SQLITE_INTEGER && static
               static_cast<int>(Stmt::Type::kNull) == SQLITE_NULL);
 
 Result<Db> Db::Open(const std::string& path, OpenMode mode) {
-  int flags = SQLITE_OPEN_READWRITE;
-  if (mode == OpenMode::kReadOnly) flags = SQLITE_OPEN_READONLY;
-  // The processor's connection is used by one thread only.
-  if (mode == OpenMode::kProcessor) flags |= SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  // SQLite's memory statistics take a global mutex around every allocation it makes, and
+  // vigil never reads them. Only possible before SQLite initializes (at the first open).
+  static const bool kNoMemStatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)kNoMemStatus;
+  // Every connection is used by one thread at a time (each is opened by the code that uses
+  // it), so none needs SQLite's per-call mutex (two locks per step and column read).
+  int flags = (mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+  if (mode == OpenMode::kProcessor) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
     std::string m = raw ? sqlite3_errmsg(raw) : "out of memory";
