@@ -2,7 +2,8 @@
 # second from T0 + START s for SECS seconds, 2% duplicates (same key, received later) and
 # 1% late lines (event time up to an hour back, at the end of the segment; from START + 1 h
 # on, or from LATE_FROM s on when given: a continuation's late lines reach into the past).
-# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a [-v LATE_FROM=S] -f gen_lake.awk
+# A failure event at mid-span on every 7th machine, unless FAILURES=0.
+# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a [-v LATE_FROM=S] [-v FAILURES=0] -f gen_lake.awk
 function ts(sec, ms,   d, h, m, s) {
   d = int(sec / 86400); sec -= d * 86400; h = int(sec / 3600); m = int((sec % 3600) / 60); s = sec % 60
   return sprintf("2025-10-%02dT%02d:%02d:%02d.%03dZ", 15 + d, h, m, s, ms)
@@ -31,7 +32,7 @@ BEGIN {
       }
       printf "%s", late >> file; close(file)
     }
-    if (mi % 7 == 0) {  # some failures
+    if (FAILURES != "0" && mi % 7 == 0) {  # some failures
       f = DIR "/date=" day(START) "/machine_id=" id "/failure-" TAG ".jsonl"
       print "{\"received_at\":\"" ts(START + SECS / 2, 0) "\",\"topic\":\"industrial/machine/" id "/event/failure\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts(START + SECS / 2, 0) "\",\"codigo_evento\":\"FALHA\"}}" >> f
       close(f)

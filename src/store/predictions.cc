@@ -157,13 +157,25 @@ Result<std::optional<ScoringDb::Stored>> ScoringDb::StoredLatest(const std::stri
 }
 
 Status ScoringDb::SensorValues(const std::string& machine, const std::string& field, int64_t from_ms, int64_t to_ms,
-                               std::vector<double>* out) {
+                               int64_t step_ms, std::vector<double>* out) {
   out->clear();
-  Result<Stmt> st = db_.Prepare("SELECT " + field + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
-                                " AND window_start_ms < ?3 AND " + field + " IS NOT NULL");
+  if (step_ms <= 0) {
+    Result<Stmt> st = db_.Prepare("SELECT " + field + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
+                                  " AND window_start_ms < ?3 AND " + field + " IS NOT NULL");
+    if (!st) return Status::IoError("anomaly baseline: " + st.error().message());
+    st->Bind(1, machine).Bind(2, from_ms).Bind(3, to_ms);
+    return st->ForEach([&](const Stmt& row) { out->push_back(row.Double(0)); });
+  }
+  // One point lookup per sample: the read follows the sample's size, not the span's rows.
+  Result<Stmt> st = db_.Prepare("SELECT " + field + " FROM features WHERE machine_id = ?1 AND window_start_ms = ?2"
+                                " AND " + field + " IS NOT NULL");
   if (!st) return Status::IoError("anomaly baseline: " + st.error().message());
-  st->Bind(1, machine).Bind(2, from_ms).Bind(3, to_ms);
-  return st->ForEach([&](const Stmt& row) { out->push_back(row.Double(0)); });
+  const int64_t first = from_ms / step_ms * step_ms + (from_ms % step_ms > 0 ? step_ms : 0);
+  for (int64_t t = first; t < to_ms; t += step_ms) {
+    st->Bind(1, machine).Bind(2, t);
+    VIGIL_RETURN_IF_ERROR(st->ForEach([&](const Stmt& row) { out->push_back(row.Double(0)); }));
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<double>> ScoringDb::NewestPrediction(const std::string& machine, int64_t model_id) {

@@ -70,9 +70,10 @@ class ScoringDb {
     double anomaly_score = 0;
   };
   Result<std::optional<Stored>> StoredLatest(const std::string& machine);
-  // A sensor's non-NULL window values in [from, to): an anomaly baseline.
+  // A sensor's non-NULL window values in [from, to): an anomaly baseline. With step > 0,
+  // only those at window starts that are multiples of step (a multiple of the window).
   Status SensorValues(const std::string& machine, const std::string& field, int64_t from_ms, int64_t to_ms,
-                      std::vector<double>* out);
+                      int64_t step_ms, std::vector<double>* out);
   Result<std::optional<double>> NewestPrediction(const std::string& machine, int64_t model_id);
   Status PutLatest(const LatestPrediction& p);
   // alert_state: level per kind ("probability", "zone"); missing kinds are absent.

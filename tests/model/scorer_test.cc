@@ -108,6 +108,48 @@ TEST_F(ScorerTest, BeforeAnyModelAnomalyScoresAndOneZoneAlertThatIsNotRepeated) 
   EXPECT_EQ(st->machines[0].anomaly_score, score);
 }
 
+// Beyond 1,024 windows the baseline is the windows at multiples of a step (here 2 s of 1 s
+// windows); within 1,024 windows, every window.
+TEST_F(ScorerTest, ALongAnomalyBaselineIsAnAlignedSampleAShortOneEveryWindow) {
+  auto value = [](int i) { return i % 2 ? 12.0 + i % 7 : 2.0 + 0.1 * (i % 5); };  // kT0: a multiple of 2 s
+  auto write = [&](int from, int to) {
+    auto s = store::FeatureStore::Open(data_paths::Database(tmp_.path()), config_);
+    ASSERT_TRUE(s) << s.error().message();
+    for (int i = from; i < to; ++i) {
+      store::FeatureRow r;
+      r.window_start_ms = kT0 + i * 1000;
+      r.sensor_values = {value(i), 40.0};
+      r.features.assign(config_.features.size(), 1.0);
+      ASSERT_OK((*s)->UpsertRow("M1", r));
+    }
+    ASSERT_OK((*s)->RefreshLatest("M1"));
+  };
+  // The expected score: the vibration's robust z against the windows [newest - span, newest)
+  // whose index is a multiple of step (the temperature is constant: z 0).
+  auto expected = [&](int newest, int span, int step) {
+    std::vector<double> b;
+    for (int i = newest - span; i < newest; ++i) {
+      if (i >= 0 && i % step == 0) b.push_back(value(i));
+    }
+    return std::fabs(RobustZ(value(newest), b));
+  };
+  write(0, 2100);
+  config_.model.anomaly_baseline_ms = 2048 * 1000;
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->latest.size(), 1u);
+  EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2099, 2048, 2));
+  EXPECT_NE(r->latest[0].anomaly_score, expected(2099, 2048, 1));
+
+  config_.model.anomaly_baseline_ms = 1000 * 1000;
+  write(2100, 2101);  // a new row: the machine is scored again
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->latest.size(), 1u);
+  EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2100, 1000, 1));
+  EXPECT_NE(r->latest[0].anomaly_score, expected(2100, 1000, 2));
+}
+
 TEST_F(ScorerTest, APromotedModelScoresNewRowsOnceAndRewrittenRowsAgain) {
   WriteRows("M1", 20, 2.0);
   WriteRows("M2", 10, 2.0);
