@@ -134,15 +134,14 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
         continue;
       }
     }
+    std::vector<std::vector<double>> baselines;
+    if (Status st = db.SensorValues(m, lp.window_start_ms - config.model.anomaly_baseline_ms, lp.window_start_ms,
+                                    BaselineStep(config), &baselines);
+        !st.ok()) {
+      return fail(st);
+    }
     for (size_t s = 0; s < config.sensors.size(); ++s) {
-      if (!values[s]) continue;
-      std::vector<double> b;
-      if (Status st = db.SensorValues(m, config.sensors[s].field, lp.window_start_ms - config.model.anomaly_baseline_ms,
-                                      lp.window_start_ms, BaselineStep(config), &b);
-          !st.ok()) {
-        return fail(st);
-      }
-      lp.anomaly_score = std::max(lp.anomaly_score, std::fabs(RobustZ(*values[s], std::move(b))));
+      if (values[s]) lp.anomaly_score = std::max(lp.anomaly_score, std::fabs(RobustZ(*values[s], std::move(baselines[s]))));
     }
     if (booster) {
       Result<std::optional<double>> p = db.NewestPrediction(m, out.model_id);

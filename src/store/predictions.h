@@ -70,10 +70,10 @@ class ScoringDb {
     double anomaly_score = 0;
   };
   Result<std::optional<Stored>> StoredLatest(const std::string& machine);
-  // A sensor's non-NULL window values in [from, to): an anomaly baseline. With step > 0,
-  // only those at window starts that are multiples of step (a multiple of the window).
-  Status SensorValues(const std::string& machine, const std::string& field, int64_t from_ms, int64_t to_ms,
-                      int64_t step_ms, std::vector<double>* out);
+  // Every sensor's non-NULL window values in [from, to) ((*out)[s] for sensor s): the
+  // anomaly baselines. With step > 0, only windows whose start is a multiple of step.
+  Status SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t step_ms,
+                      std::vector<std::vector<double>>* out);
   Result<std::optional<double>> NewestPrediction(const std::string& machine, int64_t model_id);
   Status PutLatest(const LatestPrediction& p);
   // alert_state: level per kind ("probability", "zone"); missing kinds are absent.
@@ -86,7 +86,8 @@ class ScoringDb {
   std::vector<std::unique_ptr<Stmt>> stmts_;
   Stmt *rows_ = nullptr, *get_wm_ = nullptr, *get_rescore_ = nullptr, *del_rescore_ = nullptr,
        *stored_latest_ = nullptr, *put_wm_ = nullptr, *put_pred_ = nullptr, *newest_ = nullptr,
-       *newest_pred_ = nullptr, *put_latest_ = nullptr, *get_level_ = nullptr, *put_level_ = nullptr;
+       *newest_pred_ = nullptr, *put_latest_ = nullptr, *get_level_ = nullptr, *put_level_ = nullptr,
+       *span_values_ = nullptr, *point_values_ = nullptr;
   size_t ncols_ = 0, nsensors_ = 0;
 };
 
