@@ -65,6 +65,17 @@ std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<in
     return std::lower_bound(blocks.begin(), blocks.end(), start,
                             [](const std::pair<int64_t, Agg>& b, int64_t x) { return b.first < x; });
   };
+  // A group's partial: its blocks' partials merged in order (made once per call).
+  const int64_t group = block * kGroup;
+  std::vector<std::pair<int64_t, Agg>> groups;
+  auto group_at = [&](int64_t start) -> const Agg& {
+    auto g = std::lower_bound(groups.begin(), groups.end(), start,
+                              [](const std::pair<int64_t, Agg>& x, int64_t v) { return x.first < v; });
+    if (g != groups.end() && g->first == start) return g->second;
+    Agg a;
+    for (auto b = block_at(start); b != blocks.end() && b->first < start + group; ++b) a.Merge(b->second);
+    return groups.insert(g, {start, a})->second;
+  };
   // Rows are sorted, so both edges of (t - D, t] only move right: the first part's suffix
   // folds are made one block at a time (suf, for the values [suf_lo, suf_hi)), the last
   // part's prefix fold is carried along (pre, up to value pre_end - 1). Same folds, in the
@@ -93,8 +104,18 @@ std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<in
       }
       acc = suf[i0 - suf_lo];
     }
-    // Middle: whole blocks.
-    for (auto b = block_at(first + block); b != blocks.end() && b->first < last; ++b) acc.Merge(b->second);
+    // Middle: whole blocks, a whole group of kGroup blocks at a time where one fits.
+    auto b = block_at(first + block);
+    for (int64_t p = first + block; p < last;) {
+      if (FloorTo(p, group) == p && p + group <= last) {
+        acc.Merge(group_at(p));
+        p += group;
+        b = block_at(p);
+      } else {
+        if (b != blocks.end() && b->first == p) acc.Merge((b++)->second);
+        p += block;
+      }
+    }
     // Last part: values in [last, t].
     while (end < n && s.ts[end] <= t) ++end;
     for (; pre_end < end; ++pre_end) {

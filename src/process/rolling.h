@@ -8,11 +8,14 @@
 //     left from the block's end (a "suffix");
 //   - middle: every block wholly inside the range, each folded left to right from its
 //     start (its "partial": what the store persists per block, so that a batch needs no
-//     values of the middle of a 24 h range, only its partials);
+//     values of the middle of a 24 h range, only its partials); where a whole group of
+//     kGroup blocks (aligned to multiples of kGroup * B) lies inside, the group's partial
+//     (its blocks' partials merged in order) stands for them;
 //   - last: the values of the block holding t, up to t, folded left to right (a "prefix").
 // Every part is a pure function of its values, so the result is a pure function of the
-// values in range. Cost per row: O(D / B) merges (B = D / 64: 65 at most), and a batch
-// that rewrites the rows of a span S reads the values of about S + 2B at each edge.
+// values in range. Cost per row: about 2 * kGroup + D / (kGroup * B) merges (22 for
+// B = D / 64), and a batch that rewrites the rows of a span S reads the values of about
+// S + 2B at each edge.
 //
 // Aggregates: mean (sum / n, summed in part order), std (sample, n - 1, from Welford
 // partials merged with Chan's formula: numerically stable), min, max, count, last.
@@ -67,6 +70,8 @@ struct Agg {
   }
 };
 
+// Blocks per group (see above).
+constexpr int64_t kGroup = 8;
 // The block length used for a feature of duration D over windows of length W.
 int64_t BlockMs(int64_t duration_ms, int64_t window_ms);
 // floor(t / b) * b, for negative t too.
