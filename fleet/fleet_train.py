@@ -41,6 +41,7 @@ Needs Debian's python3-xgboost, python3-dask, python3-distributed, python3-boto3
 import argparse, datetime, hashlib, json, math, os, sqlite3, sys, tempfile, tomllib
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fleet_features import duration_ms, load_config, s3_client  # noqa: E402
@@ -69,21 +70,22 @@ def fingerprint(c):
 
 
 def load_labelled(db_path, columns, vib_field, stride_ms):
-    """store/training_data.cc ReadLabelled over the fleet's `features` table."""
-    cols = "".join(f", f.{c}" for c in columns)
-    sql = (f"SELECT f.machine_id, f.window_start_ms, f.label_failure_7d{cols}, "
-           f"{'f.' + vib_field if vib_field else 'NULL'} FROM features f JOIN (SELECT machine_id, "
-           "min(window_start_ms) AS w FROM features WHERE label_failure_7d IS NOT NULL "
-           "GROUP BY machine_id, window_start_ms / ?1) s ON f.machine_id = s.machine_id AND f.window_start_ms = s.w "
-           "ORDER BY f.window_start_ms, f.machine_id")
+    """store/training_data.cc ReadLabelled over the fleet's `features` table: labelled rows,
+    the first of each machine in every stride bucket, in (window_start_ms, machine_id) order.
+    (In pandas: the same query in SQLite on the un-indexed table pandas writes is quadratic.)"""
+    want = ["machine_id", "window_start_ms", "label_failure_7d"] + columns + ([vib_field] if vib_field else [])
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        rows = db.execute(sql, (max(stride_ms, 1),)).fetchall()
-    machine = [r[0] for r in rows]
-    t = np.array([r[1] for r in rows], dtype=np.int64)
-    y = np.array([int(r[2]) for r in rows], dtype=np.int64)
-    x = np.array([[np.nan if v is None else v for v in r[3:3 + len(columns)]] for r in rows],
-                 dtype=np.float32).reshape(len(rows), len(columns))
-    vib = [r[3 + len(columns)] for r in rows]
+        df = pd.read_sql("SELECT " + ", ".join(dict.fromkeys(want)) + " FROM features WHERE label_failure_7d IS NOT NULL",
+                         db)
+    df = df.assign(bucket=df.window_start_ms // max(stride_ms, 1))
+    first = df.groupby(["machine_id", "bucket"], sort=False).window_start_ms.transform("min")
+    df = df[df.window_start_ms == first].sort_values(["window_start_ms", "machine_id"], kind="stable")
+    machine = df.machine_id.tolist()
+    t = df.window_start_ms.to_numpy(dtype=np.int64)
+    y = df.label_failure_7d.to_numpy().astype(np.int64)
+    x = df[columns].to_numpy(dtype=np.float32, na_value=np.nan).reshape(len(df), len(columns))
+    vib = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+           for v in (df[vib_field].tolist() if vib_field else [None] * len(df))]
     return machine, t, x, y, vib
 
 

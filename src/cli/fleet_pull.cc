@@ -41,18 +41,12 @@ Result<FleetPullReport> PullFleetModel(const Config& config, Clock& clock, const
     return Status::InvalidArgument("s3://" + up.bucket + "/" + r.manifest_key + " names model '" + r.manifest.id +
                                    "', not '" + fleet_id + "'");
   }
-  // Registered before: nothing to download.
-  Result<int64_t> known = model::FindFleetModel(config, r.manifest.id);
-  if (!known) return known.error();
-  std::string file;
-  if (*known == 0) {
-    Result<std::string> body = s3.Get(r.manifest.model_key);
-    if (!body) return body.error();
-    file = std::move(*body);
-    VIGIL_RETURN_IF_ERROR(model::CheckFleetModel(r.manifest, upload::Sha256Hex(file),
-                                                 static_cast<int64_t>(file.size()), config));
-  }
-  Result<model::AdoptReport> a = model::AdoptFleetModel(config, clock, r.manifest, file);
+  // Checked even when this id was pulled before: a changed file or configuration says so.
+  Result<std::string> file = s3.Get(r.manifest.model_key);
+  if (!file) return file.error();
+  VIGIL_RETURN_IF_ERROR(model::CheckFleetModel(r.manifest, upload::Sha256Hex(*file),
+                                               static_cast<int64_t>(file->size()), config));
+  Result<model::AdoptReport> a = model::AdoptFleetModel(config, clock, r.manifest, *file);
   if (!a) return a.error();
   r.adopt = std::move(*a);
   return r;
