@@ -74,7 +74,7 @@ def current(gw):
 
 def fleet_train(*extra):
     r = subprocess.run(["/usr/bin/python3", f"{src}/fleet/fleet_train.py", "--config", config("gw-a", s3_port),
-                        "--features", f"{work}/fleet.db", "--workers", "2", *extra], env=env, capture_output=True,
+                        "--features", f"{work}/fleet.db", "--workers", "1", *extra], env=env, capture_output=True,
                        text=True, timeout=600)
     check(r.returncode == 0, f"fleet_train.py {' '.join(extra)} exits 0 ({(r.stdout + r.stderr).strip()[-600:]})")
     return r
