@@ -2,7 +2,7 @@
 """Fleet model: one XGBoost model on the fleet's labelled rows, trained with xgboost.dask
 on a Dask cluster, evaluated like `vigil train`, published to the bucket (issue 17).
 
-usage: fleet_train.py --config vigil.toml --features fleet.db [--workers 2] [--scheduler ADDR]
+usage: fleet_train.py --config vigil.toml --features fleet.db [--workers 1] [--scheduler ADDR]
        [--id ID] [--shuffle-labels] [--dry-run]
 
 --features is the SQLite file fleet/fleet_features.py wrote (tables `features` and
@@ -169,7 +169,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", required=True, help="the gateways' vigil.toml ([upload], [processing], [model], sensors, features)")
     ap.add_argument("--features", required=True, help="SQLite file written by fleet/fleet_features.py")
-    ap.add_argument("--workers", type=int, default=2, help="local Dask worker processes (default 2)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="local Dask worker processes (default 1: with 2, Debian's xgboost 1.7.4 hung now and then "
+                         "in the workers' collective; see README)")
     ap.add_argument("--scheduler", default="", help="address of a running Dask scheduler (instead of a local cluster)")
     ap.add_argument("--id", default="", help="model id (default fleet-<UTC time>; ids sort by time)")
     ap.add_argument("--shuffle-labels", action="store_true", help="train on shuffled labels (a deliberately useless model)")
