@@ -14,7 +14,9 @@ with boto3 and computes each machine's rows in its own Dask task (a machine's ro
 features and labels need all of its history, machines are independent), on a local
 cluster of --workers processes or on the cluster at --scheduler. Writes the SQLite table
 `features` (gateway_id, machine_id, window_start_ms, sensor columns, features,
-label_failure_7d) to --out, the same columns as each gateway's own table.
+label_failure_7d) to --out, the same columns as each gateway's own table, and
+`failure_history` (gateway_id, machine_id, timestamp_ms, event_code; deduplicated as §3
+says), which fleet/fleet_train.py counts like `vigil train` does.
 
 Machine ids must be unique across gateways. The same machine_id under two gateways is an
 error (exit 2, listing them) unless --merge-duplicates: then their readings are merged as
@@ -145,9 +147,13 @@ def machine_rows(c, machine, objects):
         return 0.0 if watermark >= t + H else np.nan
 
     g["label_failure_7d"] = [label(t) for t in g.ws]
+    gateways = ",".join(sorted({gw for gw, _ in objects}))
     g.insert(0, "machine_id", machine)
-    g.insert(0, "gateway_id", ",".join(sorted({gw for gw, _ in objects})))
-    return g.rename(columns={"ws": "window_start_ms"})
+    g.insert(0, "gateway_id", gateways)
+    events = pd.DataFrame(sorted(set(fails)), columns=["timestamp_ms", "event_code"])
+    events.insert(0, "machine_id", machine)
+    events.insert(0, "gateway_id", gateways)
+    return g.rename(columns={"ws": "window_start_ms"}), events
 
 
 def main():
@@ -182,11 +188,14 @@ def main():
         client.close()
         if cluster:
             cluster.close()
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    out = pd.concat([p[0] for p in parts], ignore_index=True) if parts else pd.DataFrame()
+    events = (pd.concat([p[1] for p in parts], ignore_index=True) if parts else
+              pd.DataFrame(columns=["gateway_id", "machine_id", "timestamp_ms", "event_code"]))
     if os.path.exists(a.out):
         os.remove(a.out)
     with sqlite3.connect(a.out) as db:
         out.to_sql("features", db, index=False)
+        events.to_sql("failure_history", db, index=False)
     print(f"fleet: {len(out)} rows, {len(lake)} machine(s), "
           f"{len({gw for objs in lake.values() for gw, _ in objs})} gateway(s) -> {a.out}")
     return 0

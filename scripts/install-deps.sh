@@ -25,9 +25,9 @@ TEST_PKGS=(
   systemd docker-compose                # systemd-analyze verify, docker-compose config
   docker.io debootstrap                 # the compose demo for real (tests/tools/compose_test.sh)
   chromium chromium-driver python3-selenium  # the dashboard in a real headless browser
-  python3-xgboost                       # independent check of vigil's model files
+  python3-xgboost                       # independent check of vigil's model files; fleet/fleet_train.py
   python3-botocore python3-boto3        # upload: independent SigV4 check, reading the bucket back
-  python3-dask python3-distributed      # fleet features on Dask (fleet/, tests/tools/fleet_check.py)
+  python3-dask python3-distributed      # fleet features and model on Dask (fleet/, fleet_check, fleet_model_check)
   clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz.sh)
 )
 [ "${VIGIL_BUILD_ONLY:-0}" = 1 ] || PKGS+=("${TEST_PKGS[@]}")

@@ -1,4 +1,4 @@
-// vigil train, vigil models (list, promote, rollback), vigil predict: the model stage
+// vigil train, vigil models (list, promote, rollback, pull), vigil predict: the model stage
 // (src/model/) on the command line.
 #include <algorithm>
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include "common/csv.h"
 #include "common/data_paths.h"
 #include "cli/common_flags.h"
+#include "cli/fleet_pull.h"
 #include "common/timestamp.h"
 #include "model/booster.h"
 #include "model/dataset.h"
@@ -68,18 +69,59 @@ Command AddTrainCommand(CLI::App& app) {
 Command AddModelsCommand(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "models",
-      "List the models in vigil.db (the current one is marked), promote one, or roll back to\n"
-      "the previous one. Examples: vigil models; vigil models promote 3; vigil models rollback");
+      "List the models in vigil.db (the current one is marked), promote one, roll back to the\n"
+      "previous one, or pull the fleet's model from the bucket.\n"
+      "Examples: vigil models; vigil models promote 3; vigil models rollback; vigil models pull");
   auto flags = std::make_shared<CommonFlags>();
   flags->Add(sub, /*broker=*/false);
   auto promote_id = std::make_shared<int64_t>(0);
   auto* promote = sub->add_subcommand("promote", "Make model ID the current one");
   promote->add_option("ID", *promote_id, "Model id (see vigil models)")->required();
   auto* rollback = sub->add_subcommand("rollback", "Undo the newest promotion: the previous model is current again");
-  for (auto* s : {promote, rollback}) flags->Add(s, /*broker=*/false);
-  return {sub, [flags, promote, rollback, promote_id] {
+  auto fleet_id = std::make_shared<std::string>();
+  auto* pull = sub->add_subcommand(
+      "pull",
+      "Fetch the newest fleet model (fleet/fleet_train.py) from the bucket of [upload]\n"
+      "(<upload.prefix>/models/<id>/manifest.json and its model file; same endpoint, region,\n"
+      "credentials and CA file as vigil upload), check it, register it, and promote it only by\n"
+      "this gateway's rule. Checks, each a clear error and exit 2 when it fails (nothing is\n"
+      "registered): the file's SHA-256 against the manifest's, the manifest's feature columns\n"
+      "against this config's, its config fingerprint (window, horizon, sensors, features)\n"
+      "against this config's. The rule: on this gateway's recent labelled rows (the test period\n"
+      "vigil train would use now: the newest model.test_fraction of the labelled rows' time\n"
+      "range, one row per machine per model.stride) the fleet model's PR AUC (average\n"
+      "precision) must be above the base rate's and not below the current model's. A refused\n"
+      "model stays registered as 'rejected' (promote it by hand with vigil models promote ID);\n"
+      "the reason is printed. A fleet id pulled before is not registered twice.\n"
+      "Example: VIGIL_S3_SECRET_ACCESS_KEY=... vigil models pull --config /etc/vigil/vigil.toml");
+  pull->add_option("--id", *fleet_id, "A fleet model id (default: the newest in the bucket)");
+  for (auto* s : {promote, rollback, pull}) flags->Add(s, /*broker=*/false);
+  return {sub, [flags, promote, rollback, pull, promote_id, fleet_id] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("models", c.error());
+            if (pull->parsed()) {
+              Result<FleetPullReport> r = PullFleetModel(*c, SystemClock::Instance(), *fleet_id);
+              if (!r) return Fail("models pull", r.error());
+              const model::FleetManifest& m = r->manifest;
+              const model::AdoptReport& a = r->adopt;
+              std::printf("fleet model %s (s3://%s/%s): xgboost %s, data %s .. %s, test period from %s\n", m.id.c_str(),
+                          c->upload.bucket.c_str(), r->manifest_key.c_str(), m.xgboost_version.c_str(),
+                          FormatTimestampMs(m.data_from_ms).c_str(), FormatTimestampMs(m.data_to_ms).c_str(),
+                          FormatTimestampMs(m.split_ms).c_str());
+              if (a.already) {
+                std::printf("%s\n", a.decision.c_str());
+                return kExitOk;
+              }
+              std::printf("checked: sha256 %s, %zu feature columns, config fingerprint\n", m.model_sha256.c_str(),
+                          m.columns.size());
+              std::printf("on this gateway's recent labelled rows (%zu from %s, %zu positive; threshold %.2f):\n", a.rows,
+                          FormatTimestampMs(a.from_ms).c_str(), a.positives, c->model.warning_threshold);
+              if (a.fleet) PrintEval("fleet model", *a.fleet);
+              if (a.base_rate) PrintEval("base rate", *a.base_rate);
+              if (a.current) PrintEval(("current model " + std::to_string(a.current_id)).c_str(), *a.current);
+              std::printf("registered as model %lld; %s\n", (long long)a.model_id, a.decision.c_str());
+              return kExitOk;
+            }
             // A training that died left its row "training": it is "failed" from now on.
             if (Result<int64_t> failed = model::FailUnfinishedTrainings(*c); !failed) return Fail("models", failed.error());
             Result<model::Db> db = model::Db::Open(data_paths::Database(c->data_dir));

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 namespace vigil::upload {
 namespace {
@@ -55,7 +56,70 @@ std::string XmlField(const std::string& body, const std::string& name) {
   return body.substr(a + open.size(), b - a - open.size());
 }
 
+struct Sink {
+  std::string* body;
+  size_t max;
+  bool too_large = false;
+};
+
+size_t WriteAll(char* in, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  if (sink->body->size() + size * n > sink->max) {
+    sink->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  sink->body->append(in, size * n);
+  return size * n;
+}
+
+std::string XmlDecode(std::string_view v) {
+  static const std::pair<std::string_view, char> kEntities[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+  std::string out;
+  for (size_t i = 0; i < v.size();) {
+    bool done = false;
+    if (v[i] == '&') {
+      for (const auto& [e, ch] : kEntities) {
+        if (v.substr(i, e.size()) == e) {
+          out.push_back(ch);
+          i += e.size();
+          done = true;
+          break;
+        }
+      }
+    }
+    if (!done) out.push_back(v[i++]);
+  }
+  return out;
+}
+
+// SHA-256 of the empty payload of a GET: S3 wants x-amz-content-sha256 on every request.
+constexpr const char* kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 }  // namespace
+
+std::vector<std::string> XmlValues(std::string_view xml, std::string_view name) {
+  const std::string open = "<" + std::string(name) + ">", close = "</" + std::string(name) + ">";
+  std::vector<std::string> out;
+  for (size_t at = 0;;) {
+    const size_t a = xml.find(open, at);
+    if (a == std::string_view::npos) break;
+    const size_t b = xml.find(close, a + open.size());
+    if (b == std::string_view::npos) break;
+    out.push_back(XmlDecode(xml.substr(a + open.size(), b - a - open.size())));
+    at = b + close.size();
+  }
+  return out;
+}
+
+std::string UriEncodeQueryValue(std::string_view value) {
+  std::string out = UriEncodeKey(value), encoded;
+  for (char ch : out) {
+    if (ch == '/') encoded += "%2F";
+    else encoded.push_back(ch);
+  }
+  return encoded;
+}
 
 std::string UriEncodeKey(std::string_view key) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -165,6 +229,88 @@ Result<PutResult> S3Client::Put(const std::string& key, std::string_view data, c
     return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
   }
   return Status::Unavailable(why);
+}
+
+Result<long> S3Client::SignedGet(const std::string& url, const std::string& what, size_t max_bytes,
+                                 std::string* body) {
+  CURL* h = static_cast<CURL*>(curl_);
+  if (!h) return Status::Internal("curl_easy_init failed");
+  curl_easy_reset(h);
+  const std::string sigv4 = "aws:amz:" + config_.region + ":s3";
+  Sink sink{body, max_bytes};
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_slist* headers = curl_slist_append(nullptr, (std::string("x-amz-content-sha256: ") + kEmptySha256).c_str());
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl_easy_setopt(h, CURLOPT_USERNAME, config_.access_key_id.c_str());
+  curl_easy_setopt(h, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteAll);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout_ms));
+  if (!config_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
+  const CURLcode rc = curl_easy_perform(h);
+  curl_slist_free_all(headers);
+  if (sink.too_large) {
+    return Status::InvalidArgument("GET " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (rc != CURLE_OK) {
+    const std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+      return Status::InvalidArgument("GET " + what + ": " + why);
+    }
+    return Status::Unavailable("GET " + what + ": " + why);
+  }
+  long http_status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_status);
+  if (http_status >= 200 && http_status < 300) return http_status;
+  const std::string code = XmlField(*body, "Code"), message = XmlField(*body, "Message");
+  std::string why = "GET " + what + ": HTTP " + std::to_string(http_status);
+  if (!code.empty()) why += " " + code;
+  if (!message.empty()) why += ": " + message;
+  if (http_status == 403 || http_status == 401) {
+    return Status::InvalidArgument(why + " (the bucket refused the request: check upload.access_key_id, the secret "
+                                         "key (upload.secret_key_file or VIGIL_S3_SECRET_ACCESS_KEY) and upload.region)");
+  }
+  if (http_status == 404) {
+    if (code == "NoSuchBucket") return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
+    return Status::NotFound(why);
+  }
+  if (http_status == 400) return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
+  return Status::Unavailable(why);
+}
+
+Result<std::string> S3Client::Get(const std::string& key, size_t max_bytes) {
+  std::string body;
+  Result<long> r = SignedGet(Url(key), Url(key), max_bytes, &body);
+  if (!r) return r.error();
+  return body;
+}
+
+Result<std::vector<std::string>> S3Client::List(const std::string& prefix) {
+  std::vector<std::string> keys;
+  std::string token;
+  const std::string bucket_url = config_.endpoint + "/" + UriEncodeKey(config_.bucket);
+  for (int page = 0; page < 10'000; ++page) {
+    // Parameters in sorted order and encoded as SigV4's canonical query wants them: curl
+    // 7.88 signs the query string as given.
+    std::string url = bucket_url + "?";
+    if (!token.empty()) url += "continuation-token=" + UriEncodeQueryValue(token) + "&";
+    url += "list-type=2&prefix=" + UriEncodeQueryValue(prefix);
+    std::string body;
+    Result<long> r = SignedGet(url, "s3://" + config_.bucket + "/" + prefix + " (list)", 64u << 20, &body);
+    if (!r) return r.error();
+    for (std::string& k : XmlValues(body, "Key")) keys.push_back(std::move(k));
+    const std::vector<std::string> truncated = XmlValues(body, "IsTruncated");
+    const std::vector<std::string> next = XmlValues(body, "NextContinuationToken");
+    if (truncated.empty() || truncated[0] != "true" || next.empty()) return keys;
+    token = next[0];
+  }
+  return Status::Internal("listing s3://" + config_.bucket + "/" + prefix + ": too many pages");
 }
 
 }  // namespace vigil::upload

@@ -2,7 +2,8 @@
 // only folder that includes <curl/curl.h>). Reads the lake's upload queue (lake/paths.h);
 // calls common and lake; the CLI and the daemon wire it, HTTP reads its stats.
 //
-// S3Client: one signed PUT of a whole object over libcurl. Debian 12 has no AWS SDK for
+// S3Client: one signed PUT of a whole object over libcurl; signed GET of an object and
+// a listing of keys (ListObjectsV2) for `vigil models pull`. Debian 12 has no AWS SDK for
 // C++; libcurl >= 7.75 signs with SigV4 (CURLOPT_AWS_SIGV4). Two things curl 7.88 does not
 // do and S3 needs: the x-amz-content-sha256 header (curl signs it when it is present, S3
 // answers 400 without it), and the URI encoding of the key: curl signs the path as given,
@@ -16,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "vigil/config.h"
 #include "vigil/status.h"
@@ -25,6 +27,13 @@ namespace vigil::upload {
 // Key bytes other than A-Za-z0-9 - . _ ~ and '/' as %XX (upper-case hex): the SigV4
 // canonical URI of S3.
 std::string UriEncodeKey(std::string_view key);
+
+// Every byte but A-Za-z0-9 - . _ ~ as %XX: a SigV4 canonical query string value.
+std::string UriEncodeQueryValue(std::string_view value);
+
+// The text of every <name>...</name> of an S3 XML document, in order, with the five XML
+// entities decoded (keys of a ListObjectsV2 answer: "Key").
+std::vector<std::string> XmlValues(std::string_view xml, std::string_view name);
 
 // Lower-case hex SHA-256 of data.
 std::string Sha256Hex(std::string_view data);
@@ -50,10 +59,21 @@ class S3Client {
   Result<PutResult> Put(const std::string& key, std::string_view data, const std::string& sha256_hex,
                         const std::atomic<bool>* abort = nullptr);
 
+  // GET of the object at `key` (not encoded), its whole body (at most max_bytes: a longer
+  // one is kInvalidArgument). Errors as Put's; 404 is kNotFound.
+  Result<std::string> Get(const std::string& key, size_t max_bytes = 256u << 20);
+
+  // Every key under `prefix` (ListObjectsV2, all pages), in the server's order (S3 sorts
+  // them by UTF-8 bytes). Errors as Get's.
+  Result<std::vector<std::string>> List(const std::string& prefix);
+
   // "<endpoint>/<bucket>/<encoded key>"
   std::string Url(const std::string& key) const;
 
  private:
+  // A signed GET of `url` into *body (at most max_bytes); `what` names it in errors.
+  Result<long> SignedGet(const std::string& url, const std::string& what, size_t max_bytes, std::string* body);
+
   UploadConfig config_;
   void* curl_ = nullptr;  // CURL*, reused: keeps the connection alive between PUTs
 };

@@ -8,6 +8,7 @@
 #include "lake/paths.h"
 #include "lake/segment_log.h"
 #include "test_util.h"
+#include "upload/s3_client.h"
 
 namespace vigil::upload {
 namespace {
@@ -104,6 +105,23 @@ TEST(UploaderTest, UnreachableEndpointKeepsTheQueueAndTornLedgerIsCut) {
   // A second uploader on the same data directory is refused.
   Uploader other(c, clock);
   EXPECT_EQ(other.Open("test 2").code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace vigil::upload
+
+namespace vigil::upload {
+namespace {
+
+TEST(S3ListingTest, XmlValuesAndQueryEncoding) {
+  const std::string xml =
+      "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a/models/x/manifest.json</Key></Contents>"
+      "<Contents><Key>b&amp;c</Key></Contents></ListBucketResult>";
+  EXPECT_EQ(XmlValues(xml, "Key"), (std::vector<std::string>{"a/models/x/manifest.json", "b&c"}));
+  EXPECT_EQ(XmlValues(xml, "IsTruncated"), (std::vector<std::string>{"false"}));
+  EXPECT_TRUE(XmlValues(xml, "NextContinuationToken").empty());
+  EXPECT_EQ(UriEncodeQueryValue("plant-1/models/"), "plant-1%2Fmodels%2F");
+  EXPECT_EQ(UriEncodeQueryValue("a+b=c"), "a%2Bb%3Dc");
 }
 
 }  // namespace
