@@ -77,7 +77,19 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   r.split_why = split.why;
   r.test_machines = split.test_machines;
   r.evaluated = split.kind != SplitKind::kNone;
+  auto too_few = [&](int64_t failures, size_t rows, size_t positives) {
+    return Status::InvalidArgument(
+        "too few labelled failures to train: " + std::to_string(failures) + " failure(s) label the " +
+        std::to_string(rows) + " training rows (" + std::to_string(positives) + " positive), model.min_failures = " +
+        std::to_string(mc.min_failures) + ". Let vigil collect more history, or lower model.min_failures.");
+  };
   if (mc.test_fraction > 0 && (!r.evaluated || !split.usable)) {
+    // Too few failures in all the data says more than "no split".
+    Result<int64_t> all = store::CountFailures(*db, d.t.front(), d.t.back() + horizon + 1);
+    if (!all) return all.error();
+    if (*all < mc.min_failures) {
+      return too_few(*all, d.rows(), static_cast<size_t>(std::count(d.y.begin(), d.y.end(), 1)));
+    }
     return Status::InvalidArgument("no split to evaluate a model on: " + split.why +
                                    ". Let vigil collect more history, or set model.test_fraction = 0 (no evaluation).");
   }
@@ -102,11 +114,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   if (!failures) return failures.error();
   r.training_failures = *failures;
   if (r.training_failures < mc.min_failures || r.train_positives == 0 || split.train.empty()) {
-    return Status::InvalidArgument(
-        "too few labelled failures to train: " + std::to_string(r.training_failures) +
-        " failure(s) label the " + std::to_string(r.train_rows) + " training rows (" +
-        std::to_string(r.train_positives) + " positive), model.min_failures = " + std::to_string(mc.min_failures) +
-        ". Let vigil collect more history, or lower model.min_failures.");
+    return too_few(r.training_failures, r.train_rows, r.train_positives);
   }
   if (r.evaluated && (r.test_positives == 0 || r.test_positives == r.test_rows)) {
     return Status::InvalidArgument("the held-out rows (" + split.why + ") have " + std::to_string(r.test_positives) +
@@ -139,8 +147,6 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     return b;
   };
   const double pos = static_cast<double>(r.train_positives), neg = static_cast<double>(r.train_rows) - pos;
-  char spw[32];
-  std::snprintf(spw, sizeof spw, "%.6f", neg / pos);
   Result<Booster> booster = fit(split.train, options.shuffle_labels);
   if (!booster) return booster.error();
 
@@ -149,7 +155,6 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   const std::vector<float> test_x = Rows(d, split.test);
   std::vector<int> label;
   std::vector<double> prob, iso, base;
-  std::optional<ModelRecord> cur_rec;
   if (r.evaluated) {
     Result<std::vector<float>> p = booster->Predict(test_x, d.columns.size());
     if (!p) return p.error();
@@ -214,7 +219,13 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     booster = std::move(final_model);
   }
   int64_t trained_until = INT64_MIN;
-  for (size_t i : final_rows) trained_until = std::max(trained_until, d.t[i]);
+  double final_pos = 0;
+  for (size_t i : final_rows) {
+    trained_until = std::max(trained_until, d.t[i]);
+    final_pos += d.y[i];
+  }
+  char spw[32];  // the stored model's own class weight
+  std::snprintf(spw, sizeof spw, "%.6f", (static_cast<double>(final_rows.size()) - final_pos) / final_pos);
   char thr_text[32] = "null";
   if (r.threshold.threshold) std::snprintf(thr_text, sizeof thr_text, "%.9g", *r.threshold.threshold);
   // The model file says what it needs by itself: vigil predict --model FILE.

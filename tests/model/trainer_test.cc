@@ -242,6 +242,12 @@ TEST(TrainerTest, Issue19ACommissionedFleetIsEvaluatedByMachineAndSaysWhy) {
   Result<TrainReport> by_time = Train(config, clock, {});
   ASSERT_FALSE(by_time);
   EXPECT_NE(by_time.error().message().find("does not do"), std::string::npos) << by_time.error().message();
+  // Too few failures in all the data is said first: it is what to act on.
+  config.model.min_failures = 100;
+  Result<TrainReport> few = Train(config, clock, {});
+  ASSERT_FALSE(few);
+  EXPECT_NE(few.error().message().find("too few labelled failures to train: 4 failure(s)"), std::string::npos)
+      << few.error().message();
 }
 
 TEST(TrainerTest, TheChosenThresholdIsStoredWithTheModelAndInItsFile) {
