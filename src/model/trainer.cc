@@ -284,7 +284,8 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   } else {
     const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;
     const bool not_worse = r.current ? r.model.pr_auc >= r.current->pr_auc
-                           : current_own_pr_auc ? r.model.pr_auc >= *current_own_pr_auc
+                           // stored to 6 decimals: the same model must compare equal
+                           : current_own_pr_auc ? r.model.pr_auc + 5e-7 >= *current_own_pr_auc
                                                 : true;
     // Between two time splits: the current model, trained up to its own split, may have
     // trained on this test period when that split is later: both then look better than
