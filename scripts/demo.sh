@@ -89,8 +89,13 @@ if [ -f "$DB" ]; then
 fi
 echo
 echo "== the failure model: vigil train (needs a few failures with known 7-day labels) =="
+# The simulated machines all start together: vigil train says which rows it held out (by
+# machine here) and why, and which alert threshold it chose on them.
 if "$VIGIL" train --config config/demo.toml --data-dir "$DATA/vigil"; then
   "$VIGIL" process --config config/demo.toml --data-dir "$DATA/vigil" || true   # scores the rows
+  echo "-- failure probabilities (latest_predictions):"
+  sqlite3 -header -column "$DB" "SELECT machine_id, round(failure_probability_7d, 3) AS failure_probability_7d,
+    model_id, round(anomaly_score, 1) AS anomaly_score FROM latest_predictions ORDER BY machine_id" || true
 else
   echo "(no model yet: the dashboard shows each machine's anomaly score meanwhile)"
 fi

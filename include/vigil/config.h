@@ -109,13 +109,16 @@ struct SimulateConfig {
 // vigil train and the scoring after each batch (src/model/).
 struct ModelConfig {
   int64_t stride_ms = 60'000;       // one training row per machine per stride
-  double test_fraction = 0.25;      // the newest share of the time range is the test period
+  double test_fraction = 0.25;      // held out: the newest share of the time range, or of the machines; 0: none
+  std::string split = "auto";       // evaluation split: auto | time | machine (model/dataset.h)
+  bool refit = true;                // after evaluation, the final model fits all labelled rows
+  std::string threshold_goal = "f1";  // f1 | recall:R | cost:C (model/threshold.h)
   int64_t min_failures = 3;         // failures labelling training rows, at least
   int64_t rounds = 200;             // boosting rounds
   int64_t max_depth = 4;
   double learning_rate = 0.1;
   int64_t seed = 1;
-  double warning_threshold = 0.5;   // probability: warning alert; also the evaluation's threshold
+  double warning_threshold = 0;     // probability: warning alert; 0: the current model's chosen threshold
   double critical_threshold = 0.8;  // probability: critical alert
   double hysteresis = 0.05;         // an alert clears only this far below its threshold
   double zone_hysteresis = 0.2;     // mm/s: a zone is left only this far below its bound

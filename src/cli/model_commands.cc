@@ -20,6 +20,17 @@
 namespace vigil::cli {
 namespace {
 
+// "a,b,c" -> {"a", "b", "c"} (a model file's column list).
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
+    out.push_back(text.substr(start, comma - start));
+  }
+  if (!text.empty()) out.push_back(text.substr(start));
+  return out;
+}
+
 void PrintEval(const char* name, const model::Evaluation& e) {
   std::printf("  %-22s ROC AUC %.3f   PR AUC %.3f   Brier %.4f   precision %.3f   recall %.3f\n", name, e.roc_auc,
               e.pr_auc, e.brier, e.precision, e.recall);
@@ -30,11 +41,13 @@ void PrintEval(const char* name, const model::Evaluation& e) {
 Command AddTrainCommand(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "train",
-      "Train a failure model (XGBoost) on the labelled features in vigil.db: a time-based split\n"
-      "with a one-horizon purge gap, class imbalance weighted, a fixed seed. Prints the test\n"
-      "period's ROC AUC, PR AUC, Brier score, precision and recall next to the ISO 10816 rule\n"
-      "and the base rate, stores the model, and promotes it when it is not worse than the\n"
-      "current one. Example: vigil train --data-dir /var/lib/vigil");
+      "Train a failure model (XGBoost) on the labelled features in vigil.db. Holds rows out\n"
+      "(model.split: by time with a one-horizon purge gap, or by machine; it says which and why),\n"
+      "weights the class imbalance, uses a fixed seed. Prints the held-out ROC AUC, PR AUC, Brier\n"
+      "score, precision and recall next to the ISO 10816 rule and the base rate, the alert\n"
+      "threshold it chose (model.threshold_goal) with the precision/recall around it, fits the\n"
+      "final model on all rows (model.refit), stores it, and promotes it when it is not worse than\n"
+      "the current one. Example: vigil train --data-dir /var/lib/vigil");
   auto flags = std::make_shared<CommonFlags>();
   auto opts = std::make_shared<model::TrainOptions>();
   auto no_promote = std::make_shared<bool>(false);
@@ -49,18 +62,47 @@ Command AddTrainCommand(CLI::App& app) {
             opts->promote = !*no_promote;
             Result<model::TrainReport> r = model::Train(*c, SystemClock::Instance(), *opts);
             if (!r) return Fail("train", r.error());
-            std::printf("model %lld: data %s .. %s, test period from %s (purge gap %s before it)\n",
-                        (long long)r->model_id, FormatTimestampMs(r->data_from_ms).c_str(),
-                        FormatTimestampMs(r->data_to_ms).c_str(), FormatTimestampMs(r->split_ms).c_str(),
-                        FormatDuration(c->processing.label_horizon_ms).c_str());
-            std::printf("  training: %zu rows (%zu positive, %lld failures); test: %zu rows (%zu positive)\n",
+            std::printf("model %lld: data %s .. %s\n", (long long)r->model_id, FormatTimestampMs(r->data_from_ms).c_str(),
+                        FormatTimestampMs(r->data_to_ms).c_str());
+            std::printf("split: %s\n", r->split_why.c_str());
+            std::printf("  training: %zu rows (%zu positive, %lld failures); held out: %zu rows (%zu positive)\n",
                         r->train_rows, r->train_positives, (long long)r->training_failures, r->test_rows,
                         r->test_positives);
-            std::printf("evaluation on the test period (threshold %.2f):\n", c->model.warning_threshold);
-            PrintEval("model", r->model);
-            PrintEval("ISO 10816 zone rule", r->iso_rule);
-            PrintEval("base rate", r->base_rate);
-            if (r->current) PrintEval(("current model " + std::to_string(r->current_id)).c_str(), *r->current);
+            if (r->evaluated) {
+              std::printf("evaluation on the held-out rows (model at threshold %.3f; baselines at 0.5):\n",
+                          r->eval_threshold);
+              PrintEval("model", r->model);
+              PrintEval("ISO 10816 zone rule", r->iso_rule);
+              PrintEval("base rate", r->base_rate);
+              if (r->current) PrintEval(("current model " + std::to_string(r->current_id)).c_str(), *r->current);
+              else if (r->current_id) std::printf("  current model %lld: not scored here: %s\n", (long long)r->current_id, r->current_unusable.c_str());
+            }
+            if (r->threshold.threshold) {
+              std::printf("threshold %.3f chosen on the held-out rows for %s (model.threshold_goal = \"%s\"):\n",
+                          *r->threshold.threshold, r->threshold.why.c_str(), c->model.threshold_goal.c_str());
+              std::printf("     threshold  precision  recall   flagged  missed\n");
+              for (const model::CurvePoint& p : r->curve) {
+                const bool chosen = p.threshold == *r->threshold.threshold;
+                std::printf("  %s %8.3f  %9.3f  %6.3f  %8lld  %6lld\n", chosen ? "->" : "  ", p.threshold, p.precision,
+                            p.recall, (long long)(p.tp + p.fp), (long long)p.fn);
+              }
+              if (c->model.warning_threshold > 0) {
+                std::printf("  (alerts warn at model.warning_threshold = %.3f, set in the config)\n", c->model.warning_threshold);
+              } else {
+                std::printf("  alerts warn at it once this model is current (model.warning_threshold = 0)\n");
+              }
+            } else {
+              std::printf("threshold: %s; alerts warn at %.3f\n", r->threshold.why.c_str(), r->eval_threshold);
+            }
+            if (r->refit) {
+              std::printf("final model: fit again on all %zu labelled rows (model.refit = true); the evaluation above is "
+                          "of the same recipe on the training rows\n", r->final_rows);
+            } else if (r->evaluated) {
+              std::printf("final model: the evaluated one, trained on the %zu training rows (model.refit = false)\n",
+                          r->final_rows);
+            } else {
+              std::printf("final model: trained on all %zu labelled rows, not evaluated\n", r->final_rows);
+            }
             std::printf("%s\nfile: %s\n", r->decision.c_str(), r->file.c_str());
             return kExitOk;
           }};
@@ -176,41 +218,76 @@ Command AddPredictCommand(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "predict",
       "Score a CSV written by `vigil export` (default: each machine's newest row) with a model\n"
-      "(default: the current one) and write it back with a failure_probability_7d column,\n"
-      "for notebooks and audits.\n"
+      "(default: the current one; --model ID or a model FILE) and write it back with a\n"
+      "failure_probability_7d column (and model_id, empty for a file), for notebooks and audits.\n"
+      "A model file and --input need no data directory.\n"
       "Example: vigil export --out rows.csv && vigil predict --input rows.csv --out scored.csv");
   auto flags = std::make_shared<CommonFlags>();
   flags->Add(sub, /*broker=*/false);
   auto input = std::make_shared<std::string>();
   auto output = std::make_shared<std::string>();
-  auto model_id = std::make_shared<int64_t>(0);
+  auto model_arg = std::make_shared<std::string>();
   sub->add_option("--input", *input, "CSV from vigil export (default: each machine's newest row, latest_features)")
       ->check(CLI::ExistingFile);
   sub->add_option("--out", *output, "Output CSV (default: standard output)");
-  sub->add_option("--model", *model_id, "Model id (default: the current model)");
-  return {sub, [flags, input, output, model_id] {
+  sub->add_option("--model", *model_arg,
+                  "Model id (default: the current model), or a model FILE (models/model-N.json, e.g. copied from "
+                  "another gateway): with --input, no data directory is needed");
+  return {sub, [flags, input, output, model_arg] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("predict", c.error());
-            Result<model::Db> db = model::Db::Open(data_paths::Database(c->data_dir));
-            if (!db) return Fail("predict", db.error());
+            const bool by_id = !model_arg->empty() &&
+                               std::all_of(model_arg->begin(), model_arg->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+            const bool from_file = !model_arg->empty() && !by_id;
             std::optional<model::ModelRecord> chosen;
-            if (*model_id) {
-              Result<std::vector<model::ModelRecord>> all = model::ListModels(*db);
-              if (!all) return Fail("predict", all.error());
-              for (const auto& m : *all) {
-                if (m.id == *model_id) chosen = m;
+            std::optional<model::Booster> booster;
+            std::vector<std::string> model_columns;  // the model's own: it may predate the configuration
+            std::string model_name, model_id_cell;
+            std::optional<double> threshold;
+            if (from_file) {
+              Result<model::Booster> b = model::Booster::Load(*model_arg);
+              if (!b) return Fail("predict", b.error());
+              booster.emplace(std::move(*b));
+              if (std::optional<std::string> cols = booster->Attr(model::kAttrColumns)) {
+                model_columns = SplitList(*cols);
+              } else {
+                // A file from before the columns were kept in it: the configuration's.
+                model_columns = model::FeatureColumns(*c);
+                std::fprintf(stderr, "vigil predict: %s does not list its columns; using the configuration's features\n",
+                             model_arg->c_str());
               }
+              if (std::optional<std::string> t = booster->Attr(model::kAttrThreshold)) threshold = std::strtod(t->c_str(), nullptr);
+              model_name = *model_arg;
             } else {
-              Result<std::optional<model::ModelRecord>> current = model::CurrentModel(*db);
-              if (!current) return Fail("predict", current.error());
-              chosen = *current;
+              Result<model::Db> db = model::Db::Open(data_paths::Database(c->data_dir));
+              if (!db) return Fail("predict", db.error());
+              const int64_t model_id = by_id ? std::stoll(*model_arg) : 0;
+              if (model_id) {
+                Result<std::vector<model::ModelRecord>> all = model::ListModels(*db);
+                if (!all) return Fail("predict", all.error());
+                for (const auto& m : *all) {
+                  if (m.id == model_id) chosen = m;
+                }
+              } else {
+                Result<std::optional<model::ModelRecord>> current = model::CurrentModel(*db);
+                if (!current) return Fail("predict", current.error());
+                chosen = *current;
+              }
+              if (!chosen) {
+                return Fail("predict", Status::InvalidArgument(model_id ? "no model " + std::to_string(model_id)
+                                                                        : std::string("no current model: vigil train first")));
+              }
+              Result<model::Booster> b = model::Booster::Load(chosen->file);
+              if (!b) return Fail("predict", b.error());
+              booster.emplace(std::move(*b));
+              model_columns = model::ModelColumns(*chosen);
+              threshold = model::ModelThreshold(*chosen);
+              model_name = "model " + std::to_string(chosen->id);
+              model_id_cell = std::to_string(chosen->id);
             }
-            if (!chosen) {
-              return Fail("predict", Status::InvalidArgument(*model_id ? "no model " + std::to_string(*model_id)
-                                                                       : std::string("no current model: vigil train first")));
+            if (model_columns.empty()) {
+              return Fail("predict", Status::InvalidArgument(model_name + " lists no feature columns"));
             }
-            Result<model::Booster> booster = model::Booster::Load(chosen->file);
-            if (!booster) return Fail("predict", booster.error());
             // The input as a FILE: the given file, or the newest rows (latest_features)
             // exported as vigil export would, in a temporary file.
             std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(nullptr, &std::fclose);
@@ -235,18 +312,12 @@ Command AddPredictCommand(CLI::App& app) {
                                                              ": empty, a header row is needed"));
             }
             std::vector<int> pos;
-            // The chosen model's own columns: it may predate the current feature configuration.
-            const std::vector<std::string> model_columns = model::ModelColumns(*chosen);
-            if (model_columns.empty()) {
-              return Fail("predict", Status::InvalidArgument("model " + std::to_string(chosen->id) +
-                                                             " lists no feature columns in its parameters"));
-            }
             for (const std::string& col : model_columns) {
               auto it = std::find(names.begin(), names.end(), col);
               if (it == names.end()) {
                 return Fail("predict", Status::InvalidArgument(
                                            (input->empty() ? std::string("latest_features") : *input) + ": no column '" +
-                                           col + "' (model " + std::to_string(chosen->id) + " was trained on it)"));
+                                           col + "' (" + model_name + " was trained on it)"));
               }
               pos.push_back(static_cast<int>(it - names.begin()));
             }
@@ -273,7 +344,7 @@ Command AddPredictCommand(CLI::App& app) {
             for (size_t i = 0; i < rows.size(); ++i) {
               std::snprintf(prob, sizeof prob, "%.9g", (*p)[i]);
               rows[i].push_back(prob);
-              rows[i].push_back(std::to_string(chosen->id));
+              rows[i].push_back(model_id_cell);  // empty for a model file
               csv::AppendRecord(rows[i], &text);
               if (text.size() > (1 << 16)) {
                 std::fwrite(text.data(), 1, text.size(), out);
@@ -282,7 +353,13 @@ Command AddPredictCommand(CLI::App& app) {
             }
             std::fwrite(text.data(), 1, text.size(), out);
             if (out != stdout) std::fclose(out);
-            std::fprintf(stderr, "vigil predict: %zu rows scored with model %lld\n", rows.size(), (long long)chosen->id);
+            if (threshold) {
+              const size_t above = static_cast<size_t>(std::count_if(p->begin(), p->end(), [&](float v) { return v >= *threshold; }));
+              std::fprintf(stderr, "vigil predict: %zu rows scored with %s; %zu at or above its threshold %.3g (chosen by vigil train)\n",
+                           rows.size(), model_name.c_str(), above, *threshold);
+            } else {
+              std::fprintf(stderr, "vigil predict: %zu rows scored with %s\n", rows.size(), model_name.c_str());
+            }
             return kExitOk;
           }};
 }

@@ -118,7 +118,17 @@ const std::vector<Option>& Options() {
       {"model.stride", OptType::kDuration, VIGIL_REF(model.stride_ms), 1, kMaxI, {},
        "vigil train: one row per machine per stride (keeps training fast on a gateway)."},
       {"model.test_fraction", OptType::kDouble, VIGIL_REF(model.test_fraction), 0, 1, {},
-       "vigil train: the newest share of the time range is held out for testing."},
+       "vigil train: the share held out for testing (the newest of the time range, or of the machines); "
+       "0: no evaluation, the model trains on every labelled row."},
+      {"model.split", OptType::kString, VIGIL_REF(model.split), 0, 0, {"auto", "time", "machine"},
+       "vigil train's evaluation: by time (purge gap), by machine (held-out machines), or auto "
+       "(time when its test period has both classes and half the machines, else machine)."},
+      {"model.refit", OptType::kBool, VIGIL_REF(model.refit), 0, 0, {},
+       "vigil train: after the evaluation, fit the final model on all labelled rows (false: keep "
+       "the evaluated model)."},
+      {"model.threshold_goal", OptType::kString, VIGIL_REF(model.threshold_goal), 0, 0, {},
+       "vigil train chooses the alert threshold on the held-out rows for: f1 (best F1), "
+       "recall:R (highest threshold with recall >= R) or cost:C (a missed failure costs C false alarms)."},
       {"model.min_failures", OptType::kInt, VIGIL_REF(model.min_failures), 1, kMaxI, {},
        "vigil train refuses with fewer failures labelling the training rows."},
       {"model.rounds", OptType::kInt, VIGIL_REF(model.rounds), 1, 10000, {}, "Boosting rounds."},
@@ -126,7 +136,8 @@ const std::vector<Option>& Options() {
       {"model.learning_rate", OptType::kDouble, VIGIL_REF(model.learning_rate), 0, 1, {}, "XGBoost eta."},
       {"model.seed", OptType::kInt, VIGIL_REF(model.seed), 0, kMaxI, {}, "Training seed (same data, same model)."},
       {"model.warning_threshold", OptType::kDouble, VIGIL_REF(model.warning_threshold), 0, 1, {},
-       "Failure probability of a warning alert (and of the evaluation's precision/recall)."},
+       "Failure probability of a warning alert; 0: the threshold vigil train chose for the current "
+       "model (0.5 for a model without one)."},
       {"model.critical_threshold", OptType::kDouble, VIGIL_REF(model.critical_threshold), 0, 1, {},
        "Failure probability of a critical alert."},
       {"model.hysteresis", OptType::kDouble, VIGIL_REF(model.hysteresis), 0, 1, {},
@@ -579,8 +590,19 @@ Status CheckConfig(const Config& c) {
     errors.push_back("mqtt.topic_prefix: '" + p + "' must be non-empty, without wildcards or a leading/trailing '/'");
   if (c.mqtt.reconnect_min_s > c.mqtt.reconnect_max_s)
     errors.push_back("mqtt.reconnect_min: must not exceed mqtt.reconnect_max");
-  if (c.model.test_fraction < 0.05 || c.model.test_fraction > 0.9)
-    errors.push_back("model.test_fraction: must be between 0.05 and 0.9");
+  if (c.model.test_fraction != 0 && (c.model.test_fraction < 0.05 || c.model.test_fraction > 0.9))
+    errors.push_back("model.test_fraction: must be 0 (no evaluation) or between 0.05 and 0.9");
+  {
+    // The same forms as model::ParseThresholdGoal (model/threshold.h), which trains by them.
+    const std::string& g = c.model.threshold_goal;
+    const size_t colon = g.find(':');
+    const std::string kind = g.substr(0, colon), num = colon == std::string::npos ? "" : g.substr(colon + 1);
+    char* end = nullptr;
+    const double v = num.empty() ? 0 : std::strtod(num.c_str(), &end);
+    const bool number = !num.empty() && end == num.c_str() + num.size() && std::isfinite(v);
+    if (!(g == "f1" || (kind == "recall" && number && v > 0 && v <= 1) || (kind == "cost" && number && v > 0)))
+      errors.push_back("model.threshold_goal: '" + g + "' is not f1, recall:R (0 < R <= 1) or cost:C (C > 0)");
+  }
   if (c.model.learning_rate <= 0) errors.push_back("model.learning_rate: must be positive");
   if (c.model.critical_threshold < c.model.warning_threshold)
     errors.push_back("model.critical_threshold: must not be below model.warning_threshold");

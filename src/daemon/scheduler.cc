@@ -179,8 +179,9 @@ void Scheduler::Retrain() {
     log->warn("scheduled retraining skipped: {}", r.error().message());
     return;
   }
-  log->info("scheduled retraining: model {} PR AUC {:.3f} (ISO rule {:.3f}, base rate {:.3f}): {}", r->model_id,
-            r->model.pr_auc, r->iso_rule.pr_auc, r->base_rate.pr_auc, r->decision);
+  log->info("scheduled retraining: model {} split by {}, PR AUC {:.3f} (ISO rule {:.3f}, base rate {:.3f}), threshold "
+            "{:.3f}: {}", r->model_id, model::SplitName(r->split), r->model.pr_auc, r->iso_rule.pr_auc,
+            r->base_rate.pr_auc, r->eval_threshold, r->decision);
 }
 
 void Scheduler::Housekeep() {

@@ -1,5 +1,6 @@
 #include "model/alerts.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/iso_zone.h"
@@ -11,8 +12,13 @@ namespace {
 
 const char* const kProbName[] = {"none", "warning", "critical"};
 
+// model.warning_threshold 0 means the current model's chosen threshold: the scorer puts
+// it in the config it passes; without one, 0.5. The critical level is never below it.
+double Warning(const ModelConfig& mc) { return mc.warning_threshold > 0 ? mc.warning_threshold : 0.5; }
+double Critical(const ModelConfig& mc) { return std::max(mc.critical_threshold, Warning(mc)); }
+
 int ProbabilityLevel(double p, int prev, const ModelConfig& mc) {
-  const double thr[] = {0, mc.warning_threshold, mc.critical_threshold};
+  const double thr[] = {0, Warning(mc), Critical(mc)};
   for (int level = 2; level >= 1; --level) {
     if (p >= thr[level]) return level;
     if (prev >= level && p >= thr[level] - mc.hysteresis) return level;  // inside the band: stay
@@ -56,7 +62,7 @@ std::vector<Alert> NextAlerts(const LatestPrediction& p, const Config& config, A
     if (next > levels->probability) {
       out.push_back({p.machine_id, p.window_start_ms, "failure_probability", kProbName[next], *p.probability,
                      "failure probability within " + HorizonText(config.processing.label_horizon_ms) + " " + Num(*p.probability) + " >= " + kProbName[next] +
-                         " threshold " + Num(next == 2 ? mc.critical_threshold : mc.warning_threshold)});
+                         " threshold " + Num(next == 2 ? Critical(mc) : Warning(mc))});
     }
     levels->probability = next;
   }

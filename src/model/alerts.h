@@ -1,6 +1,8 @@
 // Alerts with hysteresis, so that a value hovering at a threshold does not flap:
-//  - failure probability: warning at >= model.warning_threshold, critical at >=
-//    model.critical_threshold; a level is left only below its threshold - model.hysteresis;
+//  - failure probability: warning at >= model.warning_threshold (0: 0.5 here; the scorer
+//    passes the current model's chosen threshold in its place), critical at >=
+//    model.critical_threshold (never below the warning threshold); a level is left only
+//    below its threshold - model.hysteresis;
 //  - ISO 10816 zone of the newest vibration: watch (> 4.5 mm/s), unsatisfactory (> 7.1),
 //    critical (> 11.2); a zone is left downward only at model.zone_hysteresis mm/s below its
 //    lower bound.

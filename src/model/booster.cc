@@ -76,6 +76,18 @@ Status Booster::UndoPositiveWeight(double w) {
   return SetParam("base_score", base);
 }
 
+Status Booster::SetAttr(const std::string& key, const std::string& value) {
+  if (XGBoosterSetAttr(handle_, key.c_str(), value.c_str()) != 0) return XgbError("attribute " + key);
+  return Status::Ok();
+}
+
+std::optional<std::string> Booster::Attr(const std::string& key) const {
+  const char* out = nullptr;
+  int success = 0;
+  if (XGBoosterGetAttr(handle_, key.c_str(), &out, &success) != 0 || !success || !out) return std::nullopt;
+  return std::string(out);
+}
+
 Status Booster::Save(const std::string& path) const {
   bst_ulong n = 0;
   const char* json = nullptr;

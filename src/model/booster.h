@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ class Booster {
   // so the output is a probability again (what thresholds and the Brier score assume).
   // Part of the model file: Python's xgboost reads the same probabilities.
   Status UndoPositiveWeight(double w);
+  // String attributes kept in the model file ("attributes" in its JSON; Python's
+  // Booster.attr() reads them): vigil stores the feature columns, its chosen threshold and
+  // the horizon there (model/registry.h), so a model file alone can score an export.
+  // Feature names are not set: Python's predict would then demand them of every DMatrix.
+  Status SetAttr(const std::string& key, const std::string& value);
+  std::optional<std::string> Attr(const std::string& key) const;  // empty when absent
   // Probabilities (binary:logistic), one per row.
   Result<std::vector<float>> Predict(const std::vector<float>& x, size_t cols) const;
 

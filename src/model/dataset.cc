@@ -1,11 +1,14 @@
 #include "model/dataset.h"
 
 #include "common/iso_zone.h"
+#include "common/timestamp.h"
 #include "store/training_data.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <set>
 
 namespace vigil::model {
 
@@ -29,19 +32,173 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
   d.x = std::move(rows->x);
   d.y = std::move(rows->y);
   d.vibration = std::move(rows->vibration);
+  d.complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms);
   return d;
 }
 
-Split TimeSplit(const std::vector<int64_t>& t, double test_fraction, int64_t horizon_ms) {
-  Split s;
-  if (t.empty()) return s;
-  const auto [lo, hi] = std::minmax_element(t.begin(), t.end());
-  s.split_ms = *hi - static_cast<int64_t>(std::llround((*hi - *lo) * test_fraction));
+std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
+                                const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
+                                int64_t horizon_ms) {
+  std::map<std::string, int64_t> wm = watermark;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (t[i] >= s.split_ms) s.test.push_back(i);
-    else if (t[i] + horizon_ms < s.split_ms) s.train.push_back(i);
+    auto [it, added] = wm.emplace(machine[i], t[i]);
+    if (!added && !watermark.count(machine[i])) it->second = std::max(it->second, t[i]);
+  }
+  std::vector<char> out(t.size());
+  for (size_t i = 0; i < t.size(); ++i) out[i] = y[i] == 0 || t[i] + horizon_ms <= wm[machine[i]];
+  return out;
+}
+
+const char* SplitName(SplitKind k) {
+  switch (k) {
+    case SplitKind::kNone: return "none";
+    case SplitKind::kTime: return "time";
+    case SplitKind::kMachine: return "machine";
+  }
+  return "?";
+}
+
+Split TimeSplit(const std::vector<int64_t>& t, double test_fraction, int64_t horizon_ms) {
+  return TimeSplit(t, std::vector<char>(t.size(), 1), test_fraction, horizon_ms);
+}
+
+Split TimeSplit(const std::vector<int64_t>& t, const std::vector<char>& complete, double test_fraction,
+                int64_t horizon_ms) {
+  Split s;
+  s.kind = SplitKind::kTime;
+  if (t.empty()) return s;
+  const int64_t lo = *std::min_element(t.begin(), t.end());
+  int64_t hi = INT64_MIN;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (complete[i]) hi = std::max(hi, t[i]);
+  }
+  if (hi == INT64_MIN) {  // nothing complete: no test period
+    s.split_ms = *std::max_element(t.begin(), t.end()) + 1;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] + horizon_ms < s.split_ms) s.train.push_back(i);
+    }
+    return s;
+  }
+  s.split_ms = hi - static_cast<int64_t>(std::llround(static_cast<double>(hi - lo) * test_fraction));
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] >= s.split_ms) {
+      if (complete[i]) s.test.push_back(i);
+    } else if (t[i] + horizon_ms < s.split_ms) {
+      s.train.push_back(i);
+    }
   }
   return s;
+}
+
+Split MachineSplit(const std::vector<std::string>& machine, const std::vector<int>& y,
+                   const std::vector<char>& complete, double test_fraction, uint64_t seed) {
+  Split s;
+  s.kind = SplitKind::kNone;
+  const std::set<std::string> ids(machine.begin(), machine.end());
+  const std::vector<std::string> sorted(ids.begin(), ids.end());
+  const size_t n = sorted.size();
+  if (n < 2) {
+    s.why = "by machine needs two machines or more, the labelled rows have " + std::to_string(n);
+    return s;
+  }
+  const size_t k = std::clamp<size_t>(static_cast<size_t>(std::llround(static_cast<double>(n) * test_fraction)), 1, n - 1);
+  for (uint64_t draw = 0; draw < 64; ++draw) {
+    // Fisher-Yates with mt19937_64's raw output: its sequence is fixed by the standard
+    // (std::shuffle's use of it is not).
+    std::mt19937_64 rng(seed + draw);
+    std::vector<std::string> order = sorted;
+    for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng() % (i + 1)]);
+    const std::set<std::string> held(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k));
+    std::vector<size_t> train, test;
+    size_t test_pos = 0, train_pos = 0;
+    for (size_t i = 0; i < machine.size(); ++i) {
+      if (!held.count(machine[i])) {
+        train.push_back(i);
+        train_pos += y[i] != 0;
+      } else if (complete[i]) {
+        test.push_back(i);
+        test_pos += y[i] != 0;
+      }
+    }
+    if (test_pos == 0 || test_pos == test.size() || train_pos == 0) continue;
+    s.kind = SplitKind::kMachine;
+    s.train = std::move(train);
+    s.test = std::move(test);
+    s.test_machines.assign(held.begin(), held.end());
+    return s;
+  }
+  s.why = "no draw of " + std::to_string(k) + " of the " + std::to_string(n) +
+          " machines leaves both classes among the held-out machines' label-complete rows and a positive to train on";
+  return s;
+}
+
+Split ChooseSplit(const Dataset& d, const std::string& mode, double test_fraction, int64_t horizon_ms,
+                  uint64_t seed) {
+  const std::string quoted = "model.split = \"" + mode + "\"";
+  if (test_fraction <= 0) {
+    Split s;
+    s.kind = SplitKind::kNone;
+    for (size_t i = 0; i < d.rows(); ++i) s.train.push_back(i);
+    s.split_ms = d.rows() ? d.t.back() + 1 : 0;
+    s.why = "none: model.test_fraction = 0, no evaluation; the model trains on all " + std::to_string(d.rows()) +
+            " labelled rows";
+    return s;
+  }
+  const int pct = static_cast<int>(std::lround(test_fraction * 100));
+  Split time = TimeSplit(d.t, d.complete, test_fraction, horizon_ms);
+  // Why the time split does not do, "" when it does.
+  std::string time_problem;
+  {
+    size_t test_pos = 0, train_pos = 0;
+    std::set<std::string> all(d.machine.begin(), d.machine.end()), tested;
+    for (size_t i : time.test) {
+      test_pos += d.y[i] != 0;
+      tested.insert(d.machine[i]);
+    }
+    for (size_t i : time.train) train_pos += d.y[i] != 0;
+    const std::string period = "the newest " + std::to_string(pct) + "% of the label-complete range, from " +
+                               FormatTimestampMs(time.split_ms);
+    if (time.test.empty()) {
+      time_problem = "its test period (" + period + ") has no label-complete rows";
+    } else if (test_pos == 0 || test_pos == time.test.size()) {
+      time_problem = "its test period (" + period + ") has " + std::to_string(test_pos) + " positive of " +
+                     std::to_string(time.test.size()) + " label-complete rows";
+    } else if (time.train.empty()) {
+      time_problem = "it leaves no training rows one horizon (" + FormatDuration(horizon_ms) + ") before its test period (" +
+                     period + ")";
+    } else if (train_pos == 0) {
+      time_problem = "its training rows (before " + FormatTimestampMs(time.split_ms) + " less one horizon) have no positive";
+    } else if (tested.size() * 2 < all.size()) {
+      time_problem = "its test period (" + period + ") holds rows of only " + std::to_string(tested.size()) + " of " +
+                     std::to_string(all.size()) + " machines";
+    } else {
+      time.why = "by time (" + quoted + "): the test period is " + period + ", with both classes and rows of " +
+                 std::to_string(tested.size()) + " of " + std::to_string(all.size()) + " machines; training rows end one horizon (" +
+                 FormatDuration(horizon_ms) + ") before it";
+    }
+  }
+  if (mode == "time" || (mode == "auto" && time_problem.empty())) {
+    if (!time_problem.empty()) time.why = "by time (" + quoted + "), which does not do: " + time_problem;
+    time.usable = time_problem.empty();
+    return time;
+  }
+  Split by_machine = MachineSplit(d.machine, d.y, d.complete, test_fraction, seed);
+  if (by_machine.kind == SplitKind::kNone) {
+    by_machine.usable = false;
+    if (mode == "machine") return by_machine;
+    time.why = "by time (" + quoted + "), which does not do: " + time_problem + "; and " + by_machine.why;
+    time.usable = false;
+    return time;
+  }
+  by_machine.split_ms = INT64_MAX;
+  for (size_t i : by_machine.test) by_machine.split_ms = std::min(by_machine.split_ms, d.t[i]);
+  std::string held;
+  for (const std::string& m : by_machine.test_machines) held += (held.empty() ? "" : ", ") + m;
+  by_machine.why = "by machine (" + quoted + "): " + (mode == "auto" ? "the time split would not do, " + time_problem + "; " : "") +
+                   "held out " + std::to_string(by_machine.test_machines.size()) + " of " +
+                   std::to_string(std::set<std::string>(d.machine.begin(), d.machine.end()).size()) + " machines (" + held +
+                   ", drawn with model.seed), tested on their label-complete rows";
+  return by_machine;
 }
 
 double IsoZoneScore(std::optional<double> v) { return v ? IsoZoneIndex(*v) / 3.0 : 0; }

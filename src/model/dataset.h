@@ -1,8 +1,18 @@
 // Training data from the feature store: labelled `features` rows sampled at a stride, the
-// time-based split with a purge gap, and the cold-start anomaly score.
+// evaluation splits (by time with a purge gap, or by machine), and the cold-start anomaly
+// score.
+//
+// Label-complete rows. A row at t is labelled 1 as soon as a failure follows within the
+// horizon, but 0 only once the machine's watermark reaches t + horizon: in the newest
+// horizon of each machine's data only positives can be labelled (censoring). Those rows are
+// true labels and train, but a test set drawn from them holds one class only (the demo's
+// "13337 positive of 13337 rows") or, mixed with older rows, overstates the failure rate.
+// So held-out rows are label-complete rows only: labelled 0, or labelled 1 with
+// t + horizon <= the machine's watermark (the label could have come out either way).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,21 +32,56 @@ struct Dataset {
   std::vector<float> x;            // row-major, NaN = missing
   std::vector<int> y;              // label_failure_7d (labelled rows only)
   std::vector<std::optional<double>> vibration;  // the ISO rule's input
+  std::vector<char> complete;      // label-complete (see above); all 1 when unknown
   size_t rows() const { return t.size(); }
 };
+
+// complete[i] for rows of labels y at times t of machines, given each machine's watermark
+// (a machine without one: its newest row's t) and the horizon.
+std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
+                                const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
+                                int64_t horizon_ms);
 
 // Labelled rows, the first of each machine in every stride_ms bucket, in time order.
 // from_ms/until_ms bound the windows (inclusive, exclusive).
 Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, int64_t stride_ms,
                              int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX);
 
+enum class SplitKind { kNone, kTime, kMachine };
+const char* SplitName(SplitKind k);  // "none", "time", "machine"
+
 struct Split {
-  int64_t split_ms = 0;  // test: t >= split_ms
+  SplitKind kind = SplitKind::kTime;
+  int64_t split_ms = 0;  // time: test rows have t >= split_ms; machine: the first test row's t
   std::vector<size_t> train, test;
+  std::vector<std::string> test_machines;  // machine: the held-out machines, sorted
+  std::string why;                         // which split and why (ChooseSplit), or why none
+  bool usable = true;  // ChooseSplit: false when no split fits (`why` says what is wrong)
 };
 // The newest test_fraction of the time range is the test period; training rows end one
 // horizon before it (t + horizon < split_ms), so no failure labels rows on both sides.
 Split TimeSplit(const std::vector<int64_t>& t, double test_fraction, int64_t horizon_ms);
+// The same over label-complete rows: the range ends at the newest complete row, and only
+// complete rows are test rows (training rows need not be complete).
+Split TimeSplit(const std::vector<int64_t>& t, const std::vector<char>& complete, double test_fraction,
+                int64_t horizon_ms);
+
+// Machines held out: round(test_fraction * machines) of them (at least 1, at most all but
+// one), chosen by a seeded shuffle of the sorted machine ids (the same data and seed, the
+// same machines, on every platform). The test rows are their label-complete rows, the
+// training rows all rows of the others: no machine is on both sides. When the draw leaves
+// the test rows without both classes or the training rows without a positive, the next
+// draw (seed + 1, ...) is tried, up to 64 draws; kind kNone with `why` when none fits
+// (fewer than two machines, or no draw fits).
+Split MachineSplit(const std::vector<std::string>& machine, const std::vector<int>& y,
+                   const std::vector<char>& complete, double test_fraction, uint64_t seed);
+
+// model.split: "time", "machine", or "auto": the time split when its test rows have both
+// classes, its training rows a positive, and its test period holds rows of at least half
+// of the machines; else by machine (else the time split, which then fails with its reason).
+// test_fraction 0: kind kNone, every row trains (no evaluation). `why` says which and why.
+Split ChooseSplit(const Dataset& d, const std::string& mode, double test_fraction, int64_t horizon_ms,
+                  uint64_t seed);
 
 // ISO 10816 zone as a score: good 0, watch 1/3, unsatisfactory 2/3, critical 1 (missing: 0).
 double IsoZoneScore(std::optional<double> vibration_mm_s);

@@ -44,6 +44,10 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
   std::optional<Booster> booster;
   Result<std::optional<ModelRecord>> current = CurrentModel(db.db());
   if (!current) return current.error();
+  // Alerts warn at the threshold vigil train chose for the current model, unless the
+  // config sets model.warning_threshold.
+  Config alert_config = config;
+  if (*current) alert_config.model.warning_threshold = WarningThreshold(config.model, ModelThreshold(**current));
   if (*current) {
     if (ModelColumns(**current) != cols) {
       out.warning = "model " + std::to_string((*current)->id) +
@@ -158,7 +162,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
     Result<std::vector<std::pair<std::string, int>>> stored_levels = db.AlertLevels(m);
     if (!stored_levels) return fail(stored_levels.error());
     for (const auto& [kind, level] : *stored_levels) (kind == "probability" ? levels.probability : levels.zone) = level;
-    for (Alert& a : NextAlerts(lp, config, &levels)) {
+    for (Alert& a : NextAlerts(lp, alert_config, &levels)) {
       if (Status s = InsertAlert(db.db(), a); !s.ok()) return fail(Status::IoError("alerts: " + s.message()));
       out.alerts.push_back(std::move(a));
     }

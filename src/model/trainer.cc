@@ -55,6 +55,9 @@ std::string ModelsDir(const Config& config) { return data_paths::ModelsDir(confi
 
 Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions& options) {
   const ModelConfig& mc = config.model;
+  Result<ThresholdGoal> goal = ParseThresholdGoal(mc.threshold_goal);
+  if (!goal) return goal.error();
+  const int64_t horizon = config.processing.label_horizon_ms;
   const std::string db_path = data_paths::Database(config.data_dir);
   Result<Db> db = Db::Open(db_path);
   if (!db) return db.error();
@@ -69,7 +72,27 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
                                    " yet: labels are known once a machine's data reaches 7 days past a window");
   }
   TrainReport r;
-  const Split split = TimeSplit(d.t, mc.test_fraction, config.processing.label_horizon_ms);
+  const Split split = ChooseSplit(d, mc.split, mc.test_fraction, horizon, static_cast<uint64_t>(mc.seed));
+  r.split = split.kind;
+  r.split_why = split.why;
+  r.test_machines = split.test_machines;
+  r.evaluated = split.kind != SplitKind::kNone;
+  auto too_few = [&](int64_t failures, size_t rows, size_t positives) {
+    return Status::InvalidArgument(
+        "too few labelled failures to train: " + std::to_string(failures) + " failure(s) label the " +
+        std::to_string(rows) + " training rows (" + std::to_string(positives) + " positive), model.min_failures = " +
+        std::to_string(mc.min_failures) + ". Let vigil collect more history, or lower model.min_failures.");
+  };
+  if (mc.test_fraction > 0 && (!r.evaluated || !split.usable)) {
+    // Too few failures in all the data says more than "no split".
+    Result<int64_t> all = store::CountFailures(*db, d.t.front(), d.t.back() + horizon + 1);
+    if (!all) return all.error();
+    if (*all < mc.min_failures) {
+      return too_few(*all, d.rows(), static_cast<size_t>(std::count(d.y.begin(), d.y.end(), 1)));
+    }
+    return Status::InvalidArgument("no split to evaluate a model on: " + split.why +
+                                   ". Let vigil collect more history, or set model.test_fraction = 0 (no evaluation).");
+  }
   r.data_from_ms = d.t.front();
   r.data_to_ms = d.t.back();
   r.split_ms = split.split_ms;
@@ -77,72 +100,140 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   r.test_rows = split.test.size();
   for (size_t i : split.train) r.train_positives += d.y[i];
   for (size_t i : split.test) r.test_positives += d.y[i];
-  Result<int64_t> failures = store::CountFailures(*db, d.t.front(), split.split_ms);
+  // Failures that label the training rows: before the test period, or of the training machines.
+  std::vector<std::string> train_machines;
+  if (split.kind == SplitKind::kMachine) {
+    for (size_t i : split.train) {
+      if (train_machines.empty() || train_machines.back() != d.machine[i]) train_machines.push_back(d.machine[i]);
+    }
+    std::sort(train_machines.begin(), train_machines.end());
+    train_machines.erase(std::unique(train_machines.begin(), train_machines.end()), train_machines.end());
+  }
+  const int64_t failures_until = split.kind == SplitKind::kTime ? split.split_ms : d.t.back() + horizon + 1;
+  Result<int64_t> failures = store::CountFailures(*db, d.t.front(), failures_until, train_machines);
   if (!failures) return failures.error();
   r.training_failures = *failures;
   if (r.training_failures < mc.min_failures || r.train_positives == 0 || split.train.empty()) {
-    return Status::InvalidArgument(
-        "too few labelled failures to train: " + std::to_string(r.training_failures) +
-        " failure(s) label the " + std::to_string(r.train_rows) + " training rows (" +
-        std::to_string(r.train_positives) + " positive), model.min_failures = " + std::to_string(mc.min_failures) +
-        ". Let vigil collect more history, or lower model.min_failures.");
+    return too_few(r.training_failures, r.train_rows, r.train_positives);
   }
-  if (r.test_positives == 0 || r.test_positives == r.test_rows) {
-    return Status::InvalidArgument("the test period (newest " + std::to_string(static_cast<int>(mc.test_fraction * 100)) +
-                                   "% of the time range) has " + std::to_string(r.test_positives) + " positive of " +
-                                   std::to_string(r.test_rows) + " rows: both classes are needed to evaluate a model");
+  if (r.evaluated && (r.test_positives == 0 || r.test_positives == r.test_rows)) {
+    return Status::InvalidArgument("the held-out rows (" + split.why + ") have " + std::to_string(r.test_positives) +
+                                   " positive of " + std::to_string(r.test_rows) +
+                                   " rows: both classes are needed to evaluate a model");
   }
 
-  std::vector<float> y;
-  for (size_t i : split.train) y.push_back(static_cast<float>(d.y[i]));
-  if (options.shuffle_labels) std::shuffle(y.begin(), y.end(), std::mt19937(static_cast<uint32_t>(mc.seed)));
-  const double pos = static_cast<double>(r.train_positives), neg = static_cast<double>(r.train_rows) - pos;
-  char spw[32], eta[32];
-  std::snprintf(spw, sizeof spw, "%.6f", neg / pos);
+  char eta[32];
   std::snprintf(eta, sizeof eta, "%.6f", mc.learning_rate);
-  const std::map<std::string, std::string> params = {
-      {"objective", "binary:logistic"}, {"tree_method", "hist"}, {"max_depth", std::to_string(mc.max_depth)},
-      {"eta", eta}, {"seed", std::to_string(mc.seed)}, {"scale_pos_weight", spw}, {"nthread", "2"},
-      {"eval_metric", "aucpr"}, {"base_score", "0.5"}};
-  Result<Booster> booster = Booster::Train(Rows(d, split.train), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
+  // One recipe for the evaluated model and the final one: the class imbalance of its own
+  // rows weighted, then undone, so the output is a probability.
+  auto fit = [&](const std::vector<size_t>& rows, bool shuffle) -> Result<Booster> {
+    std::vector<float> y;
+    double pos = 0;
+    for (size_t i : rows) {
+      y.push_back(static_cast<float>(d.y[i]));
+      pos += d.y[i];
+    }
+    if (shuffle) std::shuffle(y.begin(), y.end(), std::mt19937(static_cast<uint32_t>(mc.seed)));
+    const double neg = static_cast<double>(rows.size()) - pos;
+    char spw[32];
+    std::snprintf(spw, sizeof spw, "%.6f", neg / pos);
+    const std::map<std::string, std::string> params = {
+        {"objective", "binary:logistic"}, {"tree_method", "hist"}, {"max_depth", std::to_string(mc.max_depth)},
+        {"eta", eta}, {"seed", std::to_string(mc.seed)}, {"scale_pos_weight", spw}, {"nthread", "2"},
+        {"eval_metric", "aucpr"}, {"base_score", "0.5"}};
+    Result<Booster> b = Booster::Train(Rows(d, rows), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
+    if (!b) return b.error();
+    VIGIL_RETURN_IF_ERROR(b->UndoPositiveWeight(neg / pos));  // calibrated probabilities
+    return b;
+  };
+  const double pos = static_cast<double>(r.train_positives), neg = static_cast<double>(r.train_rows) - pos;
+  Result<Booster> booster = fit(split.train, options.shuffle_labels);
   if (!booster) return booster.error();
-  VIGIL_RETURN_IF_ERROR(booster->UndoPositiveWeight(neg / pos));  // calibrated probabilities
 
-  // Evaluation on the test rows: the model, the ISO rule, the base rate.
+  // Evaluation on the held-out rows: the model at its chosen threshold; the ISO rule and
+  // the base rate at 0.5 (the ISO rule: unsatisfactory or worse).
   const std::vector<float> test_x = Rows(d, split.test);
-  Result<std::vector<float>> p = booster->Predict(test_x, d.columns.size());
-  if (!p) return p.error();
   std::vector<int> label;
-  std::vector<double> prob(p->begin(), p->end()), iso, base;
-  for (size_t i : split.test) {
-    label.push_back(d.y[i]);
-    iso.push_back(IsoZoneScore(d.vibration[i]));
-    base.push_back(pos / (pos + neg));
+  std::vector<double> prob, iso, base;
+  if (r.evaluated) {
+    Result<std::vector<float>> p = booster->Predict(test_x, d.columns.size());
+    if (!p) return p.error();
+    prob.assign(p->begin(), p->end());
+    for (size_t i : split.test) {
+      label.push_back(d.y[i]);
+      iso.push_back(IsoZoneScore(d.vibration[i]));
+      base.push_back(pos / (pos + neg));
+    }
+    r.threshold = ChooseThreshold(prob, label, *goal);
+    r.eval_threshold = r.threshold.threshold ? *r.threshold.threshold : WarningThreshold(mc, std::nullopt);
+    if (r.threshold.threshold) r.curve = CurveAround(prob, label, *r.threshold.threshold);
+    r.model = Evaluate(prob, label, r.eval_threshold);
+    r.iso_rule = Evaluate(iso, label, 0.5);
+    r.base_rate = Evaluate(base, label, 0.5);
+  } else {
+    r.threshold.why = "none chosen: no held-out rows (model.test_fraction = 0)";
+    r.eval_threshold = WarningThreshold(mc, std::nullopt);
   }
-  r.model = Evaluate(prob, label, mc.warning_threshold);
-  r.iso_rule = Evaluate(iso, label, mc.warning_threshold);
-  r.base_rate = Evaluate(base, label, mc.warning_threshold);
 
   Result<std::optional<ModelRecord>> current = CurrentModel(*db);
   if (!current) return current.error();
   std::string cols = "[";
   for (size_t i = 0; i < d.columns.size(); ++i) cols += (i ? ",\"" : "\"") + d.columns[i] + "\"";
   cols += "]";
-  if (*current) {
-    // Compared on these test rows only when it reads the same columns; otherwise its
-    // numbers would be meaningless (and the scorer does not use it anyway).
+  // The current model against the held-out rows. Scored on them only when it reads the
+  // same columns and did not train on them; one that trained on them (a final model fit
+  // on all rows does) would look better than it is: its own held-out PR AUC stands in.
+  std::optional<double> current_own_pr_auc;
+  if (*current && r.evaluated) {
     r.current_id = (*current)->id;
+    int64_t min_test_t = INT64_MAX;
+    for (size_t i : split.test) min_test_t = std::min(min_test_t, d.t[i]);
+    const int64_t cur_trained_until = ModelTrainedUntil(**current, horizon);
     Result<Booster> cur = Booster::Load((*current)->file);
     if (ModelColumns(**current) != d.columns) {
       r.current_unusable = "it was trained on other features";
     } else if (!cur) {
       r.current_unusable = "its file cannot be loaded: " + cur.error().message();
+    } else if (cur_trained_until >= min_test_t) {
+      current_own_pr_auc = ModelHeldOutPrAuc(**current);
+      r.current_unusable = "it trained on rows of this test set (until " + FormatTimestampMs(cur_trained_until) + ")";
     } else if (Result<std::vector<float>> cp = cur->Predict(test_x, d.columns.size()); !cp) {
       r.current_unusable = "it cannot score the test rows: " + cp.error().message();
     } else {
-      r.current = Evaluate(std::vector<double>(cp->begin(), cp->end()), label, mc.warning_threshold);
+      r.current = Evaluate(std::vector<double>(cp->begin(), cp->end()), label, r.eval_threshold);
     }
+  } else if (*current) {
+    r.current_id = (*current)->id;
+    r.current_unusable = "no held-out rows (model.test_fraction = 0)";
   }
+
+  // The final model: fit again on every labelled row (model.refit), or the evaluated one.
+  std::vector<size_t> all_rows(d.rows());
+  for (size_t i = 0; i < d.rows(); ++i) all_rows[i] = i;
+  r.refit = r.evaluated && mc.refit;
+  const std::vector<size_t>& final_rows = r.refit ? all_rows : split.train;
+  r.final_rows = final_rows.size();
+  if (r.refit) {
+    Result<Booster> final_model = fit(all_rows, options.shuffle_labels);
+    if (!final_model) return final_model.error();
+    booster = std::move(final_model);
+  }
+  int64_t trained_until = INT64_MIN;
+  double final_pos = 0;
+  for (size_t i : final_rows) {
+    trained_until = std::max(trained_until, d.t[i]);
+    final_pos += d.y[i];
+  }
+  char spw[32];  // the stored model's own class weight
+  std::snprintf(spw, sizeof spw, "%.6f", (static_cast<double>(final_rows.size()) - final_pos) / final_pos);
+  char thr_text[32] = "null";
+  if (r.threshold.threshold) std::snprintf(thr_text, sizeof thr_text, "%.9g", *r.threshold.threshold);
+  // The model file says what it needs by itself: vigil predict --model FILE.
+  std::string col_list;
+  for (size_t i = 0; i < d.columns.size(); ++i) col_list += (i ? "," : "") + d.columns[i];
+  VIGIL_RETURN_IF_ERROR(booster->SetAttr(kAttrColumns, col_list));
+  VIGIL_RETURN_IF_ERROR(booster->SetAttr(kAttrHorizonMs, std::to_string(horizon)));
+  if (r.threshold.threshold) VIGIL_RETURN_IF_ERROR(booster->SetAttr(kAttrThreshold, thr_text));
 
   // Register, save the file, decide.
   ModelRecord rec;
@@ -154,10 +245,22 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   rec.test_rows = static_cast<int64_t>(r.test_rows);
   rec.train_positives = static_cast<int64_t>(r.train_positives);
   rec.test_positives = static_cast<int64_t>(r.test_positives);
+  std::string held = "[";
+  for (size_t i = 0; i < split.test_machines.size(); ++i) {
+    if (i) held += ",";
+    AppendJsonString(split.test_machines[i], &held);
+  }
+  held += "]";
+  std::string goal_json;
+  AppendJsonString(goal->text, &goal_json);
   rec.params_json = std::string("{\"objective\":\"binary:logistic\",\"rounds\":") + std::to_string(mc.rounds) +
                     ",\"max_depth\":" + std::to_string(mc.max_depth) + ",\"eta\":" + eta + ",\"seed\":" +
                     std::to_string(mc.seed) + ",\"scale_pos_weight\":" + spw + ",\"prior_corrected\":true,\"stride_ms\":" +
                     std::to_string(mc.stride_ms) + ",\"shuffled_labels\":" + (options.shuffle_labels ? "true" : "false") +
+                    ",\"split\":\"" + SplitName(split.kind) + "\",\"test_machines\":" + held +
+                    ",\"refit\":" + (r.refit ? "true" : "false") + ",\"final_rows\":" + std::to_string(r.final_rows) +
+                    ",\"trained_until_ms\":" + std::to_string(trained_until) + ",\"threshold\":" + thr_text +
+                    ",\"threshold_goal\":" + goal_json + ",\"horizon_ms\":" + std::to_string(horizon) +
                     ",\"columns\":" + cols + "}";
   rec.status = "training";
   Result<int64_t> id = InsertModel(*db, rec);
@@ -168,39 +271,65 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   rec.file = r.file = data_paths::ModelFile(config.data_dir, rec.id);
   VIGIL_RETURN_IF_ERROR(booster->Save(rec.file));
 
-  const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;
-  const bool not_worse = !r.current || r.model.pr_auc >= r.current->pr_auc;
-  // The current model, trained up to its own split, may have trained on this test period
-  // when that split is later: both then look better than they are, and a model tested on
-  // older data must not replace one tested on newer data unannounced.
-  const bool not_older = !*current || rec.split_ms >= (*current)->split_ms;
-  if (!beats_base) {
-    r.decision = "not promoted: its PR AUC is no better than the base rate's on the test period";
-  } else if (!not_older) {
-    r.decision = "not promoted: its test period starts " + FormatTimestampMs(rec.split_ms) +
-                 ", before the current model " + std::to_string(r.current_id) + "'s (" +
-                 FormatTimestampMs((*current)->split_ms) +
-                 "): it was tested on older data; promote it by hand (vigil models promote " + std::to_string(rec.id) +
-                 ") if that is intended";
-  } else if (!not_worse) {
-    r.decision = "not promoted: worse than the current model " + std::to_string(r.current_id) +
-                 " on the newest test period (PR AUC)";
-  } else if (!options.promote) {
-    r.decision = "not promoted (--no-promote): promote it with vigil models promote " + std::to_string(rec.id);
+  bool eligible = false;
+  if (!r.evaluated) {
+    eligible = !*current;
+    r.decision = eligible ? "promoted: the first model (not evaluated: model.test_fraction = 0)"
+                          : "not promoted: not evaluated (model.test_fraction = 0); promote it with vigil models promote " +
+                                std::to_string(rec.id) + " if that is intended";
+    r.promoted = eligible && options.promote;
+    if (eligible && !options.promote) {
+      r.decision = "not promoted (--no-promote): promote it with vigil models promote " + std::to_string(rec.id);
+    }
   } else {
-    r.promoted = true;
-    r.decision = r.current ? "promoted: not worse than model " + std::to_string(r.current_id) + " on the newest test period"
-                 : r.current_id ? "promoted: the current model " + std::to_string(r.current_id) +
-                                      " cannot be compared (" + r.current_unusable + ")"
-                                : "promoted: the first model";
+    const bool beats_base = r.model.pr_auc > r.base_rate.pr_auc;
+    const bool not_worse = r.current ? r.model.pr_auc >= r.current->pr_auc
+                           // stored to 6 decimals: the same model must compare equal
+                           : current_own_pr_auc ? r.model.pr_auc + 5e-7 >= *current_own_pr_auc
+                                                : true;
+    // Between two time splits: the current model, trained up to its own split, may have
+    // trained on this test period when that split is later: both then look better than
+    // they are, and a model tested on older data must not replace one tested on newer data
+    // unannounced.
+    const bool both_time = split.kind == SplitKind::kTime && *current && ModelSplitKind(**current) == "time";
+    const bool not_older = !both_time || rec.split_ms >= (*current)->split_ms;
+    char own[64] = "";
+    if (current_own_pr_auc) std::snprintf(own, sizeof own, "%.3f", *current_own_pr_auc);
+    if (!beats_base) {
+      r.decision = "not promoted: its PR AUC is no better than the base rate's on the held-out rows";
+    } else if (!not_older) {
+      r.decision = "not promoted: its test period starts " + FormatTimestampMs(rec.split_ms) +
+                   ", before the current model " + std::to_string(r.current_id) + "'s (" +
+                   FormatTimestampMs((*current)->split_ms) +
+                   "): it was tested on older data; promote it by hand (vigil models promote " + std::to_string(rec.id) +
+                   ") if that is intended";
+    } else if (!not_worse) {
+      r.decision = r.current ? "not promoted: worse than the current model " + std::to_string(r.current_id) +
+                                   " on the held-out rows (PR AUC)"
+                             : "not promoted: worse than the current model " + std::to_string(r.current_id) +
+                                   "'s own held-out PR AUC " + own + " (" + r.current_unusable + ")";
+    } else if (!options.promote) {
+      r.decision = "not promoted (--no-promote): promote it with vigil models promote " + std::to_string(rec.id);
+    } else {
+      r.promoted = true;
+      r.decision = r.current ? "promoted: not worse than model " + std::to_string(r.current_id) + " on the held-out rows"
+                   : current_own_pr_auc
+                       ? "promoted: not worse than model " + std::to_string(r.current_id) + "'s own held-out PR AUC " +
+                             own + " (" + r.current_unusable + ", so it is not scored on them)"
+                   : r.current_id ? "promoted: the current model " + std::to_string(r.current_id) +
+                                        " cannot be compared (" + r.current_unusable + ")"
+                                  : "promoted: the first model";
+    }
+    eligible = beats_base && not_worse && not_older;
   }
   // "promoted" is set by Promote() itself, in the transaction that logs the promotion.
-  rec.status = beats_base && not_worse && not_older ? "candidate" : "rejected";
-  rec.metrics_json = "{\"model\":" + EvalJson(r.model) + ",\"iso_rule\":" + EvalJson(r.iso_rule) +
-                     ",\"base_rate\":" + EvalJson(r.base_rate) +
+  rec.status = eligible ? "candidate" : "rejected";
+  rec.metrics_json = "{\"model\":" + (r.evaluated ? EvalJson(r.model) : std::string("null")) +
+                     ",\"iso_rule\":" + (r.evaluated ? EvalJson(r.iso_rule) : std::string("null")) +
+                     ",\"base_rate\":" + (r.evaluated ? EvalJson(r.base_rate) : std::string("null")) +
                      ",\"current\":" + (r.current ? EvalJson(*r.current) : std::string("null")) +
                      ",\"current_id\":" + std::to_string(r.current_id) + ",\"training_failures\":" +
-                     std::to_string(r.training_failures) + ",\"decision\":";
+                     std::to_string(r.training_failures) + ",\"threshold\":" + thr_text + ",\"decision\":";
   AppendJsonString(r.decision, &rec.metrics_json);
   rec.metrics_json += "}";
   VIGIL_RETURN_IF_ERROR(UpdateModel(*db, rec));

@@ -1,17 +1,27 @@
-// vigil train: loads the labelled rows, splits them by time with a purge gap, trains
-// XGBoost with the class imbalance weighted, evaluates it next to two baselines on the
-// same test rows (the ISO 10816 zone rule and the base rate) and against the current
-// model, stores it in the registry, and promotes it when it is not worse than the current
-// one on this newest test period (and better than the base rate), and its test period
-// starts no earlier than the current model's (a model tested on older data never replaces
-// one tested on newer data by itself: it is rejected, saying so).
+// vigil train: loads the labelled rows, holds some out (model/dataset.h ChooseSplit: by
+// time with a purge gap, or by machine, as model.split says, and why), trains XGBoost with
+// the class imbalance weighted, evaluates it next to two baselines on the same held-out
+// rows (the ISO 10816 zone rule and the base rate) and against the current model, chooses
+// the alert threshold on those rows for model.threshold_goal (model/threshold.h), fits the
+// final model on all labelled rows (model.refit), stores it in the registry with its
+// threshold, and promotes it when it is not worse than the current one on these rows (and
+// better than the base rate). A current model that trained on rows of this test set cannot
+// be compared (it would look better than it is): it is said so, and the base-rate rule
+// decides. Between two time splits, a model whose test period starts earlier than the
+// current model's never replaces it by itself: it is rejected, saying so.
+// model.test_fraction = 0: no evaluation, the model trains on every row and is promoted
+// only when there is no current model.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include <vector>
+
+#include "model/dataset.h"
 #include "model/metrics.h"
+#include "model/threshold.h"
 #include "vigil/clock.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
@@ -28,9 +38,19 @@ struct TrainReport {
   bool promoted = false;
   std::string decision;  // why (not) promoted
   int64_t data_from_ms = 0, data_to_ms = 0, split_ms = 0;
+  SplitKind split = SplitKind::kTime;
+  std::string split_why;                    // which split and why (ChooseSplit)
+  std::vector<std::string> test_machines;   // split by machine: the held-out machines
   size_t train_rows = 0, test_rows = 0, train_positives = 0, test_positives = 0;
   int64_t training_failures = 0;
-  Evaluation model, iso_rule, base_rate;
+  bool evaluated = true;  // false: model.test_fraction = 0
+  // The threshold: chosen on the held-out rows (threshold.threshold), else none.
+  ThresholdChoice threshold;
+  std::vector<CurvePoint> curve;  // precision/recall around the chosen threshold
+  double eval_threshold = 0.5;    // the model's precision/recall below are at this threshold
+  size_t final_rows = 0;          // rows the stored model trained on (all, or the training rows)
+  bool refit = false;             // the stored model was fit again on all labelled rows
+  Evaluation model, iso_rule, base_rate;  // baselines at 0.5 (ISO: unsatisfactory or worse)
   std::optional<Evaluation> current;  // the model promoted before, on the same test rows
   int64_t current_id = 0;
   std::string current_unusable;  // why the current model could not be compared, if it could not

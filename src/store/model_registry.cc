@@ -1,5 +1,7 @@
 #include "store/model_registry.h"
 
+#include <algorithm>
+
 #include "store/schema.h"
 
 namespace vigil::store {
@@ -129,14 +131,18 @@ Result<std::optional<int64_t>> Rollback(Db& db) {
   return *cur ? std::optional<int64_t>((*cur)->id) : std::nullopt;
 }
 
-Result<int64_t> CountFailures(Db& db, int64_t from_ms, int64_t until_ms) {
-  Result<Stmt> st = db.Prepare("SELECT count(*) FROM failure_history WHERE timestamp_ms > ?1 AND timestamp_ms < ?2");
+Result<int64_t> CountFailures(Db& db, int64_t from_ms, int64_t until_ms, const std::vector<std::string>& machines) {
+  Result<Stmt> st = db.Prepare("SELECT machine_id, count(*) FROM failure_history WHERE timestamp_ms > ?1 AND timestamp_ms < ?2"
+                               " GROUP BY machine_id");
   if (!st) return Status::IoError("failure_history: " + st.error().message());
   st->Bind(1, from_ms).Bind(2, until_ms);
-  Result<bool> row = st->Step();
-  if (!row) return row.error();
-  if (!*row) return int64_t{0};
-  const int64_t n = st->Int(0);
+  int64_t n = 0;
+  for (;;) {
+    Result<bool> row = st->Step();
+    if (!row) return row.error();
+    if (!*row) break;
+    if (machines.empty() || std::find(machines.begin(), machines.end(), st->Text(0)) != machines.end()) n += st->Int(1);
+  }
   st->Reset();
   return n;
 }

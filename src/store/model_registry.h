@@ -36,7 +36,8 @@ Status Promote(Db& db, int64_t id, int64_t now_ms);
 Result<int64_t> FailUnfinishedModels(Db& db);
 // Undoes the newest promotion; returns the model now current (none: nullopt).
 Result<std::optional<int64_t>> Rollback(Db& db);
-// Failures recorded with from_ms < time < until_ms (the training period's).
-Result<int64_t> CountFailures(Db& db, int64_t from_ms, int64_t until_ms);
+// Failures recorded with from_ms < time < until_ms (the training period's); with machines,
+// only theirs (the training machines of a split by machine).
+Result<int64_t> CountFailures(Db& db, int64_t from_ms, int64_t until_ms, const std::vector<std::string>& machines = {});
 
 }  // namespace vigil::store

@@ -35,6 +35,14 @@ Result<LabelledRows> ReadLabelled(const std::string& db_path, const std::vector<
     for (int i = 0; i < n; ++i) d.x.push_back(st->FloatOrNaN(3 + i));
     d.vibration.push_back(st->OptDouble(3 + n));
   }
+  // The watermarks say which labels were free to come out either way (model/dataset.h).
+  if (Result<Stmt> wm = db->Prepare("SELECT machine_id, watermark_ms FROM watermarks"); wm) {
+    for (;;) {
+      Result<bool> row = wm->Step();
+      if (!row || !*row) break;
+      d.watermark[wm->Text(0)] = wm->Int(1);
+    }
+  }
   return d;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct LabelledRows {
   std::vector<float> x;                          // row-major over columns, NaN = NULL
   std::vector<int> y;                            // label_failure_7d
   std::vector<std::optional<double>> vibration;  // vibration_field's value (none: all nullopt)
+  // Each machine's watermark (table watermarks: its latest reading or event time seen);
+  // a machine without one is absent.
+  std::map<std::string, int64_t> watermark;
 };
 
 // Rows with window start in [from_ms, until_ms), in time order. vibration_field: a sensor

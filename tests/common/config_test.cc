@@ -188,3 +188,45 @@ TEST(ConfigTest, PasswordFileGivesItsFirstLineWithoutTheLineEnd) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// Issue 19: the model stage's evaluation and threshold keys.
+TEST(ConfigTest, ModelSplitThresholdGoalAndTestFractionZero) {
+  Result<Config> c = ParseConfigText(
+      "[model]\ntest_fraction = 0\nsplit = \"machine\"\nrefit = false\nthreshold_goal = \"recall:0.9\"\n", "t.toml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->model.test_fraction, 0);
+  EXPECT_EQ(c->model.split, "machine");
+  EXPECT_FALSE(c->model.refit);
+  EXPECT_EQ(c->model.threshold_goal, "recall:0.9");
+  EXPECT_TRUE(CheckConfig(*c).ok());
+  Config defaults;
+  EXPECT_EQ(defaults.model.split, "auto");
+  EXPECT_TRUE(defaults.model.refit);
+  EXPECT_EQ(defaults.model.threshold_goal, "f1");
+  EXPECT_EQ(defaults.model.warning_threshold, 0);  // the model's chosen threshold
+
+  Result<Config> bad_split = ParseConfigText("[model]\nsplit = \"random\"\n", "t.toml");
+  ASSERT_FALSE(bad_split);
+  EXPECT_NE(bad_split.error().message().find("t.toml:2: model.split"), std::string::npos) << bad_split.error().message();
+  for (const char* goal : {"recall:0", "recall:2", "cost:0", "cost:x", "f2", "precision:0.9"}) {
+    Config g;
+    g.model.threshold_goal = goal;
+    Status s = CheckConfig(g);
+    EXPECT_FALSE(s.ok()) << goal;
+    EXPECT_NE(s.message().find("model.threshold_goal"), std::string::npos) << s.message();
+  }
+  for (double f : {0.01, 0.95, -0.1}) {
+    Config g;
+    g.model.test_fraction = f;
+    EXPECT_FALSE(CheckConfig(g).ok()) << f;
+  }
+  Config ok;
+  ok.model.threshold_goal = "cost:10";
+  EXPECT_TRUE(CheckConfig(ok).ok());
+}
+
+}  // namespace
+}  // namespace vigil

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <set>
+#include <string>
+
 namespace vigil::model {
 namespace {
 
@@ -31,6 +35,159 @@ TEST(TimeSplitTest, EdgeCases) {
   EXPECT_TRUE(one.train.empty());
   Split short_range = TimeSplit({0, 1000, 2000}, 0.5, kH);  // range shorter than the horizon
   EXPECT_TRUE(short_range.train.empty());
+}
+
+// Five machines, 20 rows each; a machine's rows are negative then positive (a failure at
+// its end), except M3's, which are all negative.
+struct Fleet {
+  std::vector<std::string> machine;
+  std::vector<int64_t> t;
+  std::vector<int> y;
+  std::vector<char> complete;
+};
+Fleet FiveMachines() {
+  Fleet f;
+  for (const char* m : {"M1", "M2", "M3", "M4", "M5"}) {
+    for (int i = 0; i < 20; ++i) {
+      f.machine.push_back(m);
+      f.t.push_back(i * 3'600'000);
+      f.y.push_back(std::string(m) != "M3" && i >= 15);
+      f.complete.push_back(1);
+    }
+  }
+  return f;
+}
+
+TEST(MachineSplitTest, DeterministicDisjointMachinesBothClasses) {
+  const Fleet f = FiveMachines();
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    Split a = MachineSplit(f.machine, f.y, f.complete, 0.25, seed);
+    Split b = MachineSplit(f.machine, f.y, f.complete, 0.25, seed);
+    ASSERT_EQ(a.kind, SplitKind::kMachine) << a.why;
+    EXPECT_EQ(a.test_machines, b.test_machines) << "seed " << seed;
+    EXPECT_EQ(a.test, b.test);
+    EXPECT_EQ(a.train, b.train);
+    ASSERT_EQ(a.test_machines.size(), 1u);  // round(5 * 0.25)
+    std::set<std::string> train_m, test_m;
+    int test_pos = 0, train_pos = 0;
+    for (size_t i : a.train) train_m.insert(f.machine[i]), train_pos += f.y[i];
+    for (size_t i : a.test) test_m.insert(f.machine[i]), test_pos += f.y[i];
+    for (const std::string& m : test_m) EXPECT_FALSE(train_m.count(m)) << m << " on both sides, seed " << seed;
+    EXPECT_EQ(test_m, std::set<std::string>(a.test_machines.begin(), a.test_machines.end()));
+    EXPECT_EQ(a.train.size() + a.test.size(), f.t.size());  // every row on one side
+    EXPECT_GT(test_pos, 0);
+    EXPECT_LT(test_pos, static_cast<int>(a.test.size()));  // both classes
+    EXPECT_GT(train_pos, 0);
+    EXPECT_NE(a.test_machines[0], "M3");  // all negative: never a test set by itself
+  }
+  // The seed matters: not every seed holds out the same machine.
+  std::set<std::string> chosen;
+  for (uint64_t seed = 0; seed < 20; ++seed) chosen.insert(MachineSplit(f.machine, f.y, f.complete, 0.25, seed).test_machines[0]);
+  EXPECT_GT(chosen.size(), 1u);
+}
+
+TEST(MachineSplitTest, TestRowsAreLabelCompleteAndShareIsBounded) {
+  Fleet f = FiveMachines();
+  for (size_t i = 0; i < f.t.size(); ++i) f.complete[i] = f.t[i] < 18 * 3'600'000;  // the newest 2 rows censored
+  Split s = MachineSplit(f.machine, f.y, f.complete, 0.5, 7);
+  ASSERT_EQ(s.kind, SplitKind::kMachine);
+  EXPECT_EQ(s.test_machines.size(), 3u);  // llround(5 * 0.5)
+  for (size_t i : s.test) EXPECT_TRUE(f.complete[i]);
+  // Never all machines: at least one trains.
+  Split most = MachineSplit(f.machine, f.y, f.complete, 0.9, 1);
+  EXPECT_EQ(most.test_machines.size(), 4u);
+}
+
+TEST(MachineSplitTest, EdgeCasesSayWhy) {
+  Split none = MachineSplit({}, {}, {}, 0.25, 1);
+  EXPECT_EQ(none.kind, SplitKind::kNone);
+  Split one = MachineSplit({"A", "A", "A"}, {0, 1, 0}, {1, 1, 1}, 0.25, 1);
+  EXPECT_EQ(one.kind, SplitKind::kNone);
+  EXPECT_NE(one.why.find("two machines"), std::string::npos) << one.why;
+  // No machine has both classes: no draw fits.
+  Split pure = MachineSplit({"A", "A", "B", "B"}, {0, 0, 1, 1}, {1, 1, 1, 1}, 0.5, 1);
+  EXPECT_EQ(pure.kind, SplitKind::kNone);
+  EXPECT_NE(pure.why.find("no draw"), std::string::npos) << pure.why;
+}
+
+TEST(LabelCompleteTest, OnlyPositivesInTheNewestHorizonAreIncomplete) {
+  const int64_t h = 10;
+  std::vector<char> c = LabelComplete({"A", "A", "A", "B"}, {0, 5, 8, 5}, {1, 1, 0, 1}, {{"A", 15}}, h);
+  EXPECT_EQ(c, (std::vector<char>{1, 1, 1, 0}));  // A: 0+10 <= 15, 5+10 <= 15; 0 labels always; B: no watermark, newest row 5
+  c = LabelComplete({"A"}, {6}, {1}, {{"A", 15}}, h);
+  EXPECT_EQ(c, std::vector<char>{0});
+}
+
+Dataset FromFleet(const Fleet& f) {
+  Dataset d;
+  d.machine = f.machine;
+  d.t = f.t;
+  d.y = f.y;
+  d.complete = f.complete;
+  return d;
+}
+
+TEST(ChooseSplitTest, AutoTakesTheTimeSplitWhenItsTestPeriodHasBothClassesAndTheFleet) {
+  // 60 days of hourly rows for 4 machines; failures every 10 days label the day before.
+  Dataset d;
+  for (int64_t h = 0; h < 60 * 24; ++h) {
+    for (const char* m : {"A", "B", "C", "D"}) {
+      d.machine.push_back(m);
+      d.t.push_back(h * 3'600'000);
+      d.y.push_back((h % 240) >= 216);
+      d.complete.push_back(1);
+    }
+  }
+  Split s = ChooseSplit(d, "auto", 0.25, kH, 1);
+  EXPECT_EQ(s.kind, SplitKind::kTime) << s.why;
+  EXPECT_NE(s.why.find("by time (model.split = \"auto\")"), std::string::npos) << s.why;
+  EXPECT_NE(s.why.find("4 of 4 machines"), std::string::npos) << s.why;
+  Split m = ChooseSplit(d, "machine", 0.25, kH, 1);
+  EXPECT_EQ(m.kind, SplitKind::kMachine) << m.why;
+  EXPECT_EQ(m.test_machines.size(), 1u);
+}
+
+// The demo's case: every positive in the newest horizon, where no 0 can be labelled yet.
+TEST(ChooseSplitTest, AutoFallsBackToMachinesWhenTheTimeTestPeriodIsOneClass) {
+  const Fleet f = FiveMachines();
+  Dataset d = FromFleet(f);
+  // Rows 15..19 positive; a horizon of 10 h: the time split's test period (newest 25% of
+  // 19 h) would leave nothing to train one horizon before it.
+  Split s = ChooseSplit(d, "auto", 0.25, 10 * 3'600'000, 1);
+  ASSERT_EQ(s.kind, SplitKind::kMachine) << s.why;
+  EXPECT_NE(s.why.find("by machine (model.split = \"auto\"): the time split would not do"), std::string::npos) << s.why;
+  EXPECT_NE(s.why.find("held out 1 of 5 machines"), std::string::npos) << s.why;
+  // "time" is taken as asked, and says what is wrong with it.
+  Split t = ChooseSplit(d, "time", 0.25, 10 * 3'600'000, 1);
+  EXPECT_EQ(t.kind, SplitKind::kTime);
+  EXPECT_NE(t.why.find("does not do"), std::string::npos) << t.why;
+}
+
+TEST(ChooseSplitTest, TestFractionZeroTrainsOnEveryRow) {
+  Dataset d = FromFleet(FiveMachines());
+  for (const char* mode : {"auto", "time", "machine"}) {
+    Split s = ChooseSplit(d, mode, 0, kH, 1);
+    EXPECT_EQ(s.kind, SplitKind::kNone);
+    EXPECT_EQ(s.train.size(), d.rows());
+    EXPECT_TRUE(s.test.empty());
+    EXPECT_NE(s.why.find("model.test_fraction = 0"), std::string::npos) << s.why;
+  }
+}
+
+TEST(TimeSplitTest, OnlyLabelCompleteRowsAreTested) {
+  // Hourly rows over 40 days, the newest 7 days censored (positives only could be labelled).
+  std::vector<int64_t> t;
+  std::vector<char> complete;
+  for (int64_t h = 0; h < 40 * 24; ++h) {
+    t.push_back(h * 3'600'000);
+    complete.push_back(h < 33 * 24);
+  }
+  Split s = TimeSplit(t, complete, 0.25, kH);
+  const int64_t hi = (33 * 24 - 1) * 3'600'000LL;
+  EXPECT_EQ(s.split_ms, hi - std::llround(hi * 0.25));
+  for (size_t i : s.test) EXPECT_TRUE(complete[i]);
+  for (size_t i : s.train) EXPECT_LT(t[i] + kH, s.split_ms);
+  EXPECT_FALSE(s.test.empty());
 }
 
 TEST(IsoZoneScoreTest, ZoneBoundariesAreInclusiveBelow) {

@@ -45,7 +45,7 @@ class ScorerTest : public ::testing::Test {
   }
 
   // A small model on the configuration's columns, registered and promoted; returns its id.
-  int64_t PromoteModel(std::vector<std::string> columns) {
+  int64_t PromoteModel(std::vector<std::string> columns, const std::string& threshold = "") {
     const size_t cols = columns.size();
     std::vector<float> x, y;
     for (int i = 0; i < 40; ++i) {
@@ -61,7 +61,7 @@ class ScorerTest : public ::testing::Test {
     m.status = "candidate";
     m.params_json = "{\"columns\":[";
     for (size_t i = 0; i < cols; ++i) m.params_json += (i ? ",\"" : "\"") + columns[i] + "\"";
-    m.params_json += "]}";
+    m.params_json += "]" + (threshold.empty() ? std::string() : ",\"threshold\":" + threshold) + "}";
     m.id = *InsertModel(*db, m);
     std::filesystem::create_directories(data_paths::ModelsDir(tmp_.path()));
     m.file = data_paths::ModelFile(tmp_.path(), m.id);
@@ -201,6 +201,34 @@ TEST_F(ScorerTest, AModelOfOtherColumnsIsNotUsed) {
   EXPECT_NE(r->warning.find("other features"), std::string::npos) << r->warning;
   ASSERT_EQ(r->latest.size(), 1u);
   EXPECT_FALSE(r->latest[0].probability);
+}
+
+// Issue 19: alerts warn at the threshold vigil train chose for the current model (in its
+// params), unless model.warning_threshold sets one.
+TEST_F(ScorerTest, AlertsWarnAtTheModelsChosenThresholdUnlessTheConfigSetsOne) {
+  WriteRows("M1", 10, 2.0);
+  PromoteModel(FeatureColumns(config_), "1e-06");  // below any probability of this model (< 0.8)
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->latest.size(), 1u);
+  ASSERT_TRUE(r->latest[0].probability);
+  ASSERT_LT(*r->latest[0].probability, 0.8);
+  ASSERT_EQ(r->alerts.size(), 1u);
+  EXPECT_EQ(r->alerts[0].kind, "failure_probability");
+  EXPECT_EQ(r->alerts[0].level, "warning");
+  EXPECT_NE(r->alerts[0].message.find("warning threshold 1e-06"), std::string::npos) << r->alerts[0].message;
+}
+
+TEST_F(ScorerTest, AConfiguredWarningThresholdOverridesTheModels) {
+  config_.model.warning_threshold = 0.99;
+  config_.model.critical_threshold = 0.999;
+  WriteRows("M1", 10, 2.0);
+  PromoteModel(FeatureColumns(config_), "1e-06");
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->latest[0].probability);
+  ASSERT_LT(*r->latest[0].probability, 0.99);
+  EXPECT_TRUE(r->alerts.empty()) << r->alerts[0].message;
 }
 
 TEST(OutboxTest, ANewerPredictionSupersedesAnUnsentOne) {

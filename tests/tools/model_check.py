@@ -112,22 +112,37 @@ check("promoted: the first model" in p.stdout, "the first model was not promoted
 
 # Leakage, end to end: recomputed here from `features` (one labelled row per machine per
 # stride of 1 min), the training rows are exactly those ending one horizon before the
-# split, and the registry's counts say so.
+# split, the test rows the label-complete rows after it (labelled 0, or 1 with the
+# machine's watermark a horizon past them: issue 19), and the registry's counts say so.
+# 30 days of 10 machines: model.split = "auto" takes the time split, and says so.
+check(re.search(r"^split: by time \(model.split = \"auto\"\)", p.stdout, re.M) is not None,
+      f"train does not say it split by time: {p.stdout}")
+check(re.search(r"^threshold [0-9.]+ chosen on the held-out rows for the best F1", p.stdout, re.M) is not None,
+      f"train does not print its chosen threshold: {p.stdout}")
+check("final model: fit again on all" in p.stdout, f"train does not say it refit on all rows: {p.stdout}")
 H = 7 * 86400_000
 with contextlib.closing(sqlite3.connect(f"{data}/vigil.db")) as leak_db:  # closed: reprocess needs that
-    split_ms, train_rows, test_rows, train_pos = leak_db.execute(
-        "SELECT split_ms, train_rows, test_rows, train_positives FROM models WHERE id = 1").fetchone()
+    split_ms, train_rows, test_rows, train_pos, params = leak_db.execute(
+        "SELECT split_ms, train_rows, test_rows, train_positives, params FROM models WHERE id = 1").fetchone()
+    watermark = dict(leak_db.execute("SELECT machine_id, watermark_ms FROM watermarks"))
     sampled = leak_db.execute(
-        "SELECT f.window_start_ms, f.label_failure_7d FROM features f JOIN (SELECT machine_id, min(window_start_ms) AS w"
-        " FROM features WHERE label_failure_7d IS NOT NULL GROUP BY machine_id, window_start_ms / 60000) s"
-        " ON f.machine_id = s.machine_id AND f.window_start_ms = s.w").fetchall()
-train = [(t, y) for t, y in sampled if t + H < split_ms]
-gap = [t for t, _ in sampled if t < split_ms <= t + H]
+        "SELECT f.machine_id, f.window_start_ms, f.label_failure_7d FROM features f JOIN (SELECT machine_id,"
+        " min(window_start_ms) AS w FROM features WHERE label_failure_7d IS NOT NULL GROUP BY machine_id,"
+        " window_start_ms / 60000) s ON f.machine_id = s.machine_id AND f.window_start_ms = s.w").fetchall()
+check(json.loads(params).get("split") == "time", f"model 1 params say split {json.loads(params).get('split')}")
+check(json.loads(params).get("threshold") is not None, "model 1 has no chosen threshold in its params")
+train = [(t, y) for _, t, y in sampled if t + H < split_ms]
+gap = [t for _, t, _ in sampled if t < split_ms <= t + H]
+complete = lambda m, t, y: y == 0 or t + H <= watermark[m]
+censored = sum(1 for m, t, y in sampled if t >= split_ms and not complete(m, t, y))
 check(len(train) == train_rows and sum(y for _, y in train) == train_pos,
       f"training rows {train_rows} ({train_pos} positive) != {len(train)} rows ending a horizon before the split")
-check(sum(1 for t, _ in sampled if t >= split_ms) == test_rows, "test rows differ from the rows after the split")
+check(sum(1 for m, t, y in sampled if t >= split_ms and complete(m, t, y)) == test_rows,
+      "test rows differ from the label-complete rows after the split")
 check(len(gap) > 0, "no rows fall in the purge gap: the leakage check checks nothing")
-print(f"leakage: {len(train)} training rows end before split - 7 d; {len(gap)} rows in the purge gap left out")
+check(censored > 0, "no censored rows after the split: the label-complete check checks nothing")
+print(f"leakage: {len(train)} training rows end before split - 7 d; {len(gap)} rows in the purge gap left out; "
+      f"{censored} censored positives not tested")
 
 # Scoring: vigil process scores every row with the current model.
 sc = run("process")
@@ -187,6 +202,22 @@ check(len(lines) == 10, f"vigil predict (newest rows) gave {len(lines)} rows")
 lp = dict(db.execute("SELECT machine_id, failure_probability_7d FROM latest_predictions"))
 check(all(abs(float(r["failure_probability_7d"]) - lp[r["machine_id"]]) <= 1e-6 for r in lines),
       "vigil predict (newest rows) differs from latest_predictions")
+
+# A model file and an export score without a data directory (issue 19): the same
+# probabilities, model_id empty, the chosen threshold applied in the summary.
+nodata = subprocess.run([vigil, "predict", "--model", model_file, "--input", f"{work}/rows.csv", "--out",
+                         f"{work}/scored-file.csv", "--data-dir", f"{work}/does-not-exist"],
+                        capture_output=True, text=True, timeout=300)
+check(nodata.returncode == 0, f"vigil predict --model FILE exited {nodata.returncode}: {nodata.stderr}")
+check(not os.path.exists(f"{work}/does-not-exist"), "vigil predict --model FILE created the data directory")
+check("at or above its threshold" in nodata.stderr, f"vigil predict --model FILE: no threshold summary: {nodata.stderr}")
+if nodata.returncode == 0:
+    with open(f"{work}/scored-file.csv") as fh:
+        by_file = list(csv.DictReader(fh))
+    check(len(by_file) == len(rows) and max(abs(float(r["failure_probability_7d"]) - float(b))
+                                            for r, b in zip(by_file, py)) <= 1e-6,
+          "vigil predict --model FILE differs from python xgboost")
+    check(all(r["model_id"] == "" for r in by_file), "vigil predict --model FILE wrote a model_id")
 
 # A useless model (shuffled labels) is not promoted; the current one stays.
 bad = run("train", "--shuffle-labels")
