@@ -68,6 +68,10 @@ Command AddTrainCommand(CLI::App& app) {
             std::printf("  training: %zu rows (%zu positive, %lld failures); held out: %zu rows (%zu positive)\n",
                         r->train_rows, r->train_positives, (long long)r->training_failures, r->test_rows,
                         r->test_positives);
+            if (r->censored) {
+              std::printf("  left out: %zu positive rows of each machine's newest horizon (their negatives are not "
+                          "known yet: with them, the model would overrate failure)\n", r->censored);
+            }
             if (r->evaluated) {
               std::printf("evaluation on the held-out rows (model at threshold %.3f; baselines at 0.5):\n",
                           r->eval_threshold);
@@ -95,7 +99,7 @@ Command AddTrainCommand(CLI::App& app) {
               std::printf("threshold: %s; alerts warn at %.3f\n", r->threshold.why.c_str(), r->eval_threshold);
             }
             if (r->refit) {
-              std::printf("final model: fit again on all %zu labelled rows (model.refit = true); the evaluation above is "
+              std::printf("final model: fit again on all %zu label-complete rows (model.refit = true); the evaluation above is "
                           "of the same recipe on the training rows\n", r->final_rows);
             } else if (r->evaluated) {
               std::printf("final model: the evaluated one, trained on the %zu training rows (model.refit = false)\n",

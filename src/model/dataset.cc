@@ -32,7 +32,25 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
   d.x = std::move(rows->x);
   d.y = std::move(rows->y);
   d.vibration = std::move(rows->vibration);
-  d.complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms);
+  const std::vector<char> complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms);
+  const size_t ncols = d.columns.size();
+  size_t kept = 0;
+  for (size_t i = 0; i < complete.size(); ++i) {
+    if (!complete[i]) continue;
+    if (kept != i) d.machine[kept] = std::move(d.machine[i]);
+    d.t[kept] = d.t[i];
+    d.y[kept] = d.y[i];
+    d.vibration[kept] = d.vibration[i];
+    std::copy_n(d.x.begin() + static_cast<std::ptrdiff_t>(i * ncols), ncols, d.x.begin() + static_cast<std::ptrdiff_t>(kept * ncols));
+    ++kept;
+  }
+  d.censored = complete.size() - kept;
+  d.machine.resize(kept);
+  d.t.resize(kept);
+  d.y.resize(kept);
+  d.vibration.resize(kept);
+  d.x.resize(kept * ncols);
+  d.complete.assign(kept, 1);
   return d;
 }
 

@@ -5,10 +5,12 @@
 // Label-complete rows. A row at t is labelled 1 as soon as a failure follows within the
 // horizon, but 0 only once the machine's watermark reaches t + horizon: in the newest
 // horizon of each machine's data only positives can be labelled (censoring). Those rows are
-// true labels and train, but a test set drawn from them holds one class only (the demo's
-// "13337 positive of 13337 rows") or, mixed with older rows, overstates the failure rate.
-// So held-out rows are label-complete rows only: labelled 0, or labelled 1 with
-// t + horizon <= the machine's watermark (the label could have come out either way).
+// true labels, but without the negatives beside them (not known yet) they are a biased
+// sample: a test set drawn from them holds one class only (the demo's "13337 positive of
+// 13337 rows"), and a model trained on them learns too high a failure rate (the demo's
+// refit on them: 80% positive). So LoadLabelled keeps label-complete rows only: labelled
+// 0, or labelled 1 with t + horizon <= the machine's watermark (the label could have come
+// out either way); the censored ones are counted.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,7 @@ struct Dataset {
   std::vector<int> y;              // label_failure_7d (labelled rows only)
   std::vector<std::optional<double>> vibration;  // the ISO rule's input
   std::vector<char> complete;      // label-complete (see above); all 1 when unknown
+  size_t censored = 0;             // positives of the newest horizon left out (see above)
   size_t rows() const { return t.size(); }
 };
 
@@ -42,7 +45,7 @@ std::vector<char> LabelComplete(const std::vector<std::string>& machine, const s
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
                                 int64_t horizon_ms);
 
-// Labelled rows, the first of each machine in every stride_ms bucket, in time order.
+// Label-complete rows, the first of each machine in every stride_ms bucket, in time order.
 // from_ms/until_ms bound the windows (inclusive, exclusive).
 Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, int64_t stride_ms,
                              int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX);

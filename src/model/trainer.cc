@@ -68,10 +68,12 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   if (!data) return data.error();
   const Dataset& d = *data;
   if (d.rows() == 0) {
-    return Status::InvalidArgument("no labelled rows in " + db_path +
-                                   " yet: labels are known once a machine's data reaches 7 days past a window");
+    return Status::InvalidArgument("no label-complete rows in " + db_path + " yet (" + std::to_string(d.censored) +
+                                   " positive rows wait for their negatives): a label is complete once a machine's data "
+                                   "reaches one horizon past its window");
   }
   TrainReport r;
+  r.censored = d.censored;
   const Split split = ChooseSplit(d, mc.split, mc.test_fraction, horizon, static_cast<uint64_t>(mc.seed));
   r.split = split.kind;
   r.split_why = split.why;
@@ -207,7 +209,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     r.current_unusable = "no held-out rows (model.test_fraction = 0)";
   }
 
-  // The final model: fit again on every labelled row (model.refit), or the evaluated one.
+  // The final model: fit again on every (label-complete) row (model.refit), or the evaluated one.
   std::vector<size_t> all_rows(d.rows());
   for (size_t i = 0; i < d.rows(); ++i) all_rows[i] = i;
   r.refit = r.evaluated && mc.refit;

@@ -3,7 +3,7 @@
 // the class imbalance weighted, evaluates it next to two baselines on the same held-out
 // rows (the ISO 10816 zone rule and the base rate) and against the current model, chooses
 // the alert threshold on those rows for model.threshold_goal (model/threshold.h), fits the
-// final model on all labelled rows (model.refit), stores it in the registry with its
+// final model on all label-complete rows (model.refit), stores it in the registry with its
 // threshold, and promotes it when it is not worse than the current one on these rows (and
 // better than the base rate). A current model that trained on rows of this test set cannot
 // be compared (it would look better than it is): it is said so, and the base-rate rule
@@ -49,7 +49,8 @@ struct TrainReport {
   std::vector<CurvePoint> curve;  // precision/recall around the chosen threshold
   double eval_threshold = 0.5;    // the model's precision/recall below are at this threshold
   size_t final_rows = 0;          // rows the stored model trained on (all, or the training rows)
-  bool refit = false;             // the stored model was fit again on all labelled rows
+  size_t censored = 0;            // labelled rows left out: positives of the newest horizon
+  bool refit = false;             // the stored model was fit again on all label-complete rows
   Evaluation model, iso_rule, base_rate;  // baselines at 0.5 (ISO: unsatisfactory or worse)
   std::optional<Evaluation> current;  // the model promoted before, on the same test rows
   int64_t current_id = 0;

@@ -298,7 +298,7 @@ TEST(TrainerTest, TestFractionZeroTrainsOnEveryRowWithoutEvaluation) {
   EXPECT_EQ(r->split, SplitKind::kNone);
   EXPECT_EQ(r->test_rows, 0u);
   EXPECT_EQ(r->final_rows, r->train_rows);
-  EXPECT_EQ(r->train_rows, 80u * 24);  // every labelled row
+  EXPECT_EQ(r->train_rows, 80u * 24 - 24);  // every label-complete row
   EXPECT_FALSE(r->threshold.threshold);
   EXPECT_TRUE(r->promoted) << r->decision;
   EXPECT_NE(r->decision.find("not evaluated"), std::string::npos) << r->decision;
@@ -306,6 +306,20 @@ TEST(TrainerTest, TestFractionZeroTrainsOnEveryRowWithoutEvaluation) {
   Result<TrainReport> second = Train(config, clock, {});
   ASSERT_TRUE(second) << second.error().message();
   EXPECT_FALSE(second->promoted) << second->decision;
+}
+
+// The newest horizon's positives have no negatives beside them yet: left out, counted.
+TEST(TrainerTest, PositivesOfTheNewestHorizonAreLeftOutAndCounted) {
+  TempDir tmp;
+  const Config config = TrainConfig(tmp.path());
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));  // its last day is the day before a failure
+  Result<Dataset> d = LoadLabelled(data_paths::Database(tmp.path()), config, kHour);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->censored, 24u);  // no watermark: the newest row's t (80 d - 1 h) is it
+  EXPECT_EQ(d->rows(), 80u * 24 - 24);
+  EXPECT_EQ(d->t.back(), kT0 + 79 * kDay - kHour);
+  EXPECT_EQ(d->x.size(), d->rows() * d->columns.size());
+  EXPECT_EQ(d->machine.size(), d->rows());
 }
 
 TEST(TrainerTest, WithoutLabelledRowsItSaysWhy) {
@@ -317,7 +331,7 @@ TEST(TrainerTest, WithoutLabelledRowsItSaysWhy) {
   ASSERT_TRUE(store::FeatureStore::Open(data_paths::Database(tmp.path()), config));
   Result<TrainReport> r = Train(config, clock, {});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message().find("no labelled rows"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("no label-complete rows"), std::string::npos) << r.error().message();
 }
 
 }  // namespace
