@@ -54,6 +54,14 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
   return d;
 }
 
+std::vector<float> Dataset::Rows(const std::vector<size_t>& idx) const {
+  const size_t n = columns.size();
+  std::vector<float> out;
+  out.reserve(idx.size() * n);
+  for (size_t i : idx) out.insert(out.end(), x.begin() + static_cast<std::ptrdiff_t>(i * n), x.begin() + static_cast<std::ptrdiff_t>((i + 1) * n));
+  return out;
+}
+
 std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
                                 int64_t horizon_ms) {

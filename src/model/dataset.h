@@ -37,6 +37,7 @@ struct Dataset {
   std::vector<char> complete;      // label-complete (see above); all 1 when unknown
   size_t censored = 0;             // positives of the newest horizon left out (see above)
   size_t rows() const { return t.size(); }
+  std::vector<float> Rows(const std::vector<size_t>& idx) const;  // the inputs of rows idx, row-major
 };
 
 // complete[i] for rows of labels y at times t of machines, given each machine's watermark

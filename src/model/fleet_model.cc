@@ -19,14 +19,6 @@ namespace {
 
 constexpr std::string_view kFormat = "vigil-fleet-model/1";
 
-std::string EvalJson(const std::optional<Evaluation>& e) {
-  if (!e) return "null";
-  char buf[256];
-  std::snprintf(buf, sizeof buf, R"({"roc_auc":%.6f,"pr_auc":%.6f,"brier":%.6f,"precision":%.6f,"recall":%.6f})",
-                e->roc_auc, e->pr_auc, e->brier, e->precision, e->recall);
-  return buf;
-}
-
 std::string Joined(const std::vector<std::string>& v) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
@@ -39,14 +31,6 @@ bool IsHex64(std::string_view s) {
     if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return false;
   }
   return true;
-}
-
-std::vector<float> Rows(const Dataset& d, const std::vector<size_t>& idx) {
-  const size_t n = d.columns.size();
-  std::vector<float> x;
-  x.reserve(idx.size() * n);
-  for (size_t i : idx) x.insert(x.end(), d.x.begin() + i * n, d.x.begin() + (i + 1) * n);
-  return x;
 }
 
 // The "fleet_id" of a registered model's params, "" for a model of vigil train.
@@ -201,7 +185,7 @@ Result<AdoptReport> AdoptFleetModel(const Config& config, Clock& clock, const Fl
   if (*current) r.current_id = (*current)->id;
   const bool comparable = r.positives > 0 && r.positives < r.rows;
   if (comparable) {
-    const std::vector<float> x = Rows(d, split.test);
+    const std::vector<float> x = d.Rows(split.test);
     Result<std::vector<float>> p = fleet->Predict(x, d.columns.size());
     if (!p) return p.error();
     r.fleet = Evaluate(std::vector<double>(p->begin(), p->end()), label, mc.warning_threshold);

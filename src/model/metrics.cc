@@ -1,5 +1,7 @@
 #include "model/metrics.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <numeric>
 
@@ -76,6 +78,14 @@ PrecisionRecall AtThreshold(const std::vector<double>& score, const std::vector<
 Evaluation Evaluate(const std::vector<double>& score, const std::vector<int>& label, double threshold) {
   const PrecisionRecall pr = AtThreshold(score, label, threshold);
   return {RocAuc(score, label), PrAuc(score, label), Brier(score, label), pr.precision, pr.recall};
+}
+
+std::string EvalJson(const std::optional<Evaluation>& e) {
+  if (!e) return "null";
+  char buf[256];
+  std::snprintf(buf, sizeof buf, R"({"roc_auc":%.6f,"pr_auc":%.6f,"brier":%.6f,"precision":%.6f,"recall":%.6f})",
+                e->roc_auc, e->pr_auc, e->brier, e->precision, e->recall);
+  return buf;
 }
 
 }  // namespace vigil::model

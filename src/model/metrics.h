@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace vigil::model {
@@ -28,5 +30,7 @@ struct Evaluation {
   double roc_auc = 0, pr_auc = 0, brier = 0, precision = 0, recall = 0;
 };
 Evaluation Evaluate(const std::vector<double>& score, const std::vector<int>& label, double threshold);
+// {"roc_auc":...,"recall":...} (6 decimals), as the registry's metrics store it; null when empty.
+std::string EvalJson(const std::optional<Evaluation>& e);
 
 }  // namespace vigil::model

@@ -16,21 +16,6 @@
 namespace vigil::model {
 namespace {
 
-std::string EvalJson(const Evaluation& e) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, R"({"roc_auc":%.6f,"pr_auc":%.6f,"brier":%.6f,"precision":%.6f,"recall":%.6f})",
-                e.roc_auc, e.pr_auc, e.brier, e.precision, e.recall);
-  return buf;
-}
-
-std::vector<float> Rows(const Dataset& d, const std::vector<size_t>& idx) {
-  const size_t n = d.columns.size();
-  std::vector<float> x;
-  x.reserve(idx.size() * n);
-  for (size_t i : idx) x.insert(x.end(), d.x.begin() + i * n, d.x.begin() + (i + 1) * n);
-  return x;
-}
-
 Result<int64_t> FailUnfinished(Db& db) {
   Result<int64_t> n = store::FailUnfinishedModels(db);
   if (n && *n > 0) {
@@ -143,7 +128,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
         {"objective", "binary:logistic"}, {"tree_method", "hist"}, {"max_depth", std::to_string(mc.max_depth)},
         {"eta", eta}, {"seed", std::to_string(mc.seed)}, {"scale_pos_weight", spw}, {"nthread", "2"},
         {"eval_metric", "aucpr"}, {"base_score", "0.5"}};
-    Result<Booster> b = Booster::Train(Rows(d, rows), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
+    Result<Booster> b = Booster::Train(d.Rows(rows), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
     if (!b) return b.error();
     VIGIL_RETURN_IF_ERROR(b->UndoPositiveWeight(neg / pos));  // calibrated probabilities
     return b;
@@ -154,7 +139,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
 
   // Evaluation on the held-out rows: the model at its chosen threshold; the ISO rule and
   // the base rate at 0.5 (the ISO rule: unsatisfactory or worse).
-  const std::vector<float> test_x = Rows(d, split.test);
+  const std::vector<float> test_x = d.Rows(split.test);
   std::vector<int> label;
   std::vector<double> prob, iso, base;
   if (r.evaluated) {
@@ -326,10 +311,10 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   }
   // "promoted" is set by Promote() itself, in the transaction that logs the promotion.
   rec.status = eligible ? "candidate" : "rejected";
-  rec.metrics_json = "{\"model\":" + (r.evaluated ? EvalJson(r.model) : std::string("null")) +
-                     ",\"iso_rule\":" + (r.evaluated ? EvalJson(r.iso_rule) : std::string("null")) +
-                     ",\"base_rate\":" + (r.evaluated ? EvalJson(r.base_rate) : std::string("null")) +
-                     ",\"current\":" + (r.current ? EvalJson(*r.current) : std::string("null")) +
+  rec.metrics_json = "{\"model\":" + EvalJson(r.evaluated ? std::optional(r.model) : std::nullopt) +
+                     ",\"iso_rule\":" + EvalJson(r.evaluated ? std::optional(r.iso_rule) : std::nullopt) +
+                     ",\"base_rate\":" + EvalJson(r.evaluated ? std::optional(r.base_rate) : std::nullopt) +
+                     ",\"current\":" + EvalJson(r.current) +
                      ",\"current_id\":" + std::to_string(r.current_id) + ",\"training_failures\":" +
                      std::to_string(r.training_failures) + ",\"threshold\":" + thr_text + ",\"decision\":";
   AppendJsonString(r.decision, &rec.metrics_json);

@@ -1,6 +1,7 @@
-"""What the end-to-end checks (browser_test, upload_check, fleet_check) share: one list of
-problems that check() and wait() report to, and loopback ports."""
-import socket, time
+"""What the end-to-end checks (browser_test, upload_check, fleet_check, fleet_model_check)
+share: one list of problems that check() and wait() report to, loopback ports, and the end
+of a run."""
+import socket, sys, time
 
 problems = []
 
@@ -35,3 +36,16 @@ def wait(cond, timeout, what):
     problems.append("timed out: " + what)
     print("FAIL: timed out:", what, flush=True)
     return False
+
+
+def finish(procs, name):
+    """Kills the processes still running, prints the problems and exits 1 when there are
+    any, else says `name: all good`."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if problems:
+        print(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
+        sys.exit(1)
+    print(f"{name}: all good")

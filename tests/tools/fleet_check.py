@@ -19,7 +19,7 @@ import pandas as pd
 from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklib import problems, check, free_port, port_open, wait  # noqa: E402
+from checklib import check, free_port, port_open, wait, finish  # noqa: E402
 
 vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.rmtree(work, ignore_errors=True)
@@ -147,12 +147,4 @@ try:
           np.allclose(merged.vib_mean_5h.astype(float), own.vib_mean_5h.astype(float), rtol=1e-12, equal_nan=True),
           "--merge-duplicates: one machine, a duplicated segment changes nothing")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-if problems:
-    print(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
-    sys.exit(1)
-print("fleet check: all good")
+    finish(procs, "fleet check")

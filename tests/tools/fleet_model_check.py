@@ -28,7 +28,7 @@ import xgboost as xgb
 from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklib import problems, check, free_port, port_open, wait  # noqa: E402
+from checklib import check, free_port, port_open, wait, finish  # noqa: E402
 
 vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.rmtree(work, ignore_errors=True)
@@ -194,12 +194,4 @@ try:
     check(r.returncode == 0 and "registered already" in r.stdout, f"a pulled id is not registered twice ({r.stdout[-200:]})")
     check(len(models("gw-a")) == n, f"nothing registered by the refused pulls ({len(models('gw-a'))} models, {n} before)")
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-if problems:
-    print(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
-    sys.exit(1)
-print("fleet model check: all good")
+    finish(procs, "fleet model check")

@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checklib import problems, check, free_port, port_open, wait  # noqa: E402
+from checklib import check, free_port, port_open, wait, finish  # noqa: E402
 
 vigil, src, work = sys.argv[1], sys.argv[2], sys.argv[3]
 shutil.rmtree(work, ignore_errors=True)
@@ -319,12 +319,4 @@ try:
     check(all(b'"machine_id":"MOTOR-8"' in l or b"MOTOR-8" in l for l in new), "phase 5: the new lines are MOTOR-8's")
     stop(daemon)
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-if problems:
-    print(f"{len(problems)} problem(s):\n  " + "\n  ".join(problems))
-    sys.exit(1)
-print("upload check: all good")
+    finish(procs, "upload check")
