@@ -69,14 +69,19 @@ def fingerprint(c):
     return f
 
 
-def load_labelled(db_path, columns, vib_field, stride_ms):
-    """store/training_data.cc ReadLabelled over the fleet's `features` table: labelled rows,
-    the first of each machine in every stride bucket, in (window_start_ms, machine_id) order.
+def load_labelled(db_path, columns, vib_field, stride_ms, horizon_ms):
+    """store/training_data.cc ReadLabelled over the fleet's `features` table: label-complete
+    rows (model/dataset.h: a positive counts once the machine's data reaches one horizon past
+    it; here a machine's newest window stands for its watermark), the first of each machine
+    in every stride bucket, in (window_start_ms, machine_id) order.
     (In pandas: the same query in SQLite on the un-indexed table pandas writes is quadratic.)"""
     want = ["machine_id", "window_start_ms", "label_failure_7d"] + columns + ([vib_field] if vib_field else [])
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
         df = pd.read_sql("SELECT " + ", ".join(dict.fromkeys(want)) + " FROM features WHERE label_failure_7d IS NOT NULL",
                          db)
+        newest = pd.read_sql("SELECT machine_id, max(window_start_ms) AS wm FROM features GROUP BY machine_id", db)
+    wm = df.machine_id.map(dict(zip(newest.machine_id, newest.wm)))
+    df = df[(df.label_failure_7d == 0) | (df.window_start_ms + horizon_ms <= wm)]
     df = df.assign(bucket=df.window_start_ms // max(stride_ms, 1))
     first = df.groupby(["machine_id", "bucket"], sort=False).window_start_ms.transform("min")
     df = df[df.window_start_ms == first].sort_values(["window_start_ms", "machine_id"], kind="stable")
@@ -180,7 +185,7 @@ def main():
     c, mc = load_config(a.config), model_config(a.config)
     columns = [field for _, field in c["sensors"]] + [name for name, _, _, _ in c["features"]]
     vib_field = dict(c["sensors"]).get("vibration", "")
-    machine, t, x, y, vib = load_labelled(a.features, columns, vib_field, mc["stride_ms"])
+    machine, t, x, y, vib = load_labelled(a.features, columns, vib_field, mc["stride_ms"], c["horizon_ms"])
     if len(t) == 0:
         print(f"fleet_train: no labelled rows in {a.features}", file=sys.stderr)
         return 2

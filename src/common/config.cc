@@ -119,12 +119,12 @@ const std::vector<Option>& Options() {
        "vigil train: one row per machine per stride (keeps training fast on a gateway)."},
       {"model.test_fraction", OptType::kDouble, VIGIL_REF(model.test_fraction), 0, 1, {},
        "vigil train: the share held out for testing (the newest of the time range, or of the machines); "
-       "0: no evaluation, the model trains on every labelled row."},
+       "0: no evaluation, the model trains on every label-complete row."},
       {"model.split", OptType::kString, VIGIL_REF(model.split), 0, 0, {"auto", "time", "machine"},
        "vigil train's evaluation: by time (purge gap), by machine (held-out machines), or auto "
        "(time when its test period has both classes and half the machines, else machine)."},
       {"model.refit", OptType::kBool, VIGIL_REF(model.refit), 0, 0, {},
-       "vigil train: after the evaluation, fit the final model on all labelled rows (false: keep "
+       "vigil train: after the evaluation, fit the final model on all label-complete rows (false: keep "
        "the evaluated model)."},
       {"model.threshold_goal", OptType::kString, VIGIL_REF(model.threshold_goal), 0, 0, {},
        "vigil train chooses the alert threshold on the held-out rows for: f1 (best F1), "
