@@ -30,8 +30,12 @@ namespace vigil::process {
 namespace {
 
 // A batch applies its readings a part at a time (all in its one transaction), so that its
-// memory is bounded whatever the size of its segments.
+// memory is bounded whatever the size of its segments: at most kPartReadings. A part also
+// ends after kPartMinReadings at the end of a segment when the next one is another
+// partition's (date, machine), so that the parser fills the next part while this one is
+// applied (a machine split across parts would have its rows computed twice).
 constexpr size_t kPartReadings = size_t{1} << 20;
+constexpr size_t kPartMinReadings = size_t{1} << 16;
 
 // One parsed reading; machines are interned per batch.
 struct Reading {
@@ -178,7 +182,9 @@ class Applier {
   };
   Status Machine(const std::string& m, MachineWork* w);
   Status ComputeRange(const std::string& m, Range r, const WindowValue* v, const WindowValue* v_end,
-                      const std::vector<int64_t>& failures, int64_t wm);
+                      const std::vector<int64_t>& failures, int64_t wm, int64_t latest);
+  Status LoadValues(const std::string& m, int64_t lo, int64_t hi, std::vector<int64_t>* ts,
+                    std::vector<std::optional<double>>* values);
 
   store::FeatureStore& db_;
   const Config& config_;
@@ -187,11 +193,12 @@ class Applier {
   int64_t dmax_;
   std::vector<Geometry> geom_;                        // per feature
   std::vector<std::pair<int, int64_t>> partial_keys_;  // distinct (sensor, block)
+  std::vector<store::StoredReading> chunk_readings_;   // LoadValues' buffer
 };
 
 Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names) {
   std::vector<Reading>& rs = *readings;
-  std::sort(rs.begin(), rs.end(), [](const Reading& a, const Reading& b) {
+  SortMostlySorted(&rs, [](const Reading& a, const Reading& b) {
     if (a.machine != b.machine) return a.machine < b.machine;
     if (a.sensor != b.sensor) return a.sensor < b.sensor;
     if (a.r.ts_ms != b.r.ts_ms) return a.r.ts_ms < b.r.ts_ms;
@@ -222,18 +229,15 @@ Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events
     rec_->duplicates += counts.duplicates;
     if (!changed.empty()) {
       VIGIL_RETURN_IF_ERROR(db_.WriteChunk(m, sensor, chunk, stored));
-      // The changed windows' means: their readings summed in time order (order independent).
+      // The changed windows' means.
       size_t k = 0;
       int64_t prev = INT64_MIN;
       for (int64_t ts : changed) {
         const int64_t win = FloorTo(ts, W_);
         if (win == prev) continue;
         prev = win;
-        while (stored[k].ts_ms < win) ++k;
-        double sum = 0;
-        int64_t n = 0;
-        for (size_t q = k; q < stored.size() && stored[q].ts_ms < win + W_; ++q) sum += stored[q].value, ++n;
-        w.values.push_back({win, head.sensor, sum / static_cast<double>(n)});
+        double mean = 0;
+        if (WindowMean(stored, &k, win, W_, &mean)) w.values.push_back({win, head.sensor, mean});
       }
     }
     i = j;
@@ -264,7 +268,7 @@ Status Applier::Machine(const std::string& m, MachineWork* w) {
   int64_t first_touched = INT64_MAX;
   if (!w->values.empty()) {
     std::vector<WindowValue>& vs = w->values;
-    std::sort(vs.begin(), vs.end(), [](const WindowValue& a, const WindowValue& b) {
+    SortMostlySorted(&vs, [](const WindowValue& a, const WindowValue& b) {
       return std::tie(a.window_ms, a.sensor) < std::tie(b.window_ms, b.sensor);
     });
     Result<int64_t> latest = db_.LatestRow(m);
@@ -280,7 +284,7 @@ Status Applier::Machine(const std::string& m, MachineWork* w) {
     for (const Range& r : ranges) {
       size_t k2 = k;
       while (k2 < vs.size() && vs[k2].window_ms < r.hi) ++k2;
-      VIGIL_RETURN_IF_ERROR(ComputeRange(m, r, vs.data() + k, vs.data() + k2, failures, wm));
+      VIGIL_RETURN_IF_ERROR(ComputeRange(m, r, vs.data() + k, vs.data() + k2, failures, wm, *latest));
       first_touched = std::min(first_touched, r.lo);
       k = k2;
     }
@@ -305,8 +309,42 @@ Status Applier::Machine(const std::string& m, MachineWork* w) {
   return Status::Ok();
 }
 
+Status Applier::LoadValues(const std::string& m, int64_t lo, int64_t hi, std::vector<int64_t>* ts,
+                           std::vector<std::optional<double>>* values) {
+  const size_t ns = config_.sensors.size();
+  std::vector<std::vector<std::pair<int64_t, double>>> by_sensor(ns);
+  std::vector<int64_t> wins;
+  for (size_t s = 0; s < ns; ++s) {
+    chunk_readings_.clear();
+    VIGIL_RETURN_IF_ERROR(db_.ReadChunks(m, static_cast<int>(s), FloorTo(lo, chunk_ms_), hi, &chunk_readings_));
+    for (size_t k = 0; k < chunk_readings_.size();) {
+      const int64_t win = FloorTo(chunk_readings_[k].ts_ms, W_);
+      if (win >= hi) break;
+      double mean = 0;
+      if (win >= lo && WindowMean(chunk_readings_, &k, win, W_, &mean)) by_sensor[s].emplace_back(win, mean);
+      while (k < chunk_readings_.size() && chunk_readings_[k].ts_ms < win + W_) ++k;
+    }
+    // Every sensor's windows are sorted: merge them into the sorted union.
+    const size_t mid = wins.size();
+    for (const auto& [win, mean] : by_sensor[s]) wins.push_back(win);
+    std::inplace_merge(wins.begin(), wins.begin() + static_cast<std::ptrdiff_t>(mid), wins.end());
+  }
+  wins.erase(std::unique(wins.begin(), wins.end()), wins.end());
+  const size_t first = values->size();
+  ts->insert(ts->end(), wins.begin(), wins.end());
+  values->resize(first + wins.size() * ns);
+  for (size_t s = 0; s < ns; ++s) {
+    size_t row = 0;
+    for (const auto& [win, mean] : by_sensor[s]) {
+      while (wins[row] < win) ++row;
+      (*values)[first + row * ns + s] = mean;
+    }
+  }
+  return Status::Ok();
+}
+
 Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v, const WindowValue* v_end,
-                             const std::vector<int64_t>& failures, int64_t wm) {
+                             const std::vector<int64_t>& failures, int64_t wm, int64_t latest) {
   const size_t ns = config_.sensors.size(), nf = config_.features.size();
   // What each feature needs as values: the blocks holding t - D, and the blocks holding t
   // from their start, for every row t in [lo, hi). The blocks between come as partials.
@@ -320,9 +358,15 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
   }
   if (load.empty()) load.push_back({r.lo, r.hi});
   Merge(&load, 0);
+  // The stored window values come back from the readings' chunks (a blob per sensor and
+  // chunk, much cheaper to read than feature rows). Windows after the machine's newest row
+  // hold only the part's new values (every stored value has its row), so none is read.
   std::vector<int64_t> loaded_ts;
   std::vector<std::optional<double>> loaded;  // ns per row
-  for (const Range& x : load) VIGIL_RETURN_IF_ERROR(db_.WindowValues(m, x.lo, x.hi, &loaded_ts, &loaded));
+  const int64_t stored_end = latest == INT64_MIN ? INT64_MIN : latest + W_;
+  for (const Range& x : load) {
+    if (x.lo < std::min(x.hi, stored_end)) VIGIL_RETURN_IF_ERROR(LoadValues(m, x.lo, std::min(x.hi, stored_end), &loaded_ts, &loaded));
+  }
   // The part's new window values over the stored ones, by column (ns values per row).
   const WindowValue* const v_begin = v;
   std::vector<int64_t> ts;
@@ -439,6 +483,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Part> queue;
+  std::vector<Part> spare;  // applied parts, whose buffers the parser reuses (no page faults)
   bool parsed = false, stop = false;
   Status parse_status;
   int64_t lines = 0, bad_lines = 0;
@@ -453,7 +498,10 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
       for (const auto& [name, id] : ids) part.names[id] = name;
       queue.push_back(std::move(part));
       part = Part();
-      part.readings.reserve(kPartReadings);
+      if (!spare.empty()) {
+        part = std::move(spare.back());
+        spare.pop_back();
+      }
       cv.notify_all();
       return Status::Ok();
     };
@@ -468,9 +516,9 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     };
     simdjson::dom::parser parser;
     const std::string prefix = config_.mqtt.topic_prefix + "/";
-    part.readings.reserve(kPartReadings);
     Status st;
-    for (const std::string& path : batch) {
+    for (size_t b = 0; b < batch.size(); ++b) {
+      const std::string& path = batch[b];
       const std::string rel = path.substr(lake_dir.size() + 1);
       st = lake::ForEachLine(fs_, path, [&](std::string_view line, int64_t line_no) -> Status {
         if (line.empty()) return Status::Ok();
@@ -507,6 +555,11 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
         return part.readings.size() >= kPartReadings ? hand_over() : Status::Ok();
       });
       if (!st.ok()) break;
+      auto partition = [](const std::string& p) { return std::string_view(p).substr(0, p.rfind('/')); };
+      if (part.readings.size() >= kPartMinReadings && b + 1 < batch.size() && partition(batch[b + 1]) != partition(path)) {
+        st = hand_over();
+        if (!st.ok()) break;
+      }
     }
     if (st.ok() && quarantine) st = quarantine->Close();
     if (st.ok()) st = hand_over();
@@ -542,6 +595,8 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
       in_tx = true;
     }
     if (Status st = applier.Apply(&part.readings, &part.events, part.names); !st.ok()) return fail(st);
+    std::lock_guard<std::mutex> lock(mu);
+    spare.push_back(std::move(part));  // Apply cleared it; its capacity stays
   }
   parser_thread.join();
   rec->lines += lines;

@@ -60,4 +60,14 @@ void MergeReadings(std::vector<store::StoredReading>* stored, const store::Store
   *stored = std::move(out);
 }
 
+bool WindowMean(const std::vector<store::StoredReading>& rs, size_t* k, int64_t win, int64_t window_ms, double* mean) {
+  while (*k < rs.size() && rs[*k].ts_ms < win) ++*k;
+  double sum = 0;
+  int64_t n = 0;
+  for (size_t q = *k; q < rs.size() && rs[q].ts_ms < win + window_ms; ++q) sum += rs[q].value, ++n;
+  if (n == 0) return false;
+  *mean = sum / static_cast<double>(n);
+  return true;
+}
+
 }  // namespace vigil::process

@@ -4,8 +4,10 @@
 // Pure, thread-compatible.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "store/feature_store.h"
@@ -32,5 +34,36 @@ struct MergeCounts {
 // different, in order.
 void MergeReadings(std::vector<store::StoredReading>* stored, const store::StoredReading* fresh, size_t n,
                    MergeCounts* counts, std::vector<int64_t>* changed);
+
+// A window's value (contract §3): the mean of its stored readings, summed in time order.
+// rs[*k...] must be sorted by ts; *k moves to the window's first reading (and stays there).
+// Returns false when the window has no reading. Every window value of the store comes
+// from here (a fresh one in a batch, one read back from the chunks), so both are the same
+// bits.
+bool WindowMean(const std::vector<store::StoredReading>& rs, size_t* k, int64_t win, int64_t window_ms, double* mean);
+
+// Sorts data that is mostly in order already (a segment's lines are in time order but for
+// its late lines; a part's window values come sensor by sensor): the elements that keep
+// the order stay where they are, the others are sorted the same way (up to `depth` times)
+// and merged back. O(n) per level where std::sort is O(n log n).
+template <class T, class Less>
+void SortMostlySorted(std::vector<T>* v, Less less, int depth = 4) {
+  if (v->size() < 2) return;
+  if (depth == 0) return std::sort(v->begin(), v->end(), less);
+  std::vector<T> rest;
+  size_t kept = 1;
+  for (size_t i = 1; i < v->size(); ++i) {
+    if (less((*v)[i], (*v)[kept - 1])) rest.push_back(std::move((*v)[i]));
+    else (*v)[kept++] = std::move((*v)[i]);
+  }
+  if (rest.empty()) return;
+  SortMostlySorted(&rest, less, depth - 1);
+  // Merge from the back: kept elements in [0, kept), the rest after them.
+  size_t out = v->size(), a = kept, b = rest.size();
+  while (b > 0) {
+    if (a > 0 && less(rest[b - 1], (*v)[a - 1])) (*v)[--out] = std::move((*v)[--a]);
+    else (*v)[--out] = std::move(rest[--b]);
+  }
+}
 
 }  // namespace vigil::process

@@ -31,11 +31,9 @@ Status FeatureStore::Prepare() {
   const std::string cols = FeatureColumnList(config_);
   std::string marks;
   for (size_t i = 0; i < config_.sensors.size() + config_.features.size() + 1; ++i) marks += ", ?";
-  std::string value_cols;
-  for (const SensorSpec& x : config_.sensors) value_cols += ", " + x.field;
   VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ? AND sensor = ? AND chunk_ms = ?", &get_chunk_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &put_chunk_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + value_cols + " FROM features WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? ORDER BY window_start_ms", &values_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ? AND sensor = ? AND chunk_ms >= ? AND chunk_ms < ? ORDER BY chunk_ms", &get_chunks_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT max(window_start_ms) FROM features WHERE machine_id = ?", &latest_row_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO block_partials(machine_id, sensor, block_ms, start_ms, n, sum, mean, m2, min, max, last) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_partial_));
@@ -88,6 +86,17 @@ Status FeatureStore::WriteChunk(const std::string& machine_id, int sensor, int64
       .BindBlob(4, std::string_view(reinterpret_cast<const char*>(rs.data()), rs.size() * sizeof(StoredReading))).Run();
 }
 
+Status FeatureStore::ReadChunks(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms,
+                                std::vector<StoredReading>* out) {
+  get_chunks_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, from_ms).Bind(4, to_ms);
+  return get_chunks_->ForEach([&](const Stmt& st) {
+    std::string_view blob = st.Blob(0);
+    const size_t at = out->size();
+    out->resize(at + blob.size() / sizeof(StoredReading));
+    std::memcpy(out->data() + at, blob.data(), (out->size() - at) * sizeof(StoredReading));
+  });
+}
+
 Status FeatureStore::InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added) {
   VIGIL_RETURN_IF_ERROR(put_failure_->Bind(1, machine_id).Bind(2, ts_ms).Bind(3, code).Run());
   *added = db_.Changes() > 0;
@@ -106,16 +115,6 @@ Result<int64_t> FeatureStore::Watermark(const std::string& machine_id) {
 
 Status FeatureStore::SetWatermark(const std::string& machine_id, int64_t wm_ms) {
   return put_wm_->Bind(1, machine_id).Bind(2, wm_ms).Run();
-}
-
-Status FeatureStore::WindowValues(const std::string& machine_id, int64_t from_ms, int64_t to_ms,
-                                  std::vector<int64_t>* ts, std::vector<std::optional<double>>* values) {
-  const int ns = static_cast<int>(config_.sensors.size());
-  values_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
-  return values_->ForEach([&](const Stmt& st) {
-    ts->push_back(st.Int(0));
-    for (int i = 0; i < ns; ++i) values->push_back(st.OptDouble(1 + i));
-  });
 }
 
 Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out) {

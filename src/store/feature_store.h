@@ -59,6 +59,8 @@ class FeatureStore {
   // reads and writes whole chunks, sorted by ts. An absent chunk reads as empty.
   Status ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out);
   Status WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs);
+  // Appends the readings of the chunks with start in [from, to), in time order.
+  Status ReadChunks(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms, std::vector<StoredReading>* out);
   // *added: the event was not known yet.
   Status InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added);
   Result<int64_t> Watermark(const std::string& machine_id);  // INT64_MIN when none
@@ -66,10 +68,6 @@ class FeatureStore {
 
   // features rows of a machine with window start in [from, to), ordered.
   Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out);
-  // The window values alone of those rows, appended by column: ts, and per row one value
-  // per sensor (config.sensors order) in values.
-  Status WindowValues(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<int64_t>* ts,
-                      std::vector<std::optional<double>>* values);
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
   // rows[from, to), several rows per statement (fewer statement steps).
   Status UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to);
@@ -112,8 +110,8 @@ class FeatureStore {
   const Config config_;
   std::vector<std::unique_ptr<Stmt>> stmts_;
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
-  Stmt *get_chunk_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
-       *get_wm_ = nullptr, *put_wm_ = nullptr, *values_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
+  Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
+       *get_wm_ = nullptr, *put_wm_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
        *get_partials_ = nullptr, *put_partial_ = nullptr, *label_failing_ = nullptr, *label_decided_ = nullptr,
        *put_row_ = nullptr, *put_rows_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *rescore_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;

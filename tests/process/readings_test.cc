@@ -25,6 +25,38 @@ TEST(ReadingsTest, FirstReceivedWinsThenTheSmallerValue) {
   EXPECT_FALSE(WinsOver({0, 1.0, 5}, {0, 1.0, 5}));  // an exact copy wins over nothing
 }
 
+TEST(ReadingsTest, WindowMeanSumsTheWindowsReadingsInTimeOrder) {
+  const std::vector<StoredReading> rs = {{999, 5.0, 0}, {1000, 1.0, 0}, {1500, 2.0, 0}, {1999, 6.0, 0}, {2000, 7.0, 0}};
+  size_t k = 0;
+  double mean = 0;
+  ASSERT_TRUE(WindowMean(rs, &k, 1000, 1000, &mean));
+  EXPECT_EQ(mean, 3.0);  // [1000, 2000): 1, 2, 6; the ends excluded and included as they should
+  EXPECT_EQ(k, 1u);
+  EXPECT_FALSE(WindowMean(rs, &k, 3000, 1000, &mean));  // no reading
+  k = 0;
+  EXPECT_FALSE(WindowMean({}, &k, 0, 1000, &mean));
+}
+
+TEST(ReadingsTest, SortMostlySortedEqualsStdSortWhateverTheDisorder) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const size_t n = rng() % 300;
+    std::vector<std::pair<int, int>> v(n);
+    const int shape = trial % 4;  // sorted, late tail, interleaved runs, random
+    for (size_t i = 0; i < n; ++i) {
+      int key = static_cast<int>(i);
+      if (shape == 1 && rng() % 20 == 0) key = static_cast<int>(rng() % (i + 1));
+      if (shape == 2) key = static_cast<int>(i % 7) * 50 + static_cast<int>(i / 7);
+      if (shape == 3) key = static_cast<int>(rng() % 50);
+      v[i] = {key, static_cast<int>(rng() % 3)};
+    }
+    auto expected = v;
+    std::sort(expected.begin(), expected.end());
+    SortMostlySorted(&v, std::less<std::pair<int, int>>(), trial % 5);
+    ASSERT_EQ(v, expected) << "trial " << trial;
+  }
+}
+
 TEST(ReadingsTest, MergeCountsNewAndDuplicateAndReportsChangedValuesOnly) {
   std::vector<StoredReading> stored = {{1000, 1.0, 50}, {3000, 3.0, 50}};
   // Sorted by ts, then the winner first.
