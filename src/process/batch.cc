@@ -398,6 +398,17 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
   std::vector<store::BlockPartial> stored;
   for (size_t f = 0; f < nf; ++f) {
     const Geometry& g = geom_[f];
+    // Features of one sensor and duration share one fold: done at the first of them.
+    bool done = false;
+    std::vector<size_t> same;
+    std::vector<Aggregate> aggs;
+    for (size_t e = 0; e < nf && !done; ++e) {
+      if (geom_[e].sensor != g.sensor || geom_[e].D != g.D) continue;
+      if (e < f) done = true;
+      same.push_back(e);
+      aggs.push_back(config_.features[e].aggregate);
+    }
+    if (done) continue;
     Series s;
     for (const Range& x : needs[f]) {
       for (size_t i = first_at(x.lo); i < ts.size() && ts[i] < x.hi; ++i) {
@@ -406,8 +417,10 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
     }
     VIGIL_RETURN_IF_ERROR(db_.ReadPartials(m, g.sensor, g.B, FloorTo(r.lo - g.D, g.B) + g.B, FloorTo(r.hi - 1, g.B), &stored));
     for (const store::BlockPartial& p : stored) s.partials.emplace_back(p.start_ms, FromStored(p));
-    const std::vector<std::optional<double>> out = Rolling(s, targets, config_.features[f].aggregate, g.D, W_);
-    for (size_t j = 0; j < targets.size(); ++j) rows[j].features[f] = out[j];
+    const std::vector<std::vector<std::optional<double>>> out = Rolling(s, targets, aggs, g.D, W_);
+    for (size_t a = 0; a < same.size(); ++a) {
+      for (size_t j = 0; j < targets.size(); ++j) rows[j].features[same[a]] = out[a][j];
+    }
   }
   for (store::FeatureRow& row : rows) {
     const int64_t t = row.window_start_ms;

@@ -37,7 +37,13 @@ Agg PartialOf(const double* v, size_t n) {
 
 std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<int64_t>& rows,
                                            Aggregate agg, int64_t duration_ms, int64_t window_ms) {
-  std::vector<std::optional<double>> out(rows.size());
+  return std::move(Rolling(s, rows, std::vector<Aggregate>{agg}, duration_ms, window_ms)[0]);
+}
+
+std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const std::vector<int64_t>& rows,
+                                                        const std::vector<Aggregate>& aggs, int64_t duration_ms,
+                                                        int64_t window_ms) {
+  std::vector<std::vector<std::optional<double>>> out(aggs.size(), std::vector<std::optional<double>>(rows.size()));
   const size_t n = s.ts.size();
   const int64_t block = BlockMs(duration_ms, window_ms);
   auto blk = [&](size_t i) { return FloorTo(s.ts[i], block); };
@@ -123,7 +129,7 @@ std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<in
       pre.Add(s.v[pre_end]);
     }
     if (end > 0 && blk(end - 1) == last) acc.Merge(pre);
-    out[r] = Finish(acc, agg);
+    for (size_t a = 0; a < aggs.size(); ++a) out[a][r] = Finish(acc, aggs[a]);
   }
   return out;
 }

@@ -94,5 +94,10 @@ Agg PartialOf(const double* v, size_t n);
 // either whole in s.ts/s.v or in s.partials (or empty). NULL = nullopt.
 std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<int64_t>& rows,
                                            Aggregate agg, int64_t duration_ms, int64_t window_ms);
+// The same for several aggregates of one series and duration at once (one fold per row for
+// all of them): out[a][row], in the order of aggs.
+std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const std::vector<int64_t>& rows,
+                                                        const std::vector<Aggregate>& aggs, int64_t duration_ms,
+                                                        int64_t window_ms);
 
 }  // namespace vigil::process

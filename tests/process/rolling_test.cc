@@ -100,6 +100,23 @@ TEST(RollingTest, MatchesTheDefinitionOnRandomSparseSeries) {
   }
 }
 
+TEST(RollingTest, SeveralAggregatesAtOnceGiveTheBitsOfOneAtATime) {
+  std::mt19937_64 rng(11);
+  Series s;
+  for (int64_t t = 0; t < 2'000'000; t += 1000) {
+    if (rng() % 7 == 0) continue;
+    s.ts.push_back(t);
+    s.v.push_back(std::uniform_real_distribution<double>(-3, 3)(rng));
+  }
+  const std::vector<int64_t> rows(s.ts.begin() + 100, s.ts.end());
+  const std::vector<Aggregate> aggs = {Aggregate::kStd, Aggregate::kMean, Aggregate::kLast, Aggregate::kMax,
+                                       Aggregate::kMin, Aggregate::kCount};
+  const auto all = Rolling(s, rows, aggs, 600'000, kW);
+  ASSERT_EQ(all.size(), aggs.size());
+  for (size_t a = 0; a < aggs.size(); ++a) EXPECT_EQ(all[a], Rolling(s, rows, aggs[a], 600'000, kW)) << AggregateName(aggs[a]);
+  EXPECT_TRUE(Rolling(s, rows, std::vector<Aggregate>{}, 600'000, kW).empty());
+}
+
 TEST(RollingTest, ResultIsAPureFunctionOfTheValuesInRange) {
   // The same row computed from series that start at different points (as different
   // batches load them) gives the same bits.
