@@ -40,7 +40,8 @@ Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const
 // Calls line(text, line_no) for every line of a file (without its '\n'; a last line
 // without one included), reading `piece` bytes at a time: memory stays bounded by the
 // piece plus the longest line, whatever the file's size. Every line handed out has at
-// least simdjson::SIMDJSON_PADDING readable bytes after it. The first error ends it.
+// least simdjson::SIMDJSON_PADDING readable bytes after it. The first error ends it. Its
+// buffers are the calling thread's: `line` must not call ForEachLine itself.
 Status ForEachLine(FileSystem& fs, const std::string& path,
                    const std::function<Status(std::string_view line, int64_t line_no)>& line,
                    size_t piece = size_t{16} << 20);
