@@ -21,7 +21,8 @@ struct SensorSpec {
   double max = 0;
 };
 
-enum class Aggregate { kMean, kStd, kMin, kMax, kCount, kLast };
+// kSlope: the least-squares trend of the values over their window starts, per hour.
+enum class Aggregate { kMean, kStd, kMin, kMax, kCount, kLast, kSlope };
 
 struct FeatureSpec {
   std::string name;    // its column in `features`

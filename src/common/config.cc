@@ -392,7 +392,7 @@ void ParseSensors(const toml::array& arr, const std::string& src, Config& c,
 
 Result<Aggregate> ParseAggregate(std::string_view s) {
   for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax,
-                      Aggregate::kCount, Aggregate::kLast}) {
+                      Aggregate::kCount, Aggregate::kLast, Aggregate::kSlope}) {
     if (s == AggregateName(a)) return a;
   }
   return Status::InvalidArgument("'" + std::string(s) +
@@ -713,6 +713,7 @@ std::string_view AggregateName(Aggregate a) {
     case Aggregate::kMax: return "max";
     case Aggregate::kCount: return "count";
     case Aggregate::kLast: return "last";
+    case Aggregate::kSlope: return "slope";
   }
   return "?";
 }

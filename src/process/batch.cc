@@ -73,11 +73,12 @@ struct WindowValue {
 };
 
 store::BlockPartial ToStored(int64_t start, const Agg& a) {
-  return {start, a.n, a.sum, a.mean, a.m2, a.min, a.max, a.last};
+  return {start, a.n, a.sum, a.mean, a.m2, a.min, a.max, a.last, a.origin_ms, a.mean_t, a.m2_t, a.c_tv};
 }
 Agg FromStored(const store::BlockPartial& p) {
   Agg a;
   a.n = p.n, a.sum = p.sum, a.mean = p.mean, a.m2 = p.m2, a.min = p.min, a.max = p.max, a.last = p.last;
+  a.origin_ms = p.origin_ms, a.mean_t = p.mean_t, a.m2_t = p.m2_t, a.c_tv = p.c_tv;
   return a;
 }
 
@@ -436,16 +437,17 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
   // past the newest row).
   for (const auto& [sensor, B] : partial_keys_) {
     int64_t prev = INT64_MIN;
+    std::vector<int64_t> times;
     std::vector<double> vals;
     for (const WindowValue* x = v_begin; x != v_end; ++x) {
       const int64_t block = FloorTo(x->window_ms, B);
       if (static_cast<int>(x->sensor) != sensor || block == prev) continue;  // sorted by window
       prev = block;
-      vals.clear();
+      times.clear(), vals.clear();
       for (size_t i = first_at(block); i < ts.size() && ts[i] < block + B; ++i) {
-        if (const auto& x_v = val[i * ns + static_cast<size_t>(sensor)]) vals.push_back(*x_v);
+        if (const auto& x_v = val[i * ns + static_cast<size_t>(sensor)]) times.push_back(ts[i]), vals.push_back(*x_v);
       }
-      VIGIL_RETURN_IF_ERROR(db_.WritePartial(m, sensor, B, ToStored(block, PartialOf(vals.data(), vals.size()))));
+      VIGIL_RETURN_IF_ERROR(db_.WritePartial(m, sensor, B, ToStored(block, PartialOf(times.data(), vals.data(), vals.size()))));
     }
   }
   return Status::Ok();

@@ -16,6 +16,9 @@ std::optional<double> Finish(const Agg& a, Aggregate agg) {
     case Aggregate::kMax: return a.max;
     case Aggregate::kCount: return static_cast<double>(a.n);
     case Aggregate::kLast: return a.last;
+    case Aggregate::kSlope:
+      if (a.n < 2 || !(a.m2_t > 0)) return std::nullopt;
+      return a.c_tv / a.m2_t;
   }
   return std::nullopt;
 }
@@ -29,9 +32,9 @@ int64_t BlockMs(int64_t duration_ms, int64_t window_ms) {
   return std::max(b, std::min(window_ms, duration_ms));
 }
 
-Agg PartialOf(const double* v, size_t n) {
+Agg PartialOf(const int64_t* ts, const double* v, size_t n) {
   Agg a;
-  for (size_t i = 0; i < n; ++i) a.Add(v[i]);
+  for (size_t i = 0; i < n; ++i) a.Add(v[i], ts[i]);
   return a;
 }
 
@@ -62,7 +65,7 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
       const int64_t b = blk(i);
       for (; p < s.partials.size() && s.partials[p].first < b; ++p) blocks.push_back(s.partials[p]);
       if (p < s.partials.size() && s.partials[p].first == b) ++p;  // the values win
-      blocks.emplace_back(b, PartialOf(s.v.data() + i, j - i));
+      blocks.emplace_back(b, PartialOf(s.ts.data() + i, s.v.data() + i, j - i));
       i = j;
     }
     for (; p < s.partials.size(); ++p) blocks.push_back(s.partials[p]);
@@ -103,7 +106,7 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
         suf.resize(suf_hi - suf_lo);
         for (size_t k = suf_hi; k-- > suf_lo;) {
           Agg a;
-          a.Add(s.v[k]);
+          a.Add(s.v[k], s.ts[k]);
           if (k + 1 < suf_hi) a.Merge(suf[k + 1 - suf_lo]);
           suf[k - suf_lo] = a;
         }
@@ -126,7 +129,7 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
     while (end < n && s.ts[end] <= t) ++end;
     for (; pre_end < end; ++pre_end) {
       if (pre_end == 0 || blk(pre_end) != blk(pre_end - 1)) pre = Agg();
-      pre.Add(s.v[pre_end]);
+      pre.Add(s.v[pre_end], s.ts[pre_end]);
     }
     if (end > 0 && blk(end - 1) == last) acc.Merge(pre);
     for (size_t a = 0; a < aggs.size(); ++a) out[a][r] = Finish(acc, aggs[a]);

@@ -18,7 +18,11 @@
 // S + 2B at each edge.
 //
 // Aggregates: mean (sum / n, summed in part order), std (sample, n - 1, from Welford
-// partials merged with Chan's formula: numerically stable), min, max, count, last.
+// partials merged with Chan's formula: numerically stable), min, max, count, last, slope
+// (least squares over the values' times in hours: co-moments of time and value, merged
+// the same way, with times relative to the partial's first value so that a second apart
+// stays exact whatever the epoch; NULL below two values).
+
 // Pure, thread-compatible.
 #pragma once
 
@@ -32,6 +36,9 @@
 
 namespace vigil::process {
 
+// Hours from milliseconds: the time axis of kSlope.
+inline double Hours(int64_t t_ms) { return static_cast<double>(t_ms) / 3'600'000.0; }
+
 struct Agg {
   int64_t n = 0;
   double sum = 0;
@@ -39,13 +46,21 @@ struct Agg {
   double m2 = 0;
   double min = 0, max = 0;
   double last = 0;  // the latest value in time order
+  int64_t origin_ms = 0;                  // the first value's time: the time moments' origin
+  double mean_t = 0, m2_t = 0, c_tv = 0;  // time (hours after origin): mean, M2, co-moment with x
 
-  void Add(double x) {
+  void Add(double x, int64_t t_ms) {
+    if (n == 0) origin_ms = t_ms;
+    const double t_h = Hours(t_ms - origin_ms);
     ++n;
     sum += x;
     double d = x - mean;
     mean += d / static_cast<double>(n);
     m2 += d * (x - mean);
+    const double dt = t_h - mean_t;
+    mean_t += dt / static_cast<double>(n);
+    m2_t += dt * (t_h - mean_t);
+    c_tv += dt * (x - mean);
     min = n == 1 ? x : std::min(min, x);
     max = n == 1 ? x : std::max(max, x);
     last = x;
@@ -58,10 +73,13 @@ struct Agg {
       return;
     }
     const double na = static_cast<double>(n), nb = static_cast<double>(b.n);
-    const double delta = b.mean - mean;
+    const double delta = b.mean - mean, delta_t = b.mean_t + Hours(b.origin_ms - origin_ms) - mean_t;
     const double total = na + nb;
     mean += delta * nb / total;
     m2 += b.m2 + delta * delta * na * nb / total;
+    mean_t += delta_t * nb / total;
+    m2_t += b.m2_t + delta_t * delta_t * na * nb / total;
+    c_tv += b.c_tv + delta_t * delta * na * nb / total;
     sum += b.sum;
     n += b.n;
     min = std::min(min, b.min);
@@ -86,8 +104,8 @@ struct Series {
   std::vector<std::pair<int64_t, Agg>> partials;  // (block start, partial), sorted
 };
 
-// The left-to-right partial of values (one block's, in time order).
-Agg PartialOf(const double* v, size_t n);
+// The left-to-right partial of values at times ts (one block's, in time order).
+Agg PartialOf(const int64_t* ts, const double* v, size_t n);
 
 // Evaluates one feature for the rows at window starts `rows` (sorted). For every row, the
 // blocks holding t - D and t must be whole in s.ts/s.v, and every block between them

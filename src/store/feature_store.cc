@@ -35,8 +35,9 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &put_chunk_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ? AND sensor = ? AND chunk_ms >= ? AND chunk_ms < ? ORDER BY chunk_ms", &get_chunks_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT max(window_start_ms) FROM features WHERE machine_id = ?", &latest_row_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
-  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO block_partials(machine_id, sensor, block_ms, start_ms, n, sum, mean, m2, min, max, last) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_partial_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last, origin_ms, mean_t, m2_t, c_tv FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO block_partials(machine_id, sensor, block_ms, start_ms, n, sum, mean, m2, min, max, last,"
+                             " origin_ms, mean_t, m2_t, c_tv) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_partial_));
   VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1 WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ?"
                              " AND label_failure_7d IS NOT 1 RETURNING window_start_ms", &label_failing_));
   VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = EXISTS(SELECT 1 FROM failure_history f WHERE f.machine_id = features.machine_id"
@@ -169,7 +170,8 @@ Status FeatureStore::ReadPartials(const std::string& machine_id, int sensor, int
   out->clear();
   get_partials_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, block_ms).Bind(4, from_ms).Bind(5, to_ms);
   return get_partials_->ForEach([&](const Stmt& st) {
-    out->push_back({st.Int(0), st.Int(1), st.Double(2), st.Double(3), st.Double(4), st.Double(5), st.Double(6), st.Double(7)});
+    out->push_back({st.Int(0), st.Int(1), st.Double(2), st.Double(3), st.Double(4), st.Double(5), st.Double(6), st.Double(7),
+                    st.Int(8), st.Double(9), st.Double(10), st.Double(11)});
   });
 }
 
@@ -177,7 +179,8 @@ Status FeatureStore::WritePartial(const std::string& machine_id, int sensor, int
   return put_partial_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, block_ms).Bind(4, p.start_ms)
       .Bind(5, p.n).Bind(6, std::optional<double>(p.sum)).Bind(7, std::optional<double>(p.mean))
       .Bind(8, std::optional<double>(p.m2)).Bind(9, std::optional<double>(p.min)).Bind(10, std::optional<double>(p.max))
-      .Bind(11, std::optional<double>(p.last)).Run();
+      .Bind(11, std::optional<double>(p.last)).Bind(12, p.origin_ms).Bind(13, std::optional<double>(p.mean_t))
+      .Bind(14, std::optional<double>(p.m2_t)).Bind(15, std::optional<double>(p.c_tv)).Run();
 }
 
 namespace {

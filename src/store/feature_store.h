@@ -33,6 +33,8 @@ struct BlockPartial {
   int64_t start_ms = 0;
   int64_t n = 0;
   double sum = 0, mean = 0, m2 = 0, min = 0, max = 0, last = 0;
+  int64_t origin_ms = 0;                  // the time moments of the slope, and their origin
+  double mean_t = 0, m2_t = 0, c_tv = 0;
 };
 
 struct FeatureRow {

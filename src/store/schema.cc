@@ -33,7 +33,7 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
       " data BLOB NOT NULL, PRIMARY KEY(machine_id, sensor, chunk_ms)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS block_partials(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, block_ms INTEGER NOT NULL,"
       " start_ms INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL, mean REAL, m2 REAL, min REAL, max REAL, last REAL,"
-      " PRIMARY KEY(machine_id, sensor, block_ms, start_ms)) WITHOUT ROWID;"
+      " origin_ms INTEGER, mean_t REAL, m2_t REAL, c_tv REAL, PRIMARY KEY(machine_id, sensor, block_ms, start_ms)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS failure_history(machine_id TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,"
       " event_code TEXT NOT NULL, PRIMARY KEY(machine_id, timestamp_ms, event_code)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS watermarks(machine_id TEXT PRIMARY KEY, watermark_ms INTEGER NOT NULL);"
@@ -47,6 +47,20 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
       // The earliest features row each machine's batches rewrote since the model stage last
       // scored it: late data and new failures change rows behind the scoring watermark.
       "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);"));
+  // A store made before the slope aggregate lacks its time moments. Adding the columns is
+  // enough: a slope feature changes the fingerprint, so such a store is rebuilt before it
+  // has one, and no other aggregate reads them.
+  Result<Stmt> cols_q = db.Prepare("SELECT count(*) FROM pragma_table_info('block_partials') WHERE name = 'c_tv'");
+  if (!cols_q) return cols_q.error();
+  Result<bool> has = cols_q->Step();
+  if (!has) return has.error();
+  const bool has_moments = cols_q->Int(0) > 0;
+  cols_q->Reset();
+  if (!has_moments) {
+    for (const char* col : {"origin_ms INTEGER", "mean_t REAL", "m2_t REAL", "c_tv REAL"}) {
+      VIGIL_RETURN_IF_ERROR(db.Exec(std::string("ALTER TABLE block_partials ADD COLUMN ") + col));
+    }
+  }
   // The schema fingerprint: features must never mix two configurations.
   const std::string fp = Fingerprint(config);
   Result<Stmt> q = db.Prepare("SELECT value FROM meta WHERE key = 'fingerprint'");

@@ -220,6 +220,7 @@ TEST_F(BatchTest, OrderIndependenceOneBatchVersusRandomSplits) {
                      {"v_max_30m", "vibration", Aggregate::kMax, 30 * 60'000},
                      {"t_min_1h", "temperature", Aggregate::kMin, kHour},
                      {"t_last_1h", "temperature", Aggregate::kLast, kHour},
+                     {"t_slope_3h", "temperature", Aggregate::kSlope, 3 * kHour},
                      {"v_count_10s", "vibration", Aggregate::kCount, 10'000}};
     }
     WriteSegments(c1.data_dir, lake);

@@ -52,9 +52,9 @@ TEST(RollingTest, StdNeedsTwoValuesAndEmptyIsNull) {
 
 // The naive definition, added in time order.
 std::optional<double> Naive(const Series& s, int64_t t, Aggregate a, int64_t d) {
-  std::vector<double> v;
+  std::vector<double> v, h;
   for (size_t i = 0; i < s.ts.size(); ++i) {
-    if (s.ts[i] > t - d && s.ts[i] <= t) v.push_back(s.v[i]);
+    if (s.ts[i] > t - d && s.ts[i] <= t) v.push_back(s.v[i]), h.push_back(Hours(s.ts[i] - t));
   }
   if (v.empty()) return std::nullopt;
   double sum = 0;
@@ -72,6 +72,15 @@ std::optional<double> Naive(const Series& s, int64_t t, Aggregate a, int64_t d) 
     case Aggregate::kMax: return *std::max_element(v.begin(), v.end());
     case Aggregate::kCount: return static_cast<double>(v.size());
     case Aggregate::kLast: return v.back();
+    case Aggregate::kSlope: {  // two passes: centred sums
+      if (v.size() < 2) return std::nullopt;
+      double ht = 0;
+      for (double x : h) ht += x;
+      ht /= h.size();
+      double sxy = 0, sxx = 0;
+      for (size_t i = 0; i < v.size(); ++i) sxy += (h[i] - ht) * (v[i] - mean), sxx += (h[i] - ht) * (h[i] - ht);
+      return sxy / sxx;
+    }
   }
   return std::nullopt;
 }
@@ -86,7 +95,8 @@ TEST(RollingTest, MatchesTheDefinitionOnRandomSparseSeries) {
     s.v.push_back(70.0 + std::uniform_real_distribution<double>(-0.05, 0.05)(rng));  // tiny variance on a big mean
   }
   std::vector<int64_t> rows(s.ts.begin() + 1500, s.ts.end());
-  for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax, Aggregate::kCount, Aggregate::kLast}) {
+  for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax, Aggregate::kCount, Aggregate::kLast,
+                      Aggregate::kSlope}) {
     for (int64_t d : {int64_t{5000}, int64_t{600'000}, int64_t{3'600'000}}) {
       auto got = Rolling(s, rows, a, d, kW);
       for (size_t r = 0; r < rows.size(); ++r) {
@@ -100,6 +110,23 @@ TEST(RollingTest, MatchesTheDefinitionOnRandomSparseSeries) {
   }
 }
 
+TEST(RollingTest, SlopeIsTheTrendPerHourAndNullBelowTwoValues) {
+  Series s = Make({{1'760'000'000'000, 10.0}, {1'760'001'800'000, 11.5}, {1'760'003'600'000, 12.0}, {1'760'005'400'000, 12.5},
+                   {1'760'007'200'000, 14.0}});
+  const int64_t last = s.ts.back();
+  // All five, at 0, 0.5, 1, 1.5, 2 h: sum((h - 1)(v - 12)) / sum((h - 1)^2) = 4.5 / 2.5.
+  EXPECT_NEAR(*One(s, last, Aggregate::kSlope, 3 * kH), 1.8, 1e-9);
+  EXPECT_FALSE(One(s, s.ts[0], Aggregate::kSlope, kH).has_value());    // one value
+  EXPECT_NEAR(*One(s, s.ts[1], Aggregate::kSlope, kH), 3.0, 1e-9);      // (10 -> 11.5) in half an hour
+  Series flat = Make({{0, 5.0}, {1000, 5.0}, {2000, 5.0}});
+  EXPECT_EQ(*One(flat, 2000, Aggregate::kSlope, kH), 0.0);
+  // A second apart at today's epoch: exact, as the times are relative to the first value.
+  Series near = Make({{1'760'000'000'000, 1.0}, {1'760'000'001'000, 1.5}});
+  EXPECT_NEAR(*One(near, near.ts.back(), Aggregate::kSlope, kH), 1800.0, 1e-9);
+  Series down = Make({{0, 3.0}, {3'600'000, 1.0}});
+  EXPECT_NEAR(*One(down, 3'600'000, Aggregate::kSlope, 2 * kH), -2.0, 1e-12);
+}
+
 TEST(RollingTest, SeveralAggregatesAtOnceGiveTheBitsOfOneAtATime) {
   std::mt19937_64 rng(11);
   Series s;
@@ -110,7 +137,7 @@ TEST(RollingTest, SeveralAggregatesAtOnceGiveTheBitsOfOneAtATime) {
   }
   const std::vector<int64_t> rows(s.ts.begin() + 100, s.ts.end());
   const std::vector<Aggregate> aggs = {Aggregate::kStd, Aggregate::kMean, Aggregate::kLast, Aggregate::kMax,
-                                       Aggregate::kMin, Aggregate::kCount};
+                                       Aggregate::kMin, Aggregate::kCount, Aggregate::kSlope};
   const auto all = Rolling(s, rows, aggs, 600'000, kW);
   ASSERT_EQ(all.size(), aggs.size());
   for (size_t a = 0; a < aggs.size(); ++a) EXPECT_EQ(all[a], Rolling(s, rows, aggs[a], 600'000, kW)) << AggregateName(aggs[a]);
@@ -185,14 +212,16 @@ TEST(RollingTest, EdgeBlocksPlusStoredPartialsGiveTheSameBitsAsEveryValue) {
     if (in(full.ts[i], a0, a1) || in(full.ts[i], c0, c1)) edges.ts.push_back(full.ts[i]), edges.v.push_back(full.v[i]);
   }
   for (int64_t k = a1; k < c0; k += b) {
+    std::vector<int64_t> times;
     std::vector<double> vals;
     for (size_t i = 0; i < full.ts.size(); ++i) {
-      if (in(full.ts[i], k, k + b)) vals.push_back(full.v[i]);
+      if (in(full.ts[i], k, k + b)) times.push_back(full.ts[i]), vals.push_back(full.v[i]);
     }
-    if (!vals.empty()) edges.partials.emplace_back(k, PartialOf(vals.data(), vals.size()));
+    if (!vals.empty()) edges.partials.emplace_back(k, PartialOf(times.data(), vals.data(), vals.size()));
   }
   ASSERT_LT(edges.ts.size(), full.ts.size() / 3);  // most of the range came as partials
-  for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax, Aggregate::kCount, Aggregate::kLast}) {
+  for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax, Aggregate::kCount, Aggregate::kLast,
+                      Aggregate::kSlope}) {
     auto want = Rolling(full, rows, a, d, kW);
     auto got = Rolling(edges, rows, a, d, kW);
     for (size_t r = 0; r < rows.size(); ++r) {

@@ -17,13 +17,20 @@ data = os.path.join(work, "data")
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 H = 7 * 86400_000
-FEATURES = [  # the contract's defaults: (name, sensor field, aggregate, duration ms)
+FEATURES = [  # the contract's defaults and two slopes: (name, sensor field, aggregate, duration ms)
     ("vib_mean_5h", "vibration_rms", "mean", 5 * 3600_000),
     ("vib_std_5h", "vibration_rms", "std", 5 * 3600_000),
     ("vib_max_5h", "vibration_rms", "max", 5 * 3600_000),
     ("temp_mean_24h", "temperature_celsius", "mean", 24 * 3600_000),
     ("temp_max_24h", "temperature_celsius", "max", 24 * 3600_000),
+    ("vib_slope_5h", "vibration_rms", "slope", 5 * 3600_000),
+    ("temp_slope_30m", "temperature_celsius", "slope", 30 * 60_000),
 ]
+SENSOR = {"vibration_rms": "vibration", "temperature_celsius": "temperature"}
+config = os.path.join(work, "vigil.toml")
+with open(config, "w") as fh:
+    for name, col, agg, dur in FEATURES:
+        fh.write(f'[[features]]\nname = "{name}"\nsensor = "{SENSOR[col]}"\naggregate = "{agg}"\nduration = "{dur // 60_000}m"\n\n')
 rng = random.Random(5)
 t0 = 1760486400_000  # 2025-10-15T00:00:00Z
 
@@ -50,9 +57,9 @@ def load(rows, fails, tag):
     pd.DataFrame(rows, columns=["machine_id", "timestamp_utc", "sensor", "value"]).to_csv(long_csv, index=False)
     pd.DataFrame(fails, columns=["machine_id", "timestamp_utc", "codigo_evento"]).to_csv(fail_csv, index=False)
     for f, fmt in ((long_csv, "long"), (fail_csv, "failures")):
-        subprocess.run([vigil, "import", "--data-dir", data, "--format", fmt, f], check=True,
+        subprocess.run([vigil, "import", "--config", config, "--data-dir", data, "--format", fmt, f], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([vigil, "process", "--data-dir", data], check=True, stdout=subprocess.DEVNULL,
+    subprocess.run([vigil, "process", "--config", config, "--data-dir", data], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
 
 rows1, fails1 = history(3000, t0)
@@ -84,11 +91,29 @@ win = rd.pivot_table(index=["machine_id", "ws"], columns="kind", values="value",
 win.columns = [field[c] for c in win.columns]
 win = win.reset_index()
 
+def slope(ts, vals, dur):
+    """Least-squares trend per hour of the values in (t - dur, t], two-pass, hours after the
+    window's first value; NaN below two values."""
+    ok = ~np.isnan(vals)
+    t_ok, v_ok = ts[ok], vals[ok]
+    out = np.full(len(ts), np.nan)
+    for i, t in enumerate(ts):
+        lo, hi = np.searchsorted(t_ok, t - dur, side="right"), np.searchsorted(t_ok, t, side="right")
+        if hi - lo >= 2:
+            x = (t_ok[lo:hi] - t_ok[lo]) / 3_600_000.0
+            y = v_ok[lo:hi]
+            xc = x - x.mean()
+            out[i] = (xc * (y - y.mean())).sum() / (xc * xc).sum()
+    return out
+
 out = []
 for m, g in win.groupby("machine_id"):
     g = g.sort_values("ws").copy()
     idx = pd.to_datetime(g.ws, unit="ms")
     for name, col, agg, dur in FEATURES:
+        if agg == "slope":
+            g[name] = slope(g.ws.values, g[col].values, dur)
+            continue
         s = pd.Series(g[col].values, index=idx)
         r = s.rolling(f"{dur}ms", min_periods=1)  # right-closed (t - D, t]
         g[name] = getattr(r, agg)().values
@@ -132,7 +157,7 @@ if n_fail != len(fail):
     problems.append(f"failure_history: sqlite {n_fail}, pandas {len(fail)}")
 # Export round trip: the CSV loads in pandas as it is and equals the SQLite rows.
 csv_path = os.path.join(work, "train.csv")
-subprocess.run([vigil, "export", "--data-dir", data, "--all", "--out", csv_path], check=True,
+subprocess.run([vigil, "export", "--config", config, "--data-dir", data, "--all", "--out", csv_path], check=True,
                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 ex = pd.read_csv(csv_path, parse_dates=["window_start"], float_precision="round_trip")
 if len(ex) != len(got):
@@ -144,7 +169,7 @@ else:
         a, b = ex[col].astype(float).values, got[col].astype(float).values
         if not ((np.isnan(a) & np.isnan(b)) | (a == b)).all():
             problems.append(f"export: column {col} differs from sqlite")
-labelled = subprocess.run([vigil, "export", "--data-dir", data, "--out", "-"], check=True,
+labelled = subprocess.run([vigil, "export", "--config", config, "--data-dir", data, "--out", "-"], check=True,
                           capture_output=True, text=True).stdout.count("\n") - 1
 if labelled != int(got.label_failure_7d.notna().sum()):
     problems.append(f"export without --all: {labelled} rows, want the labelled ones")
