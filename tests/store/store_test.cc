@@ -87,6 +87,52 @@ TEST_F(StoreTest, ChunksAndPartialsRoundTripPerSeries) {
   ASSERT_EQ(ps.size(), 1u);
 }
 
+TEST_F(StoreTest, ChunkRangesReadInTimeOrderAndSlopeMomentsRoundTrip) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  ASSERT_OK(s->WriteChunk("M1", 0, kT0 + 600'000, {{kT0 + 600'000, 2.0, 1}}));
+  ASSERT_OK(s->WriteChunk("M1", 0, kT0, {{kT0, 1.0, 1}, {kT0 + 5, 1.5, 1}}));
+  ASSERT_OK(s->WriteChunk("M1", 0, kT0 + 1'200'000, {{kT0 + 1'200'000, 3.0, 1}}));
+  std::vector<StoredReading> got = {{0, 9.0, 0}};  // appended to
+  ASSERT_OK(s->ReadChunks("M1", 0, kT0, kT0 + 1'200'000, &got));  // [from, to) of chunk starts
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[1].value, 1.0);
+  EXPECT_EQ(got[2].value, 1.5);
+  EXPECT_EQ(got[3].value, 2.0);
+  BlockPartial p{kT0, 2, 3.0, 1.5, 0.5, 1.0, 2.0, 2.0, kT0 - 7, 0.25, 0.125, -0.0625};
+  ASSERT_OK(s->WritePartial("M1", 0, 60'000, p));
+  std::vector<BlockPartial> ps;
+  ASSERT_OK(s->ReadPartials("M1", 0, 60'000, kT0, kT0 + 1, &ps));
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(ps[0].origin_ms, kT0 - 7);
+  EXPECT_EQ(ps[0].mean_t, 0.25);
+  EXPECT_EQ(ps[0].m2_t, 0.125);
+  EXPECT_EQ(ps[0].c_tv, -0.0625);
+}
+
+TEST_F(StoreTest, AStoreWithoutTheSlopeColumnsGetsThemWhenItOpens) {
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+  }
+  {  // as a store of layout v3 made before the slope aggregate
+    Result<Db> db = Db::Open(path_, OpenMode::kReadWrite);
+    ASSERT_TRUE(db);
+    ASSERT_OK(db->Exec("DROP TABLE block_partials; CREATE TABLE block_partials(machine_id TEXT NOT NULL, sensor TEXT NOT NULL,"
+                       " block_ms INTEGER NOT NULL, start_ms INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL, mean REAL, m2 REAL,"
+                       " min REAL, max REAL, last REAL, PRIMARY KEY(machine_id, sensor, block_ms, start_ms)) WITHOUT ROWID;"
+                       "INSERT INTO block_partials VALUES('M1', 'vibration', 60000, 0, 1, 1, 1, 0, 1, 1, 1);"));
+  }
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  std::vector<BlockPartial> ps;
+  ASSERT_OK(s->ReadPartials("M1", 0, 60'000, 0, 1, &ps));  // the old row reads, moments NULL -> 0
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(ps[0].n, 1);
+  EXPECT_EQ(ps[0].c_tv, 0.0);
+  ASSERT_OK(s->WritePartial("M1", 0, 60'000, {60'000, 1, 2, 2, 0, 2, 2, 2, 60'000, 0, 0, 0}));
+}
+
 TEST_F(StoreTest, LabelRangeUpdatesTouchOnlyWhatChangesAndSayWhereTheyBegan) {
   auto s = OpenStore();
   ASSERT_TRUE(s);
