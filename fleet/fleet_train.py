@@ -219,7 +219,7 @@ def main():
 
     import dask.array as da
     import xgboost as xgb
-    from dask.distributed import Client, LocalCluster
+    from dask_cluster import dask_client
     y_train = y[train].astype(np.float32)
     if a.shuffle_labels:
         np.random.default_rng(mc["seed"]).shuffle(y_train)
@@ -228,23 +228,13 @@ def main():
     params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": str(mc["max_depth"]),
               "eta": f"{mc['learning_rate']:.6f}", "seed": str(mc["seed"]), "scale_pos_weight": spw, "nthread": "2",
               "eval_metric": "aucpr", "base_score": "0.5"}
-    cluster = None
-    if a.scheduler:
-        client = Client(a.scheduler)
-    else:
-        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
+    with dask_client(a.scheduler, a.workers) as client:
         n_parts = max(1, len(client.scheduler_info()["workers"]))
         chunk = max(1, -(-len(train) // n_parts))
         dx = da.from_array(x[train], chunks=(chunk, len(columns)))
         dy = da.from_array(y_train, chunks=(chunk,))
         dtrain = xgb.dask.DaskDMatrix(client, dx, dy, missing=np.nan)
         booster = xgb.dask.train(client, params, dtrain, num_boost_round=mc["rounds"])["booster"]
-    finally:
-        client.close()
-        if cluster:
-            cluster.close()
     booster.set_param("base_score", "%.9g" % (1.0 / (1.0 + neg / pos)))  # Booster::UndoPositiveWeight
 
     label = [int(v) for v in y[test]]
