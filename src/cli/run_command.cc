@@ -152,10 +152,13 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   http_server.Stop();
   subscriber.Stop();
   scheduler.Stop();  // a running batch stops at its next batch boundary
-  if (fleet) fleet->Stop();  // a pull in flight finishes (upload.timeout bounds each request)
   if (uploader) uploader->Stop();  // a PUT in flight finishes (or times out); the rest stays queued
   Status closed = writer.Close();
   loop.LogStats(true);
+  // After the lake is closed: a pull in flight finishes first (upload.timeout bounds each
+  // of its requests, so with a slow bucket this can outlast systemd's TimeoutStopSec; the
+  // lake is safe by then, and the registry's writes are SQLite transactions).
+  if (fleet) fleet->Stop();
   int code = kExitOk;
   if (closed.ok() && process_on_exit) {
     // Everything is published now: one last run makes the feature store current.
