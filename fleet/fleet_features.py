@@ -174,20 +174,10 @@ def main():
         for m, gws in sorted(dup.items()):
             print(f"  {m}: {', '.join(gws)}", file=sys.stderr)
         return 2
-    from dask.distributed import Client, LocalCluster
-    cluster = None
-    if a.scheduler:
-        client = Client(a.scheduler)
-    else:
-        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
+    from dask_cluster import dask_client
+    with dask_client(a.scheduler, a.workers) as client:
         futures = [client.submit(machine_rows, c, m, objs, pure=False) for m, objs in sorted(lake.items())]
         parts = client.gather(futures)
-    finally:
-        client.close()
-        if cluster:
-            cluster.close()
     out = pd.concat([p[0] for p in parts], ignore_index=True) if parts else pd.DataFrame()
     events = (pd.concat([p[1] for p in parts], ignore_index=True) if parts else
               pd.DataFrame(columns=["gateway_id", "machine_id", "timestamp_ms", "event_code"]))

@@ -4,6 +4,7 @@ on a Dask cluster, evaluated like `vigil train`, published to the bucket (issue 
 
 usage: fleet_train.py --config vigil.toml --features fleet.db [--workers 1] [--scheduler ADDR]
        [--id ID] [--shuffle-labels] [--dry-run]
+       [--announce HOST[:PORT] [--announce-topic T] [--announce-cafile F] [--announce-user U]]
 
 --features is the SQLite file fleet/fleet_features.py wrote (tables `features` and
 `failure_history`). Everything that decides the model comes from the gateways' TOML
@@ -34,11 +35,19 @@ The id is "fleet-<UTC time>" (sortable: `vigil models pull` takes the newest); t
 manifest is written after the model, so a manifest always names a whole model. Gateways
 check hash, columns and fingerprint and apply their own promotion rule (vigil models pull).
 
+--announce publishes, once the manifest is in the bucket, a retained QoS 1 message on the
+fleet topic (default vigil/fleet/model, the gateways' fleet.model_topic) of that broker:
+  {"id": "<id>", "sha256": "<model_sha256>", "manifest_key": "<prefix>/models/<id>/manifest.json"}
+with Debian's mosquitto_pub (mosquitto-clients). On a central broker it reaches every
+gateway through config/mosquitto-bridge.conf; each `vigil run` then pulls, checks and
+decides by its own rule, as `vigil models pull --id` does. The password, if any, comes
+from VIGIL_ANNOUNCE_PASSWORD (never the command line of this script).
+
 --shuffle-labels trains on shuffled training labels (numpy, model.seed): a deliberately
 useless model, for audits of the gateways' rule (vigil train has the same flag).
 Needs Debian's python3-xgboost, python3-dask, python3-distributed, python3-boto3.
 """
-import argparse, datetime, hashlib, json, math, os, sqlite3, sys, tempfile, tomllib
+import argparse, datetime, hashlib, json, math, os, sqlite3, subprocess, sys, tempfile, tomllib
 
 import numpy as np
 import pandas as pd
@@ -181,6 +190,11 @@ def main():
     ap.add_argument("--id", default="", help="model id (default fleet-<UTC time>; ids sort by time)")
     ap.add_argument("--shuffle-labels", action="store_true", help="train on shuffled labels (a deliberately useless model)")
     ap.add_argument("--dry-run", action="store_true", help="train and evaluate, write nothing to the bucket")
+    ap.add_argument("--announce", default="", metavar="HOST[:PORT]",
+                    help="publish the model's id and sha256, retained, on the fleet topic of this MQTT broker")
+    ap.add_argument("--announce-topic", default="vigil/fleet/model", help="the gateways' fleet.model_topic")
+    ap.add_argument("--announce-cafile", default="", help="CA file: TLS to the broker (port default 8883)")
+    ap.add_argument("--announce-user", default="", help="MQTT user name (password: VIGIL_ANNOUNCE_PASSWORD)")
     a = ap.parse_args()
     c, mc = load_config(a.config), model_config(a.config)
     columns = [field for _, field in c["sensors"]] + [name for name, _, _, _ in c["features"]]
@@ -205,7 +219,7 @@ def main():
 
     import dask.array as da
     import xgboost as xgb
-    from dask.distributed import Client, LocalCluster
+    from dask_cluster import dask_client
     y_train = y[train].astype(np.float32)
     if a.shuffle_labels:
         np.random.default_rng(mc["seed"]).shuffle(y_train)
@@ -214,23 +228,13 @@ def main():
     params = {"objective": "binary:logistic", "tree_method": "hist", "max_depth": str(mc["max_depth"]),
               "eta": f"{mc['learning_rate']:.6f}", "seed": str(mc["seed"]), "scale_pos_weight": spw, "nthread": "2",
               "eval_metric": "aucpr", "base_score": "0.5"}
-    cluster = None
-    if a.scheduler:
-        client = Client(a.scheduler)
-    else:
-        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
+    with dask_client(a.scheduler, a.workers) as client:
         n_parts = max(1, len(client.scheduler_info()["workers"]))
         chunk = max(1, -(-len(train) // n_parts))
         dx = da.from_array(x[train], chunks=(chunk, len(columns)))
         dy = da.from_array(y_train, chunks=(chunk,))
         dtrain = xgb.dask.DaskDMatrix(client, dx, dy, missing=np.nan)
         booster = xgb.dask.train(client, params, dtrain, num_boost_round=mc["rounds"])["booster"]
-    finally:
-        client.close()
-        if cluster:
-            cluster.close()
     booster.set_param("base_score", "%.9g" % (1.0 / (1.0 + neg / pos)))  # Booster::UndoPositiveWeight
 
     label = [int(v) for v in y[test]]
@@ -273,6 +277,35 @@ def main():
     s3.put_object(Bucket=c["bucket"], Key=base + "manifest.json", Body=json.dumps(manifest, indent=1).encode(),
                   ContentType="application/json")
     print(f"s3://{c['bucket']}/{base}manifest.json")
+    if a.announce:
+        return announce(a, {"id": mid, "sha256": manifest["model_sha256"], "manifest_key": base + "manifest.json"})
+    return 0
+
+
+def announce(a, message):
+    """The retained announcement (mosquitto_pub -r -q 1): gateways that subscribe later, or
+    are offline now, still get it. Exit 3 if it fails: the model is in the bucket anyway
+    (`vigil models pull --id` on the gateways, or publish again)."""
+    host, _, port = a.announce.partition(":")
+    argv = ["mosquitto_pub", "-h", host, "-p", port or ("8883" if a.announce_cafile else "1883"), "-q", "1", "-r",
+            "-t", a.announce_topic, "-m", json.dumps(message), "-i", f"vigil-fleet-train-{os.getpid()}"]
+    if a.announce_cafile:
+        argv += ["--cafile", a.announce_cafile]
+    if a.announce_user:
+        argv += ["-u", a.announce_user]
+        if os.environ.get("VIGIL_ANNOUNCE_PASSWORD"):
+            argv += ["-P", os.environ["VIGIL_ANNOUNCE_PASSWORD"]]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"fleet_train: cannot announce on {a.announce}: {e} (is mosquitto-clients installed?)", file=sys.stderr)
+        return 3
+    if r.returncode != 0:
+        print(f"fleet_train: mosquitto_pub to {a.announce} failed ({r.returncode}): {r.stderr.strip()}; the model is "
+              f"in the bucket: publish again or run `vigil models pull --id {message['id']}` on the gateways",
+              file=sys.stderr)
+        return 3
+    print(f"announced on {a.announce} topic {a.announce_topic} (retained): {json.dumps(message)}")
     return 0
 
 

@@ -150,6 +150,13 @@ struct UploadConfig {
   int64_t retry_max_ms = 300'000;     // longest wait between failed attempts (doubles from 1 s)
 };
 
+// Fleet model announcements (issue 17): `vigil run` subscribes to model_topic and, on a
+// message naming a fleet model ({"id": ..., "sha256": ...}), pulls it from the bucket of
+// [upload] like `vigil models pull --id`. Needs upload.bucket; "" or "off": not subscribed.
+struct FleetConfig {
+  std::string model_topic = "vigil/fleet/model";  // outside mqtt.topic_prefix (not ingest's)
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
   std::string format = "text";  // text | json
@@ -166,6 +173,7 @@ struct Config {
   ModelConfig model;
   HttpConfig http;
   UploadConfig upload;
+  FleetConfig fleet;
   LogConfig log;
   std::vector<SensorSpec> sensors = DefaultSensors();
   std::vector<FeatureSpec> features = DefaultFeatures();

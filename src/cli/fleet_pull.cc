@@ -8,7 +8,8 @@ namespace vigil::cli {
 
 std::string FleetModelsPrefix(const UploadConfig& c) { return (c.prefix.empty() ? "" : c.prefix + "/") + "models/"; }
 
-Result<FleetPullReport> PullFleetModel(const Config& config, Clock& clock, const std::string& fleet_id) {
+Result<FleetPullReport> PullFleetModel(const Config& config, Clock& clock, const std::string& fleet_id,
+                                       const std::string& expected_sha256) {
   const UploadConfig& up = config.upload;
   if (up.bucket.empty()) {
     return Status::InvalidArgument("upload.bucket is not set: the fleet models are in the bucket of [upload]");
@@ -40,6 +41,11 @@ Result<FleetPullReport> PullFleetModel(const Config& config, Clock& clock, const
   if (!fleet_id.empty() && r.manifest.id != fleet_id) {
     return Status::InvalidArgument("s3://" + up.bucket + "/" + r.manifest_key + " names model '" + r.manifest.id +
                                    "', not '" + fleet_id + "'");
+  }
+  if (!expected_sha256.empty() && r.manifest.model_sha256 != expected_sha256) {
+    return Status::InvalidArgument("s3://" + up.bucket + "/" + r.manifest_key + ": model_sha256 " +
+                                   r.manifest.model_sha256 + " differs from the announcement's sha256 " +
+                                   expected_sha256 + " (a manifest replaced after the announcement?)");
   }
   // Checked even when this id was pulled before: a changed file or configuration says so.
   Result<std::string> file = s3.Get(r.manifest.model_key);

@@ -23,10 +23,12 @@ struct FleetPullReport {
 // "<prefix>/models/" (or "models/" without a prefix): where fleet/fleet_train.py writes.
 std::string FleetModelsPrefix(const UploadConfig& c);
 
-// fleet_id empty: the newest manifest (ids sort by time). Errors: kInvalidArgument for a
+// fleet_id empty: the newest manifest (ids sort by time). expected_sha256 (an
+// announcement's, may be empty): the manifest's model_sha256 must equal it. Errors: kInvalidArgument for a
 // configuration, bucket or check problem (each check names what does not match),
 // kNotFound when the bucket has no fleet model (or not that id), kUnavailable for the
 // network.
-Result<FleetPullReport> PullFleetModel(const Config& config, Clock& clock, const std::string& fleet_id);
+Result<FleetPullReport> PullFleetModel(const Config& config, Clock& clock, const std::string& fleet_id,
+                                       const std::string& expected_sha256 = "");
 
 }  // namespace vigil::cli

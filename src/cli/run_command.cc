@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common_flags.h"
+#include "cli/fleet_pull.h"
 #include "common/signals.h"
 #include "common/data_paths.h"
 #include "http/http_server.h"
@@ -22,6 +23,7 @@
 #include "lake/recovery.h"
 #include "model/trainer.h"
 #include "process/batch.h"
+#include "daemon/fleet_watcher.h"
 #include "daemon/main_loop.h"
 #include "daemon/scheduler.h"
 #include "upload/uploader.h"
@@ -84,6 +86,32 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   // published segments, so it never waits for ingest nor ingest for it.
   daemon::Scheduler scheduler(config, clock, fs);
 
+  // Fleet model announcements (fleet.model_topic): pulled on the watcher's own thread, the
+  // subscriber only hands the payload over.
+  std::unique_ptr<daemon::FleetWatcher> fleet;
+  const std::string& fleet_topic = config.fleet.model_topic;
+  if (!fleet_topic.empty() && fleet_topic != "off") {
+    if (config.upload.bucket.empty()) {
+      log->info("fleet model announcements on {} not followed: upload.bucket is not set", fleet_topic);
+    } else {
+      fleet = std::make_unique<daemon::FleetWatcher>(
+          clock,
+          [&config, &clock](const model::FleetAnnouncement& a) -> Result<model::AdoptReport> {
+            const std::string key = FleetModelsPrefix(config.upload) + a.id + "/manifest.json";
+            if (!a.manifest_key.empty() && a.manifest_key != key) {
+              return Status::InvalidArgument("the announcement names manifest " + a.manifest_key + ", this gateway reads " +
+                                             key + " (another upload.prefix?)");
+            }
+            Result<FleetPullReport> r = PullFleetModel(config, clock, a.id, a.sha256);
+            if (!r) return r.error();
+            return std::move(r->adopt);
+          },
+          [&config](const std::string& id) { return model::FindFleetModel(config, id); },
+          config.upload.retry_max_ms);
+      subscriber.SetSideTopic(fleet_topic, [w = fleet.get()](std::string payload) { w->Offer(std::move(payload)); });
+    }
+  }
+
   // HTTP first: a bad http.listen must fail before Paho's threads exist (returning with a
   // started client would unwind it under its own callback thread).
   http::HttpServer http_server;
@@ -95,8 +123,10 @@ int RunDaemon(const Config& config, bool process_on_exit) {
                           [&] { return writer.Stats(); },
                           [&] { return scheduler.Stats(); },
                           &disk,
+                          {},
                           {}};
     if (uploader) sources.upload = [&] { return uploader->Stats(); };
+    if (fleet) sources.fleet = [&] { return fleet->Stats(); };
     int port = 0;
     if (Status s = http_server.Start(config.http.listen, sources, &port); !s.ok()) return Fail("run", s);
     log->info("HTTP on {} (port {}): /healthz /readyz /metrics /api/status /api/machines", config.http.listen, port);
@@ -110,6 +140,7 @@ int RunDaemon(const Config& config, bool process_on_exit) {
             FsyncPolicyName(config.lake.fsync));
   scheduler.Start();
   if (uploader) uploader->Start();
+  if (fleet) fleet->Start();
 
   daemon::MainLoop loop(config, writer, sink, subscriber, disk, scheduler);
   const int sig = loop.Run(signals);
@@ -124,6 +155,10 @@ int RunDaemon(const Config& config, bool process_on_exit) {
   if (uploader) uploader->Stop();  // a PUT in flight finishes (or times out); the rest stays queued
   Status closed = writer.Close();
   loop.LogStats(true);
+  // After the lake is closed: a pull in flight finishes first (upload.timeout bounds each
+  // of its requests, so with a slow bucket this can outlast systemd's TimeoutStopSec; the
+  // lake is safe by then, and the registry's writes are SQLite transactions).
+  if (fleet) fleet->Stop();
   int code = kExitOk;
   if (closed.ok() && process_on_exit) {
     // Everything is published now: one last run makes the feature store current.

@@ -176,6 +176,10 @@ const std::vector<Option>& Options() {
        "One PUT may take this long at most."},
       {"upload.retry_max", OptType::kDuration, VIGIL_REF(upload.retry_max_ms), 1000, kMaxI, {},
        "Longest wait between failed attempts (the wait doubles from 1 s)."},
+      {"fleet.model_topic", OptType::kString, VIGIL_REF(fleet.model_topic), 0, 0, {},
+       "vigil run pulls the fleet model named by a (retained) message on this MQTT topic, as "
+       "`vigil models pull --id` does (needs upload.bucket; \"off\": not subscribed). Outside "
+       "mqtt.topic_prefix, no wildcards."},
       {"log.level", OptType::kString, VIGIL_REF(log.level), 0, 0,
        {"trace", "debug", "info", "warn", "error"}, "Log level."},
       {"log.format", OptType::kString, VIGIL_REF(log.format), 0, 0, {"text", "json"},
@@ -626,6 +630,16 @@ Status CheckConfig(const Config& c) {
     const std::string& up = c.upload.prefix;
     if (!up.empty() && (up.front() == '/' || up.back() == '/'))
       errors.push_back("upload.prefix: '" + up + "' must not start or end with '/'");
+  }
+
+  if (const std::string& t = c.fleet.model_topic; !t.empty() && t != "off") {
+    const std::string& prefix = c.mqtt.topic_prefix;
+    if (t.find_first_of("+#") != std::string::npos || t.front() == '/' || t.back() == '/')
+      errors.push_back("fleet.model_topic: '" + t + "' must be a topic without wildcards or a leading/trailing '/' "
+                       "(or \"off\")");
+    else if (t == prefix || t.starts_with(prefix + "/"))
+      errors.push_back("fleet.model_topic: '" + t + "' is under mqtt.topic_prefix '" + prefix +
+                       "', which ingest takes as telemetry: choose a topic outside it (default vigil/fleet/model)");
   }
 
   std::set<std::string> sim_ids;

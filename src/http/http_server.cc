@@ -186,6 +186,18 @@ std::string MetricsText(const Sources& s) {
     Metric(&out, "vigil_upload_last_success_timestamp_seconds", "gauge", "Time of the last successful upload (0: none).",
            u.last_success_ms / 1000.0);
   }
+  if (s.fleet) {
+    const daemon::FleetStats f = s.fleet();
+    Metric(&out, "vigil_fleet_announcements_total", "counter", "Messages received on fleet.model_topic.", f.announcements);
+    Metric(&out, "vigil_fleet_announcements_malformed_total", "counter", "Fleet announcements that were not valid (ignored).", f.malformed);
+    Metric(&out, "vigil_fleet_models_registered_total", "counter", "Fleet models pulled and registered by this process.", f.registered);
+    Metric(&out, "vigil_fleet_models_promoted_total", "counter", "Fleet models promoted by this gateway's rule.", f.promoted);
+    Metric(&out, "vigil_fleet_models_rejected_total", "counter", "Fleet models registered but refused by this gateway's rule.", f.rejected);
+    Metric(&out, "vigil_fleet_announcements_known_total", "counter", "Announcements of a fleet model handled before (no-op).", f.already);
+    Metric(&out, "vigil_fleet_pull_failures_total", "counter", "Failed fleet model pulls (network failures are retried).", f.failures);
+    Metric(&out, "vigil_fleet_last_success_timestamp_seconds", "gauge", "Time of the last fleet model registered (0: none).",
+           f.last_success_ms / 1000.0);
+  }
   return out;
 }
 
@@ -244,7 +256,22 @@ Status HttpServer::Start(const std::string& listen, Sources sources, int* bound_
          ",\"run_seconds_sum\":" + std::to_string(p.run_seconds_sum) +
          ",\"last_success_ms\":" + std::to_string(p.last_success_ms) + ",\"last_error\":";
     AppendJsonString(p.last_error, &j);
-    j += "}}\n";
+    j += "}";
+    if (src->fleet) {
+      const daemon::FleetStats f = src->fleet();
+      j += ",\"fleet\":{\"announcements\":" + std::to_string(f.announcements) +
+           ",\"malformed\":" + std::to_string(f.malformed) + ",\"registered\":" + std::to_string(f.registered) +
+           ",\"promoted\":" + std::to_string(f.promoted) + ",\"rejected\":" + std::to_string(f.rejected) +
+           ",\"known\":" + std::to_string(f.already) + ",\"failures\":" + std::to_string(f.failures) +
+           ",\"last_success_ms\":" + std::to_string(f.last_success_ms) + ",\"last_id\":";
+      AppendJsonString(f.last_id, &j);
+      j += ",\"state\":";
+      AppendJsonString(f.state, &j);
+      j += ",\"last_error\":";
+      AppendJsonString(f.last_error, &j);
+      j += "}";
+    }
+    j += "}\n";
     res.set_content(j, "application/json");
   });
   // The JSON API (http/api.h) and the dashboard's files, embedded in the binary.

@@ -10,7 +10,7 @@
 //                       and the disk is not low; else 503 with the reason (with a low
 //                       disk, the upload backlog that holds space and why it is stuck)
 //   /metrics            Prometheus text format: ingest, lake, broker, processor, retention,
-//                       model and alerts, disk
+//                       model and alerts, disk, upload, fleet model announcements
 //   /api/status         the daemon's state as JSON
 //   /api/machines[/{id}], /api/machines/{id}/series, /api/alerts, /api/quarantine/samples
 //                       the JSON API (http/api.h)
@@ -26,6 +26,7 @@
 #include "ingest/ingest_sink.h"
 #include "lake/disk_guard.h"
 #include "lake/jsonl_writer.h"
+#include "daemon/fleet_watcher.h"
 #include "daemon/scheduler.h"
 #include "upload/uploader.h"
 #include "vigil/config.h"
@@ -42,6 +43,7 @@ struct Sources {
   std::function<daemon::SchedulerStats()> scheduler;
   const lake::DiskGuard* disk = nullptr;  // refreshed by the daemon's main loop
   std::function<upload::UploadStats()> upload;  // empty: upload off
+  std::function<daemon::FleetStats()> fleet;    // empty: fleet announcements off
 };
 
 class HttpServer {

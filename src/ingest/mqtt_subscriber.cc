@@ -74,6 +74,11 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     return Status::Ok();
   }
 
+  void SetSideTopic(std::string topic, std::function<void(std::string)> handler) {
+    side_topic_ = std::move(topic);
+    side_handler_ = std::move(handler);
+  }
+
   void Tick() {
     if (retry_due_ms_.load() != 0 && clock_.NowMs() >= retry_due_ms_.load() && !stopping_) {
       retry_due_ms_ = 0;
@@ -116,6 +121,7 @@ class MqttSubscriber::Impl final : public mqtt::callback {
       // Everything under the prefix: a topic of no contract shape is quarantined (bad_topic)
       // rather than never seen; vigil's own outputs are recognised by the sink.
       client_->subscribe(config_.topic_prefix + "/#", 1, nullptr, subscribe_listener_);
+      if (!side_topic_.empty()) client_->subscribe(side_topic_, 1, nullptr, side_listener_);
       // A persistent session of an older vigil still holds its two narrower filters:
       // overlapping subscriptions would deliver each message twice (mosquitto 2), so they
       // go, after "#" is in place (nothing falls between the two).
@@ -135,6 +141,10 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   void message_arrived(mqtt::const_message_ptr msg) override {
     // Nothing may escape into Paho's C code.
     try {
+      if (!side_topic_.empty() && msg->get_topic() == side_topic_) {
+        side_handler_(msg->get_payload_ref().str());  // stores it and returns: never blocks ingest
+        return;
+      }
       RawMessage raw{msg->get_topic(), msg->get_payload_ref().str(), clock_.NowMs()};
       int64_t backoff_ms = 100;
       std::unique_lock<std::mutex> lock(accept_mu_);
@@ -195,6 +205,18 @@ class MqttSubscriber::Impl final : public mqtt::callback {
     Impl& impl_;
   };
 
+  class SideListener final : public mqtt::iaction_listener {
+   public:
+    explicit SideListener(Impl& impl) : impl_(impl) {}
+    void on_success(const mqtt::token&) override { impl_.log_->info("subscribed to {}", impl_.side_topic_); }
+    void on_failure(const mqtt::token& t) override {
+      impl_.log_->error("subscription to {} refused by the broker (rc {}): check the broker's ACL",
+                        impl_.side_topic_, t.get_return_code());
+    }
+   private:
+    Impl& impl_;
+  };
+
   class ConnectListener final : public mqtt::iaction_listener {
    public:
     explicit ConnectListener(Impl& impl) : impl_(impl) {}
@@ -228,6 +250,9 @@ class MqttSubscriber::Impl final : public mqtt::callback {
   std::unique_ptr<mqtt::async_client> client_;
   mqtt::connect_options options_;
   SubscribeListener subscribe_listener_{*this};
+  SideListener side_listener_{*this};
+  std::string side_topic_;  // set before Start(), read-only after
+  std::function<void(std::string)> side_handler_;
   ConnectListener connect_listener_{*this};
   std::mutex accept_mu_;  // held while a message is written; guards closed_
   bool closed_ = false;
@@ -243,6 +268,9 @@ MqttSubscriber::MqttSubscriber(const MqttConfig& config, IngestSink& sink, Clock
                                const std::atomic<bool>& stopping)
     : impl_(std::make_unique<Impl>(config, sink, clock, stopping)) {}
 MqttSubscriber::~MqttSubscriber() = default;
+void MqttSubscriber::SetSideTopic(std::string topic, std::function<void(std::string)> handler) {
+  impl_->SetSideTopic(std::move(topic), std::move(handler));
+}
 Status MqttSubscriber::Start() { return impl_->Start(); }
 void MqttSubscriber::Tick() { impl_->Tick(); }
 void MqttSubscriber::Stop() { impl_->Stop(); }

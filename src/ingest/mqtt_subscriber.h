@@ -17,6 +17,10 @@
 // CONNACK, before any subscribe. After the first connection Paho reconnects by itself
 // with backoff; connected() then resubscribes. Before it, Tick() retries the connect.
 //
+// A side topic (fleet.model_topic, outside the prefix): when set, also subscribed (QoS 1)
+// and its messages go to the handler instead of the sink; the handler must return at once
+// (daemon::FleetWatcher::Offer only stores the payload), since Paho's thread is ingest's.
+//
 // Shutdown: Stop() closes a gate instead of disconnecting, because Paho C acknowledges
 // (and only queues in memory) publishes that arrive while it disconnects.
 //
@@ -26,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,6 +47,8 @@ class MqttSubscriber {
                  const std::atomic<bool>& stopping);
   ~MqttSubscriber();
 
+  // Before Start(): messages on `topic` (exact, no wildcards) go to `handler`.
+  void SetSideTopic(std::string topic, std::function<void(std::string payload)> handler);
   Status Start();  // first connect attempt (asynchronous)
   void Tick();     // retries the first connect when due
   // Stops taking messages: returns once no message is being written; later messages are

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "common/data_paths.h"
 #include "common/dir_lock.h"
@@ -42,6 +43,35 @@ std::string FleetIdOf(const ModelRecord& m) {
 }
 
 }  // namespace
+
+Result<FleetAnnouncement> ParseFleetAnnouncement(std::string_view payload) {
+  if (payload.size() > 64 * 1024) return Status::InvalidArgument("the announcement is larger than 64 KiB");
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(payload.data(), payload.size()).get(root)) {
+    return Status::InvalidArgument(std::string("the announcement is not JSON: ") + simdjson::error_message(err));
+  }
+  if (!root.is_object()) return Status::InvalidArgument("the announcement is not a JSON object");
+  FleetAnnouncement a;
+  std::string_view v;
+  if (root["id"].get(v)) return Status::InvalidArgument("the announcement has no string \"id\"");
+  a.id = std::string(v);
+  static const std::regex kId("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
+  if (!std::regex_match(a.id, kId)) {
+    return Status::InvalidArgument("the announcement's id '" + a.id + "' does not match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
+  }
+  if (simdjson::dom::element e; !root["sha256"].get(e)) {
+    if (e.get(v) || !IsHex64(v)) {
+      return Status::InvalidArgument("the announcement's sha256 is not 64 lower-case hex digits");
+    }
+    a.sha256 = std::string(v);
+  }
+  if (simdjson::dom::element e; !root["manifest_key"].get(e)) {
+    if (e.get(v)) return Status::InvalidArgument("the announcement's manifest_key is not a string");
+    a.manifest_key = std::string(v);
+  }
+  return a;
+}
 
 Result<FleetManifest> ParseFleetManifest(std::string_view json) {
   simdjson::dom::parser parser;

@@ -43,6 +43,17 @@ struct FleetManifest {
 // with id, model_key, model_sha256 (64 hex digits), columns and fingerprint.
 Result<FleetManifest> ParseFleetManifest(std::string_view json);
 
+// A fleet model announcement: the payload of the retained message on fleet.model_topic
+// that fleet/fleet_train.py --announce publishes,
+//   {"id": "fleet-20261202T140000000Z", "sha256": "<model_sha256>", "manifest_key": "..."}
+// id is required (^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$: it becomes part of an object key);
+// sha256 (64 lower-case hex digits: the manifest's model_sha256) and manifest_key are
+// optional, other members are ignored. kInvalidArgument says what is wrong.
+struct FleetAnnouncement {
+  std::string id, sha256, manifest_key;
+};
+Result<FleetAnnouncement> ParseFleetAnnouncement(std::string_view payload);
+
 // What a gateway checks before it registers the model; each mismatch is a
 // kInvalidArgument naming it: the file's SHA-256 (and size) against the manifest's, the
 // manifest's columns against this config's model inputs (FeatureColumns), its

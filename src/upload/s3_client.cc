@@ -166,41 +166,26 @@ std::string S3Client::Url(const std::string& key) const {
   return config_.endpoint + "/" + UriEncodeKey(config_.bucket) + "/" + UriEncodeKey(key);
 }
 
-Result<PutResult> S3Client::Put(const std::string& key, std::string_view data, const std::string& sha256_hex,
-                                const std::atomic<bool>* abort) {
+Result<long> S3Client::Perform(const std::string& method, const std::string& url, const std::string& what,
+                               const std::string& payload_sha256, const std::string& extra_header,
+                               const std::function<void(void*)>& setup, const std::string& response) {
   CURL* h = static_cast<CURL*>(curl_);
   if (!h) return Status::Internal("curl_easy_init failed");
   curl_easy_reset(h);
-  const std::string url = Url(key);
+  setup(h);
   const std::string sigv4 = "aws:amz:" + config_.region + ":s3";
-  ReadState body{data, 0};
-  std::string response, etag;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, ("x-amz-content-sha256: " + sha256_hex).c_str());
-  headers = curl_slist_append(headers, "Content-Type: application/x-ndjson");
-  // No "Expect:" here to suppress 100-continue: curl 7.88 would sign the header it then
-  // drops, and no server could verify the signature. S3 answers 100-continue at once.
+  curl_slist* headers = curl_slist_append(nullptr, ("x-amz-content-sha256: " + payload_sha256).c_str());
+  if (!extra_header.empty()) headers = curl_slist_append(headers, extra_header.c_str());
+  // No "Expect:" to suppress 100-continue on a PUT: curl 7.88 would sign the header it
+  // then drops, and no server could verify the signature. S3 answers 100-continue at once.
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadBody);
-  curl_easy_setopt(h, CURLOPT_READDATA, &body);
-  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(data.size()));
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
   curl_easy_setopt(h, CURLOPT_USERNAME, config_.access_key_id.c_str());
   curl_easy_setopt(h, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, Header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &etag);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  if (abort) {
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, Progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, abort);
-  }
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout_ms));
   if (!config_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
@@ -209,79 +194,76 @@ Result<PutResult> S3Client::Put(const std::string& key, std::string_view data, c
   if (rc != CURLE_OK) {
     const std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
     if (rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-      return Status::InvalidArgument("PUT " + url + ": " + why);
+      return Status::InvalidArgument(method + " " + what + ": " + why);
     }
-    return Status::Unavailable("PUT " + url + ": " + why);
-  }
-  PutResult r;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.http_status);
-  r.etag = etag;
-  if (r.http_status >= 200 && r.http_status < 300) return r;
-  const std::string code = XmlField(response, "Code"), message = XmlField(response, "Message");
-  std::string why = "PUT " + url + ": HTTP " + std::to_string(r.http_status);
-  if (!code.empty()) why += " " + code;
-  if (!message.empty()) why += ": " + message;
-  if (r.http_status == 403 || r.http_status == 401) {
-    return Status::InvalidArgument(why + " (the bucket refused the request: check upload.access_key_id, the secret "
-                                         "key (upload.secret_key_file or VIGIL_S3_SECRET_ACCESS_KEY) and upload.region)");
-  }
-  if (r.http_status == 404 || r.http_status == 400) {
-    return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
-  }
-  return Status::Unavailable(why);
-}
-
-Result<long> S3Client::SignedGet(const std::string& url, const std::string& what, size_t max_bytes,
-                                 std::string* body) {
-  CURL* h = static_cast<CURL*>(curl_);
-  if (!h) return Status::Internal("curl_easy_init failed");
-  curl_easy_reset(h);
-  const std::string sigv4 = "aws:amz:" + config_.region + ":s3";
-  Sink sink{body, max_bytes};
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = curl_slist_append(nullptr, (std::string("x-amz-content-sha256: ") + kEmptySha256).c_str());
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(h, CURLOPT_USERNAME, config_.access_key_id.c_str());
-  curl_easy_setopt(h, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteAll);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout_ms));
-  if (!config_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
-  const CURLcode rc = curl_easy_perform(h);
-  curl_slist_free_all(headers);
-  if (sink.too_large) {
-    return Status::InvalidArgument("GET " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  if (rc != CURLE_OK) {
-    const std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    if (rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-      return Status::InvalidArgument("GET " + what + ": " + why);
-    }
-    return Status::Unavailable("GET " + what + ": " + why);
+    return Status::Unavailable(method + " " + what + ": " + why);
   }
   long http_status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_status);
   if (http_status >= 200 && http_status < 300) return http_status;
-  const std::string code = XmlField(*body, "Code"), message = XmlField(*body, "Message");
-  std::string why = "GET " + what + ": HTTP " + std::to_string(http_status);
+  const std::string code = XmlField(response, "Code"), message = XmlField(response, "Message");
+  std::string why = method + " " + what + ": HTTP " + std::to_string(http_status);
   if (!code.empty()) why += " " + code;
   if (!message.empty()) why += ": " + message;
   if (http_status == 403 || http_status == 401) {
     return Status::InvalidArgument(why + " (the bucket refused the request: check upload.access_key_id, the secret "
                                          "key (upload.secret_key_file or VIGIL_S3_SECRET_ACCESS_KEY) and upload.region)");
   }
-  if (http_status == 404) {
-    if (code == "NoSuchBucket") return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
-    return Status::NotFound(why);
+  // A missing object is kNotFound; a PUT's 404 can only be the bucket.
+  if (http_status == 404 && method == "GET" && code != "NoSuchBucket") return Status::NotFound(why);
+  if (http_status == 404 || http_status == 400) {
+    return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
   }
-  if (http_status == 400) return Status::InvalidArgument(why + " (check upload.bucket and upload.endpoint)");
   return Status::Unavailable(why);
+}
+
+Result<PutResult> S3Client::Put(const std::string& key, std::string_view data, const std::string& sha256_hex,
+                                const std::atomic<bool>* abort) {
+  const std::string url = Url(key);
+  ReadState body{data, 0};
+  std::string response, etag;
+  Result<long> status = Perform(
+      "PUT", url, url, sha256_hex, "Content-Type: application/x-ndjson",
+      [&](void* handle) {
+        CURL* h = static_cast<CURL*>(handle);
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadBody);
+        curl_easy_setopt(h, CURLOPT_READDATA, &body);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(data.size()));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, Header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &etag);
+        if (abort) {
+          curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+          curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, Progress);
+          curl_easy_setopt(h, CURLOPT_XFERINFODATA, abort);
+        }
+      },
+      response);
+  if (!status) return status.error();
+  PutResult r;
+  r.http_status = *status;
+  r.etag = etag;
+  return r;
+}
+
+Result<long> S3Client::SignedGet(const std::string& url, const std::string& what, size_t max_bytes,
+                                 std::string* body) {
+  Sink sink{body, max_bytes};
+  Result<long> status = Perform(
+      "GET", url, what, kEmptySha256, "",
+      [&](void* handle) {
+        CURL* h = static_cast<CURL*>(handle);
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteAll);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+      },
+      *body);
+  if (sink.too_large) {
+    return Status::InvalidArgument("GET " + what + ": larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  return status;
 }
 
 Result<std::string> S3Client::Get(const std::string& key, size_t max_bytes) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,15 @@ class S3Client {
  private:
   // A signed GET of `url` into *body (at most max_bytes); `what` names it in errors.
   Result<long> SignedGet(const std::string& url, const std::string& what, size_t max_bytes, std::string* body);
+  // One signed request on the reused handle, shared by PUT and GET: `setup` sets the
+  // method's own options on the reset handle (a CURL*: body, callbacks); this adds the
+  // SigV4 signature with x-amz-content-sha256 = payload_sha256 (curl 7.88 does not add it)
+  // and extra_header (if not empty), the timeouts and the CA file, performs it, and maps
+  // curl and HTTP errors to Status (the response body `response` gives the server's code
+  // and message). Returns the HTTP status of a 2xx answer.
+  Result<long> Perform(const std::string& method, const std::string& url, const std::string& what,
+                       const std::string& payload_sha256, const std::string& extra_header,
+                       const std::function<void(void*)>& setup, const std::string& response);
 
   UploadConfig config_;
   void* curl_ = nullptr;  // CURL*, reused: keeps the connection alive between PUTs

@@ -230,3 +230,26 @@ TEST(ConfigTest, ModelSplitThresholdGoalAndTestFractionZero) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(ConfigTest, FleetModelTopicOutsideTheIngestPrefixWithoutWildcards) {
+  Config c;
+  EXPECT_EQ(c.fleet.model_topic, "vigil/fleet/model");
+  EXPECT_TRUE(CheckConfig(c).ok());
+  c.fleet.model_topic = "off";
+  EXPECT_TRUE(CheckConfig(c).ok());
+  c.fleet.model_topic = c.mqtt.topic_prefix + "/fleet";
+  Status s = CheckConfig(c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("fleet.model_topic: '" + c.fleet.model_topic + "' is under mqtt.topic_prefix"),
+            std::string::npos) << s.message();
+  c.fleet.model_topic = "vigil/fleet/#";
+  s = CheckConfig(c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("without wildcards"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace vigil

@@ -176,3 +176,37 @@ TEST(FleetAdoptTest, PromotesByTheGatewaysRuleOnly) {
 
 }  // namespace
 }  // namespace vigil::model
+
+namespace vigil::model {
+namespace {
+
+TEST(FleetAnnouncementTest, ParsesIdShaAndManifestKey) {
+  const std::string sha(64, 'a');
+  Result<FleetAnnouncement> a = ParseFleetAnnouncement(
+      R"({"id":"fleet-20261202T140000000Z","sha256":")" + sha + R"(","manifest_key":"p/models/x/manifest.json","x":1})");
+  ASSERT_TRUE(a.has_value()) << a.error().message();
+  EXPECT_EQ(a->id, "fleet-20261202T140000000Z");
+  EXPECT_EQ(a->sha256, sha);
+  EXPECT_EQ(a->manifest_key, "p/models/x/manifest.json");
+  Result<FleetAnnouncement> only_id = ParseFleetAnnouncement(R"({"id":"fleet-1"})");
+  ASSERT_TRUE(only_id.has_value());
+  EXPECT_EQ(only_id->sha256, "");
+}
+
+TEST(FleetAnnouncementTest, EachProblemItsOwnError) {
+  auto error = [](std::string_view payload) {
+    Result<FleetAnnouncement> a = ParseFleetAnnouncement(payload);
+    return a.has_value() ? std::string("parsed") : a.error().message();
+  };
+  EXPECT_NE(error("not json").find("not JSON"), std::string::npos);
+  EXPECT_NE(error("[1]").find("not a JSON object"), std::string::npos);
+  EXPECT_NE(error(R"({"sha256":"x"})").find("no string \"id\""), std::string::npos);
+  EXPECT_NE(error(R"({"id":"../etc"})").find("does not match"), std::string::npos);
+  EXPECT_NE(error(R"({"id":"a/b"})").find("does not match"), std::string::npos);
+  EXPECT_NE(error(R"({"id":"fleet-1","sha256":"ABC"})").find("64 lower-case hex"), std::string::npos);
+  EXPECT_NE(error(R"({"id":"fleet-1","manifest_key":5})").find("manifest_key is not a string"), std::string::npos);
+  EXPECT_NE(error(std::string(70 * 1024, ' ')).find("64 KiB"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::model
