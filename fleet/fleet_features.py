@@ -43,6 +43,21 @@ DEFAULT_FEATURES = [("vib_mean_5h", "vibration", "mean", 5 * 3_600_000),
                     ("temp_max_24h", "temperature", "max", 24 * 3_600_000)]
 
 
+def slope(ts, vals, dur):
+    """The slope aggregate: least-squares trend per hour of the values in (t - dur, t] over
+    their window starts (hours after the range's first value), NaN below two values."""
+    ok = ~np.isnan(vals)
+    t_ok, v_ok = ts[ok], vals[ok]
+    out = np.full(len(ts), np.nan)
+    for i, t in enumerate(ts):
+        lo, hi = np.searchsorted(t_ok, t - dur, side="right"), np.searchsorted(t_ok, t, side="right")
+        if hi - lo >= 2:
+            x = (t_ok[lo:hi] - t_ok[lo]) / 3_600_000.0
+            xc = x - x.mean()
+            out[i] = (xc * (v_ok[lo:hi] - v_ok[lo:hi].mean())).sum() / (xc * xc).sum()
+    return out
+
+
 def duration_ms(text):
     m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", str(text).strip())
     if not m:
@@ -111,8 +126,9 @@ def machine_rows(c, machine, objects):
                              float(p[field[kind]])))
     df = pd.DataFrame(recs, columns=["kind", "ts", "received", "seg", "line", "value"])
     watermark = df.ts.max()
-    # First received wins; ties keep the lake's order.
-    rd = df[df.kind != "failure"].sort_values(["received", "seg", "line"], kind="stable")
+    # First received wins; copies received in the same ms go to the smaller value (as the
+    # gateways decide it: the winner never depends on file names or areas).
+    rd = df[df.kind != "failure"].sort_values(["received", "value"], kind="stable")
     rd = rd.drop_duplicates(["kind", "ts"])
     W = c["window_ms"]
     rd = rd.assign(ws=rd.ts // W * W)
@@ -133,6 +149,8 @@ def machine_rows(c, machine, objects):
             g[name] = getattr(r, agg)().values
             if agg == "count":
                 g[name] = s.notna().astype(float).rolling(f"{dur}ms", min_periods=1).sum().values
+        elif agg == "slope":
+            g[name] = slope(g.ws.values, g[field[sensor]].values, dur)
         elif agg == "last":
             g[name] = s.ffill().where(s.notna().astype(float).rolling(f"{dur}ms", min_periods=1).sum().values > 0).values
         else:
