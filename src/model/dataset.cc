@@ -32,7 +32,8 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
   d.x = std::move(rows->x);
   d.y = std::move(rows->y);
   d.vibration = std::move(rows->vibration);
-  const std::vector<char> complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms);
+  const std::vector<char> complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms,
+                                                   rows->last_failure);
   const size_t ncols = d.columns.size();
   size_t kept = 0;
   for (size_t i = 0; i < complete.size(); ++i) {
@@ -64,14 +65,19 @@ std::vector<float> Dataset::Rows(const std::vector<size_t>& idx) const {
 
 std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
-                                int64_t horizon_ms) {
+                                int64_t horizon_ms, const std::map<std::string, int64_t>& last_failure) {
   std::map<std::string, int64_t> wm = watermark;
   for (size_t i = 0; i < t.size(); ++i) {
     auto [it, added] = wm.emplace(machine[i], t[i]);
     if (!added && !watermark.count(machine[i])) it->second = std::max(it->second, t[i]);
   }
   std::vector<char> out(t.size());
-  for (size_t i = 0; i < t.size(); ++i) out[i] = y[i] == 0 || t[i] + horizon_ms <= wm[machine[i]];
+  for (size_t i = 0; i < t.size(); ++i) {
+    const int64_t w = wm[machine[i]];
+    const auto f = last_failure.find(machine[i]);
+    const bool ends_at_failure = f != last_failure.end() && f->second == w && t[i] < w;
+    out[i] = y[i] == 0 || t[i] + horizon_ms <= w || ends_at_failure;
+  }
   return out;
 }
 

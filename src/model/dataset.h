@@ -10,7 +10,12 @@
 // 13337 rows"), and a model trained on them learns too high a failure rate (the demo's
 // refit on them: 80% positive). So LoadLabelled keeps label-complete rows only: labelled
 // 0, or labelled 1 with t + horizon <= the machine's watermark (the label could have come
-// out either way); the censored ones are counted.
+// out either way), or labelled 1 on a machine whose data ends at its newest failure
+// (watermark = that failure's time: a run to failure, or a machine down for repair). In
+// that last case every row of the newest horizon before the failure is positive and final,
+// and no row of the horizon waits for its label, so nothing is one-sided: without it, a
+// run-to-failure fleet (C-MAPSS) would lose all its positives but one per machine. The
+// censored ones are counted.
 #pragma once
 
 #include <cstdint>
@@ -41,10 +46,10 @@ struct Dataset {
 };
 
 // complete[i] for rows of labels y at times t of machines, given each machine's watermark
-// (a machine without one: its newest row's t) and the horizon.
+// (a machine without one: its newest row's t), its newest failure's time, and the horizon.
 std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
-                                int64_t horizon_ms);
+                                int64_t horizon_ms, const std::map<std::string, int64_t>& last_failure = {});
 
 // Label-complete rows, the first of each machine in every stride_ms bucket, in time order.
 // from_ms/until_ms bound the windows (inclusive, exclusive).

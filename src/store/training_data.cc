@@ -43,6 +43,13 @@ Result<LabelledRows> ReadLabelled(const std::string& db_path, const std::vector<
       d.watermark[wm->Text(0)] = wm->Int(1);
     }
   }
+  if (Result<Stmt> lf = db->Prepare("SELECT machine_id, max(timestamp_ms) FROM failure_history GROUP BY machine_id"); lf) {
+    for (;;) {
+      Result<bool> row = lf->Step();
+      if (!row || !*row) break;
+      d.last_failure[lf->Text(0)] = lf->Int(1);
+    }
+  }
   return d;
 }
 
