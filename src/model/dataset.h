@@ -40,6 +40,8 @@ struct Dataset {
   std::vector<int> y;              // label_failure_7d (labelled rows only)
   std::vector<std::optional<double>> vibration;  // the ISO rule's input
   std::vector<char> complete;      // label-complete (see above); all 1 when unknown
+  std::vector<float> rul_h;        // remaining useful life in hours, capped (RemainingLifeMs); NaN unknown;
+                                   // empty unless LoadLabelled's rul_cap_ms is set
   size_t censored = 0;             // positives of the newest horizon left out (see above)
   size_t rows() const { return t.size(); }
   std::vector<float> Rows(const std::vector<size_t>& idx) const;  // the inputs of rows idx, row-major
@@ -51,10 +53,18 @@ std::vector<char> LabelComplete(const std::vector<std::string>& machine, const s
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
                                 int64_t horizon_ms, const std::map<std::string, int64_t>& last_failure = {});
 
+// Remaining useful life of a machine's row at t: the time to its next failure after t
+// (failures ascending), capped at cap_ms; the cap itself when no failure follows within the
+// cap and the watermark has reached t + cap (as label_failure_7d is 0 only once the
+// watermark passes t + H); unknown (nullopt) otherwise: the failure may yet come.
+std::optional<int64_t> RemainingLifeMs(int64_t t, const std::vector<int64_t>& failures, int64_t watermark,
+                                       int64_t cap_ms);
+
 // Label-complete rows, the first of each machine in every stride_ms bucket, in time order.
-// from_ms/until_ms bound the windows (inclusive, exclusive).
+// from_ms/until_ms bound the windows (inclusive, exclusive). rul_cap_ms > 0 also fills
+// Dataset::rul_h.
 Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, int64_t stride_ms,
-                             int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX);
+                             int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX, int64_t rul_cap_ms = 0);
 
 enum class SplitKind { kNone, kTime, kMachine };
 const char* SplitName(SplitKind k);  // "none", "time", "machine"

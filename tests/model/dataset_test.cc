@@ -118,6 +118,21 @@ TEST(LabelCompleteTest, OnlyPositivesInTheNewestHorizonAreIncomplete) {
   EXPECT_EQ(c, std::vector<char>{0});
 }
 
+TEST(RemainingLifeTest, TimeToTheNextFailureCappedUnknownUntilTheWatermarkProvesTheCap) {
+  const std::vector<int64_t> failures = {100, 300};
+  const int64_t cap = 50;
+  EXPECT_EQ(RemainingLifeMs(90, failures, 400, cap), 10);    // the next failure, 10 away
+  EXPECT_EQ(RemainingLifeMs(100, failures, 400, cap), cap);  // at a failure: the next one is 200 away, capped
+  EXPECT_EQ(RemainingLifeMs(40, failures, 400, cap), cap);   // 60 away: capped
+  EXPECT_EQ(RemainingLifeMs(250, failures, 400, cap), 50);   // exactly the cap away
+  EXPECT_EQ(RemainingLifeMs(299, failures, 300, cap), 1);
+  // After the last failure: the cap once the watermark is that far past, else unknown.
+  EXPECT_EQ(RemainingLifeMs(310, failures, 360, cap), cap);
+  EXPECT_EQ(RemainingLifeMs(310, failures, 359, cap), std::nullopt);
+  EXPECT_EQ(RemainingLifeMs(5, {}, 20, cap), std::nullopt);
+  EXPECT_EQ(RemainingLifeMs(5, {}, 55, cap), cap);
+}
+
 TEST(LabelCompleteTest, PositivesBeforeAFailureThatEndsTheDataAreComplete) {
   // Run to failure (C-MAPSS): A's data ends at its failure at 15, so rows 6 and 12 (labelled
   // 1 by it) are final, and no row of A's newest horizon waits for a label.
