@@ -19,14 +19,19 @@
 #      label-complete here), with the model's recorded parameters, scored on the same test
 #      rows, at the same threshold.
 #
-# usage: bench/cmapss.sh [-w WORK_DIR] [-g THRESHOLD_GOAL]
+#   6. Remaining useful life (vigil train --rul-cap, default 125h: the field's usual cap of 125
+#      cycles): vigil train's regression model, rul_hours of vigil predict on the same last
+#      rows against RUL_FD001.txt: RMSE (against the true RUL, and against it capped) and the
+#      PHM08 score, beside Python's xgboost reg:squarederror on the same rows and labels.
+#
+# usage: bench/cmapss.sh [-w WORK_DIR] [-g THRESHOLD_GOAL] [-c RUL_CAP]
 #   VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
 #   Raw output: bench/results/cmapss-<UTC time>.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-WORK=${TMPDIR:-/tmp}/vigil-bench-cmapss GOAL=f1
-while getopts "w:g:" o; do case $o in w) WORK=$OPTARG;; g) GOAL=$OPTARG;; *) sed -n '2,24p' "$0"; exit 2;; esac; done
+WORK=${TMPDIR:-/tmp}/vigil-bench-cmapss GOAL=f1 RUL_CAP=125h
+while getopts "w:g:c:" o; do case $o in w) WORK=$OPTARG;; g) GOAL=$OPTARG;; c) RUL_CAP=$OPTARG;; *) sed -n '2,30p' "$0"; exit 2;; esac; done
 DATA=${VIGIL_SHARED:-$ROOT/../shared}/data/cmapss-fd001
 for f in train_FD001.txt test_FD001.txt RUL_FD001.txt; do
   [ -f "$DATA/$f" ] || { echo "bench/cmapss.sh: $DATA/$f not found (../shared beside the clone)" >&2; exit 1; }
@@ -64,11 +69,11 @@ V import --data-dir "$WORK/train" --format long "$WORK/train.csv" > /dev/null
 V import --data-dir "$WORK/train" --format failures "$WORK/failures.csv" > /dev/null
 V process --data-dir "$WORK/train" > "$WORK/process-train.txt" 2>&1
 t1=$(date +%s.%N)
-/usr/bin/time -f "%e %M" -o "$WORK/t-train" "$VIGIL" train --config "$WORK/cmapss.toml" --data-dir "$WORK/train" \
+/usr/bin/time -f "%e %M" -o "$WORK/t-train" "$VIGIL" train --config "$WORK/cmapss.toml" --data-dir "$WORK/train" --rul-cap "$RUL_CAP" \
   > "$WORK/train.txt" 2>&1 || { cat "$WORK/train.txt"; exit 1; }
 V import --data-dir "$WORK/test" --format long "$WORK/test.csv" > /dev/null
 V process --data-dir "$WORK/test" > "$WORK/process-test.txt" 2>&1
-MODEL=$(ls "$WORK"/train/models/model-*.json | sort -V | tail -1)
+MODEL=$(ls "$WORK"/train/models/model-*.json | grep -v -- '-rul\.json$' | sort -V | tail -1)  # its RUL model beside it
 V export --data-dir "$WORK/train" --out "$WORK/train-rows.csv"
 V export --data-dir "$WORK/test" --table latest_features --out "$WORK/test-last.csv"
 V predict --model "$MODEL" --input "$WORK/test-last.csv" --out "$WORK/test-scored.csv" 2> "$WORK/predict.txt"
@@ -121,6 +126,26 @@ for name, s, t in (("vigil (its threshold)", vig, thr), ("python xgboost (vigil'
 print(f"largest |vigil predict - python loading vigil's file|: {np.abs(vig - same).max():.2e}")
 print(f"largest |vigil - python trained on the same rows|: {np.abs(vig - py).max():.4f}")
 print(f"python xgboost {xgb.__version__} training: {py_train_s:.1f} s")
+if "rul_hours" in scored.columns:
+    cap = params["rul_cap_ms"] / 3_600_000
+    # The same label for Python: hours to the engine's failure (its last cycle), capped.
+    fail = dict(db.execute("SELECT machine_id, max(timestamp_ms) FROM failure_history GROUP BY 1").fetchall())
+    t_ms = pd.to_datetime(rows["window_start"], utc=True).astype("int64") // 1_000_000
+    ry = np.minimum((rows["machine_id"].map(fail) - t_ms) / 3_600_000, cap).to_numpy(np.float32)
+    rb = xgb.train({"objective": "reg:squarederror", "tree_method": "hist", "max_depth": params["max_depth"],
+                    "eta": params["eta"], "seed": params["seed"], "base_score": 0.5, "nthread": 2},
+                   xgb.DMatrix(x, label=ry, missing=np.nan), num_boost_round=params["rounds"])
+    py_rul = np.maximum(rb.predict(xgb.DMatrix(scored[cols].to_numpy(np.float32), missing=np.nan)), 0)
+    vig_rul = scored["rul_hours"].to_numpy()
+    def phm(pred, true):
+        d = pred - true
+        return float(np.where(d < 0, np.exp(-d / 13) - 1, np.exp(d / 10) - 1).sum())
+    rmse = lambda a, b: float(np.sqrt(np.mean((a - b) ** 2)))
+    print(f"remaining useful life on the 100 test engines' last rows (cap {cap:.0f}; vigil trained on "
+          f"{params['rul_final_rows']} rows, python on {len(ry)}; held-out RMSE in vigil train {params['rul_rmse_h']:.2f}):")
+    print(f"{'model':32s} {'RMSE':>7s} {'RMSE vs capped':>15s} {'PHM08':>9s}")
+    for name, s in (("vigil", vig_rul), ("python xgboost", py_rul)):
+        print(f"{name:32s} {rmse(s, rul):7.2f} {rmse(s, np.minimum(rul, cap)):15.2f} {phm(s, rul):9.1f}")
 PY
 OUT=bench/results/cmapss-$(date -u +%Y%m%dT%H%M%SZ).txt
 mkdir -p bench/results
