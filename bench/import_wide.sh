@@ -32,15 +32,9 @@ NAMES="op1 op2 op3 $(seq -f 's%02g' 1 21 | tr '\n' ' ')"
   printf '[[features]]\nname = "s02_mean_5h"\nsensor = "s02"\naggregate = "mean"\nduration = "5h"\n'
 } > "$WORK/cmapss.toml"
 
-# unit cycle op1..op3 s1..s21 -> machine_id,timestamp_utc,sensor,value (one row per channel).
-to_long() {
-  awk -v NAMES="$NAMES" -v R="$1" 'BEGIN { n = split(NAMES, name, " "); print "machine_id,timestamp_utc,sensor,value" }
-    { day = int($2 / 24); h = $2 % 24
-      # 2025-01-01 + day: days per month of 2025, enough for the 362 cycles (16 days) of FD001
-      ts = sprintf("2025-01-%02dT%02d:00:00Z", 1 + day, h)
-      for (c = 1; c <= n; c++) printf "ENG-%d-%03d,%s,%s,%s\n", R, $1, ts, name[c], $(c + 2) }'
-}
-for r in $(seq "$REPEAT"); do to_long "$r" < "$SRC" | tail -n +2; done > "$WORK/body.csv"
+# unit cycle op1..op3 s1..s21 -> machine_id,timestamp_utc,sensor,value (one row per channel;
+# the shared conversion, bench/cmapss_long.awk), copy r's engines named ENG-r-<unit>.
+for r in $(seq "$REPEAT"); do awk -v NAMES="$NAMES" -v ID="ENG-$r" -f bench/cmapss_long.awk "$SRC"; done > "$WORK/body.csv"
 { echo "machine_id,timestamp_utc,sensor,value"; cat "$WORK/body.csv"; } > "$WORK/machine.csv"
 # Time order: by timestamp, then machine (the sensors of one machine stay together).
 { echo "machine_id,timestamp_utc,sensor,value"; sort -t, -s -k2,2 "$WORK/body.csv"; } > "$WORK/time.csv"

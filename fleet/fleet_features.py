@@ -65,6 +65,22 @@ def duration_ms(text):
     return int(m.group(1)) * UNITS[m.group(2)]
 
 
+def features_of(t):
+    """[[features]], then each [[feature_templates]] entry expanded sensor x aggregate x
+    duration, named "<sensor>_<aggregate>_<duration as written>" (common/config.cc
+    TemplateFeatureName; vigil check-config has rejected clashes); the defaults when neither."""
+    if "features" not in t and "feature_templates" not in t:
+        return DEFAULT_FEATURES
+    out = [(f["name"], f["sensor"], f.get("aggregate", "mean"), duration_ms(f["duration"]))
+           for f in t.get("features", [])]
+    for ft in t.get("feature_templates", []):
+        for s in ft["sensors"]:
+            for a in ft["aggregates"]:
+                for d in ft["durations"]:
+                    out.append((re.sub(r"[^A-Za-z0-9_]", "_", s) + f"_{a}_{d}", s, a, duration_ms(d)))
+    return out
+
+
 def load_config(path):
     with open(path, "rb") as f:
         t = tomllib.load(f)
@@ -80,8 +96,7 @@ def load_config(path):
         "window_ms": duration_ms(proc.get("window", "1s")),
         "horizon_ms": duration_ms(proc.get("label_horizon", "7d")),
         "sensors": [(s["name"], s["field"]) for s in t["sensors"]] if "sensors" in t else DEFAULT_SENSORS,
-        "features": [(f["name"], f["sensor"], f.get("aggregate", "mean"), duration_ms(f["duration"]))
-                     for f in t["features"]] if "features" in t else DEFAULT_FEATURES,
+        "features": features_of(t),
     }
     if not c["bucket"]:
         raise SystemExit("fleet: upload.bucket is not set in " + path)

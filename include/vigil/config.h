@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct FeatureSpec {
   Aggregate aggregate = Aggregate::kMean;
   int64_t duration_ms = 0;
 };
+
+// The column name a [[feature_templates]] entry gives (sensor, aggregate, duration):
+// "<sensor>_<aggregate>_<duration as written>", every character of the sensor name outside
+// [A-Za-z0-9_] replaced by '_' (e.g. "s02", "mean", "5h" -> "s02_mean_5h").
+std::string TemplateFeatureName(std::string_view sensor, Aggregate aggregate, std::string_view duration);
 
 enum class FsyncPolicy { kNever, kInterval, kAlways };
 
@@ -177,6 +183,10 @@ struct Config {
   LogConfig log;
   std::vector<SensorSpec> sensors = DefaultSensors();
   std::vector<FeatureSpec> features = DefaultFeatures();
+  // Feature name -> "<file>:<line>" of the [[feature_templates]] entry it was expanded from
+  // (features from [[features]] or the defaults are absent). For check-config's listing
+  // only: the fingerprint and the tables see c.features alone.
+  std::map<std::string, std::string> feature_templates;
 
   static std::vector<SensorSpec> DefaultSensors();
   static std::vector<FeatureSpec> DefaultFeatures();
@@ -201,6 +211,10 @@ Status CheckConfig(const Config& c);
 // "1500ms", "30s", "5m", "24h", "7d" -> milliseconds.
 Result<int64_t> ParseDuration(std::string_view text);
 std::string FormatDuration(int64_t ms);
+
+// check-config's listing of c.features, one per line in column order:
+// "  s02_mean_5h  s02 mean 5h  (template at vigil.toml:12)".
+std::string FeatureListing(const Config& c);
 
 std::string_view FsyncPolicyName(FsyncPolicy p);
 std::string_view AggregateName(Aggregate a);

@@ -8,7 +8,8 @@ namespace vigil::cli {
 
 Command AddCheckConfigCommand(CLI::App& app) {
   auto* sub = app.add_subcommand("check-config",
-                                 "Validate a config file: every problem with its line and key.\n"
+                                 "Validate a config file: every problem with its line and key. When valid,\n"
+                                 "lists the feature columns (each [[feature_templates]] entry expanded).\n"
                                  "Example: vigil check-config /etc/vigil/vigil.toml");
   auto file = std::make_shared<std::string>();
   sub->add_option("FILE", *file, "The TOML file to check")->required();
@@ -21,6 +22,7 @@ Command AddCheckConfigCommand(CLI::App& app) {
             }
             std::printf("%s: OK (%zu sensors, %zu features, data_dir %s)\n", file->c_str(),
                         c->sensors.size(), c->features.size(), c->data_dir.c_str());
+            std::printf("features (column, sensor, aggregate, duration):\n%s", FeatureListing(*c).c_str());
             return kExitOk;
           }};
 }

@@ -2,6 +2,8 @@
 // (src/model/) on the command line.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <limits>
 #include <memory>
 
@@ -53,13 +55,26 @@ Command AddTrainCommand(CLI::App& app) {
   auto no_promote = std::make_shared<bool>(false);
   flags->Add(sub, /*broker=*/false);
   sub->add_flag("--no-promote", *no_promote, "Register the model as a candidate only");
+  auto rul_cap = std::make_shared<std::string>();
+  sub->add_option("--rul-cap", *rul_cap,
+                  "Also fit a remaining-useful-life model (hours to the next failure, capped at this duration, "
+                  "e.g. 125h), stored as models/model-<id>-rul.json; vigil predict adds rul_hours");
   // For audits of the promotion rule: a model that cannot know anything.
   sub->add_flag("--shuffle-labels", opts->shuffle_labels, "Train on shuffled labels (a deliberately useless model)")
       ->group("");
-  return {sub, [flags, opts, no_promote] {
+  return {sub, [flags, opts, no_promote, rul_cap] {
             Result<Config> c = flags->Resolve();
             if (!c) return Fail("train", c.error());
             opts->promote = !*no_promote;
+            if (!rul_cap->empty()) {
+              Result<int64_t> cap = ParseDuration(*rul_cap);
+              if (!cap || *cap <= 0) {
+                std::fprintf(stderr, "vigil train: --rul-cap: %s\n",
+                             cap ? "must be positive" : cap.error().message().c_str());
+                return kExitUsage;
+              }
+              opts->rul_cap_ms = *cap;
+            }
             Result<model::TrainReport> r = model::Train(*c, SystemClock::Instance(), *opts);
             if (!r) return Fail("train", r.error());
             std::printf("model %lld: data %s .. %s\n", (long long)r->model_id, FormatTimestampMs(r->data_from_ms).c_str(),
@@ -107,7 +122,19 @@ Command AddTrainCommand(CLI::App& app) {
             } else {
               std::printf("final model: trained on all %zu labelled rows, not evaluated\n", r->final_rows);
             }
+            if (r->rul) {
+              if (r->rul_test_rows) {
+                std::printf("remaining useful life (--rul-cap %s): on %zu held-out rows RMSE %.2f h, PHM08 score %.1f "
+                            "(%.2f a row); trained on %zu rows\n",
+                            FormatDuration(opts->rul_cap_ms).c_str(), r->rul_test_rows, r->rul_rmse_h, r->rul_phm08,
+                            r->rul_phm08 / static_cast<double>(r->rul_test_rows), r->rul_final_rows);
+              } else {
+                std::printf("remaining useful life (--rul-cap %s): not evaluated; trained on %zu rows\n",
+                            FormatDuration(opts->rul_cap_ms).c_str(), r->rul_final_rows);
+              }
+            }
             std::printf("%s\nfile: %s\n", r->decision.c_str(), r->file.c_str());
+            if (!r->rul_file.empty()) std::printf("rul file: %s\n", r->rul_file.c_str());
             return kExitOk;
           }};
 }
@@ -225,6 +252,7 @@ Command AddPredictCommand(CLI::App& app) {
       "(default: the current one; --model ID or a model FILE) and write it back with a\n"
       "failure_probability_7d column (and model_id, empty for a file), for notebooks and audits.\n"
       "A model file and --input need no data directory.\n"
+      "With a remaining-useful-life model beside it (model.rul_cap), also rul_hours.\n"
       "Example: vigil export --out rows.csv && vigil predict --input rows.csv --out scored.csv");
   auto flags = std::make_shared<CommonFlags>();
   flags->Add(sub, /*broker=*/false);
@@ -292,6 +320,17 @@ Command AddPredictCommand(CLI::App& app) {
             if (model_columns.empty()) {
               return Fail("predict", Status::InvalidArgument(model_name + " lists no feature columns"));
             }
+            // The remaining-useful-life model trained beside it, when there is one.
+            std::optional<model::Booster> rul_booster;
+            {
+              const std::string rul_file = model::RulModelFile(from_file ? *model_arg : chosen->file);
+              std::error_code ec;
+              if (std::filesystem::exists(rul_file, ec)) {
+                Result<model::Booster> rb = model::Booster::Load(rul_file);
+                if (!rb) return Fail("predict", rb.error());
+                rul_booster.emplace(std::move(*rb));
+              }
+            }
             // The input as a FILE: the given file, or the newest rows (latest_features)
             // exported as vigil export would, in a temporary file.
             std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(nullptr, &std::fclose);
@@ -337,18 +376,30 @@ Command AddPredictCommand(CLI::App& app) {
             if (std::ferror(in.get())) return Fail("predict", Status::IoError("read error"));
             Result<std::vector<float>> p = booster->Predict(x, pos.size());
             if (!p) return Fail("predict", p.error());
+            std::vector<float> rul;
+            if (rul_booster) {
+              Result<std::vector<float>> rp = rul_booster->Predict(x, pos.size());
+              if (!rp) return Fail("predict", rp.error());
+              rul = std::move(*rp);
+            }
             std::FILE* out = output->empty() ? stdout : std::fopen(output->c_str(), "w");
             if (!out) return Fail("predict", Status::IoError("cannot write " + *output));
             // Written back with the shared writer: LF line ends, quotes where needed.
             std::string text;
             names.push_back("failure_probability_7d");
             names.push_back("model_id");
+            if (rul_booster) names.push_back("rul_hours");
             csv::AppendRecord(names, &text);
             char prob[32];
             for (size_t i = 0; i < rows.size(); ++i) {
               std::snprintf(prob, sizeof prob, "%.9g", (*p)[i]);
               rows[i].push_back(prob);
               rows[i].push_back(model_id_cell);  // empty for a model file
+              if (rul_booster) {
+                // A regression may overshoot the label's range a little: clamped to it.
+                std::snprintf(prob, sizeof prob, "%.6g", std::max(0.0f, rul[i]));
+                rows[i].push_back(prob);
+              }
               csv::AppendRecord(rows[i], &text);
               if (text.size() > (1 << 16)) {
                 std::fwrite(text.data(), 1, text.size(), out);

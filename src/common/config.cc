@@ -404,8 +404,9 @@ Result<Aggregate> ParseAggregate(std::string_view s) {
 }
 
 void ParseFeatures(const toml::array& arr, const std::string& src, Config& c,
-                   std::vector<std::string>& errors) {
+                   std::vector<std::string>& errors, std::vector<int64_t>& lines) {
   c.features.clear();
+  lines.clear();
   for (const toml::node& item : arr) {
     const toml::table* t = item.as_table();
     if (!t) {
@@ -441,6 +442,141 @@ void ParseFeatures(const toml::array& arr, const std::string& src, Config& c,
       continue;
     }
     c.features.push_back(std::move(f));
+    lines.push_back(item.source().begin.line);
+  }
+}
+
+// One [[feature_templates]] entry: sensors x aggregates x durations.
+struct FeatureTemplate {
+  const toml::node* node = nullptr;
+  std::vector<std::string> sensors;
+  std::vector<Aggregate> aggregates;
+  std::vector<std::string> durations;  // as written: they name the columns
+  std::vector<int64_t> duration_ms;
+};
+
+// A non-empty array of strings at t[key], each checked by `check` ("" = fine, else why not).
+bool TemplateList(const toml::table& t, const toml::node& item, const char* key, const std::string& src,
+                  std::vector<std::string>& out, std::vector<std::string>& errors) {
+  const std::string full = std::string("feature_templates.") + key;
+  const toml::node* v = t.get(key);
+  if (!v) {
+    errors.push_back(Where(src, item, "feature_templates") + "a template needs sensors, aggregates and durations "
+                     "(each a list of strings); '" + key + "' is missing");
+    return false;
+  }
+  const toml::array* a = v->as_array();
+  if (!a || a->empty()) {
+    errors.push_back(Where(src, *v, full) + "expected a non-empty list of strings, e.g. [\"5h\", \"24h\"]");
+    return false;
+  }
+  bool ok = true;
+  std::set<std::string> seen;
+  for (const toml::node& e : *a) {
+    if (!e.is_string()) {
+      errors.push_back(Where(src, e, full) + "expected a string");
+      ok = false;
+      continue;
+    }
+    std::string x = *e.value<std::string>();
+    if (!seen.insert(x).second) {
+      errors.push_back(Where(src, e, full) + "'" + x + "' is listed twice");
+      ok = false;
+      continue;
+    }
+    out.push_back(std::move(x));
+  }
+  return ok;
+}
+
+void ParseFeatureTemplates(const toml::array& arr, const std::string& src, std::vector<FeatureTemplate>& out,
+                           std::vector<std::string>& errors) {
+  for (const toml::node& item : arr) {
+    const toml::table* t = item.as_table();
+    if (!t) {
+      errors.push_back(Where(src, item, "feature_templates") + "each [[feature_templates]] entry must be a table");
+      continue;
+    }
+    bool ok = true;
+    for (auto&& [k, v] : *t) {
+      if (k != "sensors" && k != "aggregates" && k != "durations") {
+        errors.push_back(Where(src, v, "feature_templates." + std::string(k.str())) +
+                         "unknown key (expected sensors, aggregates, durations)");
+        ok = false;
+      }
+    }
+    FeatureTemplate ft;
+    ft.node = &item;
+    std::vector<std::string> aggs;
+    ok = TemplateList(*t, item, "sensors", src, ft.sensors, errors) && ok;
+    ok = TemplateList(*t, item, "aggregates", src, aggs, errors) && ok;
+    ok = TemplateList(*t, item, "durations", src, ft.durations, errors) && ok;
+    for (const std::string& a : aggs) {
+      Result<Aggregate> g = ParseAggregate(a);
+      if (!g) {
+        errors.push_back(Where(src, *t->get("aggregates"), "feature_templates.aggregates") + g.error().message());
+        ok = false;
+      } else {
+        ft.aggregates.push_back(*g);
+      }
+    }
+    for (const std::string& d : ft.durations) {
+      Result<int64_t> ms = ParseDuration(d);
+      if (!ms) {
+        errors.push_back(Where(src, *t->get("durations"), "feature_templates.durations") + ms.error().message());
+        ok = false;
+      } else {
+        ft.duration_ms.push_back(*ms);
+      }
+    }
+    if (ok) out.push_back(std::move(ft));
+  }
+}
+
+// Appends each template's features to c.features (after the [[features]] ones, templates in
+// file order, then sensors x aggregates x durations in the order listed). A name or a
+// definition (sensor, aggregate, duration) given twice is an error naming both places:
+// two columns computing the same numbers only cost space and confuse the model's reader.
+void ExpandFeatureTemplates(const std::vector<FeatureTemplate>& templates, const std::vector<int64_t>& explicit_lines,
+                            const std::string& src, Config& c, std::vector<std::string>& errors) {
+  auto where_of = [&](size_t i) {
+    return i < explicit_lines.size() ? "[[features]] at line " + std::to_string(explicit_lines[i])
+                                     : "the template at " + c.feature_templates[c.features[i].name];
+  };
+  auto same = [](const FeatureSpec& a, const FeatureSpec& b) {
+    return a.sensor == b.sensor && a.aggregate == b.aggregate && a.duration_ms == b.duration_ms;
+  };
+  for (const FeatureTemplate& ft : templates) {
+    const std::string at = src + ":" + std::to_string(ft.node->source().begin.line);
+    for (const std::string& sensor : ft.sensors) {
+      if (!c.FindSensor(sensor)) {
+        errors.push_back(Where(src, *ft.node, "feature_templates.sensors") + "unknown sensor '" + sensor + "'");
+        continue;
+      }
+      for (Aggregate a : ft.aggregates) {
+        for (size_t d = 0; d < ft.durations.size(); ++d) {
+          FeatureSpec f{TemplateFeatureName(sensor, a, ft.durations[d]), sensor, a, ft.duration_ms[d]};
+          bool clash = false;
+          for (size_t i = 0; i < c.features.size() && !clash; ++i) {
+            if (c.features[i].name == f.name) {
+              errors.push_back(Where(src, *ft.node, "feature_templates") + "expands to '" + f.name +
+                               "', which " + where_of(i) + " also defines: remove one of them");
+              clash = true;
+            } else if (same(c.features[i], f)) {
+              errors.push_back(Where(src, *ft.node, "feature_templates") + "'" + f.name + "' (" + sensor + " " +
+                               std::string(AggregateName(a)) + " over " + ft.durations[d] +
+                               ") computes the same as '" + c.features[i].name + "' of " + where_of(i) +
+                               ": remove one of them");
+              clash = true;
+            }
+          }
+          if (!clash) {
+            c.feature_templates[f.name] = at;
+            c.features.push_back(std::move(f));
+          }
+        }
+      }
+    }
   }
 }
 
@@ -498,16 +634,26 @@ Result<Config> ParseConfigText(std::string_view text, const std::string& src, co
   }
   Config c = base;
   std::vector<std::string> errors;
+  std::vector<int64_t> feature_lines;      // of the file's [[features]], in c.features order
+  std::vector<FeatureTemplate> templates;  // expanded once the sensors are known
+  bool has_features = false, has_templates = false;
   for (auto&& [k, v] : root) {
     std::string key(k.str());
-    if (key == "sensors" || key == "features") {
+    if (key == "sensors" || key == "features" || key == "feature_templates") {
       const toml::array* arr = v.as_array();
       if (!arr) {
         errors.push_back(Where(src, v, key) + "expected [[" + key + "]] tables");
         continue;
       }
-      if (key == "sensors") ParseSensors(*arr, src, c, errors);
-      else ParseFeatures(*arr, src, c, errors);
+      if (key == "sensors") {
+        ParseSensors(*arr, src, c, errors);
+      } else if (key == "features") {
+        ParseFeatures(*arr, src, c, errors, feature_lines);
+        has_features = true;
+      } else {
+        ParseFeatureTemplates(*arr, src, templates, errors);
+        has_templates = true;
+      }
       continue;
     }
     if (const toml::table* section = v.as_table()) {
@@ -538,6 +684,12 @@ Result<Config> ParseConfigText(std::string_view text, const std::string& src, co
       continue;
     }
     if (std::string e = SetOption(*o, v, c); !e.empty()) errors.push_back(Where(src, v, key) + e);
+  }
+  if (has_features || has_templates) c.feature_templates.clear();
+  if (has_templates) {
+    // Templates, like [[features]], replace the defaults: the file's features are its own.
+    if (!has_features) c.features.clear();
+    ExpandFeatureTemplates(templates, feature_lines, src, c, errors);
   }
   if (!errors.empty()) {
     // Report in file order: "<src>:<line>: ...".
@@ -717,6 +869,29 @@ std::string_view FsyncPolicyName(FsyncPolicy p) {
     case FsyncPolicy::kAlways: return "always";
   }
   return "?";
+}
+
+std::string FeatureListing(const Config& c) {
+  size_t width = 0;
+  for (const FeatureSpec& f : c.features) width = std::max(width, f.name.size());
+  std::string out;
+  for (const FeatureSpec& f : c.features) {
+    std::string line = "  " + f.name + std::string(width - f.name.size() + 2, ' ') + f.sensor + " " +
+                       std::string(AggregateName(f.aggregate)) + " " + FormatDuration(f.duration_ms);
+    if (auto t = c.feature_templates.find(f.name); t != c.feature_templates.end())
+      line += "  (template at " + t->second + ")";
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::string TemplateFeatureName(std::string_view sensor, Aggregate aggregate, std::string_view duration) {
+  std::string name;
+  for (char ch : sensor) {
+    const bool ident = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+    name.push_back(ident ? ch : '_');
+  }
+  return name + "_" + std::string(AggregateName(aggregate)) + "_" + std::string(duration);
 }
 
 std::string_view AggregateName(Aggregate a) {

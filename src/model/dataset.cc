@@ -20,7 +20,7 @@ std::vector<std::string> FeatureColumns(const Config& config) {
 }
 
 Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, int64_t stride_ms, int64_t from_ms,
-                             int64_t until_ms) {
+                             int64_t until_ms, int64_t rul_cap_ms) {
   Dataset d;
   d.columns = FeatureColumns(config);
   const SensorSpec* vib = config.FindSensor("vibration");
@@ -32,7 +32,20 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
   d.x = std::move(rows->x);
   d.y = std::move(rows->y);
   d.vibration = std::move(rows->vibration);
-  const std::vector<char> complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms);
+  const std::vector<char> complete = LabelComplete(d.machine, d.t, d.y, rows->watermark, config.processing.label_horizon_ms,
+                                                   rows->last_failure);
+  const int64_t cap = rul_cap_ms;
+  std::vector<float> rul;
+  if (cap > 0) {
+    static const std::vector<int64_t> kNone;
+    for (size_t i = 0; i < d.t.size(); ++i) {
+      const auto f = rows->failures.find(d.machine[i]);
+      const auto w = rows->watermark.find(d.machine[i]);
+      const std::optional<int64_t> r = RemainingLifeMs(d.t[i], f == rows->failures.end() ? kNone : f->second,
+                                                       w == rows->watermark.end() ? d.t[i] : w->second, cap);
+      rul.push_back(r ? static_cast<float>(static_cast<double>(*r) / 3'600'000.0) : std::numeric_limits<float>::quiet_NaN());
+    }
+  }
   const size_t ncols = d.columns.size();
   size_t kept = 0;
   for (size_t i = 0; i < complete.size(); ++i) {
@@ -41,6 +54,7 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
     d.t[kept] = d.t[i];
     d.y[kept] = d.y[i];
     d.vibration[kept] = d.vibration[i];
+    if (cap > 0) rul[kept] = rul[i];
     std::copy_n(d.x.begin() + static_cast<std::ptrdiff_t>(i * ncols), ncols, d.x.begin() + static_cast<std::ptrdiff_t>(kept * ncols));
     ++kept;
   }
@@ -51,6 +65,10 @@ Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, i
   d.vibration.resize(kept);
   d.x.resize(kept * ncols);
   d.complete.assign(kept, 1);
+  if (cap > 0) {
+    rul.resize(kept);
+    d.rul_h = std::move(rul);
+  }
   return d;
 }
 
@@ -64,15 +82,28 @@ std::vector<float> Dataset::Rows(const std::vector<size_t>& idx) const {
 
 std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
-                                int64_t horizon_ms) {
+                                int64_t horizon_ms, const std::map<std::string, int64_t>& last_failure) {
   std::map<std::string, int64_t> wm = watermark;
   for (size_t i = 0; i < t.size(); ++i) {
     auto [it, added] = wm.emplace(machine[i], t[i]);
     if (!added && !watermark.count(machine[i])) it->second = std::max(it->second, t[i]);
   }
   std::vector<char> out(t.size());
-  for (size_t i = 0; i < t.size(); ++i) out[i] = y[i] == 0 || t[i] + horizon_ms <= wm[machine[i]];
+  for (size_t i = 0; i < t.size(); ++i) {
+    const int64_t w = wm[machine[i]];
+    const auto f = last_failure.find(machine[i]);
+    const bool ends_at_failure = f != last_failure.end() && f->second == w && t[i] < w;
+    out[i] = y[i] == 0 || t[i] + horizon_ms <= w || ends_at_failure;
+  }
   return out;
+}
+
+std::optional<int64_t> RemainingLifeMs(int64_t t, const std::vector<int64_t>& failures, int64_t watermark,
+                                       int64_t cap_ms) {
+  const auto next = std::upper_bound(failures.begin(), failures.end(), t);
+  if (next != failures.end() && *next - t <= cap_ms) return *next - t;
+  if (watermark - t >= cap_ms) return cap_ms;
+  return std::nullopt;
 }
 
 const char* SplitName(SplitKind k) {

@@ -10,7 +10,12 @@
 // 13337 rows"), and a model trained on them learns too high a failure rate (the demo's
 // refit on them: 80% positive). So LoadLabelled keeps label-complete rows only: labelled
 // 0, or labelled 1 with t + horizon <= the machine's watermark (the label could have come
-// out either way); the censored ones are counted.
+// out either way), or labelled 1 on a machine whose data ends at its newest failure
+// (watermark = that failure's time: a run to failure, or a machine down for repair). In
+// that last case every row of the newest horizon before the failure is positive and final,
+// and no row of the horizon waits for its label, so nothing is one-sided: without it, a
+// run-to-failure fleet (C-MAPSS) would lose all its positives but one per machine. The
+// censored ones are counted.
 #pragma once
 
 #include <cstdint>
@@ -35,21 +40,31 @@ struct Dataset {
   std::vector<int> y;              // label_failure_7d (labelled rows only)
   std::vector<std::optional<double>> vibration;  // the ISO rule's input
   std::vector<char> complete;      // label-complete (see above); all 1 when unknown
+  std::vector<float> rul_h;        // remaining useful life in hours, capped (RemainingLifeMs); NaN unknown;
+                                   // empty unless LoadLabelled's rul_cap_ms is set
   size_t censored = 0;             // positives of the newest horizon left out (see above)
   size_t rows() const { return t.size(); }
   std::vector<float> Rows(const std::vector<size_t>& idx) const;  // the inputs of rows idx, row-major
 };
 
 // complete[i] for rows of labels y at times t of machines, given each machine's watermark
-// (a machine without one: its newest row's t) and the horizon.
+// (a machine without one: its newest row's t), its newest failure's time, and the horizon.
 std::vector<char> LabelComplete(const std::vector<std::string>& machine, const std::vector<int64_t>& t,
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
-                                int64_t horizon_ms);
+                                int64_t horizon_ms, const std::map<std::string, int64_t>& last_failure = {});
+
+// Remaining useful life of a machine's row at t: the time to its next failure after t
+// (failures ascending), capped at cap_ms; the cap itself when no failure follows within the
+// cap and the watermark has reached t + cap (as label_failure_7d is 0 only once the
+// watermark passes t + H); unknown (nullopt) otherwise: the failure may yet come.
+std::optional<int64_t> RemainingLifeMs(int64_t t, const std::vector<int64_t>& failures, int64_t watermark,
+                                       int64_t cap_ms);
 
 // Label-complete rows, the first of each machine in every stride_ms bucket, in time order.
-// from_ms/until_ms bound the windows (inclusive, exclusive).
+// from_ms/until_ms bound the windows (inclusive, exclusive). rul_cap_ms > 0 also fills
+// Dataset::rul_h.
 Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, int64_t stride_ms,
-                             int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX);
+                             int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX, int64_t rul_cap_ms = 0);
 
 enum class SplitKind { kNone, kTime, kMachine };
 const char* SplitName(SplitKind k);  // "none", "time", "machine"

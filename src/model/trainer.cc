@@ -1,6 +1,7 @@
 #include "model/trainer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <random>
 
@@ -49,7 +50,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   Result<DirLock> lock = DirLock::Acquire(data_paths::TrainLock(config.data_dir), "vigil train");
   if (!lock) return lock.error();
   if (Result<int64_t> failed = FailUnfinished(*db); !failed) return failed.error();
-  Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms);
+  Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms, INT64_MIN, INT64_MAX, options.rul_cap_ms);
   if (!data) return data.error();
   const Dataset& d = *data;
   if (d.rows() == 0) {
@@ -205,6 +206,51 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     if (!final_model) return final_model.error();
     booster = std::move(final_model);
   }
+  // Remaining useful life: the same recipe as a regression, on the rows whose RUL is known.
+  std::optional<Booster> rul_model;
+  if (options.rul_cap_ms > 0 && !d.rul_h.empty()) {
+    auto known = [&](const std::vector<size_t>& rows) {
+      std::vector<size_t> out;
+      for (size_t i : rows) {
+        if (!std::isnan(d.rul_h[i])) out.push_back(i);
+      }
+      return out;
+    };
+    auto fit_rul = [&](const std::vector<size_t>& rows) -> Result<Booster> {
+      std::vector<float> y;
+      for (size_t i : rows) y.push_back(d.rul_h[i]);
+      const std::map<std::string, std::string> params = {
+          {"objective", "reg:squarederror"}, {"tree_method", "hist"}, {"max_depth", std::to_string(mc.max_depth)},
+          {"eta", eta}, {"seed", std::to_string(mc.seed)}, {"nthread", "2"}, {"base_score", "0.5"}};
+      return Booster::Train(d.Rows(rows), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
+    };
+    const std::vector<size_t> rtrain = known(split.train), rtest = known(split.test), rall = known(all_rows);
+    if (!rtrain.empty()) {
+      r.rul = true;
+      r.rul_train_rows = rtrain.size();
+      r.rul_test_rows = rtest.size();
+      Result<Booster> m = fit_rul(rtrain);
+      if (!m) return m.error();
+      if (!rtest.empty()) {
+        Result<std::vector<float>> p = m->Predict(d.Rows(rtest), d.columns.size());
+        if (!p) return p.error();
+        std::vector<double> pred(p->begin(), p->end()), truth;
+        double se = 0;
+        for (size_t k = 0; k < rtest.size(); ++k) {
+          truth.push_back(d.rul_h[rtest[k]]);
+          se += (pred[k] - truth[k]) * (pred[k] - truth[k]);
+        }
+        r.rul_rmse_h = std::sqrt(se / static_cast<double>(rtest.size()));
+        r.rul_phm08 = Phm08Score(pred, truth);
+      }
+      if (r.refit) {
+        m = fit_rul(rall);
+        if (!m) return m.error();
+      }
+      r.rul_final_rows = r.refit ? rall.size() : rtrain.size();
+      rul_model.emplace(std::move(*m));
+    }
+  }
   int64_t trained_until = INT64_MIN;
   double final_pos = 0;
   for (size_t i : final_rows) {
@@ -248,7 +294,17 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
                     ",\"refit\":" + (r.refit ? "true" : "false") + ",\"final_rows\":" + std::to_string(r.final_rows) +
                     ",\"trained_until_ms\":" + std::to_string(trained_until) + ",\"threshold\":" + thr_text +
                     ",\"threshold_goal\":" + goal_json + ",\"horizon_ms\":" + std::to_string(horizon) +
-                    ",\"columns\":" + cols + "}";
+                    ",\"columns\":" + cols;
+  if (r.rul) {
+    char rul_json[256];
+    std::snprintf(rul_json, sizeof rul_json,
+                  ",\"rul_cap_ms\":%lld,\"rul_train_rows\":%zu,\"rul_test_rows\":%zu,\"rul_final_rows\":%zu,"
+                  "\"rul_rmse_h\":%.6f,\"rul_phm08\":%.6f",
+                  static_cast<long long>(options.rul_cap_ms), r.rul_train_rows, r.rul_test_rows, r.rul_final_rows,
+                  r.rul_rmse_h, r.rul_phm08);
+    rec.params_json += rul_json;
+  }
+  rec.params_json += "}";
   rec.status = "training";
   Result<int64_t> id = InsertModel(*db, rec);
   if (!id) return id.error();
@@ -257,6 +313,12 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   std::filesystem::create_directories(ModelsDir(config), ec);
   rec.file = r.file = data_paths::ModelFile(config.data_dir, rec.id);
   VIGIL_RETURN_IF_ERROR(booster->Save(rec.file));
+  if (rul_model) {
+    VIGIL_RETURN_IF_ERROR(rul_model->SetAttr(kAttrColumns, col_list));
+    VIGIL_RETURN_IF_ERROR(rul_model->SetAttr("vigil_rul_cap_ms", std::to_string(options.rul_cap_ms)));
+    r.rul_file = RulModelFile(rec.file);
+    VIGIL_RETURN_IF_ERROR(rul_model->Save(r.rul_file));
+  }
 
   bool eligible = false;
   if (!r.evaluated) {
@@ -322,6 +384,22 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   VIGIL_RETURN_IF_ERROR(UpdateModel(*db, rec));
   if (r.promoted) VIGIL_RETURN_IF_ERROR(Promote(*db, rec.id, clock.NowMs()));
   return r;
+}
+
+std::string RulModelFile(const std::string& model_file) {
+  const std::string ext = ".json";
+  if (model_file.size() >= ext.size() && model_file.compare(model_file.size() - ext.size(), ext.size(), ext) == 0)
+    return model_file.substr(0, model_file.size() - ext.size()) + "-rul.json";
+  return model_file + "-rul.json";
+}
+
+double Phm08Score(const std::vector<double>& predicted, const std::vector<double>& truth) {
+  double s = 0;
+  for (size_t i = 0; i < predicted.size() && i < truth.size(); ++i) {
+    const double d = predicted[i] - truth[i];
+    s += d < 0 ? std::exp(-d / 13.0) - 1 : std::exp(d / 10.0) - 1;
+  }
+  return s;
 }
 
 }  // namespace vigil::model

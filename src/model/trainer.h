@@ -31,6 +31,9 @@ namespace vigil::model {
 struct TrainOptions {
   bool shuffle_labels = false;  // a deliberately useless model (tests the promotion rule)
   bool promote = true;          // false: register it as a candidate only
+  // > 0: also fit a remaining-useful-life model, its label capped at this (vigil train
+  // --rul-cap). A flag for now, not a [model] key: vigil run's retraining does not fit one.
+  int64_t rul_cap_ms = 0;
 };
 
 struct TrainReport {
@@ -56,7 +59,22 @@ struct TrainReport {
   int64_t current_id = 0;
   std::string current_unusable;  // why the current model could not be compared, if it could not
   std::string file;
+  // Remaining useful life (model.rul_cap > 0): a regression model of Dataset::rul_h on the
+  // same split's rows whose RUL is known, evaluated on the held-out ones (hours), fit again
+  // on all of them with model.refit, saved as RulModelFile(file).
+  bool rul = false;
+  size_t rul_train_rows = 0, rul_test_rows = 0, rul_final_rows = 0;
+  double rul_rmse_h = 0, rul_phm08 = 0;  // on the held-out rows (when there are any)
+  std::string rul_file;
 };
+
+// The remaining-useful-life model stored beside a failure model: models/model-<id>-rul.json.
+std::string RulModelFile(const std::string& model_file);
+
+// PHM08 score of RUL predictions (Saxena et al. 2008): sum of exp(-d/13) - 1 for early
+// predictions (d = predicted - true < 0) and exp(d/10) - 1 for late ones: being late costs
+// more. In the units of the values (C-MAPSS: cycles; vigil: hours).
+double Phm08Score(const std::vector<double>& predicted, const std::vector<double>& truth);
 
 // Holds the train lock (data_paths::TrainLock) throughout; kUnavailable while another
 // training holds it. Rows left "training" by a training that died are marked "failed" first.

@@ -43,6 +43,14 @@ Result<LabelledRows> ReadLabelled(const std::string& db_path, const std::vector<
       d.watermark[wm->Text(0)] = wm->Int(1);
     }
   }
+  if (Result<Stmt> lf = db->Prepare("SELECT DISTINCT machine_id, timestamp_ms FROM failure_history ORDER BY 1, 2"); lf) {
+    for (;;) {
+      Result<bool> row = lf->Step();
+      if (!row || !*row) break;
+      d.failures[lf->Text(0)].push_back(lf->Int(1));
+      d.last_failure[lf->Text(0)] = lf->Int(1);
+    }
+  }
   return d;
 }
 

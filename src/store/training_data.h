@@ -21,6 +21,10 @@ struct LabelledRows {
   // Each machine's watermark (table watermarks: its latest reading or event time seen);
   // a machine without one is absent.
   std::map<std::string, int64_t> watermark;
+  // Each machine's newest failure event time (table failure_history); absent without one.
+  std::map<std::string, int64_t> last_failure;
+  // Each machine's failure event times, ascending (the remaining-useful-life label).
+  std::map<std::string, std::vector<int64_t>> failures;
 };
 
 // Rows with window start in [from_ms, until_ms), in time order. vibration_field: a sensor

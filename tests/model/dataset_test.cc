@@ -118,6 +118,36 @@ TEST(LabelCompleteTest, OnlyPositivesInTheNewestHorizonAreIncomplete) {
   EXPECT_EQ(c, std::vector<char>{0});
 }
 
+TEST(RemainingLifeTest, TimeToTheNextFailureCappedUnknownUntilTheWatermarkProvesTheCap) {
+  const std::vector<int64_t> failures = {100, 300};
+  const int64_t cap = 50;
+  EXPECT_EQ(RemainingLifeMs(90, failures, 400, cap), 10);    // the next failure, 10 away
+  EXPECT_EQ(RemainingLifeMs(100, failures, 400, cap), cap);  // at a failure: the next one is 200 away, capped
+  EXPECT_EQ(RemainingLifeMs(40, failures, 400, cap), cap);   // 60 away: capped
+  EXPECT_EQ(RemainingLifeMs(250, failures, 400, cap), 50);   // exactly the cap away
+  EXPECT_EQ(RemainingLifeMs(299, failures, 300, cap), 1);
+  // After the last failure: the cap once the watermark is that far past, else unknown.
+  EXPECT_EQ(RemainingLifeMs(310, failures, 360, cap), cap);
+  EXPECT_EQ(RemainingLifeMs(310, failures, 359, cap), std::nullopt);
+  EXPECT_EQ(RemainingLifeMs(5, {}, 20, cap), std::nullopt);
+  EXPECT_EQ(RemainingLifeMs(5, {}, 55, cap), cap);
+}
+
+TEST(LabelCompleteTest, PositivesBeforeAFailureThatEndsTheDataAreComplete) {
+  // Run to failure (C-MAPSS): A's data ends at its failure at 15, so rows 6 and 12 (labelled
+  // 1 by it) are final, and no row of A's newest horizon waits for a label.
+  const int64_t h = 10;
+  std::vector<char> c = LabelComplete({"A", "A", "A"}, {2, 6, 12}, {0, 1, 1}, {{"A", 15}}, h, {{"A", 15}});
+  EXPECT_EQ(c, (std::vector<char>{1, 1, 1}));
+  // B ran on after its failure at 15 (watermark 18): rows after it may yet be 0 or 1, so
+  // its positives of the newest horizon stay censored (the demo's case).
+  c = LabelComplete({"B", "B"}, {9, 12}, {1, 1}, {{"B", 18}}, h, {{"B", 15}});
+  EXPECT_EQ(c, (std::vector<char>{0, 0}));
+  // An older failure, not the newest one, decides nothing here.
+  c = LabelComplete({"C"}, {12}, {1}, {{"C", 15}}, h, {{"C", 14}});
+  EXPECT_EQ(c, std::vector<char>{0});
+}
+
 Dataset FromFleet(const Fleet& f) {
   Dataset d;
   d.machine = f.machine;

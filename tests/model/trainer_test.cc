@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 
 #include "common/data_paths.h"
 #include "common/dir_lock.h"
@@ -283,6 +285,41 @@ TEST(TrainerTest, TheChosenThresholdIsStoredWithTheModelAndInItsFile) {
   fixed.warning_threshold = 0.3;
   EXPECT_EQ(WarningThreshold(fixed, ModelThreshold(**current)), 0.3);
   EXPECT_EQ(WarningThreshold(config.model, std::nullopt), 0.5);
+}
+
+TEST(TrainerTest, ARulCapAlsoTrainsAnEvaluatedRemainingLifeModelBesideTheFile) {
+  TempDir tmp;
+  const Config config = TrainConfig(tmp.path());
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));
+  FakeClock clock(kT0 + 81 * kDay);
+  TrainOptions with_rul;
+  with_rul.rul_cap_ms = 3 * kDay;
+  Result<TrainReport> r = Train(config, clock, with_rul);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->rul);
+  EXPECT_GT(r->rul_train_rows, 0u);
+  EXPECT_GT(r->rul_test_rows, 0u);
+  // Better than always predicting the cap's midpoint would be: the RMSE of a constant
+  // guess of 36 h is at least the spread of the labels around it.
+  EXPECT_GT(r->rul_rmse_h, 0);
+  EXPECT_LT(r->rul_rmse_h, 36);
+  EXPECT_EQ(r->rul_file, RulModelFile(r->file));
+  Result<Booster> rul = Booster::Load(r->rul_file);
+  ASSERT_TRUE(rul) << rul.error().message();
+  EXPECT_EQ(rul->Attr("vigil_rul_cap_ms").value_or(""), std::to_string(3 * kDay));
+  // Without a cap, no RUL model and no file.
+  Result<TrainReport> p = Train(config, clock, {});
+  ASSERT_TRUE(p) << p.error().message();
+  EXPECT_FALSE(p->rul);
+  EXPECT_FALSE(std::filesystem::exists(RulModelFile(p->file)));
+}
+
+TEST(TrainerTest, Phm08ScorePunishesLatePredictionsMore) {
+  EXPECT_DOUBLE_EQ(Phm08Score({10}, {10}), 0);
+  EXPECT_NEAR(Phm08Score({0}, {13}), std::exp(1.0) - 1, 1e-12);   // 13 early
+  EXPECT_NEAR(Phm08Score({20}, {10}), std::exp(1.0) - 1, 1e-12);  // 10 late: the same cost
+  EXPECT_GT(Phm08Score({20}, {10}), Phm08Score({0}, {10}));
+  EXPECT_EQ(RulModelFile("/d/models/model-3.json"), "/d/models/model-3-rul.json");
 }
 
 TEST(TrainerTest, TestFractionZeroTrainsOnEveryRowWithoutEvaluation) {
