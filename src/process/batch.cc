@@ -166,6 +166,14 @@ class Applier {
         partial_keys_.emplace_back(sensor, geom_.back().B);
       }
     }
+    // Features of one sensor and duration share one rolling fold.
+    for (size_t f = 0; f < geom_.size(); ++f) {
+      auto same = [&](const Fold& x) { return geom_[x.features[0]].sensor == geom_[f].sensor && geom_[x.features[0]].D == geom_[f].D; };
+      auto fold = std::find_if(folds_.begin(), folds_.end(), same);
+      if (fold == folds_.end()) fold = folds_.insert(folds_.end(), Fold{});
+      fold->features.push_back(f);
+      fold->aggs.push_back(config.features[f].aggregate);
+    }
   }
 
   // Applies and clears readings and events.
@@ -194,6 +202,11 @@ class Applier {
   int64_t dmax_;
   std::vector<Geometry> geom_;                        // per feature
   std::vector<std::pair<int, int64_t>> partial_keys_;  // distinct (sensor, block)
+  struct Fold {
+    std::vector<size_t> features;  // indexes into config.features, of one (sensor, duration)
+    std::vector<Aggregate> aggs;   // their aggregates, in the same order
+  };
+  std::vector<Fold> folds_;
   std::vector<store::StoredReading> chunk_readings_;   // LoadValues' buffer
 };
 
@@ -397,19 +410,9 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
     rows[j].features.resize(nf);
   }
   std::vector<store::BlockPartial> stored;
-  for (size_t f = 0; f < nf; ++f) {
+  for (const Fold& fold : folds_) {
+    const size_t f = fold.features[0];
     const Geometry& g = geom_[f];
-    // Features of one sensor and duration share one fold: done at the first of them.
-    bool done = false;
-    std::vector<size_t> same;
-    std::vector<Aggregate> aggs;
-    for (size_t e = 0; e < nf && !done; ++e) {
-      if (geom_[e].sensor != g.sensor || geom_[e].D != g.D) continue;
-      if (e < f) done = true;
-      same.push_back(e);
-      aggs.push_back(config_.features[e].aggregate);
-    }
-    if (done) continue;
     Series s;
     for (const Range& x : needs[f]) {
       for (size_t i = first_at(x.lo); i < ts.size() && ts[i] < x.hi; ++i) {
@@ -418,9 +421,9 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
     }
     VIGIL_RETURN_IF_ERROR(db_.ReadPartials(m, g.sensor, g.B, FloorTo(r.lo - g.D, g.B) + g.B, FloorTo(r.hi - 1, g.B), &stored));
     for (const store::BlockPartial& p : stored) s.partials.emplace_back(p.start_ms, FromStored(p));
-    const std::vector<std::vector<std::optional<double>>> out = Rolling(s, targets, aggs, g.D, W_);
-    for (size_t a = 0; a < same.size(); ++a) {
-      for (size_t j = 0; j < targets.size(); ++j) rows[j].features[same[a]] = out[a][j];
+    const std::vector<std::vector<std::optional<double>>> out = Rolling(s, targets, fold.aggs, g.D, W_);
+    for (size_t a = 0; a < fold.features.size(); ++a) {
+      for (size_t j = 0; j < targets.size(); ++j) rows[j].features[fold.features[a]] = out[a][j];
     }
   }
   for (store::FeatureRow& row : rows) {
