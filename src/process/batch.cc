@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <map>
 #include <optional>
 #include <set>
@@ -86,7 +87,14 @@ Agg FromStored(const store::BlockPartial& p) {
 
 Processor::Processor(const Config& config, Clock& clock, lake::FileSystem& fs)
     : config_(config), clock_(clock), fs_(fs) {}
-Processor::~Processor() = default;
+Processor::~Processor() { (void)JoinArchiver(); }
+
+Status Processor::JoinArchiver() {
+  if (!archiver_.joinable()) return Status::Ok();
+  archiver_.join();
+  archiving_.clear();
+  return std::exchange(archived_, Status::Ok());
+}
 
 Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
   Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
@@ -97,6 +105,13 @@ Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
 }
 
 Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop) {
+  Result<RunSummary> summary = RunBatches(db, stop);
+  Status archived = JoinArchiver();  // also after a failed batch: the committed ones' moves
+  if (summary && !archived.ok()) return archived;
+  return summary;
+}
+
+Result<RunSummary> Processor::RunBatches(store::FeatureStore& db, const std::atomic<bool>* stop) {
   RunSummary summary;
   while (!(stop && *stop)) {
     store::BatchRecord rec;
@@ -472,6 +487,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   int64_t bytes = 0;
   bool more = false;
   for (const auto& s : *segs) {
+    if (archiving_.count(s.path)) continue;  // the archiver is moving it now
     std::string rel = s.path.substr(lake_dir.size() + 1);
     Result<int64_t> consumed_by = db.ConsumedBy(rel);
     if (!consumed_by) return consumed_by.error();
@@ -633,9 +649,14 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   VIGIL_RETURN_IF_ERROR(db.Commit());
   VIGIL_RETURN_IF_ERROR(Fault("after_commit"));
 
-  // (4) Archive, compacted: one file per (date, machine) of the batch.
+  // (4) Archive, compacted: one file per (date, machine) of the batch, in the background.
+  // One archiver at a time; a failure surfaces at the next join (as a crash there would).
   if (!rebuild_) {
-    VIGIL_RETURN_IF_ERROR(lake::ArchiveSegments(fs_, lake_dir, batch, *id, [&] { return Fault("moved_one"); }));
+    VIGIL_RETURN_IF_ERROR(JoinArchiver());
+    archiving_.insert(batch.begin(), batch.end());
+    archiver_ = std::thread([this, lake_dir, batch = std::move(batch), id = *id] {
+      archived_ = lake::ArchiveSegments(fs_, lake_dir, batch, id, [&] { return Fault("moved_one"); });
+    });
   }
   return more;
 }

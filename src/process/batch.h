@@ -14,7 +14,9 @@
 // feature duration after a changed window), from the window values at the edges of those
 // rows' ranges and the stored block partials between (process/rolling.h); the labels of
 // other rows by range updates (a new failure, a watermark step); refresh latest_features;
-// record the batch and its segments; commit; (4) move the segments from raw/ to archive/.
+// record the batch and its segments; commit; (4) move the segments from raw/ to archive/,
+// compacted, on a thread of its own while the next batch parses and applies (copying and
+// syncfs: waiting on the disk, not computing); the run waits for it before it returns.
 // A crash anywhere leaves either an uncommitted batch (its segments are still in raw/ and
 // are processed again: dedup makes that exact) or a committed one (step 1 of the next
 // batch finishes its moves without reprocessing).
@@ -34,6 +36,7 @@
 #include <vector>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "common/data_paths.h"
 #include "lake/file_system.h"
@@ -77,6 +80,9 @@ class Processor {
  private:
   Result<bool> RunBatch(store::FeatureStore& db, store::BatchRecord* record);
   Result<RunSummary> RunAll(store::FeatureStore& db, const std::atomic<bool>* stop);
+  Result<RunSummary> RunBatches(store::FeatureStore& db, const std::atomic<bool>* stop);
+  // Waits for the archive step of the last committed batch; its outcome.
+  Status JoinArchiver();
 
   bool rebuild_ = false;                // read raw/ and archive/, move nothing
   std::set<std::string> only_machines_;  // rebuild of some machines only
@@ -85,6 +91,10 @@ class Processor {
   const Config config_;
   Clock& clock_;
   lake::FileSystem& fs_;
+
+  std::thread archiver_;              // step (4) of the last committed batch
+  Status archived_;                   // its outcome, read after the join
+  std::set<std::string> archiving_;   // its segments: consumed, being moved; not listed again
 };
 
 }  // namespace vigil::process
