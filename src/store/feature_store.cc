@@ -38,13 +38,15 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last, origin_ms, mean_t, m2_t, c_tv FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO block_partials(machine_id, sensor, block_ms, start_ms, n, sum, mean, m2, min, max, last,"
                              " origin_ms, mean_t, m2_t, c_tv) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_partial_));
-  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1 WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ?"
-                             " AND label_failure_7d IS NOT 1 RETURNING window_start_ms", &label_failing_));
+  const std::string failing = " WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? AND label_failure_7d IS NOT 1";
+  const std::string undecided = " WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? AND label_failure_7d IS NULL";
+  const std::string first = " ORDER BY window_start_ms LIMIT 1";
+  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms FROM features" + failing + first, &first_failing_));
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1" + failing, &label_failing_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms FROM features" + undecided + first, &first_undecided_));
   VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = EXISTS(SELECT 1 FROM failure_history f WHERE f.machine_id = features.machine_id"
                              " AND f.timestamp_ms > features.window_start_ms AND f.timestamp_ms <= features.window_start_ms + " +
-                             std::to_string(config_.processing.label_horizon_ms) +
-                             ") WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? AND label_failure_7d IS NULL"
-                             " RETURNING window_start_ms", &label_decided_));
+                             std::to_string(config_.processing.label_horizon_ms) + ")" + undecided, &label_decided_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO failure_history(machine_id, timestamp_ms, event_code) VALUES(?, ?, ?)", &put_failure_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT watermark_ms FROM watermarks WHERE machine_id = ?", &get_wm_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO watermarks(machine_id, watermark_ms) VALUES(?, ?)", &put_wm_));
@@ -185,20 +187,24 @@ Status FeatureStore::WritePartial(const std::string& machine_id, int sensor, int
 
 namespace {
 
-Result<int64_t> FirstReturned(Stmt& st) {
-  int64_t first = INT64_MAX;
-  VIGIL_RETURN_IF_ERROR(st.ForEach([&](const Stmt& row) { first = std::min(first, row.Int(0)); }));
-  return first;
+// The first row a label update changes (an ordered probe), then the update from there on.
+// An UPDATE ... RETURNING would hand back every changed row (a failure's horizon may hold
+// hundreds of thousands) to keep only the first, at about the cost of the update itself.
+Result<int64_t> UpdateFromFirst(Stmt& first, Stmt& update, const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
+  int64_t t = INT64_MAX;
+  VIGIL_RETURN_IF_ERROR(first.Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms).ForEach([&](const Stmt& row) { t = row.Int(0); }));
+  if (t != INT64_MAX) VIGIL_RETURN_IF_ERROR(update.Bind(1, machine_id).Bind(2, t).Bind(3, to_ms).Run());
+  return t;
 }
 
 }  // namespace
 
 Result<int64_t> FeatureStore::LabelFailing(const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
-  return FirstReturned(label_failing_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms));
+  return UpdateFromFirst(*first_failing_, *label_failing_, machine_id, from_ms, to_ms);
 }
 
 Result<int64_t> FeatureStore::LabelDecided(const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
-  return FirstReturned(label_decided_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms));
+  return UpdateFromFirst(*first_undecided_, *label_decided_, machine_id, from_ms, to_ms);
 }
 
 Status FeatureStore::FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms) {

@@ -115,6 +115,7 @@ class FeatureStore {
   Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
        *get_wm_ = nullptr, *put_wm_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
        *get_partials_ = nullptr, *put_partial_ = nullptr, *label_failing_ = nullptr, *label_decided_ = nullptr,
+       *first_failing_ = nullptr, *first_undecided_ = nullptr,
        *put_row_ = nullptr, *put_rows_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *rescore_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
