@@ -2,8 +2,9 @@
 # second from T0 + START s for SECS seconds, 2% duplicates (same key, received later) and
 # 1% late lines (event time up to an hour back, at the end of the segment; from START + 1 h
 # on, or from LATE_FROM s on when given: a continuation's late lines reach into the past).
-# A failure event at mid-span on every 7th machine, unless FAILURES=0.
-# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a [-v LATE_FROM=S] [-v FAILURES=0] -f gen_lake.awk
+# A failure event at mid-span on every 7th machine, unless FAILURES=0. With -v S=N: N
+# channels s00..s<N-1> (field = name, values as vibration's) instead of the two sensors.
+# usage: awk -v DIR=lake/raw -v M=100 -v START=0 -v SECS=50000 -v TAG=a [-v LATE_FROM=S] [-v FAILURES=0] [-v S=N] -f gen_lake.awk
 function ts(sec, ms,   d, h, m, s) {
   d = int(sec / 86400); sec -= d * 86400; h = int(sec / 3600); m = int((sec % 3600) / 60); s = sec % 60
   return sprintf("2025-10-%02dT%02d:%02d:%02d.%03dZ", 15 + d, h, m, s, ms)
@@ -14,8 +15,9 @@ BEGIN {
   if (LATE_FROM == "") LATE_FROM = START + 3600
   for (mi = 1; mi <= M; mi++) {
     id = sprintf("M%03d", mi)
-    for (k = 0; k < 2; k++) {
+    for (k = 0; k < (S ? S : 2); k++) {
       kind = k ? "temperature" : "vibration"; field = k ? "temperature_celsius" : "vibration_rms"
+      if (S) { kind = sprintf("s%02d", k); field = kind }  # a wide plant: S channels s00, s01, ...
       file = ""; late = ""
       for (i = START; i < START + SECS; i++) {
         f = DIR "/date=" day(i) "/machine_id=" id "/" kind "-" TAG ".jsonl"
