@@ -297,7 +297,7 @@ Status Applier::Machine(const std::string& m, MachineWork* w) {
   int64_t first_touched = INT64_MAX;
   if (!w->values.empty()) {
     std::vector<WindowValue>& vs = w->values;
-    SortMostlySorted(&vs, [](const WindowValue& a, const WindowValue& b) {
+    SortRuns(&vs, [](const WindowValue& a, const WindowValue& b) {
       return std::tie(a.window_ms, a.sensor) < std::tie(b.window_ms, b.sensor);
     });
     Result<int64_t> latest = db_.LatestRow(m);
@@ -524,6 +524,8 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   std::thread parser_thread([&] {
     Part part;
     std::map<std::string, uint32_t, std::less<>> ids;
+    std::map<std::string_view, uint32_t, std::less<>> sensor_ids;  // a wide plant has many channels
+    for (size_t i = 0; i < config_.sensors.size(); ++i) sensor_ids.emplace(config_.sensors[i].name, static_cast<uint32_t>(i));
     auto hand_over = [&]() -> Status {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return queue.empty() || stop; });
@@ -576,16 +578,14 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
           part.events.push_back({id->second, raw.event_ms, std::string(code)});
           return Status::Ok();
         }
-        int sensor = -1;
-        for (size_t i = 0; i < config_.sensors.size() && sensor < 0; ++i) {
-          if (config_.sensors[i].name == topic.name) sensor = static_cast<int>(i);
-        }
-        if (sensor < 0) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
+        const auto known = sensor_ids.find(topic.name);
+        if (known == sensor_ids.end()) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
+        const uint32_t sensor = known->second;
         double value = 0;
         if (payload[config_.sensors[sensor].field].get(value)) {
           return quarantine_line(line, Reason::kBadValue, where() + "no numeric value");
         }
-        part.readings.push_back({id->second, static_cast<uint32_t>(sensor), {raw.event_ms, value, raw.received_ms}});
+        part.readings.push_back({id->second, sensor, {raw.event_ms, value, raw.received_ms}});
         return part.readings.size() >= kPartReadings ? hand_over() : Status::Ok();
       });
       if (!st.ok()) break;

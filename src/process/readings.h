@@ -42,8 +42,33 @@ void MergeReadings(std::vector<store::StoredReading>* stored, const store::Store
 // bits.
 bool WindowMean(const std::vector<store::StoredReading>& rs, size_t* k, int64_t win, int64_t window_ms, double* mean);
 
+// Sorts data made of sorted runs (a machine's window values come sensor by sensor, a run
+// each): finds the runs, then merges neighbours pairwise until one is left, O(n log runs)
+// where SortMostlySorted peels one run per level and std::sort is O(n log n). Too many
+// runs (no such shape) go to std::sort.
+template <class T, class Less>
+void SortRuns(std::vector<T>* v, Less less) {
+  std::vector<size_t> bounds{0};
+  for (size_t i = 1; i < v->size(); ++i) {
+    if (less((*v)[i], (*v)[i - 1])) bounds.push_back(i);
+  }
+  if (bounds.size() == 1) return;
+  if (bounds.size() > 1024) return std::sort(v->begin(), v->end(), less);
+  bounds.push_back(v->size());
+  while (bounds.size() > 2) {
+    std::vector<size_t> next{0};
+    size_t r = 0;
+    for (; r + 2 < bounds.size(); r += 2) {
+      std::inplace_merge(v->begin() + bounds[r], v->begin() + bounds[r + 1], v->begin() + bounds[r + 2], less);
+      next.push_back(bounds[r + 2]);
+    }
+    if (r + 1 < bounds.size()) next.push_back(bounds.back());  // an odd run waits a round
+    bounds = std::move(next);
+  }
+}
+
 // Sorts data that is mostly in order already (a segment's lines are in time order but for
-// its late lines; a part's window values come sensor by sensor): the elements that keep
+// its late lines): the elements that keep
 // the order stay where they are, the others are sorted the same way (up to `depth` times)
 // and merged back. O(n) per level where std::sort is O(n log n).
 template <class T, class Less>

@@ -57,6 +57,25 @@ TEST(ReadingsTest, SortMostlySortedEqualsStdSortWhateverTheDisorder) {
   }
 }
 
+TEST(ReadingsTest, SortRunsEqualsStdSortWhateverTheRuns) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = rng() % 400;
+    const int runs = 1 + static_cast<int>(rng() % 40);  // a machine's channels
+    std::vector<std::pair<int, int>> v;
+    for (int r = 0; r < runs; ++r) {  // each run sorted by window, the channel its tie-break
+      const size_t len = n / static_cast<size_t>(runs) + (trial % 3 == 0 ? rng() % 5 : 0);
+      int key = static_cast<int>(rng() % 20);
+      for (size_t i = 0; i < len; ++i) v.push_back({key += static_cast<int>(rng() % 3), r});
+    }
+    if (trial % 10 == 9) std::shuffle(v.begin(), v.end(), rng);  // no runs at all
+    auto expected = v;
+    std::sort(expected.begin(), expected.end());
+    SortRuns(&v, std::less<std::pair<int, int>>());
+    ASSERT_EQ(v, expected) << "trial " << trial;
+  }
+}
+
 TEST(ReadingsTest, MergeCountsNewAndDuplicateAndReportsChangedValuesOnly) {
   std::vector<StoredReading> stored = {{1000, 1.0, 50}, {3000, 3.0, 50}};
   // Sorted by ts, then the winner first.
