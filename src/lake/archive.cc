@@ -51,11 +51,21 @@ Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t bat
   if (fsys.Exists(st->open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(st->open_path));  // a crash's leftover
   Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(st->open_path);
   if (!f) return f.error();
+  // A piece at a time: a segment may be configured up to 1 TiB, memory stays bounded.
+  constexpr size_t kPiece = 16 << 20;
   std::string data;
   for (const std::string& s : st->sources) {
-    VIGIL_RETURN_IF_ERROR(fsys.ReadFile(s, &data));
-    if (!data.empty() && data.back() != '\n') data.push_back('\n');
-    VIGIL_RETURN_IF_ERROR((*f)->Append(data));
+    uint64_t offset = 0;
+    char last = '\n';
+    for (;;) {
+      VIGIL_RETURN_IF_ERROR(fsys.ReadFileAt(s, offset, kPiece, &data));
+      if (data.empty()) break;
+      offset += data.size();
+      last = data.back();
+      VIGIL_RETURN_IF_ERROR((*f)->Append(data));
+      if (data.size() < kPiece) break;
+    }
+    if (last != '\n') VIGIL_RETURN_IF_ERROR((*f)->Append("\n"));  // a source cut short still ends its line
   }
   return (*f)->Close();
 }

@@ -38,6 +38,22 @@ TEST_F(ArchiveTest, ABatchsSegmentsOfAPartitionBecomeOneFileInSegmentOrder) {
             "{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
 }
 
+// Sources are copied a piece (16 MiB) at a time: one bigger than two pieces, cut short
+// (no final newline), keeps every byte and gets its line ended; an empty one adds nothing.
+TEST_F(ArchiveTest, ASourceOfSeveralPiecesIsCopiedWholeAndItsLastLineEnded) {
+  std::string big;
+  for (int i = 0; big.size() < (33u << 20); ++i) big += "{\"i\":" + std::to_string(i) + "}\n";
+  big += "{\"cut\":";
+  WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), big);
+  WriteFileOrDie(Raw("b-1760518800001-000002.jsonl"), "");
+  WriteFileOrDie(Raw("c-1760518800002-000003.jsonl"), "{\"c\":1}\n");
+  ASSERT_OK(ArchiveSegments(fs, tmp.path(),
+                            {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800001-000002.jsonl"),
+                             Raw("c-1760518800002-000003.jsonl")},
+                            7, nullptr));
+  EXPECT_TRUE(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000007.all.jsonl") == big + "\n{\"c\":1}\n");
+}
+
 // A crash after the compacted file was renamed, before the sources were removed.
 TEST_F(ArchiveTest, ALeftoverOfACompactedBatchIsRemovedOtherwiseMoved) {
   WriteFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl", "{\"a\":1}\n{\"b\":1}\n");
