@@ -160,7 +160,7 @@ void Scheduler::ScoreAndPublish() {
   const std::string& prefix = config_.mqtt.topic_prefix;
   std::vector<publish::Message> out;
   for (const model::LatestPrediction& p : r->latest) {
-    out.push_back({lake::OutputTopic(prefix, p.machine_id, lake::kPredictionLevel), model::PredictionJson(p)});
+    out.push_back({lake::OutputTopic(prefix, p.machine_id, lake::kPredictionLevel), model::PredictionJson(p, config_.processing.label_horizon_ms)});
     out.back().retained = true;
   }
   outbox_.PushPredictions(std::move(out));
