@@ -58,7 +58,8 @@ Command AddTrainCommand(CLI::App& app) {
   auto rul_cap = std::make_shared<std::string>();
   sub->add_option("--rul-cap", *rul_cap,
                   "Also fit a remaining-useful-life model (hours to the next failure, capped at this duration, "
-                  "e.g. 125h), stored as models/model-<id>-rul.json; vigil predict adds rul_hours");
+                  "e.g. 125h; overrides model.rul_cap), stored as models/model-<id>-rul.json; the scoring and "
+                  "vigil predict add rul_hours");
   // For audits of the promotion rule: a model that cannot know anything.
   sub->add_flag("--shuffle-labels", opts->shuffle_labels, "Train on shuffled labels (a deliberately useless model)")
       ->group("");
