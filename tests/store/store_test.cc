@@ -335,9 +335,9 @@ TEST_F(StoreTest, AlertsAreReadNewestFirstAndPublishedOnce) {
   {
     Result<ModelDb> db = ModelDb::Open(path_);
     ASSERT_TRUE(db);
-    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "one"}));
-    ASSERT_OK(InsertAlert(*db, {"M2", kT0 + 1, "failure_probability", "warning", 0.6, "two"}));
-    ASSERT_OK(InsertAlert(*db, {"M1", kT0 + 2, "iso_zone", "critical", 12.0, "three"}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "one", std::nullopt}));
+    ASSERT_OK(InsertAlert(*db, {"M2", kT0 + 1, "failure_probability", "warning", 0.6, "two", std::nullopt}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0 + 2, "iso_zone", "critical", 12.0, "three", std::nullopt}));
   }
   std::vector<Alert> all = ReadAlerts(path_, "", 10);
   ASSERT_EQ(all.size(), 3u);
@@ -430,7 +430,7 @@ TEST_F(StoreTest, CarryOverCopiesTheModelStagesTablesIntoARebuild) {
   {
     Result<ModelDb> db = ModelDb::Open(path_);
     ASSERT_TRUE(db);
-    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "kept"}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "kept", std::nullopt}));
   }
   const std::string rebuilt = data_paths::RebuildDatabase(tmp_.path());
   ASSERT_TRUE(FeatureStore::Open(rebuilt, config_));
