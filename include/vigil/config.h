@@ -131,6 +131,7 @@ struct ModelConfig {
   double zone_hysteresis = 0.2;     // mm/s: a zone is left only this far below its bound
   int64_t retrain_interval_ms = 0;  // vigil run retrains this often (0: never)
   int64_t anomaly_baseline_ms = 86'400'000;  // cold start: robust z against this much history
+  int64_t rul_cap_ms = 0;           // > 0: also fit a remaining-useful-life model capped at this (0: off)
 };
 
 struct HttpConfig {

@@ -23,6 +23,12 @@ Command AddCheckConfigCommand(CLI::App& app) {
             std::printf("%s: OK (%zu sensors, %zu features, data_dir %s)\n", file->c_str(),
                         c->sensors.size(), c->features.size(), c->data_dir.c_str());
             std::printf("features (column, sensor, aggregate, duration):\n%s", FeatureListing(*c).c_str());
+            if (c->model.rul_cap_ms > 0) {
+              std::printf("model.rul_cap %s: vigil train and vigil run's retraining also fit a remaining-useful-life "
+                          "model (rul_hours)\n", FormatDuration(c->model.rul_cap_ms).c_str());
+            } else {
+              std::printf("model.rul_cap off: no remaining-useful-life model (vigil train --rul-cap DURATION fits one)\n");
+            }
             return kExitOk;
           }};
 }

@@ -58,7 +58,8 @@ Command AddTrainCommand(CLI::App& app) {
   auto rul_cap = std::make_shared<std::string>();
   sub->add_option("--rul-cap", *rul_cap,
                   "Also fit a remaining-useful-life model (hours to the next failure, capped at this duration, "
-                  "e.g. 125h), stored as models/model-<id>-rul.json; vigil predict adds rul_hours");
+                  "e.g. 125h; overrides model.rul_cap), stored as models/model-<id>-rul.json; the scoring and "
+                  "vigil predict add rul_hours");
   // For audits of the promotion rule: a model that cannot know anything.
   sub->add_flag("--shuffle-labels", opts->shuffle_labels, "Train on shuffled labels (a deliberately useless model)")
       ->group("");
@@ -91,7 +92,8 @@ Command AddTrainCommand(CLI::App& app) {
               std::printf("evaluation on the held-out rows (model at threshold %.3f; baselines at 0.5):\n",
                           r->eval_threshold);
               PrintEval("model", r->model);
-              PrintEval("ISO 10816 zone rule", r->iso_rule);
+              if (r->iso_evaluated) PrintEval("ISO 10816 zone rule", r->iso_rule);
+              else std::printf("  no vibration sensor: ISO 10816 baseline skipped\n");
               PrintEval("base rate", r->base_rate);
               if (r->current) PrintEval(("current model " + std::to_string(r->current_id)).c_str(), *r->current);
               else if (r->current_id) std::printf("  current model %lld: not scored here: %s\n", (long long)r->current_id, r->current_unusable.c_str());
@@ -124,13 +126,13 @@ Command AddTrainCommand(CLI::App& app) {
             }
             if (r->rul) {
               if (r->rul_test_rows) {
-                std::printf("remaining useful life (--rul-cap %s): on %zu held-out rows RMSE %.2f h, PHM08 score %.1f "
+                std::printf("remaining useful life (cap %s): on %zu held-out rows RMSE %.2f h, PHM08 score %.1f "
                             "(%.2f a row); trained on %zu rows\n",
-                            FormatDuration(opts->rul_cap_ms).c_str(), r->rul_test_rows, r->rul_rmse_h, r->rul_phm08,
+                            FormatDuration(r->rul_cap_ms).c_str(), r->rul_test_rows, r->rul_rmse_h, r->rul_phm08,
                             r->rul_phm08 / static_cast<double>(r->rul_test_rows), r->rul_final_rows);
               } else {
-                std::printf("remaining useful life (--rul-cap %s): not evaluated; trained on %zu rows\n",
-                            FormatDuration(opts->rul_cap_ms).c_str(), r->rul_final_rows);
+                std::printf("remaining useful life (cap %s): not evaluated; trained on %zu rows\n",
+                            FormatDuration(r->rul_cap_ms).c_str(), r->rul_final_rows);
               }
             }
             std::printf("%s\nfile: %s\n", r->decision.c_str(), r->file.c_str());

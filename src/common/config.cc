@@ -149,6 +149,9 @@ const std::vector<Option>& Options() {
       {"model.anomaly_baseline", OptType::kDuration, VIGIL_REF(model.anomaly_baseline_ms), 1000, kMaxI, {},
        "Before a model exists: each window value's robust z-score against this much of the "
        "machine's own history."},
+      {"model.rul_cap", OptType::kDuration, VIGIL_REF(model.rul_cap_ms), 0, kMaxI, {},
+       "Also fit a remaining-useful-life model (hours to the next failure, capped at this; "
+       "0ms: off); vigil train --rul-cap overrides it."},
       {"http.listen", OptType::kString, VIGIL_REF(http.listen), 0, 0, {},
        "Where vigil run serves /healthz, /readyz, /metrics and /api/status (ADDR:PORT, or off)."},
       {"http.token_file", OptType::kString, VIGIL_REF(http.token_file), 0, 0, {},
@@ -760,6 +763,9 @@ Status CheckConfig(const Config& c) {
       errors.push_back("model.threshold_goal: '" + g + "' is not f1, recall:R (0 < R <= 1) or cost:C (C > 0)");
   }
   if (c.model.learning_rate <= 0) errors.push_back("model.learning_rate: must be positive");
+  if (c.model.rul_cap_ms > 0 && c.model.rul_cap_ms < c.processing.window_ms)
+    errors.push_back("model.rul_cap: must be 0ms (off) or at least one window (processing.window = " +
+                     FormatDuration(c.processing.window_ms) + ")");
   if (c.model.critical_threshold < c.model.warning_threshold)
     errors.push_back("model.critical_threshold: must not be below model.warning_threshold");
   // MQTT sends a password only with a user name: without one it would be dropped silently.

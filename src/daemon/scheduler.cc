@@ -160,7 +160,7 @@ void Scheduler::ScoreAndPublish() {
   const std::string& prefix = config_.mqtt.topic_prefix;
   std::vector<publish::Message> out;
   for (const model::LatestPrediction& p : r->latest) {
-    out.push_back({lake::OutputTopic(prefix, p.machine_id, lake::kPredictionLevel), model::PredictionJson(p)});
+    out.push_back({lake::OutputTopic(prefix, p.machine_id, lake::kPredictionLevel), model::PredictionJson(p, config_.processing.label_horizon_ms)});
     out.back().retained = true;
   }
   outbox_.PushPredictions(std::move(out));
@@ -179,9 +179,11 @@ void Scheduler::Retrain() {
     log->warn("scheduled retraining skipped: {}", r.error().message());
     return;
   }
-  log->info("scheduled retraining: model {} split by {}, PR AUC {:.3f} (ISO rule {:.3f}, base rate {:.3f}), threshold "
-            "{:.3f}: {}", r->model_id, model::SplitName(r->split), r->model.pr_auc, r->iso_rule.pr_auc,
-            r->base_rate.pr_auc, r->eval_threshold, r->decision);
+  const std::string iso = r->iso_evaluated ? fmt::format("ISO rule {:.3f}, ", r->iso_rule.pr_auc) : std::string();
+  const std::string rul = r->rul ? fmt::format("; remaining useful life model (RMSE {:.2f} h)", r->rul_rmse_h) : std::string();
+  log->info("scheduled retraining: model {} split by {}, PR AUC {:.3f} ({}base rate {:.3f}), threshold "
+            "{:.3f}: {}{}", r->model_id, model::SplitName(r->split), r->model.pr_auc, iso,
+            r->base_rate.pr_auc, r->eval_threshold, r->decision, rul);
 }
 
 void Scheduler::Housekeep() {

@@ -62,7 +62,8 @@ std::vector<Alert> NextAlerts(const LatestPrediction& p, const Config& config, A
     if (next > levels->probability) {
       out.push_back({p.machine_id, p.window_start_ms, "failure_probability", kProbName[next], *p.probability,
                      "failure probability within " + HorizonText(config.processing.label_horizon_ms) + " " + Num(*p.probability) + " >= " + kProbName[next] +
-                         " threshold " + Num(next == 2 ? Critical(mc) : Warning(mc))});
+                         " threshold " + Num(next == 2 ? Critical(mc) : Warning(mc)),
+                     p.rul_hours});
     }
     levels->probability = next;
   }
@@ -71,14 +72,15 @@ std::vector<Alert> NextAlerts(const LatestPrediction& p, const Config& config, A
     if (next > levels->zone) {
       out.push_back({p.machine_id, p.window_start_ms, "iso_zone", kIsoZoneName[next], *p.vibration,
                      std::string("ISO 10816 zone ") + kIsoZoneName[next] + ": vibration " + Num(*p.vibration) +
-                         " mm/s > " + Num(kIsoZoneLowerBound[next])});
+                         " mm/s > " + Num(kIsoZoneLowerBound[next]),
+                     std::nullopt});
     }
     levels->zone = next;
   }
   return out;
 }
 
-std::string PredictionJson(const LatestPrediction& p) {
+std::string PredictionJson(const LatestPrediction& p, int64_t horizon_ms) {
   std::string j = "{\"machine_id\":";
   AppendJsonString(p.machine_id, &j);
   j += ",\"timestamp_utc\":\"" + FormatTimestampMs(p.window_start_ms) + "\",\"failure_probability_7d\":" +
@@ -89,7 +91,11 @@ std::string PredictionJson(const LatestPrediction& p) {
   } else {
     j += "null";
   }
-  return j + ",\"anomaly_score\":" + ExactJsonNumber(p.anomaly_score) + "}";
+  // After the contract's fields: the remaining useful life and the horizon-neutral alias
+  // of failure_probability_7d (its horizon is processing.label_horizon, not always 7 days).
+  return j + ",\"anomaly_score\":" + ExactJsonNumber(p.anomaly_score) + ",\"rul_hours\":" + ExactJsonNumber(p.rul_hours) +
+         ",\"failure_probability\":" + ExactJsonNumber(p.probability) +
+         ",\"horizon_hours\":" + ExactJsonNumber(static_cast<double>(horizon_ms) / 3'600'000) + "}";
 }
 
 std::string AlertJson(const Alert& a) {
@@ -98,7 +104,7 @@ std::string AlertJson(const Alert& a) {
   j += ",\"timestamp_utc\":\"" + FormatTimestampMs(a.ts_ms) + "\",\"kind\":\"" + a.kind + "\",\"level\":\"" + a.level +
        "\",\"value\":" + ExactJsonNumber(a.value) + ",\"message\":";
   AppendJsonString(a.message, &j);
-  return j + "}";
+  return j + ",\"rul_hours\":" + ExactJsonNumber(a.rul_hours) + "}";
 }
 
 }  // namespace vigil::model

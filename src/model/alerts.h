@@ -30,7 +30,7 @@ struct AlertLevels {
 std::vector<Alert> NextAlerts(const LatestPrediction& p, const Config& config, AlertLevels* levels);
 
 // The retained message of industrial/machine/{id}/prediction and the alert message.
-std::string PredictionJson(const LatestPrediction& p);
+std::string PredictionJson(const LatestPrediction& p, int64_t horizon_ms);
 std::string AlertJson(const Alert& a);
 
 }  // namespace vigil::model

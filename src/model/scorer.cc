@@ -3,12 +3,14 @@
 #include "common/data_paths.h"
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 
 #include "model/alerts.h"
 #include "model/booster.h"
 #include "model/dataset.h"
 #include "model/registry.h"
+#include "model/trainer.h"
 #include "store/predictions.h"
 
 namespace vigil::model {
@@ -41,7 +43,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
   store::ScoringDb& db = **opened;
   ScoreSummary out;
 
-  std::optional<Booster> booster;
+  std::optional<Booster> booster, rul_booster;
   Result<std::optional<ModelRecord>> current = CurrentModel(db.db());
   if (!current) return current.error();
   // Alerts warn at the threshold vigil train chose for the current model, unless the
@@ -57,6 +59,16 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
       if (b) {
         booster.emplace(std::move(*b));
         out.model_id = (*current)->id;
+        // Its remaining-useful-life model (model.rul_cap), when it has one: rul_hours beside
+        // each probability; without it (or unreadable: said so) rul_hours stays NULL.
+        const std::string rul_file = RulModelFile((*current)->file);
+        std::error_code ec;
+        if (std::filesystem::exists(rul_file, ec)) {
+          Result<Booster> rb = Booster::Load(rul_file);
+          if (rb) rul_booster.emplace(std::move(*rb));
+          else out.warning = "model " + std::to_string(out.model_id) + ": its remaining-useful-life model cannot be loaded (" +
+                             rb.error().message() + "): rul_hours stays empty";
+        }
       } else {  // a broken file must not stop the anomaly scores and zone alerts
         out.warning = "model " + std::to_string((*current)->id) + " cannot be loaded (" + b.error().message() +
                       "): anomaly scores only; promote another model with vigil models promote ID";
@@ -101,8 +113,13 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
         if (t.empty()) break;
         Result<std::vector<float>> p = booster->Predict(x, cols.size());
         if (!p) return fail(p.error());
+        Result<std::vector<float>> rul = rul_booster ? rul_booster->Predict(x, cols.size()) : std::vector<float>{};
+        if (!rul) return fail(rul.error());
         for (size_t i = 0; i < t.size(); ++i) {
-          if (Status s = db.PutPrediction(m, t[i], out.model_id, (*p)[i]); !s.ok()) return fail(s);
+          // A regression may stray below 0 near a failure: no negative hours.
+          const std::optional<double> rul_h =
+              rul_booster ? std::optional<double>(std::max(0.0, static_cast<double>((*rul)[i]))) : std::nullopt;
+          if (Status s = db.PutPrediction(m, t[i], out.model_id, (*p)[i], rul_h); !s.ok()) return fail(s);
         }
         machine_rows += static_cast<int64_t>(t.size());
         wm = t.back();
@@ -132,6 +149,7 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
         if (out.model_id) {
           lp.model_id = out.model_id;
           lp.probability = (*stored)->probability;
+          lp.rul_hours = (*stored)->rul_hours;
         }
         lp.anomaly_score = (*stored)->anomaly_score;
         out.latest.push_back(std::move(lp));
@@ -148,10 +166,11 @@ Result<ScoreSummary> ScoreNew(const Config& config) {
       if (values[s]) lp.anomaly_score = std::max(lp.anomaly_score, std::fabs(RobustZ(*values[s], std::move(baselines[s]))));
     }
     if (booster) {
-      Result<std::optional<double>> p = db.NewestPrediction(m, out.model_id);
+      Result<std::optional<store::ScoringDb::Scored>> p = db.NewestPrediction(m, out.model_id);
       if (!p) return fail(p.error());
       if (*p) {
-        lp.probability = **p;
+        lp.probability = (*p)->probability;
+        lp.rul_hours = (*p)->rul_hours;
         lp.model_id = out.model_id;
       }
     }

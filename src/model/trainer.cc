@@ -50,7 +50,9 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   Result<DirLock> lock = DirLock::Acquire(data_paths::TrainLock(config.data_dir), "vigil train");
   if (!lock) return lock.error();
   if (Result<int64_t> failed = FailUnfinished(*db); !failed) return failed.error();
-  Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms, INT64_MIN, INT64_MAX, options.rul_cap_ms);
+  // --rul-cap (TrainOptions) wins over model.rul_cap; vigil run's retraining has only the key.
+  const int64_t rul_cap = options.rul_cap_ms > 0 ? options.rul_cap_ms : mc.rul_cap_ms;
+  Result<Dataset> data = LoadLabelled(db_path, config, mc.stride_ms, INT64_MIN, INT64_MAX, rul_cap);
   if (!data) return data.error();
   const Dataset& d = *data;
   if (d.rows() == 0) {
@@ -59,6 +61,8 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
                                    "reaches one horizon past its window");
   }
   TrainReport r;
+  r.rul_cap_ms = rul_cap;
+  r.iso_evaluated = config.FindSensor("vibration") != nullptr;
   r.censored = d.censored;
   const Split split = ChooseSplit(d, mc.split, mc.test_fraction, horizon, static_cast<uint64_t>(mc.seed));
   r.split = split.kind;
@@ -156,7 +160,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     r.eval_threshold = r.threshold.threshold ? *r.threshold.threshold : WarningThreshold(mc, std::nullopt);
     if (r.threshold.threshold) r.curve = CurveAround(prob, label, *r.threshold.threshold);
     r.model = Evaluate(prob, label, r.eval_threshold);
-    r.iso_rule = Evaluate(iso, label, 0.5);
+    if (r.iso_evaluated) r.iso_rule = Evaluate(iso, label, 0.5);
     r.base_rate = Evaluate(base, label, 0.5);
   } else {
     r.threshold.why = "none chosen: no held-out rows (model.test_fraction = 0)";
@@ -208,7 +212,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   }
   // Remaining useful life: the same recipe as a regression, on the rows whose RUL is known.
   std::optional<Booster> rul_model;
-  if (options.rul_cap_ms > 0 && !d.rul_h.empty()) {
+  if (rul_cap > 0 && !d.rul_h.empty()) {
     auto known = [&](const std::vector<size_t>& rows) {
       std::vector<size_t> out;
       for (size_t i : rows) {
@@ -300,7 +304,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     std::snprintf(rul_json, sizeof rul_json,
                   ",\"rul_cap_ms\":%lld,\"rul_train_rows\":%zu,\"rul_test_rows\":%zu,\"rul_final_rows\":%zu,"
                   "\"rul_rmse_h\":%.6f,\"rul_phm08\":%.6f",
-                  static_cast<long long>(options.rul_cap_ms), r.rul_train_rows, r.rul_test_rows, r.rul_final_rows,
+                  static_cast<long long>(rul_cap), r.rul_train_rows, r.rul_test_rows, r.rul_final_rows,
                   r.rul_rmse_h, r.rul_phm08);
     rec.params_json += rul_json;
   }
@@ -315,7 +319,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   VIGIL_RETURN_IF_ERROR(booster->Save(rec.file));
   if (rul_model) {
     VIGIL_RETURN_IF_ERROR(rul_model->SetAttr(kAttrColumns, col_list));
-    VIGIL_RETURN_IF_ERROR(rul_model->SetAttr("vigil_rul_cap_ms", std::to_string(options.rul_cap_ms)));
+    VIGIL_RETURN_IF_ERROR(rul_model->SetAttr("vigil_rul_cap_ms", std::to_string(rul_cap)));
     r.rul_file = RulModelFile(rec.file);
     VIGIL_RETURN_IF_ERROR(rul_model->Save(r.rul_file));
   }
@@ -374,7 +378,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   // "promoted" is set by Promote() itself, in the transaction that logs the promotion.
   rec.status = eligible ? "candidate" : "rejected";
   rec.metrics_json = "{\"model\":" + EvalJson(r.evaluated ? std::optional(r.model) : std::nullopt) +
-                     ",\"iso_rule\":" + EvalJson(r.evaluated ? std::optional(r.iso_rule) : std::nullopt) +
+                     ",\"iso_rule\":" + EvalJson(r.evaluated && r.iso_evaluated ? std::optional(r.iso_rule) : std::nullopt) +
                      ",\"base_rate\":" + EvalJson(r.evaluated ? std::optional(r.base_rate) : std::nullopt) +
                      ",\"current\":" + EvalJson(r.current) +
                      ",\"current_id\":" + std::to_string(r.current_id) + ",\"training_failures\":" +

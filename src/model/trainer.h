@@ -32,7 +32,7 @@ struct TrainOptions {
   bool shuffle_labels = false;  // a deliberately useless model (tests the promotion rule)
   bool promote = true;          // false: register it as a candidate only
   // > 0: also fit a remaining-useful-life model, its label capped at this (vigil train
-  // --rul-cap). A flag for now, not a [model] key: vigil run's retraining does not fit one.
+  // --rul-cap); overrides model.rul_cap. 0: model.rul_cap decides (vigil run's retraining).
   int64_t rul_cap_ms = 0;
 };
 
@@ -55,6 +55,8 @@ struct TrainReport {
   size_t censored = 0;            // labelled rows left out: positives of the newest horizon
   bool refit = false;             // the stored model was fit again on all label-complete rows
   Evaluation model, iso_rule, base_rate;  // baselines at 0.5 (ISO: unsatisfactory or worse)
+  // false: no vibration sensor in the config, so no ISO 10816 baseline (iso_rule unset).
+  bool iso_evaluated = true;
   std::optional<Evaluation> current;  // the model promoted before, on the same test rows
   int64_t current_id = 0;
   std::string current_unusable;  // why the current model could not be compared, if it could not
@@ -63,6 +65,7 @@ struct TrainReport {
   // same split's rows whose RUL is known, evaluated on the held-out ones (hours), fit again
   // on all of them with model.refit, saved as RulModelFile(file).
   bool rul = false;
+  int64_t rul_cap_ms = 0;  // the cap used: --rul-cap, else model.rul_cap
   size_t rul_train_rows = 0, rul_test_rows = 0, rul_final_rows = 0;
   double rul_rmse_h = 0, rul_phm08 = 0;  // on the held-out rows (when there are any)
   std::string rul_file;

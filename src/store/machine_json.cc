@@ -37,6 +37,11 @@ void AppendMachineJson(const MachineStatus& m, const Config& c, bool with_id, st
   *out += ",\"failure_probability_7d\":" + ExactJsonNumber(m.failure_probability) +
           ",\"anomaly_score\":" + ExactJsonNumber(m.anomaly_score) +
           ",\"model_id\":" + (m.model_id ? std::to_string(*m.model_id) : std::string("null"));
+  // Issue 19: the remaining useful life (null without a RUL model) and the horizon-neutral
+  // alias of failure_probability_7d, whose horizon is processing.label_horizon.
+  *out += ",\"rul_hours\":" + ExactJsonNumber(m.rul_hours) +
+          ",\"failure_probability\":" + ExactJsonNumber(m.failure_probability) +
+          ",\"horizon_hours\":" + ExactJsonNumber(static_cast<double>(c.processing.label_horizon_ms) / 3'600'000);
   if (m.labels_counted) {
     *out += ",\"labels\":{\"1\":" + std::to_string(m.label1) + ",\"0\":" + std::to_string(m.label0) +
             ",\"null\":" + std::to_string(m.label_null) + "}";

@@ -5,15 +5,15 @@
 namespace vigil::store {
 
 Alert AlertFromRow(const Stmt& st, int first) {
-  return {st.Text(first), st.Int(first + 1), st.Text(first + 2), st.Text(first + 3), st.Double(first + 4),
-          st.Text(first + 5)};
+  return {st.Text(first),       st.Int(first + 1),  st.Text(first + 2),      st.Text(first + 3),
+          st.Double(first + 4), st.Text(first + 5), st.OptDouble(first + 6)};
 }
 
 Status InsertAlert(Db& db, const Alert& a) {
-  Result<Stmt> st = db.Prepare(std::string("INSERT INTO alerts(") + kAlertColumns + ") VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  Result<Stmt> st = db.Prepare(std::string("INSERT INTO alerts(") + kAlertColumns + ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!st) return st.error();
   return st->Bind(1, a.machine_id).Bind(2, a.ts_ms).Bind(3, a.kind).Bind(4, a.level)
-      .Bind(5, std::optional<double>(a.value)).Bind(6, a.message).Run();
+      .Bind(5, std::optional<double>(a.value)).Bind(6, a.message).Bind(7, a.rul_hours).Run();
 }
 
 Result<std::vector<std::pair<int64_t, Alert>>> ReadUnpublishedAlerts(const std::string& db_path, int limit) {
@@ -59,16 +59,16 @@ Result<std::unique_ptr<ScoringDb>> ScoringDb::Open(const std::string& path, cons
   VIGIL_RETURN_IF_ERROR(prep("SELECT until_ms FROM scored WHERE machine_id = ?1 AND model_id = ?2", &s->get_wm_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT from_ms FROM rescore_from WHERE machine_id = ?1", &s->get_rescore_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM rescore_from WHERE machine_id = ?1", &s->del_rescore_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms, model_id, failure_probability_7d, anomaly_score"
+  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms, model_id, failure_probability_7d, anomaly_score, rul_hours"
                              " FROM latest_predictions WHERE machine_id = ?1", &s->stored_latest_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO scored(machine_id, model_id, until_ms) VALUES(?1, ?2, ?3)", &s->put_wm_));
-  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO predictions(machine_id, window_start_ms, model_id, failure_probability_7d)"
-                             " VALUES(?1, ?2, ?3, ?4)", &s->put_pred_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO predictions(machine_id, window_start_ms, model_id, failure_probability_7d,"
+                             " rul_hours) VALUES(?1, ?2, ?3, ?4, ?5)", &s->put_pred_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + sensor_list + " FROM latest_features WHERE machine_id = ?1", &s->newest_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT failure_probability_7d FROM predictions WHERE machine_id = ?1 AND model_id = ?2"
+  VIGIL_RETURN_IF_ERROR(prep("SELECT failure_probability_7d, rul_hours FROM predictions WHERE machine_id = ?1 AND model_id = ?2"
                              " ORDER BY window_start_ms DESC LIMIT 1", &s->newest_pred_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO latest_predictions(machine_id, window_start_ms, model_id,"
-                             " failure_probability_7d, anomaly_score) VALUES(?1, ?2, ?3, ?4, ?5)", &s->put_latest_));
+                             " failure_probability_7d, anomaly_score, rul_hours) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", &s->put_latest_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + sensor_list + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
                              " AND window_start_ms < ?3", &s->span_values_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + sensor_list + " FROM features WHERE machine_id = ?1 AND window_start_ms = ?2",
@@ -126,8 +126,10 @@ Status ScoringDb::RowsAfter(const std::string& machine, int64_t after_ms, int64_
   });
 }
 
-Status ScoringDb::PutPrediction(const std::string& machine, int64_t window_start_ms, int64_t model_id, double p) {
-  Status s = put_pred_->Bind(1, machine).Bind(2, window_start_ms).Bind(3, model_id).Bind(4, std::optional<double>(p)).Run();
+Status ScoringDb::PutPrediction(const std::string& machine, int64_t window_start_ms, int64_t model_id, double p,
+                                std::optional<double> rul_hours) {
+  Status s = put_pred_->Bind(1, machine).Bind(2, window_start_ms).Bind(3, model_id).Bind(4, std::optional<double>(p))
+                 .Bind(5, rul_hours).Run();
   return s.ok() ? s : Status::IoError("predictions: " + s.message());
 }
 
@@ -156,6 +158,7 @@ Result<std::optional<ScoringDb::Stored>> ScoringDb::StoredLatest(const std::stri
     s.model_id = st.IsNull(1) ? 0 : st.Int(1);
     s.probability = st.OptDouble(2);
     s.anomaly_score = st.Double(3);
+    s.rul_hours = st.OptDouble(4);
     return s;
   });
 }
@@ -177,16 +180,16 @@ Status ScoringDb::SensorValues(const std::string& machine, int64_t from_ms, int6
   return Status::Ok();
 }
 
-Result<std::optional<double>> ScoringDb::NewestPrediction(const std::string& machine, int64_t model_id) {
+Result<std::optional<ScoringDb::Scored>> ScoringDb::NewestPrediction(const std::string& machine, int64_t model_id) {
   newest_pred_->Bind(1, machine).Bind(2, model_id);
-  return FirstRow(newest_pred_, [](const Stmt& st) { return st.Double(0); });
+  return FirstRow(newest_pred_, [](const Stmt& st) { return Scored{st.Double(0), st.OptDouble(1)}; });
 }
 
 Status ScoringDb::PutLatest(const LatestPrediction& p) {
   put_latest_->Bind(1, p.machine_id).Bind(2, p.window_start_ms);
   if (p.model_id) put_latest_->Bind(3, *p.model_id);
   else put_latest_->BindNull(3);
-  put_latest_->Bind(4, p.probability).Bind(5, std::optional<double>(p.anomaly_score));
+  put_latest_->Bind(4, p.probability).Bind(5, std::optional<double>(p.anomaly_score)).Bind(6, p.rul_hours);
   Status s = put_latest_->Run();
   return s.ok() ? s : Status::IoError("latest_predictions: " + s.message());
 }

@@ -19,7 +19,7 @@
 namespace vigil::store {
 
 // The columns of an alert row, in the order AlertFromRow reads them from `first` on.
-inline constexpr const char* kAlertColumns = "machine_id, ts_ms, kind, level, value, message";
+inline constexpr const char* kAlertColumns = "machine_id, ts_ms, kind, level, value, message, rul_hours";
 Alert AlertFromRow(const Stmt& st, int first);
 
 // A new, unpublished row of `alerts` (the outbox publishes it).
@@ -53,7 +53,9 @@ class ScoringDb {
   // for NULL), row-major.
   Status RowsAfter(const std::string& machine, int64_t after_ms, int64_t limit, std::vector<int64_t>* t,
                    std::vector<float>* x);
-  Status PutPrediction(const std::string& machine, int64_t window_start_ms, int64_t model_id, double p);
+  // rul_hours: the remaining-useful-life model's, NULL without one.
+  Status PutPrediction(const std::string& machine, int64_t window_start_ms, int64_t model_id, double p,
+                       std::optional<double> rul_hours);
   // Records the scoring watermark and consumes the machine's rescore mark.
   Status SetScoredUntil(const std::string& machine, int64_t model_id, int64_t until_ms);
 
@@ -68,13 +70,19 @@ class ScoringDb {
     int64_t window_start_ms = 0, model_id = 0;
     std::optional<double> probability;
     double anomaly_score = 0;
+    std::optional<double> rul_hours;
   };
   Result<std::optional<Stored>> StoredLatest(const std::string& machine);
   // Every sensor's non-NULL window values in [from, to) ((*out)[s] for sensor s): the
   // anomaly baselines. With step > 0, only windows whose start is a multiple of step.
   Status SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t step_ms,
                       std::vector<std::vector<double>>* out);
-  Result<std::optional<double>> NewestPrediction(const std::string& machine, int64_t model_id);
+  // The model's newest prediction for the machine: probability and remaining useful life.
+  struct Scored {
+    double probability = 0;
+    std::optional<double> rul_hours;
+  };
+  Result<std::optional<Scored>> NewestPrediction(const std::string& machine, int64_t model_id);
   Status PutLatest(const LatestPrediction& p);
   // alert_state: level per kind ("probability", "zone"); missing kinds are absent.
   Result<std::vector<std::pair<std::string, int>>> AlertLevels(const std::string& machine);

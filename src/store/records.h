@@ -16,6 +16,8 @@ struct LatestPrediction {
   std::optional<double> probability;
   double anomaly_score = 0;
   std::optional<double> vibration;  // of the newest window, for the ISO zone
+  // Remaining useful life in hours, when the model has a RUL model beside it (model.rul_cap).
+  std::optional<double> rul_hours;
 };
 
 struct Alert {
@@ -25,6 +27,7 @@ struct Alert {
   std::string level;       // warning | critical | watch | unsatisfactory
   double value = 0;        // the probability or the vibration
   std::string message;
+  std::optional<double> rul_hours;  // a failure_probability alert's machine's, when known
 };
 
 struct ModelRecord {

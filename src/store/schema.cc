@@ -83,26 +83,45 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
   return Status::Ok();
 }
 
+// Adds a column to a table of an existing store when it lacks it (CREATE TABLE IF NOT
+// EXISTS leaves an older table as it was). Cheap: one pragma read per table and open.
+static Status AddColumnIfMissing(Db& db, const std::string& table, const std::string& column, const std::string& type) {
+  Result<Stmt> q = db.Prepare("SELECT count(*) FROM pragma_table_info(" + Quoted(table) + ") WHERE name = " + Quoted(column));
+  if (!q) return q.error();
+  Result<bool> row = q->Step();
+  if (!row) return row.error();
+  const bool has = q->Int(0) > 0;
+  q->Reset();
+  if (has) return Status::Ok();
+  return db.Exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + type);
+}
+
 Status CreateModelTables(Db& db) {
-  return db.Exec(
+  VIGIL_RETURN_IF_ERROR(db.Exec(
       "CREATE TABLE IF NOT EXISTS models(id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, data_from_ms INTEGER,"
       " data_to_ms INTEGER, split_ms INTEGER, train_rows INTEGER, test_rows INTEGER, train_positives INTEGER,"
       " test_positives INTEGER, params TEXT, metrics TEXT, file TEXT, status TEXT NOT NULL);"
       "CREATE TABLE IF NOT EXISTS model_promotions(id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL,"
       " promoted_ms INTEGER NOT NULL, rolled_back INTEGER NOT NULL DEFAULT 0);"
       "CREATE TABLE IF NOT EXISTS predictions(machine_id TEXT NOT NULL, window_start_ms INTEGER NOT NULL,"
-      " model_id INTEGER NOT NULL, failure_probability_7d REAL NOT NULL,"
+      " model_id INTEGER NOT NULL, failure_probability_7d REAL NOT NULL, rul_hours REAL,"
       " PRIMARY KEY(machine_id, window_start_ms, model_id)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS latest_predictions(machine_id TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
-      " model_id INTEGER, failure_probability_7d REAL, anomaly_score REAL);"
+      " model_id INTEGER, failure_probability_7d REAL, anomaly_score REAL, rul_hours REAL);"
       "CREATE TABLE IF NOT EXISTS scored(machine_id TEXT NOT NULL, model_id INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
       " PRIMARY KEY(machine_id, model_id)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS alerts(id INTEGER PRIMARY KEY, machine_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
-      " kind TEXT NOT NULL, level TEXT NOT NULL, value REAL, message TEXT NOT NULL,"
+      " kind TEXT NOT NULL, level TEXT NOT NULL, value REAL, message TEXT NOT NULL, rul_hours REAL,"
       " published INTEGER NOT NULL DEFAULT 0);"  // 1 once the broker acknowledged it (model/outbox.h)
       "CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(ts_ms);"
       "CREATE TABLE IF NOT EXISTS alert_state(machine_id TEXT NOT NULL, kind TEXT NOT NULL, level INTEGER NOT NULL,"
-      " PRIMARY KEY(machine_id, kind)) WITHOUT ROWID;");
+      " PRIMARY KEY(machine_id, kind)) WITHOUT ROWID;"));
+  // rul_hours (remaining useful life, issue 19) came after these tables: a store made
+  // before it gets the column, NULL in the rows scored before (no RUL model then).
+  for (const char* table : {"predictions", "latest_predictions", "alerts"}) {
+    VIGIL_RETURN_IF_ERROR(AddColumnIfMissing(db, table, "rul_hours", "REAL"));
+  }
+  return Status::Ok();
 }
 
 }  // namespace vigil::store

@@ -18,6 +18,15 @@ bool Query(Db& db, const std::string& sql, const std::function<void(const Stmt&)
   return true;
 }
 
+// The alert columns (kAlertColumns) of this store: a store no vigil with rul_hours has
+// opened for writing yet (the views open it read-only) reads NULL for it.
+std::string AlertColumns(Db& db) {
+  bool has_rul = false;
+  Query(db, "SELECT count(*) FROM pragma_table_info('alerts') WHERE name = 'rul_hours'",
+        [&](const Stmt& st) { has_rul = st.Int(0) > 0; });
+  return has_rul ? kAlertColumns : "machine_id, ts_ms, kind, level, value, message, NULL";
+}
+
 }  // namespace
 
 Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config, bool label_counts) {
@@ -51,6 +60,13 @@ Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config,
             if (!st.IsNull(3)) m.model_id = st.Int(3);
           }
         });
+  // Its own query: a store from before rul_hours lacks the column until the model stage opens it.
+  Query(*db, "SELECT machine_id, rul_hours FROM latest_predictions WHERE rul_hours IS NOT NULL", [&](const Stmt& st) {
+    const std::string id = st.Text(0);
+    for (MachineStatus& m : out.machines) {
+      if (m.machine_id == id) m.rul_hours = st.Double(1);
+    }
+  });
   if (label_counts) {
     Query(*db, "SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](const Stmt& st) {
       std::string id = st.Text(0);
@@ -130,7 +146,7 @@ Result<Series> ReadSeries(const std::string& db_path, const Config& config, cons
           out.predictions[st.Int(0)] = st.Double(1);
         });
   Query(*db,
-        std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE machine_id = " + Quoted(q.machine_id) +
+        "SELECT " + AlertColumns(*db) + " FROM alerts WHERE machine_id = " + Quoted(q.machine_id) +
             " AND ts_ms >= " + std::to_string(q.from_ms) + " AND ts_ms < " + std::to_string(q.to_ms) + " ORDER BY ts_ms",
         [&](const Stmt& st) { out.alerts.push_back(AlertFromRow(st, 0)); });
   return out;
@@ -141,7 +157,7 @@ std::vector<Alert> ReadAlerts(const std::string& db_path, const std::string& mac
   Result<Db> db = Db::Open(db_path, OpenMode::kReadOnly);
   if (!db) return out;
   // The table belongs to the model stage; until it exists there are no alerts.
-  Result<Stmt> st = db->Prepare(std::string("SELECT ") + kAlertColumns +
+  Result<Stmt> st = db->Prepare("SELECT " + AlertColumns(*db) +
                                 " FROM alerts WHERE ?1 = '' OR machine_id = ?1 ORDER BY ts_ms DESC LIMIT ?2");
   if (!st) return out;
   st->Bind(1, machine_id).Bind(2, limit);

@@ -26,6 +26,7 @@ struct MachineStatus {
   // From latest_predictions, once the model stage has scored (src/model/).
   std::optional<double> failure_probability, anomaly_score;
   std::optional<int64_t> model_id;
+  std::optional<double> rul_hours;  // when the current model has a remaining-useful-life model
 };
 struct StoreStatus {
   std::vector<MachineStatus> machines;

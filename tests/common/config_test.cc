@@ -253,3 +253,33 @@ TEST(ConfigTest, FleetModelTopicOutsideTheIngestPrefixWithoutWildcards) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// model.rul_cap: off by default; a duration turns the remaining-useful-life model on for
+// vigil train and vigil run's retraining; a malformed or too small value is a clear error.
+TEST(ConfigTest, ModelRulCap) {
+  EXPECT_EQ(Config().model.rul_cap_ms, 0);
+  Result<Config> c = ParseConfigText("[model]\nrul_cap = \"125h\"\n", "t.toml");
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->model.rul_cap_ms, 125 * 3'600'000LL);
+  EXPECT_TRUE(CheckConfig(*c).ok());
+
+  Result<Config> bad = ParseConfigText("[model]\nseed = 2\nrul_cap = \"125 hours\"\n", "t.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(), "t.toml:3: model.rul_cap: '125 hours': unknown unit ' hours' (ms, s, m, h, d)");
+  Result<Config> number = ParseConfigText("[model]\nrul_cap = 125\n", "t.toml");
+  ASSERT_FALSE(number);
+  EXPECT_NE(number.error().message().find("t.toml:2: model.rul_cap"), std::string::npos) << number.error().message();
+
+  Config small;
+  small.model.rul_cap_ms = 500;  // below the 1 s window
+  Status s = CheckConfig(small);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("model.rul_cap: must be 0ms (off) or at least one window"), std::string::npos)
+      << s.message();
+}
+
+}  // namespace
+}  // namespace vigil

@@ -6,6 +6,8 @@
 
 #include "common/data_paths.h"
 #include "store/feature_store.h"
+#include "store/model_registry.h"
+#include "store/predictions.h"
 #include "test_util.h"
 
 namespace vigil::http {
@@ -74,6 +76,66 @@ TEST(ApiRepliesTest, AlertsAndSeriesCheckTheirParametersBeforeTheStore) {
   Reply unknown = SeriesReply(config, "M1", "", "", "", kNow);
   EXPECT_EQ(unknown.first, 404);
   EXPECT_NE(unknown.second.find("no machine 'M1'"), std::string::npos) << unknown.second;
+}
+
+// Issue 19: the machine list and the machine view carry rul_hours (null without a RUL
+// model) and the horizon-neutral failure_probability with horizon_hours (the configured
+// processing.label_horizon), beside the contract's failure_probability_7d; the alerts
+// carry rul_hours too.
+TEST(ApiRepliesTest, MachinesCarryRulHoursAndTheHorizonNeutralProbability) {
+  TempDir tmp;
+  Config config;
+  config.data_dir = tmp.path();
+  config.processing.label_horizon_ms = 30 * 3'600'000LL;
+  {
+    auto s = store::FeatureStore::Open(data_paths::Database(tmp.path()), config);
+    ASSERT_TRUE(s) << s.error().message();
+    for (const char* m : {"M1", "M2"}) {
+      store::FeatureRow r;
+      r.window_start_ms = kNow - 1000;
+      r.sensor_values = {2.0, 40.0};
+      r.features.assign(config.features.size(), std::nullopt);
+      ASSERT_OK((*s)->UpsertRow(m, r));
+      ASSERT_OK((*s)->RefreshLatest(m));
+    }
+  }
+  {
+    Result<store::ModelDb> db = store::ModelDb::Open(data_paths::Database(tmp.path()));
+    ASSERT_TRUE(db) << db.error().message();
+    ASSERT_OK(db->Exec("INSERT INTO latest_predictions(machine_id, window_start_ms, model_id, failure_probability_7d,"
+                       " anomaly_score, rul_hours) VALUES('M1', " + std::to_string(kNow - 1000) + ", 4, 0.625, 1.5, 41.5),"
+                       " ('M2', " + std::to_string(kNow - 1000) + ", 4, 0.125, 0.5, NULL)"));
+    ASSERT_OK(store::InsertAlert(*db, {"M1", kNow - 1000, "failure_probability", "warning", 0.625, "w", 41.5}));
+  }
+  simdjson::dom::parser parser;
+  Reply list = MachinesReply(config, "", kNow);
+  ASSERT_EQ(list.first, 200) << list.second;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(list.second).get(doc), simdjson::SUCCESS) << list.second;
+  simdjson::dom::array machines = doc["machines"].get_array();
+  ASSERT_EQ(machines.size(), 2u);
+  simdjson::dom::element m1 = machines.at(0), m2 = machines.at(1);
+  EXPECT_EQ(std::string_view(m1["machine_id"].get_string()), "M1");
+  EXPECT_EQ(double(m1["failure_probability_7d"].get_double()), 0.625);  // the contract's name stays
+  EXPECT_EQ(double(m1["failure_probability"].get_double()), 0.625);
+  EXPECT_EQ(double(m1["horizon_hours"].get_double()), 30);
+  EXPECT_EQ(double(m1["rul_hours"].get_double()), 41.5);
+  EXPECT_TRUE(m2["rul_hours"].is_null()) << list.second;
+  EXPECT_EQ(double(m2["failure_probability"].get_double()), 0.125);
+
+  Reply one = MachinesReply(config, "M1", kNow);
+  ASSERT_EQ(one.first, 200) << one.second;
+  ASSERT_EQ(parser.parse(one.second).get(doc), simdjson::SUCCESS) << one.second;
+  EXPECT_EQ(double(doc["rul_hours"].get_double()), 41.5);
+  EXPECT_EQ(double(doc["horizon_hours"].get_double()), 30);
+
+  Reply alerts = AlertsReply(config, "M1", "5");
+  ASSERT_EQ(alerts.first, 200);
+  ASSERT_EQ(parser.parse(alerts.second).get(doc), simdjson::SUCCESS) << alerts.second;
+  simdjson::dom::array items = doc["alerts"].get_array();
+  ASSERT_EQ(items.size(), 1u);
+  simdjson::dom::element a0 = items.at(0);
+  EXPECT_EQ(double(a0["rul_hours"].get_double()), 41.5);
 }
 
 TEST(ApiRepliesTest, ErrorsAreJson) {

@@ -75,7 +75,7 @@ TEST_F(ApiTest, EveryEndpointAnswersAndBadParametersGetClear400s) {
   // The series' alerts are /api/alerts' items (value and timestamp_utc included).
   EXPECT_NE(body.find(R"("alerts":[{"machine_id":"M1","timestamp_utc":"2025-10-15T00:00:03.000Z","kind":"iso_zone",)"
                       R"("level":"critical","value":12,"message":"ISO 10816 zone critical: vibration 12 mm/s > 11.2",)"
-                      R"("ts_ms":1760486403000}]})"), std::string::npos) << body;
+                      R"("rul_hours":null,"ts_ms":1760486403000}]})"), std::string::npos) << body;
   std::tie(code, body) = HttpGet(http, "/api/machines/M1/series?from=1760486400000&to=1760486404000&step=2000");
   EXPECT_EQ(code, 200) << body;
   EXPECT_NE(body.find(R"("vibration_rms":[2,8.5])"), std::string::npos) << body;
@@ -115,7 +115,7 @@ TEST_F(ApiTest, EveryEndpointAnswersAndBadParametersGetClear400s) {
   // The fields of the MQTT alert message, and ts_ms.
   EXPECT_EQ(body, R"({"alerts":[{"machine_id":"M1","timestamp_utc":"2025-10-15T00:00:03.000Z","kind":"iso_zone",)"
                   R"("level":"critical","value":12,"message":"ISO 10816 zone critical: vibration 12 mm/s > 11.2",)"
-                  R"("ts_ms":1760486403000}]})" "\n");
+                  R"("rul_hours":null,"ts_ms":1760486403000}]})" "\n");
   EXPECT_EQ(HttpGet(http, "/api/alerts?machine=M2").second, "{\"alerts\":[]}\n");
   EXPECT_EQ(HttpGet(http, "/api/alerts?limit=0").first, 400);
   EXPECT_EQ(HttpGet(http, "/api/alerts?limit=abc").first, 400);

@@ -153,7 +153,8 @@ TEST(AlertsIntegration, ScriptedProbabilitiesGiveExactlyTheExpectedAlertMessages
     ASSERT_EQ(got.size(), 3u);
     EXPECT_EQ(got[0].second,
               R"({"machine_id":"PUMP-7","timestamp_utc":"2025-10-15T00:00:01.000Z","kind":"failure_probability",)"
-              R"("level":"warning","value":0.55,"message":"failure probability within 7 days 0.55 >= warning threshold 0.5"})");
+              R"("level":"warning","value":0.55,"message":"failure probability within 7 days 0.55 >= warning threshold 0.5",)"
+              R"("rul_hours":null})");
     EXPECT_NE(got[1].second.find(R"("timestamp_utc":"2025-10-15T00:00:06.000Z","kind":"failure_probability","level":"critical","value":0.81)"),
               std::string::npos) << got[1].second;
     EXPECT_NE(got[2].second.find(R"("timestamp_utc":"2025-10-15T00:00:12.000Z","kind":"failure_probability","level":"warning","value":0.6)"),

@@ -60,16 +60,46 @@ TEST(AlertsTest, MessagesAreJson) {
   p.model_id = 3;
   p.vibration = 7.5;
   p.anomaly_score = 2.5;
-  EXPECT_EQ(PredictionJson(p),
+  EXPECT_EQ(PredictionJson(p, 7 * 86'400'000LL),
             R"({"machine_id":"PUMP-1","timestamp_utc":"2025-10-15T00:00:00.000Z","failure_probability_7d":0.875,)"
-            R"("model_id":3,"iso10816_zone":"unsatisfactory","anomaly_score":2.5})");
+            R"("model_id":3,"iso10816_zone":"unsatisfactory","anomaly_score":2.5,"rul_hours":null,)"
+            R"("failure_probability":0.875,"horizon_hours":168})");
   Config config;
   AlertLevels levels;
   std::vector<Alert> a = NextAlerts(p, config, &levels);
   ASSERT_EQ(a.size(), 2u);
   EXPECT_EQ(AlertJson(a[0]),
             R"({"machine_id":"PUMP-1","timestamp_utc":"2025-10-15T00:00:00.000Z","kind":"failure_probability",)"
-            R"("level":"critical","value":0.875,"message":"failure probability within 7 days 0.875 >= critical threshold 0.8"})");
+            R"("level":"critical","value":0.875,"message":"failure probability within 7 days 0.875 >= critical threshold 0.8",)"
+            R"("rul_hours":null})");
+}
+
+// Issue 19: the remaining useful life goes where the probability goes (the prediction
+// message and the probability alert, not the zone alert), and the prediction message
+// names its horizon (processing.label_horizon) beside the horizon-neutral alias.
+TEST(AlertsTest, RulHoursAndTheHorizonInThePredictionAndAlertMessages) {
+  LatestPrediction p;
+  p.machine_id = "M1";
+  p.window_start_ms = 1760486400000;
+  p.probability = 0.9;
+  p.model_id = 2;
+  p.rul_hours = 41.5;
+  p.vibration = 12.0;
+  EXPECT_EQ(PredictionJson(p, 30 * 3'600'000LL),
+            R"({"machine_id":"M1","timestamp_utc":"2025-10-15T00:00:00.000Z","failure_probability_7d":0.9,)"
+            R"("model_id":2,"iso10816_zone":"critical","anomaly_score":0,"rul_hours":41.5,)"
+            R"("failure_probability":0.9,"horizon_hours":30})");
+  Config config;
+  config.processing.label_horizon_ms = 30 * 3'600'000LL;
+  AlertLevels levels;
+  std::vector<Alert> a = NextAlerts(p, config, &levels);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].kind, "failure_probability");
+  EXPECT_EQ(a[0].rul_hours, 41.5);
+  EXPECT_NE(a[0].message.find("within 30 hours"), std::string::npos) << a[0].message;
+  EXPECT_NE(AlertJson(a[0]).find(R"("rul_hours":41.5})"), std::string::npos) << AlertJson(a[0]);
+  EXPECT_EQ(a[1].kind, "iso_zone");
+  EXPECT_FALSE(a[1].rul_hours);
 }
 
 TEST(AlertsTest, TheProbabilityMessageNamesTheConfiguredHorizon) {

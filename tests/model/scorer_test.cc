@@ -13,6 +13,7 @@
 #include "model/dataset.h"
 #include "model/outbox.h"
 #include "model/registry.h"
+#include "model/trainer.h"
 #include "store/feature_store.h"
 #include "store/views.h"
 #include "test_util.h"
@@ -229,6 +230,77 @@ TEST_F(ScorerTest, AConfiguredWarningThresholdOverridesTheModels) {
   ASSERT_TRUE(r->latest[0].probability);
   ASSERT_LT(*r->latest[0].probability, 0.99);
   EXPECT_TRUE(r->alerts.empty()) << r->alerts[0].message;
+}
+
+// Issue 19: a promoted model with a remaining-useful-life model beside it (model.rul_cap)
+// stores rul_hours with each prediction, in latest_predictions, in its probability alerts
+// and in the status views; a model without one leaves them NULL.
+TEST_F(ScorerTest, ARulModelBesideThePromotedOneAddsRulHoursEverywhereTheProbabilityGoes) {
+  WriteRows("M1", 10, 2.0);
+  PromoteModel(FeatureColumns(config_), "0.999999");  // no alert yet
+  Result<ScoreSummary> r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->latest.size(), 1u);
+  ASSERT_TRUE(r->latest[0].probability);
+  EXPECT_FALSE(r->latest[0].rul_hours);
+  EXPECT_TRUE(r->alerts.empty());
+
+  // The next model has a RUL model: 50 h on every row (non-negative by construction).
+  const std::vector<std::string> cols = FeatureColumns(config_);
+  const int64_t id = PromoteModel(cols, "1e-06");  // warns at once: an alert to carry the RUL
+  std::vector<float> x, y;
+  for (int i = 0; i < 40; ++i) {
+    for (size_t c = 0; c < cols.size(); ++c) x.push_back(static_cast<float>(i % 2 ? 10 + c : c));
+    y.push_back(50);
+  }
+  Result<Booster> rul = Booster::Train(x, cols.size(), y, {},
+                                       {{"objective", "reg:squarederror"}, {"nthread", "1"}, {"base_score", "50"}}, 3);
+  ASSERT_TRUE(rul) << rul.error().message();
+  ASSERT_OK(rul->Save(RulModelFile(data_paths::ModelFile(tmp_.path(), id))));
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->warning.empty()) << r->warning;
+  EXPECT_EQ(r->model_id, id);
+  EXPECT_EQ(r->rows_scored, 10);
+  ASSERT_EQ(r->latest.size(), 1u);
+  ASSERT_TRUE(r->latest[0].rul_hours);
+  EXPECT_NEAR(*r->latest[0].rul_hours, 50, 1e-3);
+  ASSERT_EQ(r->alerts.size(), 1u);
+  EXPECT_EQ(r->alerts[0].kind, "failure_probability");
+  ASSERT_TRUE(r->alerts[0].rul_hours);
+  EXPECT_NEAR(*r->alerts[0].rul_hours, 50, 1e-3);
+
+  Result<Db> db = Db::Open(data_paths::Database(tmp_.path()));
+  ASSERT_TRUE(db) << db.error().message();
+  Result<store::Stmt> q = db->Prepare("SELECT model_id, count(*), count(rul_hours), min(rul_hours) FROM predictions"
+                               " GROUP BY model_id ORDER BY model_id");
+  ASSERT_TRUE(q) << q.error().message();
+  std::vector<std::vector<double>> rows;
+  ASSERT_OK(q->ForEach([&](const store::Stmt& st) {
+    rows.push_back({static_cast<double>(st.Int(0)), static_cast<double>(st.Int(1)), static_cast<double>(st.Int(2)),
+                    st.IsNull(3) ? -1 : st.Double(3)});
+  }));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][2], 0);   // the first model: no RUL, NULL
+  EXPECT_EQ(rows[1][1], 10);
+  EXPECT_EQ(rows[1][2], 10);  // the second: every row has its RUL
+  EXPECT_NEAR(rows[1][3], 50, 1e-3);
+  std::vector<store::Alert> stored = store::ReadAlerts(data_paths::Database(tmp_.path()), "M1", 10);
+  ASSERT_EQ(stored.size(), 1u);
+  ASSERT_TRUE(stored[0].rul_hours);
+  EXPECT_NEAR(*stored[0].rul_hours, 50, 1e-3);
+
+  // Scoring again with nothing new keeps the stored RUL (the latest row's).
+  r = ScoreNew(config_);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->rows_scored, 0);
+  ASSERT_TRUE(r->latest[0].rul_hours);
+  EXPECT_NEAR(*r->latest[0].rul_hours, 50, 1e-3);
+  Result<store::StoreStatus> status = store::ReadStatus(data_paths::Database(tmp_.path()), config_, false);
+  ASSERT_TRUE(status) << status.error().message();
+  ASSERT_EQ(status->machines.size(), 1u);
+  ASSERT_TRUE(status->machines[0].rul_hours);
+  EXPECT_NEAR(*status->machines[0].rul_hours, 50, 1e-3);
 }
 
 TEST(OutboxTest, ANewerPredictionSupersedesAnUnsentOne) {

@@ -314,6 +314,66 @@ TEST(TrainerTest, ARulCapAlsoTrainsAnEvaluatedRemainingLifeModelBesideTheFile) {
   EXPECT_FALSE(std::filesystem::exists(RulModelFile(p->file)));
 }
 
+// Issue 19: model.rul_cap fits the RUL model without the flag (vigil run's retraining
+// passes no options); the flag (TrainOptions::rul_cap_ms) wins over the key.
+TEST(TrainerTest, TheRulCapKeyFitsTheRemainingLifeModelAndTheFlagOverridesIt) {
+  TempDir tmp;
+  Config config = TrainConfig(tmp.path());
+  config.model.rul_cap_ms = 3 * kDay;
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));
+  FakeClock clock(kT0 + 81 * kDay);
+  Result<TrainReport> keyed = Train(config, clock, {});
+  ASSERT_TRUE(keyed) << keyed.error().message();
+  ASSERT_TRUE(keyed->rul);
+  EXPECT_EQ(keyed->rul_cap_ms, 3 * kDay);
+  ASSERT_TRUE(std::filesystem::exists(keyed->rul_file));
+  Result<Booster> rul = Booster::Load(keyed->rul_file);
+  ASSERT_TRUE(rul) << rul.error().message();
+  EXPECT_EQ(rul->Attr("vigil_rul_cap_ms").value_or(""), std::to_string(3 * kDay));
+
+  TrainOptions flag;
+  flag.rul_cap_ms = 2 * kDay;
+  Result<TrainReport> flagged = Train(config, clock, flag);
+  ASSERT_TRUE(flagged) << flagged.error().message();
+  ASSERT_TRUE(flagged->rul);
+  EXPECT_EQ(flagged->rul_cap_ms, 2 * kDay);
+  Result<Booster> rul2 = Booster::Load(flagged->rul_file);
+  ASSERT_TRUE(rul2) << rul2.error().message();
+  EXPECT_EQ(rul2->Attr("vigil_rul_cap_ms").value_or(""), std::to_string(2 * kDay));
+}
+
+// Without a vibration sensor there is no ISO 10816 zone: the baseline is not evaluated
+// (nor stored as a row of zeros in the metrics).
+TEST(TrainerTest, WithoutAVibrationSensorTheIsoBaselineIsSkipped) {
+  TempDir tmp;
+  Config config = TrainConfig(tmp.path());
+  ASSERT_EQ(config.sensors.size(), 2u);
+  config.sensors[0].name = "current";
+  config.sensors[0].field = "current_a";
+  config.features.clear();
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));
+  FakeClock clock(kT0 + 81 * kDay);
+  Result<TrainReport> r = Train(config, clock, {});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_TRUE(r->evaluated);
+  EXPECT_FALSE(r->iso_evaluated);
+  Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+  ASSERT_TRUE(db);
+  Result<std::vector<ModelRecord>> all = ListModels(*db);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_NE((*all)[0].metrics_json.find("\"iso_rule\":null"), std::string::npos) << (*all)[0].metrics_json;
+
+  // With the vibration sensor (the default configuration) it is.
+  TempDir tmp2;
+  const Config with_vib = TrainConfig(tmp2.path());
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(with_vib));
+  Result<TrainReport> v = Train(with_vib, clock, {});
+  ASSERT_TRUE(v) << v.error().message();
+  EXPECT_TRUE(v->iso_evaluated);
+  EXPECT_GT(v->iso_rule.roc_auc, 0);
+}
+
 TEST(TrainerTest, Phm08ScorePunishesLatePredictionsMore) {
   EXPECT_DOUBLE_EQ(Phm08Score({10}, {10}), 0);
   EXPECT_NEAR(Phm08Score({0}, {13}), std::exp(1.0) - 1, 1e-12);   // 13 early

@@ -335,9 +335,9 @@ TEST_F(StoreTest, AlertsAreReadNewestFirstAndPublishedOnce) {
   {
     Result<ModelDb> db = ModelDb::Open(path_);
     ASSERT_TRUE(db);
-    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "one"}));
-    ASSERT_OK(InsertAlert(*db, {"M2", kT0 + 1, "failure_probability", "warning", 0.6, "two"}));
-    ASSERT_OK(InsertAlert(*db, {"M1", kT0 + 2, "iso_zone", "critical", 12.0, "three"}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "one", std::nullopt}));
+    ASSERT_OK(InsertAlert(*db, {"M2", kT0 + 1, "failure_probability", "warning", 0.6, "two", std::nullopt}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0 + 2, "iso_zone", "critical", 12.0, "three", std::nullopt}));
   }
   std::vector<Alert> all = ReadAlerts(path_, "", 10);
   ASSERT_EQ(all.size(), 3u);
@@ -361,12 +361,76 @@ TEST_F(StoreTest, AlertsAreReadNewestFirstAndPublishedOnce) {
   EXPECT_FALSE(series);  // M1 has no features row: unknown to the views
 }
 
+// Issue 19: a store whose model-stage tables predate rul_hours gets the column in place
+// (ALTER TABLE) the first time the model stage opens it; its rows keep their values and
+// read NULL for it. Before that, the read-only views still read its alerts.
+TEST_F(StoreTest, AStoreWithoutRulHoursGetsTheColumnWhenTheModelStageOpensIt) {
+  ASSERT_TRUE(OpenStore());
+  {  // the model-stage tables as a vigil before issue 19's RUL made them
+    Result<Db> db = Db::Open(path_, OpenMode::kReadWrite);
+    ASSERT_TRUE(db);
+    ASSERT_OK(db->Exec(
+        "CREATE TABLE predictions(machine_id TEXT NOT NULL, window_start_ms INTEGER NOT NULL,"
+        " model_id INTEGER NOT NULL, failure_probability_7d REAL NOT NULL,"
+        " PRIMARY KEY(machine_id, window_start_ms, model_id)) WITHOUT ROWID;"
+        "CREATE TABLE latest_predictions(machine_id TEXT PRIMARY KEY, window_start_ms INTEGER NOT NULL,"
+        " model_id INTEGER, failure_probability_7d REAL, anomaly_score REAL);"
+        "CREATE TABLE alerts(id INTEGER PRIMARY KEY, machine_id TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+        " kind TEXT NOT NULL, level TEXT NOT NULL, value REAL, message TEXT NOT NULL,"
+        " published INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO predictions VALUES('M1', 1000, 1, 0.25);"
+        "INSERT INTO latest_predictions VALUES('M1', 1000, 1, 0.25, 0.5);"
+        "INSERT INTO alerts(machine_id, ts_ms, kind, level, value, message) VALUES('M1', 1000, 'failure_probability',"
+        " 'warning', 0.25, 'old');"));
+  }
+  auto columns = [&](const std::string& table) {
+    std::string out;
+    Result<Db> db = Db::Open(path_, OpenMode::kReadOnly);
+    EXPECT_TRUE(db);
+    Result<Stmt> st = db->Prepare("SELECT name FROM pragma_table_info(" + Quoted(table) + ") ORDER BY cid");
+    EXPECT_TRUE(st);
+    EXPECT_OK(st->ForEach([&](const Stmt& row) { out += row.Text(0) + " "; }));
+    return out;
+  };
+  EXPECT_EQ(columns("predictions").find("rul_hours"), std::string::npos);
+  std::vector<Alert> before = ReadAlerts(path_, "", 10);  // read-only, without the column
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].message, "old");
+  EXPECT_FALSE(before[0].rul_hours);
+
+  {
+    Result<ModelDb> db = ModelDb::Open(path_);
+    ASSERT_TRUE(db) << db.error().message();
+    ASSERT_OK(InsertAlert(*db, {"M1", 2000, "failure_probability", "critical", 0.9, "new", 12.5}));
+  }
+  for (const char* t : {"predictions", "latest_predictions", "alerts"}) {
+    EXPECT_NE(columns(t).find("rul_hours"), std::string::npos) << t << ": " << columns(t);
+  }
+  {
+    Result<Db> db = Db::Open(path_, OpenMode::kReadOnly);
+    ASSERT_TRUE(db);
+    Result<Stmt> st = db->Prepare("SELECT failure_probability_7d, rul_hours FROM predictions");
+    ASSERT_TRUE(st);
+    ASSERT_OK(st->ForEach([&](const Stmt& row) {
+      EXPECT_EQ(row.Double(0), 0.25);
+      EXPECT_TRUE(row.IsNull(1));
+    }));
+  }
+  std::vector<Alert> after = ReadAlerts(path_, "", 10);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].message, "new");
+  EXPECT_EQ(after[0].rul_hours, 12.5);
+  EXPECT_FALSE(after[1].rul_hours);
+  // Opening again does not add it twice (the ALTER would fail).
+  ASSERT_TRUE(ModelDb::Open(path_));
+}
+
 TEST_F(StoreTest, CarryOverCopiesTheModelStagesTablesIntoARebuild) {
   ASSERT_TRUE(OpenStore());
   {
     Result<ModelDb> db = ModelDb::Open(path_);
     ASSERT_TRUE(db);
-    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "kept"}));
+    ASSERT_OK(InsertAlert(*db, {"M1", kT0, "iso_zone", "watch", 5.0, "kept", std::nullopt}));
   }
   const std::string rebuilt = data_paths::RebuildDatabase(tmp_.path());
   ASSERT_TRUE(FeatureStore::Open(rebuilt, config_));
@@ -390,9 +454,11 @@ TEST_F(StoreTest, ReplaceDatabaseWorksBesideAnOpenReadTransactionAndDropsStalePr
   {
     Result<ModelDb> db = ModelDb::Open(path_);
     ASSERT_TRUE(db);
-    ASSERT_OK(db->Exec("INSERT INTO predictions VALUES('M1', " + std::to_string(kT0) + ", 1, 0.1), ('M1', " +
+    ASSERT_OK(db->Exec("INSERT INTO predictions(machine_id, window_start_ms, model_id, failure_probability_7d)"
+                       " VALUES('M1', " + std::to_string(kT0) + ", 1, 0.1), ('M1', " +
                        std::to_string(kT0 + 30'000) + ", 1, 0.2);"
-                       "INSERT INTO latest_predictions VALUES('M1', " + std::to_string(kT0 + 30'000) + ", 1, 0.2, 0.5);"));
+                       "INSERT INTO latest_predictions(machine_id, window_start_ms, model_id, failure_probability_7d,"
+                       " anomaly_score) VALUES('M1', " + std::to_string(kT0 + 30'000) + ", 1, 0.2, 0.5);"));
   }
   const std::string rebuilt = data_paths::RebuildDatabase(tmp_.path());
   {

@@ -67,6 +67,17 @@ function valueColumn(m, sensor) {
   return Object.keys(m.columns || {}).find((k) => m.columns[k].sensor === sensor && m.columns[k].kind === 'value');
 }
 
+// The label horizon (processing.label_horizon, from the API's horizon_hours) in words: '7 d', '30 h'.
+function horizonText(m) {
+  const h = m.horizon_hours ?? 168;
+  return h >= 24 && h % 24 === 0 ? h / 24 + ' d' : (Number.isInteger(h) ? h : fmt(h)) + ' h';
+}
+
+// Remaining useful life (hours, from the RUL model of model.rul_cap); null without one.
+function rulText(m) {
+  return m.rul_hours === undefined || m.rul_hours === null ? null : fmt(m.rul_hours, 0) + ' h';
+}
+
 function tile(m, serverNow) {
   const vibCol = valueColumn(m, 'vibration'), tempCol = valueColumn(m, 'temperature');
   const vib = m.latest[vibCol];
@@ -81,12 +92,13 @@ function tile(m, serverNow) {
   const dl = el('dl');
   const row = (k, v, cls) => { dl.append(el('dt', { text: k }), el('dd', cls ? { class: cls, text: v } : { text: v })); };
   if (m.failure_probability_7d !== undefined && m.failure_probability_7d !== null) {
-    row('failure risk 7 d', fmt(100 * m.failure_probability_7d, 1) + ' %', 'risk');
+    row('failure risk ' + horizonText(m), fmt(100 * m.failure_probability_7d, 1) + ' %', 'risk');
   } else if (m.anomaly_score !== undefined && m.anomaly_score !== null) {
     row('anomaly score', fmt(m.anomaly_score, 2), 'risk');
   } else {
-    row('failure risk 7 d', 'no model yet', 'risk');
+    row('failure risk ' + horizonText(m), 'no model yet', 'risk');
   }
+  if (rulText(m)) row('remaining life', rulText(m), 'rul');
   row('temperature', fmt(temp, 1) + ' °C');
   for (const [k, v] of Object.entries(m.latest)) {
     if (k !== vibCol && k !== tempCol && k !== 'label_failure_7d') row(k, fmt(v));
@@ -174,7 +186,10 @@ async function renderMachine(id) {
   const m = await api('/api/machines/' + encodeURIComponent(id));
   $('#machine-summary').textContent =
       `ISO 10816 zone: ${m.iso10816_zone || '–'} · vibration ${fmt(m.latest[valueColumn(m, 'vibration')])} mm/s · ` +
-      `temperature ${fmt(m.latest[valueColumn(m, 'temperature')], 1)} °C · last failure ${m.last_failure || 'none'}`;
+      `temperature ${fmt(m.latest[valueColumn(m, 'temperature')], 1)} °C · last failure ${m.last_failure || 'none'}` +
+      (m.failure_probability_7d !== undefined && m.failure_probability_7d !== null
+        ? ` · failure risk within ${horizonText(m)} ${fmt(100 * m.failure_probability_7d, 1)} %` : '') +
+      (rulText(m) ? ` · remaining useful life ${rulText(m)}` : '');
   // The series change only with a new window (or another range or machine): poll cheaply until then.
   const key = [id, state.range, m.newest_window_ms].join();
   if (key === state.seriesKey) return;
@@ -189,7 +204,7 @@ async function renderMachine(id) {
   const pick = (sensor) => Object.fromEntries(Object.entries(s.series).filter(([k]) => m.columns[k]?.sensor === sensor));
   chart($('#chart-vibration'), 'Vibration (window means and rolling features)', s.t, pick('vibration'), events, 'mm/s');
   chart($('#chart-temperature'), 'Temperature (window means and rolling features)', s.t, pick('temperature'), events, '°C');
-  chart($('#chart-prediction'), 'Failure probability within 7 days', s.predictions.t,
+  chart($('#chart-prediction'), 'Failure probability within ' + horizonText(m), s.predictions.t,
         { failure_probability_7d: s.predictions.p }, events, '');
   $('#events').replaceChildren(...(events.length ? events.map((e) => el('li', { class: 'event-' + e.kind, text: e.label }))
                                                   : [el('li', { text: 'none' })]));
