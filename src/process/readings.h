@@ -68,9 +68,9 @@ void SortRuns(std::vector<T>* v, Less less) {
 }
 
 // Sorts data that is mostly in order already (a segment's lines are in time order but for
-// its late lines): the elements that keep
-// the order stay where they are, the others are sorted the same way (up to `depth` times)
-// and merged back. O(n) per level where std::sort is O(n log n).
+// its late lines): the elements that keep the order stay where they are, the others are
+// sorted the same way (up to `depth` times) and merged back. O(n) per level where
+// std::sort is O(n log n).
 template <class T, class Less>
 void SortMostlySorted(std::vector<T>* v, Less less, int depth = 4) {
   if (v->size() < 2) return;
