@@ -6,7 +6,7 @@
 #      one cycle = one hour from 2025-01-01), and a failures CSV for the training engines
 #      (each fails at its last cycle; the test engines have no failure).
 #   2. Training engines: vigil import, vigil process (features from one [[feature_templates]]
-#      entry: 14 informative sensors x mean/std/min/max x 5/10/20/30 h = 224 columns),
+#      entry: 14 informative sensors x mean/slope x 5/10/20/30/50/100/150/200 h = 224 columns),
 #      vigil train with model.split = "machine" (25 engines held out) and
 #      model.threshold_goal (default "f1"): the threshold is chosen on training engines only.
 #   3. Test engines, in a data directory of their own (they never train): vigil import,
@@ -34,7 +34,9 @@
 #
 # usage: bench/cmapss.sh [-w WORK_DIR] [-g THRESHOLD_GOAL] [-c RUL_CAP] [-d FOLD [-s SEED]]
 #                        [-a "AGGREGATES"] [-u "DURATIONS"] [-m "MODEL KEYS"]
-#   -a "mean std min max" (default) and -u "5h 10h 20h 30h" (default): the feature template;
+#   -a "mean slope" (default) and -u "5h 10h 20h 30h 50h 100h 150h 200h" (default): the feature
+#   template (chosen on the development split, BENCHMARKS.md; before issue 19's tuning:
+#   -a "mean std min max" -u "5h 10h 20h 30h");
 #   -m 'rounds = 400; max_depth = 3': extra [model] keys, ';'-separated.
 #   VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
 #   Raw output: bench/results/cmapss-<UTC time>.txt (cmapss-dev<FOLD>-<UTC time>.txt with -d)
@@ -42,7 +44,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=${TMPDIR:-/tmp}/vigil-bench-cmapss GOAL=f1 RUL_CAP=125h FOLD= SEED=1
-AGGS="mean std min max" DURS="5h 10h 20h 30h" MODEL_KEYS=
+AGGS="mean slope" DURS="5h 10h 20h 30h 50h 100h 150h 200h" MODEL_KEYS=
 while getopts "w:g:c:d:s:a:u:m:" o; do
   case $o in w) WORK=$OPTARG;; g) GOAL=$OPTARG;; c) RUL_CAP=$OPTARG;; d) FOLD=$OPTARG;; s) SEED=$OPTARG;;
     a) AGGS=$OPTARG;; u) DURS=$OPTARG;; m) MODEL_KEYS=$OPTARG;; *) sed -n '2,45p' "$0"; exit 2;; esac

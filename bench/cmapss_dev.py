@@ -58,6 +58,13 @@ CANDIDATES = {
     "mean_slope_long_d3_lr": (["mean", "slope"], D6, {"max_depth": 3, "rounds": 400, "eta": 0.05}),
     "mean_std_slope_long": (["mean", "std", "slope"], D6, {}),
     "mean_slope_d4": (["mean", "slope"], D4, {}),
+    "mean_slope_150": (["mean", "slope"], D6 + ["150h"], {}),
+    "mean_slope_200": (["mean", "slope"], D6 + ["150h", "200h"], {}),
+    "mean_slope_long_sub": (["mean", "slope"], D6, {"subsample": 0.8, "colsample_bytree": 0.5}),
+    "mean_slope_long_mcw": (["mean", "slope"], D6, {"min_child_weight": 10}),
+    "mean_slope_long_d6": (["mean", "slope"], D6, {"max_depth": 6}),
+    "mean_slope_long_r400": (["mean", "slope"], D6, {"rounds": 400}),
+    "mean_slope_long_50_100": (["mean", "slope"], ["5h", "10h", "30h", "50h", "100h"], {}),
     "slope_long_mcw": (A5, D6, {"min_child_weight": 10}),
     "slope_long_sub": (A5, D6, {"subsample": 0.8, "colsample_bytree": 0.5}),
 }
@@ -118,8 +125,8 @@ def main():
           f"(failing within 30 cycles {(cut & (rul <= 30)).sum()})", flush=True)
     print(f"{'candidate':24s} {'cols':>4s} {'AUC':>6s} {'F1':>6s} {'prec':>6s} {'rec':>6s} {'F1best':>6s} "
           f"{'RMSE':>6s} {'RMSEc':>6s}  per-fold F1 / RMSE", flush=True)
-    rng = np.random.default_rng(19)
     for name in names:
+        rng = np.random.default_rng(19)  # the same inner held-out engines for every candidate
         aggs, durs, extra = CANDIDATES[name]
         p = dict(BASE, **extra)
         cols = cols_for(rows.columns, aggs, durs)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # C-MAPSS FD001 development screening (train_FD001.txt only; the test files are not read):
 # the 100 training engines imported and processed once by vigil with a superset of features
-# (14 sensors x mean/std/min/max/slope x 5/10/20/30/50/100 h), exported, then
+# (14 sensors x mean/std/min/max/slope x 5/10/20/30/50/100/150/200 h), exported, then
 # bench/cmapss_dev.py compares candidate feature subsets and parameters by grouped 4-fold
 # cross-validation over the engines, scored at the test set's kind of cut points. The
 # chosen candidates are then run through vigil itself: bench/cmapss.sh -d FOLD.
@@ -24,7 +24,7 @@ if [ ! -f "$WORK/train-rows.csv" ]; then  # processed once, reused by later cand
     printf '[processing]\nwindow = "1h"\nlabel_horizon = "30h"\n\n'
     for n in $NAMES; do printf '[[sensors]]\nname = "%s"\nfield = "%s"\nmin = -1e9\nmax = 1e9\n\n' "$n" "$n"; done
     printf '[[feature_templates]]\nsensors = [%s]\naggregates = ["mean", "std", "min", "max", "slope"]\n' "$INFORMATIVE"
-    printf 'durations = ["5h", "10h", "20h", "30h", "50h", "100h"]\n'
+    printf 'durations = ["5h", "10h", "20h", "30h", "50h", "100h", "150h", "200h"]\n'
   } > "$WORK/cmapss.toml"
   V() { "$VIGIL" "$@" --config "$WORK/cmapss.toml" --log-level warn; }
   awk -v NAMES="$NAMES" -v ID=ENG -v HEADER=1 -f bench/cmapss_long.awk "$DATA/train_FD001.txt" > "$WORK/train.csv"
