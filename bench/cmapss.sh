@@ -47,7 +47,7 @@ WORK=${TMPDIR:-/tmp}/vigil-bench-cmapss GOAL=f1 RUL_CAP=125h FOLD= SEED=1
 AGGS="mean slope" DURS="5h 10h 20h 30h 50h 100h 150h 200h" MODEL_KEYS=
 while getopts "w:g:c:d:s:a:u:m:" o; do
   case $o in w) WORK=$OPTARG;; g) GOAL=$OPTARG;; c) RUL_CAP=$OPTARG;; d) FOLD=$OPTARG;; s) SEED=$OPTARG;;
-    a) AGGS=$OPTARG;; u) DURS=$OPTARG;; m) MODEL_KEYS=$OPTARG;; *) sed -n '2,45p' "$0"; exit 2;; esac
+    a) AGGS=$OPTARG;; u) DURS=$OPTARG;; m) MODEL_KEYS=$OPTARG;; *) sed -n '2,42p' "$0"; exit 2;; esac
 done
 DATA=${VIGIL_SHARED:-$ROOT/../shared}/data/cmapss-fd001
 NEEDED="train_FD001.txt test_FD001.txt RUL_FD001.txt"
