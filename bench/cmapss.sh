@@ -6,7 +6,7 @@
 #      one cycle = one hour from 2025-01-01), and a failures CSV for the training engines
 #      (each fails at its last cycle; the test engines have no failure).
 #   2. Training engines: vigil import, vigil process (features from one [[feature_templates]]
-#      entry: 14 informative sensors x mean/std/min/max x 5/10/20/30 h = 224 columns),
+#      entry: 14 informative sensors x mean/slope x 5/10/20/30/50/100/150/200 h = 224 columns),
 #      vigil train with model.split = "machine" (25 engines held out) and
 #      model.threshold_goal (default "f1"): the threshold is chosen on training engines only.
 #   3. Test engines, in a data directory of their own (they never train): vigil import,
@@ -24,16 +24,35 @@
 #      rows against RUL_FD001.txt: RMSE (against the true RUL, and against it capped) and the
 #      PHM08 score, beside Python's xgboost reg:squarederror on the same rows and labels.
 #
-# usage: bench/cmapss.sh [-w WORK_DIR] [-g THRESHOLD_GOAL] [-c RUL_CAP]
+#   Development (-d FOLD, 0-3): train_FD001.txt only, test_FD001.txt and RUL_FD001.txt are
+#      not read. The 100 training engines in 4 folds by unit number ((unit - 1) % 4 == FOLD is
+#      held out, 25 engines); the other 75 are the "training engines" above; each held-out
+#      engine is cut at 4 random cycles (seed -s, default 1; true RUL uniform in
+#      [5, min(150, life - 31)], so at least 31 cycles remain as in the test set) and each
+#      cut is a "test engine" (100 of them) with its true RUL: the same pipeline, the same
+#      figures, on engines the model never saw. Choices are made on these, not on the test set.
+#
+# usage: bench/cmapss.sh [-w WORK_DIR] [-g THRESHOLD_GOAL] [-c RUL_CAP] [-d FOLD [-s SEED]]
+#                        [-a "AGGREGATES"] [-u "DURATIONS"] [-m "MODEL KEYS"]
+#   -a "mean slope" (default) and -u "5h 10h 20h 30h 50h 100h 150h 200h" (default): the feature
+#   template (chosen on the development split, BENCHMARKS.md; before issue 19's tuning:
+#   -a "mean std min max" -u "5h 10h 20h 30h");
+#   -m 'rounds = 400; max_depth = 3': extra [model] keys, ';'-separated.
 #   VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
-#   Raw output: bench/results/cmapss-<UTC time>.txt
+#   Raw output: bench/results/cmapss-<UTC time>.txt (cmapss-dev<FOLD>-<UTC time>.txt with -d)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-WORK=${TMPDIR:-/tmp}/vigil-bench-cmapss GOAL=f1 RUL_CAP=125h
-while getopts "w:g:c:" o; do case $o in w) WORK=$OPTARG;; g) GOAL=$OPTARG;; c) RUL_CAP=$OPTARG;; *) sed -n '2,30p' "$0"; exit 2;; esac; done
+WORK=${TMPDIR:-/tmp}/vigil-bench-cmapss GOAL=f1 RUL_CAP=125h FOLD= SEED=1
+AGGS="mean slope" DURS="5h 10h 20h 30h 50h 100h 150h 200h" MODEL_KEYS=
+while getopts "w:g:c:d:s:a:u:m:" o; do
+  case $o in w) WORK=$OPTARG;; g) GOAL=$OPTARG;; c) RUL_CAP=$OPTARG;; d) FOLD=$OPTARG;; s) SEED=$OPTARG;;
+    a) AGGS=$OPTARG;; u) DURS=$OPTARG;; m) MODEL_KEYS=$OPTARG;; *) sed -n '2,42p' "$0"; exit 2;; esac
+done
 DATA=${VIGIL_SHARED:-$ROOT/../shared}/data/cmapss-fd001
-for f in train_FD001.txt test_FD001.txt RUL_FD001.txt; do
+NEEDED="train_FD001.txt test_FD001.txt RUL_FD001.txt"
+[ -n "$FOLD" ] && NEEDED=train_FD001.txt
+for f in $NEEDED; do
   [ -f "$DATA/$f" ] || { echo "bench/cmapss.sh: $DATA/$f not found (../shared beside the clone)" >&2; exit 1; }
 done
 if [ -z "${VIGIL:-}" ]; then
@@ -43,6 +62,24 @@ if [ -z "${VIGIL:-}" ]; then
 fi
 PY=/usr/bin/python3  # Debian's, with python3-xgboost, -numpy, -pandas
 rm -rf "$WORK"; mkdir -p "$WORK"
+if [ -n "$FOLD" ]; then  # the development split: files shaped like the benchmark's, from train_FD001.txt
+  mkdir -p "$WORK/dev"
+  awk -v FOLD="$FOLD" -v SEED="$SEED" -v DIR="$WORK/dev" '
+    { life[$1] = $2; line[$1, $2] = $0; if ((($1 - 1) % 4) != FOLD) print > (DIR "/train_FD001.txt") }
+    END {
+      srand(SEED); n = 0
+      for (u = 1; u <= 100; u++) {
+        if (!(u in life) || ((u - 1) % 4) != FOLD) continue
+        hi = life[u] - 31; if (hi > 150) hi = 150
+        for (k = 0; k < 4; k++) {
+          r = 5 + int(rand() * (hi - 5 + 1)); n++          # true RUL of this cut
+          for (c = 1; c <= life[u] - r; c++) { $0 = line[u, c]; $1 = n; print > (DIR "/test_FD001.txt") }
+          print r > (DIR "/RUL_FD001.txt"); print n, u, life[u] - r, r > (DIR "/cuts.txt")
+        }
+      }
+    }' "$DATA/train_FD001.txt"
+  DATA=$WORK/dev
+fi
 
 # 24 channels, each a configured sensor; features from the 14 that vary in FD001 (the
 # other 7 sensors and op3 are constant up to noise).
@@ -50,9 +87,12 @@ NAMES="op1 op2 op3 $(seq -f 's%02g' 1 21 | tr '\n' ' ')"
 INFORMATIVE='"s02", "s03", "s04", "s07", "s08", "s09", "s11", "s12", "s13", "s14", "s15", "s17", "s20", "s21"'
 {
   printf '[processing]\nwindow = "1h"\nlabel_horizon = "30h"\n\n'
-  printf '[model]\nsplit = "machine"\ntest_fraction = 0.25\nthreshold_goal = "%s"\nrefit = true\n\n' "$GOAL"
+  printf '[model]\nsplit = "machine"\ntest_fraction = 0.25\nthreshold_goal = "%s"\nrefit = true\n' "$GOAL"
+  [ -n "$MODEL_KEYS" ] && echo "$MODEL_KEYS" | tr ';' '\n' | sed 's/^ *//'
+  echo
   for n in $NAMES; do printf '[[sensors]]\nname = "%s"\nfield = "%s"\nmin = -1e9\nmax = 1e9\n\n' "$n" "$n"; done
-  printf '[[feature_templates]]\nsensors = [%s]\naggregates = ["mean", "std", "min", "max"]\ndurations = ["5h", "10h", "20h", "30h"]\n' "$INFORMATIVE"
+  q() { echo "$1" | awk '{ for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i }'; }
+  printf '[[feature_templates]]\nsensors = [%s]\naggregates = [%s]\ndurations = [%s]\n' "$INFORMATIVE" "$(q "$AGGS")" "$(q "$DURS")"
 } > "$WORK/cmapss.toml"
 V() { "$VIGIL" "$@" --config "$WORK/cmapss.toml" --log-level warn; }
 "$VIGIL" check-config "$WORK/cmapss.toml" > "$WORK/check-config.txt"
@@ -147,14 +187,15 @@ if "rul_hours" in scored.columns:
     for name, s in (("vigil", vig_rul), ("python xgboost", py_rul)):
         print(f"{name:32s} {rmse(s, rul):7.2f} {rmse(s, np.minimum(rul, cap)):15.2f} {phm(s, rul):9.1f}")
 PY
-OUT=bench/results/cmapss-$(date -u +%Y%m%dT%H%M%SZ).txt
+OUT=bench/results/cmapss${FOLD:+-dev$FOLD}-$(date -u +%Y%m%dT%H%M%SZ).txt
 mkdir -p bench/results
 {
-  echo "# bench/cmapss.sh -g $GOAL: C-MAPSS FD001, horizon 30h (1 cycle = 1 h); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# bench/cmapss.sh -g $GOAL -c $RUL_CAP -a \"$AGGS\" -u \"$DURS\" -m \"$MODEL_KEYS\"${FOLD:+ -d $FOLD -s $SEED}: C-MAPSS FD001, horizon 30h (1 cycle = 1 h); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  [ -n "$FOLD" ] && echo "## DEVELOPMENT split: training engines (unit - 1) % 4 != $FOLD; the 'test engines' below are 4 cuts of each of the 25 held-out training engines (train_FD001.txt only)"
   echo "## features (vigil check-config)"; head -1 "$WORK/check-config.txt"
   echo "## import + process of the training engines: $(printf '%.1f' "$(echo "$t1 - $t0" | bc -l)") s"
   echo "## vigil train: ${train_s} s, peak RSS $((train_kb / 1024)) MB"; cat "$WORK/train.txt"
   echo "## vigil predict"; cat "$WORK/predict.txt"
-  echo "## evaluation on the 100 test engines' last rows"
+  echo "## evaluation on the 100 ${FOLD:+development }test engines' last rows"
   "$PY" "$WORK/eval.py" "$WORK" "$DATA" "$MODEL"
 } | tee "$OUT"
