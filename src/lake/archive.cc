@@ -27,6 +27,18 @@ Status MoveOne(FileSystem& fsys, const std::string& lake_dir, const std::string&
   return fsys.Rename(path, dest);
 }
 
+// A source of kCompactBelow or more is moved as it is, never copied: it is no small file
+// (the small files are live ingest's publishes, kilobytes each), and copying it would
+// read, write and sync its bytes for nothing (a historian import's segments are
+// megabytes). Published segments never change, so FinishArchive decides the same way.
+constexpr uint64_t kCompactBelow = 4 << 20;
+
+Result<bool> IsBig(FileSystem& fsys, const std::string& path) {
+  std::string byte;
+  VIGIL_RETURN_IF_ERROR(fsys.ReadFileAt(path, kCompactBelow - 1, 1, &byte));
+  return !byte.empty();
+}
+
 struct Staged {
   std::vector<std::string> sources;
   std::string open_path, final_path;  // empty: a single segment, moved as it is
@@ -51,21 +63,11 @@ Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t bat
   if (fsys.Exists(st->open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(st->open_path));  // a crash's leftover
   Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(st->open_path);
   if (!f) return f.error();
-  // A piece at a time: a segment may be configured up to 1 TiB, memory stays bounded.
-  constexpr size_t kPiece = 16 << 20;
-  std::string data;
+  std::string data;  // a source is under kCompactBelow: memory stays bounded
   for (const std::string& s : st->sources) {
-    uint64_t offset = 0;
-    char last = '\n';
-    for (;;) {
-      VIGIL_RETURN_IF_ERROR(fsys.ReadFileAt(s, offset, kPiece, &data));
-      if (data.empty()) break;
-      offset += data.size();
-      last = data.back();
-      VIGIL_RETURN_IF_ERROR((*f)->Append(data));
-      if (data.size() < kPiece) break;
-    }
-    if (last != '\n') VIGIL_RETURN_IF_ERROR((*f)->Append("\n"));  // a source cut short still ends its line
+    VIGIL_RETURN_IF_ERROR(fsys.ReadFile(s, &data));
+    if (!data.empty() && data.back() != '\n') data += '\n';  // a source cut short still ends its line
+    VIGIL_RETURN_IF_ERROR((*f)->Append(data));
   }
   return (*f)->Close();
 }
@@ -82,7 +84,15 @@ std::string CompactedFileName(int64_t oldest_ms, int64_t batch_id) {
 Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vector<std::string> segments,
                        int64_t batch_id, const std::function<Status()>& after_partition) {
   std::map<std::string, Staged> by_partition;
-  for (std::string& s : segments) by_partition[s.substr(0, s.find_last_of('/'))].sources.push_back(std::move(s));
+  for (std::string& s : segments) {
+    Result<bool> big = IsBig(fsys, s);
+    if (!big) return big.error();
+    if (*big) {
+      VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, s));
+      continue;
+    }
+    by_partition[s.substr(0, s.find_last_of('/'))].sources.push_back(std::move(s));
+  }
   bool compacted = false;
   for (auto& [partition, st] : by_partition) {
     std::sort(st.sources.begin(), st.sources.end());
@@ -110,6 +120,9 @@ Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vecto
 }
 
 Status FinishArchive(FileSystem& fsys, const std::string& lake_dir, const std::string& segment, int64_t batch_id) {
+  Result<bool> big = IsBig(fsys, segment);
+  if (!big) return big.error();
+  if (*big) return MoveOne(fsys, lake_dir, segment);  // never compacted, whatever else was
   const std::string dest = ArchivePath(lake_dir, segment);
   const std::string dir = dest.substr(0, dest.find_last_of('/'));
   const std::string suffix = BatchSuffix(batch_id);

@@ -8,13 +8,14 @@
 //
 // (their lines in segment order; the topic in each line says the sensor), so the archive
 // that reprocess, replay, DuckDB or Spark read holds a few files per (date, machine)
-// whatever the publish interval. A partition with a single segment keeps it under its own
-// name (a rename, as before compaction existed).
+// whatever the publish interval. A segment of 4 MiB or more (a historian import's, a long
+// publish interval's) is no small file: it is moved under its own name, never copied, as
+// is a partition's single small segment (a rename, as before compaction existed).
 //
 // Crash safety: the compacted files are written as ".<name>.open", synced (one syncfs for
 // the batch) and renamed before any source is removed, so at any moment each line is in a source, in the compacted file,
 // or both. A consumed source still in raw/ after a crash is removed when its batch's
-// compacted file exists (FinishArchive), and moved on its own otherwise.
+// compacted file exists (FinishArchive) and it is small, and moved on its own otherwise.
 #pragma once
 
 #include <cstdint>

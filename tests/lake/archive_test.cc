@@ -38,20 +38,38 @@ TEST_F(ArchiveTest, ABatchsSegmentsOfAPartitionBecomeOneFileInSegmentOrder) {
             "{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
 }
 
-// Sources are copied a piece (16 MiB) at a time: one bigger than two pieces, cut short
-// (no final newline), keeps every byte and gets its line ended; an empty one adds nothing.
-TEST_F(ArchiveTest, ASourceOfSeveralPiecesIsCopiedWholeAndItsLastLineEnded) {
+// A source of 4 MiB or more is moved as it is (even cut short); the small ones of its
+// partition are compacted, an empty one adds nothing, a cut one gets its line ended.
+TEST_F(ArchiveTest, ABigSourceIsMovedAsItIsTheSmallOnesCompacted) {
   std::string big;
-  for (int i = 0; big.size() < (33u << 20); ++i) big += "{\"i\":" + std::to_string(i) + "}\n";
+  for (int i = 0; big.size() < (4u << 20) - 1; ++i) big += "{\"i\":" + std::to_string(i) + "}\n";
   big += "{\"cut\":";
   WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), big);
   WriteFileOrDie(Raw("b-1760518800001-000002.jsonl"), "");
-  WriteFileOrDie(Raw("c-1760518800002-000003.jsonl"), "{\"c\":1}\n");
+  WriteFileOrDie(Raw("c-1760518800002-000003.jsonl"), "{\"c\":1}");
+  WriteFileOrDie(Raw("d-1760518800003-000004.jsonl"), "{\"d\":1}\n");
   ASSERT_OK(ArchiveSegments(fs, tmp.path(),
                             {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800001-000002.jsonl"),
-                             Raw("c-1760518800002-000003.jsonl")},
+                             Raw("c-1760518800002-000003.jsonl"), Raw("d-1760518800003-000004.jsonl")},
                             7, nullptr));
-  EXPECT_TRUE(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000007.all.jsonl") == big + "\n{\"c\":1}\n");
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800001-000007.all.jsonl",
+                                      "archive/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl"}));
+  EXPECT_TRUE(ReadFileOrDie(tmp.path() + "/archive" + kP + "a-1760518800000-000001.jsonl") == big);
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800001-000007.all.jsonl"), "{\"c\":1}\n{\"d\":1}\n");
+}
+
+// After a crash, a big source left in raw/ is moved even though its batch compacted the
+// small ones of its partition: it was never in the compacted file, removing it would lose it.
+TEST_F(ArchiveTest, ABigLeftoverIsMovedNeverRemoved) {
+  WriteFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl", "{\"s\":1}\n");
+  const std::string big(4u << 20, 'x');
+  WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), big);
+  ASSERT_OK(FinishArchive(fs, tmp.path(), Raw("a-1760518800000-000001.jsonl"), 42));
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
+                                      "archive/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl"}));
+  EXPECT_TRUE(ReadFileOrDie(tmp.path() + "/archive" + kP + "a-1760518800000-000001.jsonl") == big);
 }
 
 // A crash after the compacted file was renamed, before the sources were removed.
