@@ -35,11 +35,16 @@ Command AddProcessCommand(CLI::App& app) {
             Clock& clock = SystemClock::Instance();
             process::Processor p(*c, clock, lake::PosixFileSystem::Instance());
             const int64_t start = clock.NowMs();
-            Result<process::RunSummary> r = p.RunPending();
-            int code = PrintRunSummary("process", r, clock.NowMs() - start);
+            // The current model scores the new rows (or, before any model, the anomaly
+            // score) while the last batch's segments are archived.
+            Result<model::ScoreSummary> s = Status::Internal("not scored");
+            int64_t processed_ms = 0;
+            Result<process::RunSummary> r = p.RunPending(nullptr, [&] {
+              processed_ms = clock.NowMs();
+              s = model::ScoreNew(*c);
+            });
+            int code = PrintRunSummary("process", r, (processed_ms ? processed_ms : clock.NowMs()) - start);
             if (code != kExitOk) return code;
-            // The current model scores the new rows (or, before any model, the anomaly score).
-            Result<model::ScoreSummary> s = model::ScoreNew(*c);
             if (!s) return Fail("process", s.error());
             if (!s->warning.empty()) std::fprintf(stderr, "vigil process: %s\n", s->warning.c_str());
             if (s->model_id) {

@@ -96,16 +96,18 @@ Status Processor::JoinArchiver() {
   return std::exchange(archived_, Status::Ok());
 }
 
-Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop) {
+Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop, const std::function<void()>& alongside) {
   Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
   if (!lock) return lock.error();
   Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(data_paths::Database(config_.data_dir), config_);
   if (!db) return db.error();
-  return RunAll(**db, stop);
+  return RunAll(**db, stop, alongside);
 }
 
-Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop) {
+Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop,
+                                     const std::function<void()>& alongside) {
   Result<RunSummary> summary = RunBatches(db, stop);
+  if (summary && alongside) alongside();
   Status archived = JoinArchiver();  // also after a failed batch: the committed ones' moves
   if (summary && !archived.ok()) return archived;
   return summary;

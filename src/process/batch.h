@@ -61,8 +61,10 @@ class Processor {
   ~Processor();
 
   // Runs batches until no published raw segment is left (or *stop). Fails with
-  // kUnavailable when another processor holds the lock.
-  Result<RunSummary> RunPending(const std::atomic<bool>* stop = nullptr);
+  // kUnavailable when another processor holds the lock. `alongside` (may be empty) runs
+  // after the last batch committed, while its segments are archived: the model stage
+  // reads vigil.db, not the lake, so it need not wait for the archive.
+  Result<RunSummary> RunPending(const std::atomic<bool>* stop = nullptr, const std::function<void()>& alongside = {});
 
   // vigil reprocess: rebuilds the feature store from the whole lake (raw/ and archive/),
   // into <db>.rebuild first, so an interrupted rebuild leaves the current tables intact.
@@ -82,7 +84,8 @@ class Processor {
 
  private:
   Result<bool> RunBatch(store::FeatureStore& db, store::BatchRecord* record);
-  Result<RunSummary> RunAll(store::FeatureStore& db, const std::atomic<bool>* stop);
+  Result<RunSummary> RunAll(store::FeatureStore& db, const std::atomic<bool>* stop,
+                            const std::function<void()>& alongside = {});
   Result<RunSummary> RunBatches(store::FeatureStore& db, const std::atomic<bool>* stop);
   // Waits for the archive step of the last committed batch; its outcome.
   Status JoinArchiver();
