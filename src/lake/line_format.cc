@@ -80,17 +80,30 @@ bool ParseRawLine(std::string_view line, simdjson::dom::parser& parser, RawLine*
     return false;
   }
   // The payload's exact bytes: the writer puts it last, after a prefix we can rebuild.
-  thread_local std::string prefix;  // reused: no allocation per line
-  prefix = "{\"received_at\":";
-  AppendJsonString(received, &prefix);
-  prefix += ",\"topic\":";
-  AppendJsonString(topic, &prefix);
-  prefix += ",\"payload\":";
-  if (!line.starts_with(prefix) || !line.ends_with("}")) {
+  // First compared in place, as the writer lays it out when neither string needs an
+  // escape (always, for vigil's own lines): a match there is the rebuilt prefix, since
+  // a string that needs one cannot appear unescaped in valid JSON. Rebuilt otherwise.
+  size_t prefix_size = 0;
+  auto literal = [&](std::string_view piece) {
+    if (line.compare(prefix_size, piece.size(), piece) != 0) return false;
+    prefix_size += piece.size();
+    return true;
+  };
+  if (!(literal("{\"received_at\":\"") && literal(received) && literal("\",\"topic\":\"") && literal(topic) &&
+        literal("\",\"payload\":"))) {
+    thread_local std::string prefix;  // reused: no allocation per line
+    prefix = "{\"received_at\":";
+    AppendJsonString(received, &prefix);
+    prefix += ",\"topic\":";
+    AppendJsonString(topic, &prefix);
+    prefix += ",\"payload\":";
+    prefix_size = line.starts_with(prefix) ? prefix.size() : 0;
+  }
+  if (prefix_size == 0 || !line.ends_with("}")) {
     *why = "unexpected envelope layout";
     return false;
   }
-  out->payload = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+  out->payload = line.substr(prefix_size, line.size() - prefix_size - 1);
   out->topic = topic;
   out->payload_object = payload;
   out->event_ms = *event;

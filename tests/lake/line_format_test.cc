@@ -83,6 +83,26 @@ TEST(ParseRawLineTest, AKeyAfterThePayloadIsNotARawLine) {
   EXPECT_NE(why.find("keys other than"), std::string::npos) << why;
 }
 
+// The envelope is first matched in place; a topic that needs escapes is matched through
+// the rebuilt prefix; another layout (a space, another key order) is not a raw line.
+TEST(ParseRawLineTest, EscapedStringsMatchThroughTheRebuiltPrefixOtherLayoutsFail) {
+  simdjson::dom::parser parser;
+  RawLine raw;
+  std::string why;
+  std::string line;
+  AppendRawLine(1760518801500, "a\"b\\c\u0001", R"({"timestamp_utc":"2025-10-15T09:00:01Z","v":1})", &line);
+  line.pop_back();  // the newline
+  ASSERT_TRUE(ParseRawLine(line, parser, &raw, &why)) << why << " " << line;
+  EXPECT_EQ(raw.topic, "a\"b\\c\u0001");
+  EXPECT_EQ(raw.payload, R"({"timestamp_utc":"2025-10-15T09:00:01Z","v":1})");
+  for (const std::string bad :
+       {R"({"received_at": "2025-10-15T09:00:01.500Z","topic":"t","payload":{"timestamp_utc":"2025-10-15T09:00:01Z"}})",
+        R"({"topic":"t","received_at":"2025-10-15T09:00:01.500Z","payload":{"timestamp_utc":"2025-10-15T09:00:01Z"}})"}) {
+    EXPECT_FALSE(ParseRawLine(bad, parser, &raw, &why)) << bad;
+    EXPECT_EQ(why, "unexpected envelope layout") << bad;
+  }
+}
+
 TEST(SplitTopicTest, ExactlyThreeLevelsAfterThePrefix) {
   TopicParts t;
   ASSERT_TRUE(SplitTopic("industrial/machine/M1/telemetry/vibration", "industrial/machine/", &t));
