@@ -345,8 +345,13 @@ if check(kid is not None, "vigil train (k-fold) printed no model id"):
     check(all(len(f["machines"]) == 2 for f in folds), "k-fold: 10 machines in 5 folds of 2")
     check(sum(f["rows"] for f in folds) == test_rows and sum(f["positives"] for f in folds) == test_pos,
           "k-fold: the folds' held-out rows do not add up to the pooled ones")
-    check(metrics["model"]["pr_auc"] > metrics["base_rate"]["pr_auc"] and metrics["model"]["pr_auc"] >= PR_AUC_FLOOR,
-          f"k-fold pooled PR AUC {metrics['model']['pr_auc']} (base rate {metrics['base_rate']['pr_auc']})")
+    # Measured on this fleet: pooled out-of-fold PR AUC 0.797 (ISO rule 0.718, base rate 0.444),
+    # lower than the time split's: each fold tests machines the model never saw (a fold may
+    # hold both machines of a type), and pooling compares the fold models' probabilities
+    # with each other. The floor keeps about 0.1 of room.
+    pr_k, pr_iso, pr_base = (metrics[m]["pr_auc"] for m in ("model", "iso_rule", "base_rate"))
+    check(pr_k > pr_iso and pr_k > pr_base and pr_k >= 0.7,
+          f"k-fold pooled PR AUC {pr_k} (ISO rule {pr_iso}, base rate {pr_base}, floor 0.7)")
     check(params.get("threshold") is not None and params.get("refit") is True, "k-fold: no threshold, or not refit")
 
 # vigil export --rul-cap: the RUL label vigil train learns, recomputed here from failure_history and
