@@ -40,8 +40,8 @@ void PrintEval(const char* name, const model::Evaluation& e) {
               e.pr_auc, e.brier, e.precision, e.recall);
 }
 
-// Grouped k-fold: what each fold trained and held out, and how far the folds agree.
-void PrintFolds(const model::TrainReport& r) {
+// Grouped k-fold: what the folds trained on and held out.
+void PrintFoldRows(const model::TrainReport& r) {
   size_t lo_rows = SIZE_MAX, hi_rows = 0;
   int64_t lo_failures = INT64_MAX, hi_failures = 0;
   for (const model::TrainReport::FoldResult& f : r.folds) {
@@ -53,6 +53,10 @@ void PrintFolds(const model::TrainReport& r) {
   std::printf("  each fold trains on the other folds' machines (%zu-%zu rows, %lld-%lld failures); held out: %zu rows "
               "(%zu positive), each label-complete row once\n",
               lo_rows, hi_rows, (long long)lo_failures, (long long)hi_failures, r.test_rows, r.test_positives);
+}
+
+// Grouped k-fold: each fold's own figures, and how far the folds agree.
+void PrintFolds(const model::TrainReport& r) {
   std::printf("  fold  held out  positive  ROC AUC  PR AUC%s  machines\n", r.rul ? "  RUL RMSE" : "");
   double lo = 1, hi = 0, sum = 0, sum2 = 0;
   for (size_t k = 0; k < r.folds.size(); ++k) {
@@ -119,7 +123,7 @@ Command AddTrainCommand(CLI::App& app) {
             std::printf("split: %s\n", r->split_why.c_str());
             const bool kfold = r->split == model::SplitKind::kMachineKFold;
             if (kfold) {
-              PrintFolds(*r);
+              PrintFoldRows(*r);
             } else {
               std::printf("  training: %zu rows (%zu positive, %lld failures); held out: %zu rows (%zu positive)\n",
                           r->train_rows, r->train_positives, (long long)r->training_failures, r->test_rows,
@@ -129,6 +133,7 @@ Command AddTrainCommand(CLI::App& app) {
               std::printf("  left out: %zu positive rows of each machine's newest horizon (their negatives are not "
                           "known yet: with them, the model would overrate failure)\n", r->censored);
             }
+            if (kfold) PrintFolds(*r);
             if (r->evaluated) {
               if (kfold) {
                 std::printf("evaluation on the pooled out-of-fold predictions of the %zu folds (model at threshold %.3f; "

@@ -266,8 +266,8 @@ Split MachineKFold(const std::vector<std::string>& machine, const std::vector<in
     hi = std::max(hi, f.machines.size());
   }
   s.why = "every one of the " + std::to_string(n) + " machines held out once, in " + std::to_string(k) + " folds of " +
-          std::to_string(lo) + (hi > lo ? "-" + std::to_string(hi) : "") +
-          " machines (drawn with model.seed; the " + std::to_string(p) +
+          std::to_string(lo) + (hi > lo ? "-" + std::to_string(hi) : "") + (hi == 1 ? " machine" : " machines") +
+          " (drawn with model.seed; the " + std::to_string(p) +
           " with a failure spread over the folds); each fold's model trains on the other folds' machines and scores "
           "its own machines' label-complete rows, and these out-of-fold predictions are pooled";
   if (k < asked) {
