@@ -117,7 +117,8 @@ struct SimulateConfig {
 struct ModelConfig {
   int64_t stride_ms = 60'000;       // one training row per machine per stride
   double test_fraction = 0.25;      // held out: the newest share of the time range, or of the machines; 0: none
-  std::string split = "auto";       // evaluation split: auto | time | machine (model/dataset.h)
+  std::string split = "auto";       // evaluation split: auto | time | machine | machine_kfold (model/dataset.h)
+  int64_t folds = 5;                // machine_kfold: the number of folds (fewer when fewer machines fail)
   bool refit = true;                // after evaluation, the final model fits all labelled rows
   std::string threshold_goal = "f1";  // f1 | recall:R | cost:C (model/threshold.h)
   int64_t min_failures = 3;         // failures labelling training rows, at least

@@ -1,6 +1,6 @@
-// vigil export: the training set (features + label_failure_7d) as CSV, streaming from
-// SQLite: labelled rows by default, --all for every row; or the latest_features snapshot,
-// or failure_history. Timestamps as ISO-8601 UTC, empty cells for NULL: pandas reads it
+// vigil export: the training set (features + label_failure_7d, and label_rul_hours with a
+// RUL cap) as CSV, streaming from SQLite: labelled rows by default, --all for every row; or
+// the latest_features snapshot, or failure_history. Timestamps as ISO-8601 UTC, empty cells for NULL: pandas reads it
 // as it is (pd.read_csv(f, parse_dates=["window_start"])).
 #include <cstdio>
 
@@ -19,6 +19,7 @@ struct ExportFlags {
   bool all = false;
   std::string from, until;
   std::vector<std::string> machines;
+  std::string rul_cap;  // overrides model.rul_cap
 };
 
 int RunExport(const ExportFlags& f) {
@@ -28,6 +29,15 @@ int RunExport(const ExportFlags& f) {
   q.table = f.table;
   q.labelled_only = !f.all && f.table == "features";
   q.machines = f.machines;
+  q.rul_cap_ms = c->model.rul_cap_ms;
+  if (!f.rul_cap.empty()) {
+    Result<int64_t> cap = ParseDuration(f.rul_cap);
+    if (!cap || *cap <= 0) {
+      std::fprintf(stderr, "vigil export: --rul-cap: %s\n", cap ? "must be positive" : cap.error().message().c_str());
+      return kExitUsage;
+    }
+    q.rul_cap_ms = *cap;
+  }
   if (Status s = ParseTimeRange(f.from, f.until, &q.from_ms, &q.until_ms); !s.ok()) return Fail("export", s);
   std::FILE* out = f.out == "-" ? stdout : std::fopen((f.out + ".tmp").c_str(), "w");
   if (!out) return Fail("export", Status::IoError("cannot write " + f.out));
@@ -51,6 +61,8 @@ Command AddExportCommand(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "export",
       "Write the training set (features + label_failure_7d) as CSV: labelled rows only unless --all.\n"
+      "With model.rul_cap (or --rul-cap) set, also label_rul_hours: the remaining-useful-life label\n"
+      "vigil train learns (hours to the next failure, capped; empty while unknown).\n"
       "Examples:\n"
       "  vigil export --data-dir /var/lib/vigil --out train.csv --from 2025-09-01\n"
       "  vigil export --data-dir /var/lib/vigil --table latest_features --out -");
@@ -63,6 +75,8 @@ Command AddExportCommand(CLI::App& app) {
   sub->add_option("--from", f->from, "First window start / event time (YYYY-MM-DD or ISO-8601), inclusive");
   sub->add_option("--until", f->until, "Last window start / event time, exclusive");
   sub->add_option("--machine", f->machines, "Only these machine ids (repeatable)");
+  sub->add_option("--rul-cap", f->rul_cap,
+                  "features: add label_rul_hours capped at this duration (e.g. 125h; overrides model.rul_cap)");
   return {sub, [f] { return RunExport(*f); }};
 }
 

@@ -1,6 +1,8 @@
 // vigil train, vigil models (list, promote, rollback, pull), vigil predict: the model stage
 // (src/model/) on the command line.
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -38,13 +40,51 @@ void PrintEval(const char* name, const model::Evaluation& e) {
               e.pr_auc, e.brier, e.precision, e.recall);
 }
 
+// Grouped k-fold: what the folds trained on and held out.
+void PrintFoldRows(const model::TrainReport& r) {
+  size_t lo_rows = SIZE_MAX, hi_rows = 0;
+  int64_t lo_failures = INT64_MAX, hi_failures = 0;
+  for (const model::TrainReport::FoldResult& f : r.folds) {
+    lo_rows = std::min(lo_rows, f.train_rows);
+    hi_rows = std::max(hi_rows, f.train_rows);
+    lo_failures = std::min(lo_failures, f.training_failures);
+    hi_failures = std::max(hi_failures, f.training_failures);
+  }
+  std::printf("  each fold trains on the other folds' machines (%zu-%zu rows, %lld-%lld failures); held out: %zu rows "
+              "(%zu positive), each label-complete row once\n",
+              lo_rows, hi_rows, (long long)lo_failures, (long long)hi_failures, r.test_rows, r.test_positives);
+}
+
+// Grouped k-fold: each fold's own figures, and how far the folds agree.
+void PrintFolds(const model::TrainReport& r) {
+  std::printf("  fold  held out  positive  ROC AUC  PR AUC%s  machines\n", r.rul ? "  RUL RMSE" : "");
+  double lo = 1, hi = 0, sum = 0, sum2 = 0;
+  for (size_t k = 0; k < r.folds.size(); ++k) {
+    const model::TrainReport::FoldResult& f = r.folds[k];
+    std::string machines;
+    for (const std::string& m : f.machines) machines += (machines.empty() ? "" : " ") + m;
+    char rul[32] = "";
+    if (r.rul) std::snprintf(rul, sizeof rul, "  %8.2f", f.rul_rmse_h);
+    std::printf("  %4zu  %8zu  %8zu  %7.3f  %6.3f%s  %s\n", k + 1, f.test_rows, f.test_positives, f.roc_auc, f.pr_auc,
+                rul, machines.c_str());
+    lo = std::min(lo, f.roc_auc);
+    hi = std::max(hi, f.roc_auc);
+    sum += f.roc_auc;
+    sum2 += f.roc_auc * f.roc_auc;
+  }
+  const double n = static_cast<double>(r.folds.size()), mean = sum / n;
+  const double sd = n > 1 ? std::sqrt(std::max(0.0, (sum2 - n * mean * mean) / (n - 1))) : 0;
+  std::printf("  ROC AUC over the folds: %.3f to %.3f (mean %.3f, sd %.3f)\n", lo, hi, mean, sd);
+}
+
 }  // namespace
 
 Command AddTrainCommand(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "train",
       "Train a failure model (XGBoost) on the labelled features in vigil.db. Holds rows out\n"
-      "(model.split: by time with a one-horizon purge gap, or by machine; it says which and why),\n"
+      "(model.split: by time with a one-horizon purge gap, by machine, or grouped k-fold by machine\n"
+      "with the folds' out-of-fold predictions pooled; it says which and why),\n"
       "weights the class imbalance, uses a fixed seed. Prints the held-out ROC AUC, PR AUC, Brier\n"
       "score, precision and recall next to the ISO 10816 rule and the base rate, the alert\n"
       "threshold it chose (model.threshold_goal) with the precision/recall around it, fits the\n"
@@ -81,16 +121,27 @@ Command AddTrainCommand(CLI::App& app) {
             std::printf("model %lld: data %s .. %s\n", (long long)r->model_id, FormatTimestampMs(r->data_from_ms).c_str(),
                         FormatTimestampMs(r->data_to_ms).c_str());
             std::printf("split: %s\n", r->split_why.c_str());
-            std::printf("  training: %zu rows (%zu positive, %lld failures); held out: %zu rows (%zu positive)\n",
-                        r->train_rows, r->train_positives, (long long)r->training_failures, r->test_rows,
-                        r->test_positives);
+            const bool kfold = r->split == model::SplitKind::kMachineKFold;
+            if (kfold) {
+              PrintFoldRows(*r);
+            } else {
+              std::printf("  training: %zu rows (%zu positive, %lld failures); held out: %zu rows (%zu positive)\n",
+                          r->train_rows, r->train_positives, (long long)r->training_failures, r->test_rows,
+                          r->test_positives);
+            }
             if (r->censored) {
               std::printf("  left out: %zu positive rows of each machine's newest horizon (their negatives are not "
                           "known yet: with them, the model would overrate failure)\n", r->censored);
             }
+            if (kfold) PrintFolds(*r);
             if (r->evaluated) {
-              std::printf("evaluation on the held-out rows (model at threshold %.3f; baselines at 0.5):\n",
-                          r->eval_threshold);
+              if (kfold) {
+                std::printf("evaluation on the pooled out-of-fold predictions of the %zu folds (model at threshold %.3f; "
+                            "baselines at 0.5):\n", r->folds.size(), r->eval_threshold);
+              } else {
+                std::printf("evaluation on the held-out rows (model at threshold %.3f; baselines at 0.5):\n",
+                            r->eval_threshold);
+              }
               PrintEval("model", r->model);
               if (r->iso_evaluated) PrintEval("ISO 10816 zone rule", r->iso_rule);
               else std::printf("  no vibration sensor: ISO 10816 baseline skipped\n");
@@ -99,8 +150,9 @@ Command AddTrainCommand(CLI::App& app) {
               else if (r->current_id) std::printf("  current model %lld: not scored here: %s\n", (long long)r->current_id, r->current_unusable.c_str());
             }
             if (r->threshold.threshold) {
-              std::printf("threshold %.3f chosen on the held-out rows for %s (model.threshold_goal = \"%s\"):\n",
-                          *r->threshold.threshold, r->threshold.why.c_str(), c->model.threshold_goal.c_str());
+              std::printf("threshold %.3f chosen on the %s for %s (model.threshold_goal = \"%s\"):\n",
+                          *r->threshold.threshold, kfold ? "pooled out-of-fold predictions" : "held-out rows",
+                          r->threshold.why.c_str(), c->model.threshold_goal.c_str());
               std::printf("     threshold  precision  recall   flagged  missed\n");
               for (const model::CurvePoint& p : r->curve) {
                 const bool chosen = p.threshold == *r->threshold.threshold;
@@ -115,7 +167,10 @@ Command AddTrainCommand(CLI::App& app) {
             } else {
               std::printf("threshold: %s; alerts warn at %.3f\n", r->threshold.why.c_str(), r->eval_threshold);
             }
-            if (r->refit) {
+            if (kfold) {
+              std::printf("final model: fit on all %zu label-complete rows; the evaluation above is of the same recipe, "
+                          "one model per fold\n", r->final_rows);
+            } else if (r->refit) {
               std::printf("final model: fit again on all %zu label-complete rows (model.refit = true); the evaluation above is "
                           "of the same recipe on the training rows\n", r->final_rows);
             } else if (r->evaluated) {
@@ -126,9 +181,10 @@ Command AddTrainCommand(CLI::App& app) {
             }
             if (r->rul) {
               if (r->rul_test_rows) {
-                std::printf("remaining useful life (cap %s): on %zu held-out rows RMSE %.2f h, PHM08 score %.1f "
+                std::printf("remaining useful life (cap %s): on %zu %s rows RMSE %.2f h, PHM08 score %.1f "
                             "(%.2f a row); trained on %zu rows\n",
-                            FormatDuration(r->rul_cap_ms).c_str(), r->rul_test_rows, r->rul_rmse_h, r->rul_phm08,
+                            FormatDuration(r->rul_cap_ms).c_str(), r->rul_test_rows,
+                            kfold ? "pooled out-of-fold" : "held-out", r->rul_rmse_h, r->rul_phm08,
                             r->rul_phm08 / static_cast<double>(r->rul_test_rows), r->rul_final_rows);
               } else {
                 std::printf("remaining useful life (cap %s): not evaluated; trained on %zu rows\n",

@@ -120,9 +120,12 @@ const std::vector<Option>& Options() {
       {"model.test_fraction", OptType::kDouble, VIGIL_REF(model.test_fraction), 0, 1, {},
        "vigil train: the share held out for testing (the newest of the time range, or of the machines); "
        "0: no evaluation, the model trains on every label-complete row."},
-      {"model.split", OptType::kString, VIGIL_REF(model.split), 0, 0, {"auto", "time", "machine"},
-       "vigil train's evaluation: by time (purge gap), by machine (held-out machines), or auto "
-       "(time when its test period has both classes and half the machines, else machine)."},
+      {"model.split", OptType::kString, VIGIL_REF(model.split), 0, 0, {"auto", "time", "machine", "machine_kfold"},
+       "vigil train's evaluation: by time (purge gap), by machine (held-out machines), machine_kfold "
+       "(grouped k-fold: every machine held out once, metrics and threshold on the pooled out-of-fold "
+       "predictions), or auto (time when its test period has both classes and half the machines, else machine)."},
+      {"model.folds", OptType::kInt, VIGIL_REF(model.folds), 2, 1000, {},
+       "model.split = \"machine_kfold\": the number of folds (fewer, saying so, when fewer machines have a failure)."},
       {"model.refit", OptType::kBool, VIGIL_REF(model.refit), 0, 0, {},
        "vigil train: after the evaluation, fit the final model on all label-complete rows (false: keep "
        "the evaluated model)."},
@@ -762,6 +765,10 @@ Status CheckConfig(const Config& c) {
     if (!(g == "f1" || (kind == "recall" && number && v > 0 && v <= 1) || (kind == "cost" && number && v > 0)))
       errors.push_back("model.threshold_goal: '" + g + "' is not f1, recall:R (0 < R <= 1) or cost:C (C > 0)");
   }
+  // k-fold trains one model per fold: there is no single evaluated model to keep.
+  if (c.model.split == "machine_kfold" && !c.model.refit)
+    errors.push_back("model.refit: must be true with model.split = \"machine_kfold\" (each fold has its own model; "
+                     "the final one fits all label-complete rows)");
   if (c.model.learning_rate <= 0) errors.push_back("model.learning_rate: must be positive");
   if (c.model.rul_cap_ms > 0 && c.model.rul_cap_ms < c.processing.window_ms)
     errors.push_back("model.rul_cap: must be 0ms (off) or at least one window (processing.window = " +

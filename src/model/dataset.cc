@@ -98,19 +98,12 @@ std::vector<char> LabelComplete(const std::vector<std::string>& machine, const s
   return out;
 }
 
-std::optional<int64_t> RemainingLifeMs(int64_t t, const std::vector<int64_t>& failures, int64_t watermark,
-                                       int64_t cap_ms) {
-  const auto next = std::upper_bound(failures.begin(), failures.end(), t);
-  if (next != failures.end() && *next - t <= cap_ms) return *next - t;
-  if (watermark - t >= cap_ms) return cap_ms;
-  return std::nullopt;
-}
-
 const char* SplitName(SplitKind k) {
   switch (k) {
     case SplitKind::kNone: return "none";
     case SplitKind::kTime: return "time";
     case SplitKind::kMachine: return "machine";
+    case SplitKind::kMachineKFold: return "machine_kfold";
   }
   return "?";
 }
@@ -189,8 +182,105 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
   return s;
 }
 
+std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machines,
+                                                  const std::set<std::string>& failing, size_t k, uint64_t seed) {
+  std::sort(machines.begin(), machines.end());
+  machines.erase(std::unique(machines.begin(), machines.end()), machines.end());
+  // The shuffle of MachineSplit: mt19937_64's raw output, fixed by the standard.
+  std::mt19937_64 rng(seed);
+  for (size_t i = machines.size(); i > 1; --i) std::swap(machines[i - 1], machines[rng() % i]);
+  // Failing machines dealt first: each fold gets its share of them before any other.
+  std::stable_partition(machines.begin(), machines.end(), [&](const std::string& m) { return failing.count(m) > 0; });
+  std::vector<std::vector<std::string>> folds(std::max<size_t>(k, 1));
+  for (size_t i = 0; i < machines.size(); ++i) folds[i % folds.size()].push_back(machines[i]);
+  for (std::vector<std::string>& f : folds) std::sort(f.begin(), f.end());
+  return folds;
+}
+
+Split MachineKFold(const std::vector<std::string>& machine, const std::vector<int>& y,
+                   const std::vector<char>& complete, int64_t folds, uint64_t seed) {
+  Split s;
+  s.kind = SplitKind::kNone;
+  const std::set<std::string> ids(machine.begin(), machine.end());
+  std::set<std::string> failing;
+  for (size_t i = 0; i < machine.size(); ++i) {
+    if (y[i] && complete[i]) failing.insert(machine[i]);
+  }
+  const size_t n = ids.size(), p = failing.size();
+  if (n < 2) {
+    s.why = "by machine needs two machines or more, the labelled rows have " + std::to_string(n);
+    return s;
+  }
+  if (p < 2) {
+    s.why = std::to_string(p) + " of the " + std::to_string(n) + " machines " + (p == 1 ? "has" : "have") +
+            " a failure among the label-complete rows (a positive): k-fold by machine needs two or more, so that "
+            "every fold tests a failure and trains on another";
+    return s;
+  }
+  // Every fold must test both classes: one failing machine a fold at least.
+  const size_t asked = static_cast<size_t>(std::max<int64_t>(folds, 2));
+  const size_t k = std::min({asked, n, p});
+  std::vector<std::vector<std::string>> dealt = AssignFolds(std::vector<std::string>(ids.begin(), ids.end()), failing, k, seed);
+  std::map<std::string, size_t> fold_of;
+  for (size_t f = 0; f < dealt.size(); ++f) {
+    for (const std::string& m : dealt[f]) fold_of[m] = f;
+  }
+  s.folds.resize(k);
+  std::vector<size_t> test_pos(k, 0), train_pos(k, 0);
+  for (size_t f = 0; f < k; ++f) s.folds[f].machines = dealt[f];
+  for (size_t i = 0; i < machine.size(); ++i) {
+    const size_t own = fold_of[machine[i]];
+    if (complete[i]) {
+      s.folds[own].test.push_back(i);
+      test_pos[own] += y[i] != 0;
+    }
+    for (size_t f = 0; f < k; ++f) {
+      if (f == own) continue;
+      s.folds[f].train.push_back(i);
+      train_pos[f] += y[i] != 0;
+    }
+  }
+  for (size_t f = 0; f < k; ++f) {
+    std::string list;
+    for (const std::string& m : s.folds[f].machines) list += (list.empty() ? "" : ", ") + m;
+    // AssignFolds gives every fold a failing machine and leaves one to train on; only
+    // machines without a negative (all rows within one horizon of a failure) can fail here.
+    const bool no_pos = test_pos[f] == 0, no_neg = test_pos[f] == s.folds[f].test.size();
+    if (no_pos || no_neg || train_pos[f] == 0) {
+      s.why = "fold " + std::to_string(f + 1) + " of " + std::to_string(k) + " (" + list + ") has " +
+              (no_pos   ? "no positive label-complete row"
+               : no_neg ? "no negative label-complete row (every row of its machines lies within one horizon before a failure)"
+                        : "no positive row to train on");
+      s.folds.clear();
+      return s;
+    }
+  }
+  s.kind = SplitKind::kMachineKFold;
+  s.train.resize(machine.size());
+  for (size_t i = 0; i < machine.size(); ++i) s.train[i] = i;
+  for (const Fold& f : s.folds) s.test.insert(s.test.end(), f.test.begin(), f.test.end());
+  s.test_machines.assign(ids.begin(), ids.end());
+  size_t lo = n, hi = 0;
+  for (const Fold& f : s.folds) {
+    lo = std::min(lo, f.machines.size());
+    hi = std::max(hi, f.machines.size());
+  }
+  s.why = "every one of the " + std::to_string(n) + " machines held out once, in " + std::to_string(k) + " folds of " +
+          std::to_string(lo) + (hi > lo ? "-" + std::to_string(hi) : "") + (hi == 1 ? " machine" : " machines") +
+          " (drawn with model.seed; the " + std::to_string(p) +
+          " with a failure spread over the folds); each fold's model trains on the other folds' machines and scores "
+          "its own machines' label-complete rows, and these out-of-fold predictions are pooled";
+  if (k < asked) {
+    s.why += "; " + std::to_string(k) + " folds, not " + std::to_string(asked) + ": " +
+             (k == n ? "only " + std::to_string(n) + " machines (one a fold)"
+                     : "only " + std::to_string(p) + " of the " + std::to_string(n) +
+                           " machines have a failure among their label-complete rows, and every fold must test one");
+  }
+  return s;
+}
+
 Split ChooseSplit(const Dataset& d, const std::string& mode, double test_fraction, int64_t horizon_ms,
-                  uint64_t seed) {
+                  uint64_t seed, int64_t folds) {
   const std::string quoted = "model.split = \"" + mode + "\"";
   if (test_fraction <= 0) {
     Split s;
@@ -200,6 +290,20 @@ Split ChooseSplit(const Dataset& d, const std::string& mode, double test_fractio
     s.why = "none: model.test_fraction = 0, no evaluation; the model trains on all " + std::to_string(d.rows()) +
             " labelled rows";
     return s;
+  }
+  if (mode == "machine_kfold") {
+    Split k = MachineKFold(d.machine, d.y, d.complete, folds, seed);
+    const std::string name = "by machine, " + (k.folds.empty() ? std::string("k") : std::to_string(k.folds.size())) +
+                             "-fold (" + quoted + ", model.folds = " + std::to_string(folds) + ")";
+    if (k.kind == SplitKind::kNone) {
+      k.usable = false;
+      k.why = name + ", which does not do: " + k.why;
+      return k;
+    }
+    k.split_ms = INT64_MAX;
+    for (size_t i : k.test) k.split_ms = std::min(k.split_ms, d.t[i]);
+    k.why = name + ": " + k.why;
+    return k;
   }
   const int pct = static_cast<int>(std::lround(test_fraction * 100));
   Split time = TimeSplit(d.t, d.complete, test_fraction, horizon_ms);

@@ -1,6 +1,6 @@
 // Training data from the feature store: labelled `features` rows sampled at a stride, the
-// evaluation splits (by time with a purge gap, or by machine), and the cold-start anomaly
-// score.
+// evaluation splits (by time with a purge gap, by machine, or grouped k-fold by machine),
+// and the cold-start anomaly score.
 //
 // Label-complete rows. A row at t is labelled 1 as soon as a failure follows within the
 // horizon, but 0 only once the machine's watermark reaches t + horizon: in the newest
@@ -21,9 +21,11 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "common/remaining_life.h"
 #include "vigil/config.h"
 #include "vigil/status.h"
 
@@ -53,12 +55,8 @@ std::vector<char> LabelComplete(const std::vector<std::string>& machine, const s
                                 const std::vector<int>& y, const std::map<std::string, int64_t>& watermark,
                                 int64_t horizon_ms, const std::map<std::string, int64_t>& last_failure = {});
 
-// Remaining useful life of a machine's row at t: the time to its next failure after t
-// (failures ascending), capped at cap_ms; the cap itself when no failure follows within the
-// cap and the watermark has reached t + cap (as label_failure_7d is 0 only once the
-// watermark passes t + H); unknown (nullopt) otherwise: the failure may yet come.
-std::optional<int64_t> RemainingLifeMs(int64_t t, const std::vector<int64_t>& failures, int64_t watermark,
-                                       int64_t cap_ms);
+// The remaining-useful-life label of a row: RemainingLifeMs (common/remaining_life.h,
+// shared with vigil export's label_rul_hours).
 
 // Label-complete rows, the first of each machine in every stride_ms bucket, in time order.
 // from_ms/until_ms bound the windows (inclusive, exclusive). rul_cap_ms > 0 also fills
@@ -66,16 +64,28 @@ std::optional<int64_t> RemainingLifeMs(int64_t t, const std::vector<int64_t>& fa
 Result<Dataset> LoadLabelled(const std::string& db_path, const Config& config, int64_t stride_ms,
                              int64_t from_ms = INT64_MIN, int64_t until_ms = INT64_MAX, int64_t rul_cap_ms = 0);
 
-enum class SplitKind { kNone, kTime, kMachine };
-const char* SplitName(SplitKind k);  // "none", "time", "machine"
+enum class SplitKind { kNone, kTime, kMachine, kMachineKFold };
+const char* SplitName(SplitKind k);  // "none", "time", "machine", "machine_kfold"
+
+// One fold of a grouped k-fold: its machines are held out, a model trains on the others.
+struct Fold {
+  std::vector<std::string> machines;  // held out by this fold, sorted
+  std::vector<size_t> train;          // every row of the other machines
+  std::vector<size_t> test;           // the label-complete rows of its machines
+};
 
 struct Split {
   SplitKind kind = SplitKind::kTime;
-  int64_t split_ms = 0;  // time: test rows have t >= split_ms; machine: the first test row's t
+  int64_t split_ms = 0;  // time: test rows have t >= split_ms; by machine: the first test row's t
   std::vector<size_t> train, test;
-  std::vector<std::string> test_machines;  // machine: the held-out machines, sorted
+  std::vector<std::string> test_machines;  // by machine: the held-out machines, sorted
   std::string why;                         // which split and why (ChooseSplit), or why none
   bool usable = true;  // ChooseSplit: false when no split fits (`why` says what is wrong)
+  // kMachineKFold: every machine is held out by exactly one fold. Then train holds every
+  // row (each trains in the folds that do not hold its machine out), test the folds' test
+  // rows one fold after another (every label-complete row once: the rows of the pooled
+  // out-of-fold predictions, in that order), test_machines every machine.
+  std::vector<Fold> folds;
 };
 // The newest test_fraction of the time range is the test period; training rows end one
 // horizon before it (t + horizon < split_ms), so no failure labels rows on both sides.
@@ -95,12 +105,32 @@ Split TimeSplit(const std::vector<int64_t>& t, const std::vector<char>& complete
 Split MachineSplit(const std::vector<std::string>& machine, const std::vector<int>& y,
                    const std::vector<char>& complete, double test_fraction, uint64_t seed);
 
-// model.split: "time", "machine", or "auto": the time split when its test rows have both
-// classes, its training rows a positive, and its test period holds rows of at least half
-// of the machines; else by machine (else the time split, which then fails with its reason).
-// test_fraction 0: kind kNone, every row trains (no evaluation). `why` says which and why.
+// Machines dealt into k folds (k >= 1): the distinct ids sorted, shuffled with the seed (as
+// MachineSplit draws), the failing ones (ids in `failing`) moved to the front in that
+// order, then dealt round-robin. So every machine is in exactly one fold, fold sizes
+// differ by at most one machine, the failing machines spread as evenly (a fold holds one
+// more at most), and the same machines and seed give the same folds on every platform.
+// Each fold's ids sorted; empty folds when there are fewer machines than k.
+std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machines,
+                                                  const std::set<std::string>& failing, size_t k, uint64_t seed);
+
+// Grouped k-fold by machine: AssignFolds over the machines, `failing` being those with a
+// positive label-complete row. Every fold must test both classes and train on a positive,
+// so fewer folds than asked are made when there are fewer machines (one a fold: leave one
+// machine out) or fewer failing machines than `folds` (one failing machine a fold at
+// least); `why` says so. Refused (kind kNone, `why` says why) with fewer than two failing
+// machines, or when a fold's machines have no negative label-complete row (machines whose
+// every row lies within one horizon of a failure).
+Split MachineKFold(const std::vector<std::string>& machine, const std::vector<int>& y,
+                   const std::vector<char>& complete, int64_t folds, uint64_t seed);
+
+// model.split: "time", "machine", "machine_kfold" (model.folds folds), or "auto": the time
+// split when its test rows have both classes, its training rows a positive, and its test
+// period holds rows of at least half of the machines; else by machine (else the time
+// split, which then fails with its reason). test_fraction 0: kind kNone, every row trains
+// (no evaluation), whatever the mode. `why` says which and why.
 Split ChooseSplit(const Dataset& d, const std::string& mode, double test_fraction, int64_t horizon_ms,
-                  uint64_t seed);
+                  uint64_t seed, int64_t folds = 5);
 
 // ISO 10816 zone as a score: good 0, watch 1/3, unsatisfactory 2/3, critical 1 (missing: 0).
 double IsoZoneScore(std::optional<double> vibration_mm_s);

@@ -12,6 +12,7 @@
 #include "common/timestamp.h"
 #include "model/booster.h"
 #include "model/dataset.h"
+#include "model/metrics.h"
 #include "model/registry.h"
 
 namespace vigil::model {
@@ -64,11 +65,13 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   r.rul_cap_ms = rul_cap;
   r.iso_evaluated = config.FindSensor("vibration") != nullptr;
   r.censored = d.censored;
-  const Split split = ChooseSplit(d, mc.split, mc.test_fraction, horizon, static_cast<uint64_t>(mc.seed));
+  const Split split =
+      ChooseSplit(d, mc.split, mc.test_fraction, horizon, static_cast<uint64_t>(mc.seed), mc.folds);
   r.split = split.kind;
   r.split_why = split.why;
   r.test_machines = split.test_machines;
   r.evaluated = split.kind != SplitKind::kNone;
+  const bool kfold = split.kind == SplitKind::kMachineKFold;
   auto too_few = [&](int64_t failures, size_t rows, size_t positives) {
     return Status::InvalidArgument(
         "too few labelled failures to train: " + std::to_string(failures) + " failure(s) label the " +
@@ -92,21 +95,37 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   r.test_rows = split.test.size();
   for (size_t i : split.train) r.train_positives += d.y[i];
   for (size_t i : split.test) r.test_positives += d.y[i];
-  // Failures that label the training rows: before the test period, or of the training machines.
-  std::vector<std::string> train_machines;
-  if (split.kind == SplitKind::kMachine) {
-    for (size_t i : split.train) {
-      if (train_machines.empty() || train_machines.back() != d.machine[i]) train_machines.push_back(d.machine[i]);
+  // What the evaluation trains and tests: k-fold's folds, or the one split as a single fold.
+  const std::vector<Fold> folds = kfold ? split.folds : std::vector<Fold>{Fold{split.test_machines, split.train, split.test}};
+  // Failures that label each fold's training rows: before the test period (by time), or of
+  // its training machines (by machine); min_failures holds for the fold with the fewest.
+  r.training_failures = INT64_MAX;
+  size_t fewest = 0;
+  std::vector<int64_t> fold_failures;
+  for (size_t k = 0; k < folds.size(); ++k) {
+    std::vector<std::string> train_machines;  // empty: every machine
+    if (split.kind == SplitKind::kMachine || kfold) {
+      for (size_t i : folds[k].train) {
+        if (train_machines.empty() || train_machines.back() != d.machine[i]) train_machines.push_back(d.machine[i]);
+      }
+      std::sort(train_machines.begin(), train_machines.end());
+      train_machines.erase(std::unique(train_machines.begin(), train_machines.end()), train_machines.end());
     }
-    std::sort(train_machines.begin(), train_machines.end());
-    train_machines.erase(std::unique(train_machines.begin(), train_machines.end()), train_machines.end());
+    const int64_t failures_until = split.kind == SplitKind::kTime ? split.split_ms : d.t.back() + horizon + 1;
+    Result<int64_t> failures = store::CountFailures(*db, d.t.front(), failures_until, train_machines);
+    if (!failures) return failures.error();
+    fold_failures.push_back(*failures);
+    if (*failures < r.training_failures) {
+      r.training_failures = *failures;
+      fewest = k;
+    }
   }
-  const int64_t failures_until = split.kind == SplitKind::kTime ? split.split_ms : d.t.back() + horizon + 1;
-  Result<int64_t> failures = store::CountFailures(*db, d.t.front(), failures_until, train_machines);
-  if (!failures) return failures.error();
-  r.training_failures = *failures;
-  if (r.training_failures < mc.min_failures || r.train_positives == 0 || split.train.empty()) {
-    return too_few(r.training_failures, r.train_rows, r.train_positives);
+  {
+    size_t positives = 0;
+    for (size_t i : folds[fewest].train) positives += d.y[i];
+    if (r.training_failures < mc.min_failures || positives == 0 || folds[fewest].train.empty()) {
+      return too_few(r.training_failures, folds[fewest].train.size(), positives);
+    }
   }
   if (r.evaluated && (r.test_positives == 0 || r.test_positives == r.test_rows)) {
     return Status::InvalidArgument("the held-out rows (" + split.why + ") have " + std::to_string(r.test_positives) +
@@ -138,23 +157,42 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     VIGIL_RETURN_IF_ERROR(b->UndoPositiveWeight(neg / pos));  // calibrated probabilities
     return b;
   };
-  const double pos = static_cast<double>(r.train_positives), neg = static_cast<double>(r.train_rows) - pos;
-  Result<Booster> booster = fit(split.train, options.shuffle_labels);
-  if (!booster) return booster.error();
 
-  // Evaluation on the held-out rows: the model at its chosen threshold; the ISO rule and
-  // the base rate at 0.5 (the ISO rule: unsatisfactory or worse).
-  const std::vector<float> test_x = d.Rows(split.test);
+  // Evaluation on the held-out rows: each fold's model scores its own held-out rows, pooled
+  // in split.test's order (one fold: the split's model on its test rows). The model at its
+  // chosen threshold; the ISO rule and the base rate (of each fold's training rows) at 0.5
+  // (the ISO rule: unsatisfactory or worse).
+  std::optional<Booster> booster;  // the stored model: the evaluated one, unless refit below
   std::vector<int> label;
   std::vector<double> prob, iso, base;
   if (r.evaluated) {
-    Result<std::vector<float>> p = booster->Predict(test_x, d.columns.size());
-    if (!p) return p.error();
-    prob.assign(p->begin(), p->end());
-    for (size_t i : split.test) {
-      label.push_back(d.y[i]);
-      iso.push_back(IsoZoneScore(d.vibration[i]));
-      base.push_back(pos / (pos + neg));
+    for (size_t k = 0; k < folds.size(); ++k) {
+      const Fold& f = folds[k];
+      Result<Booster> b = fit(f.train, options.shuffle_labels);
+      if (!b) return b.error();
+      Result<std::vector<float>> p = b->Predict(d.Rows(f.test), d.columns.size());
+      if (!p) return p.error();
+      double train_pos = 0;
+      for (size_t i : f.train) train_pos += d.y[i];
+      TrainReport::FoldResult fr;
+      fr.machines = f.machines;
+      fr.train_rows = f.train.size();
+      fr.test_rows = f.test.size();
+      fr.training_failures = fold_failures[k];
+      std::vector<double> fold_prob(p->begin(), p->end());
+      std::vector<int> fold_label;
+      for (size_t i : f.test) {
+        fold_label.push_back(d.y[i]);
+        fr.test_positives += d.y[i];
+        iso.push_back(IsoZoneScore(d.vibration[i]));
+        base.push_back(train_pos / static_cast<double>(f.train.size()));
+      }
+      fr.roc_auc = RocAuc(fold_prob, fold_label);
+      fr.pr_auc = PrAuc(fold_prob, fold_label);
+      prob.insert(prob.end(), fold_prob.begin(), fold_prob.end());
+      label.insert(label.end(), fold_label.begin(), fold_label.end());
+      if (kfold) r.folds.push_back(std::move(fr));
+      else booster.emplace(std::move(*b));
     }
     r.threshold = ChooseThreshold(prob, label, *goal);
     r.eval_threshold = r.threshold.threshold ? *r.threshold.threshold : WarningThreshold(mc, std::nullopt);
@@ -165,6 +203,9 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   } else {
     r.threshold.why = "none chosen: no held-out rows (model.test_fraction = 0)";
     r.eval_threshold = WarningThreshold(mc, std::nullopt);
+    Result<Booster> b = fit(split.train, options.shuffle_labels);
+    if (!b) return b.error();
+    booster.emplace(std::move(*b));
   }
 
   Result<std::optional<ModelRecord>> current = CurrentModel(*db);
@@ -189,7 +230,7 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     } else if (cur_trained_until >= min_test_t) {
       current_own_pr_auc = ModelHeldOutPrAuc(**current);
       r.current_unusable = "it trained on rows of this test set (until " + FormatTimestampMs(cur_trained_until) + ")";
-    } else if (Result<std::vector<float>> cp = cur->Predict(test_x, d.columns.size()); !cp) {
+    } else if (Result<std::vector<float>> cp = cur->Predict(d.Rows(split.test), d.columns.size()); !cp) {
       r.current_unusable = "it cannot score the test rows: " + cp.error().message();
     } else {
       r.current = Evaluate(std::vector<double>(cp->begin(), cp->end()), label, r.eval_threshold);
@@ -199,18 +240,20 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
     r.current_unusable = "no held-out rows (model.test_fraction = 0)";
   }
 
-  // The final model: fit again on every (label-complete) row (model.refit), or the evaluated one.
+  // The final model: fit again on every (label-complete) row (model.refit), or the
+  // evaluated one. k-fold has no single evaluated model: its final model always fits all.
   std::vector<size_t> all_rows(d.rows());
   for (size_t i = 0; i < d.rows(); ++i) all_rows[i] = i;
-  r.refit = r.evaluated && mc.refit;
+  r.refit = r.evaluated && (mc.refit || kfold);
   const std::vector<size_t>& final_rows = r.refit ? all_rows : split.train;
   r.final_rows = final_rows.size();
   if (r.refit) {
     Result<Booster> final_model = fit(all_rows, options.shuffle_labels);
     if (!final_model) return final_model.error();
-    booster = std::move(final_model);
+    booster.emplace(std::move(*final_model));
   }
-  // Remaining useful life: the same recipe as a regression, on the rows whose RUL is known.
+  // Remaining useful life: the same recipe as a regression, on the rows whose RUL is known,
+  // evaluated fold by fold as the classifier is.
   std::optional<Booster> rul_model;
   if (rul_cap > 0 && !d.rul_h.empty()) {
     auto known = [&](const std::vector<size_t>& rows) {
@@ -228,31 +271,47 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
           {"eta", eta}, {"seed", std::to_string(mc.seed)}, {"nthread", "2"}, {"base_score", "0.5"}};
       return Booster::Train(d.Rows(rows), d.columns.size(), y, {}, params, static_cast<int>(mc.rounds));
     };
-    const std::vector<size_t> rtrain = known(split.train), rtest = known(split.test), rall = known(all_rows);
-    if (!rtrain.empty()) {
-      r.rul = true;
-      r.rul_train_rows = rtrain.size();
-      r.rul_test_rows = rtest.size();
-      Result<Booster> m = fit_rul(rtrain);
-      if (!m) return m.error();
-      if (!rtest.empty()) {
-        Result<std::vector<float>> p = m->Predict(d.Rows(rtest), d.columns.size());
-        if (!p) return p.error();
-        std::vector<double> pred(p->begin(), p->end()), truth;
+    const std::vector<size_t> rall = known(all_rows);
+    r.rul_train_rows = known(split.train).size();
+    r.rul = r.rul_train_rows > 0;
+    if (r.rul) {
+      std::vector<double> pred, truth;
+      for (size_t k = 0; r.evaluated && k < folds.size(); ++k) {
+        const std::vector<size_t> rtrain = known(folds[k].train), rtest = known(folds[k].test);
+        if (rtrain.empty()) continue;  // k-fold: this fold's RUL is not evaluated
+        Result<Booster> m = fit_rul(rtrain);
+        if (!m) return m.error();
         double se = 0;
-        for (size_t k = 0; k < rtest.size(); ++k) {
-          truth.push_back(d.rul_h[rtest[k]]);
-          se += (pred[k] - truth[k]) * (pred[k] - truth[k]);
+        if (!rtest.empty()) {
+          Result<std::vector<float>> p = m->Predict(d.Rows(rtest), d.columns.size());
+          if (!p) return p.error();
+          for (size_t j = 0; j < rtest.size(); ++j) {
+            const double e = static_cast<double>((*p)[j]) - d.rul_h[rtest[j]];
+            se += e * e;
+            pred.push_back((*p)[j]);
+            truth.push_back(d.rul_h[rtest[j]]);
+          }
         }
-        r.rul_rmse_h = std::sqrt(se / static_cast<double>(rtest.size()));
+        if (kfold) {
+          r.folds[k].rul_test_rows = rtest.size();
+          r.folds[k].rul_rmse_h = rtest.empty() ? 0 : std::sqrt(se / static_cast<double>(rtest.size()));
+        } else {
+          rul_model.emplace(std::move(*m));
+        }
+      }
+      r.rul_test_rows = pred.size();
+      if (!pred.empty()) {
+        double se = 0;
+        for (size_t j = 0; j < pred.size(); ++j) se += (pred[j] - truth[j]) * (pred[j] - truth[j]);
+        r.rul_rmse_h = std::sqrt(se / static_cast<double>(pred.size()));
         r.rul_phm08 = Phm08Score(pred, truth);
       }
-      if (r.refit) {
-        m = fit_rul(rall);
+      if (r.refit || !r.evaluated) {
+        Result<Booster> m = fit_rul(r.refit ? rall : known(split.train));
         if (!m) return m.error();
+        rul_model.emplace(std::move(*m));
       }
-      r.rul_final_rows = r.refit ? rall.size() : rtrain.size();
-      rul_model.emplace(std::move(*m));
+      r.rul_final_rows = r.refit ? rall.size() : r.rul_train_rows;
     }
   }
   int64_t trained_until = INT64_MIN;
@@ -282,12 +341,16 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
   rec.test_rows = static_cast<int64_t>(r.test_rows);
   rec.train_positives = static_cast<int64_t>(r.train_positives);
   rec.test_positives = static_cast<int64_t>(r.test_positives);
-  std::string held = "[";
-  for (size_t i = 0; i < split.test_machines.size(); ++i) {
-    if (i) held += ",";
-    AppendJsonString(split.test_machines[i], &held);
-  }
-  held += "]";
+  auto json_list = [](const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ",";
+      AppendJsonString(items[i], &out);
+    }
+    return out + "]";
+  };
+  std::string held = json_list(split.test_machines);
+  if (kfold) held += ",\"folds\":" + std::to_string(split.folds.size());  // K; metrics' folds: who and how well
   std::string goal_json;
   AppendJsonString(goal->text, &goal_json);
   rec.params_json = std::string("{\"objective\":\"binary:logistic\",\"rounds\":") + std::to_string(mc.rounds) +
@@ -382,7 +445,27 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
                      ",\"base_rate\":" + EvalJson(r.evaluated ? std::optional(r.base_rate) : std::nullopt) +
                      ",\"current\":" + EvalJson(r.current) +
                      ",\"current_id\":" + std::to_string(r.current_id) + ",\"training_failures\":" +
-                     std::to_string(r.training_failures) + ",\"threshold\":" + thr_text + ",\"decision\":";
+                     std::to_string(r.training_failures) + ",\"threshold\":" + thr_text;
+  if (kfold) {  // the fold assignment, with each fold's own figures on its held-out rows
+    rec.metrics_json += ",\"folds\":[";
+    for (size_t k = 0; k < r.folds.size(); ++k) {
+      const TrainReport::FoldResult& f = r.folds[k];
+      rec.metrics_json += (k ? ",{\"machines\":" : "{\"machines\":") + json_list(f.machines);
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    ",\"rows\":%zu,\"positives\":%zu,\"training_failures\":%lld,\"roc_auc\":%.6f,\"pr_auc\":%.6f",
+                    f.test_rows, f.test_positives, static_cast<long long>(f.training_failures), f.roc_auc,
+                    f.pr_auc);
+      rec.metrics_json += buf;
+      if (r.rul) {
+        std::snprintf(buf, sizeof buf, ",\"rul_test_rows\":%zu,\"rul_rmse_h\":%.6f", f.rul_test_rows, f.rul_rmse_h);
+        rec.metrics_json += buf;
+      }
+      rec.metrics_json += "}";
+    }
+    rec.metrics_json += "]";
+  }
+  rec.metrics_json += ",\"decision\":";
   AppendJsonString(r.decision, &rec.metrics_json);
   rec.metrics_json += "}";
   VIGIL_RETURN_IF_ERROR(UpdateModel(*db, rec));

@@ -1,11 +1,16 @@
 // vigil train: loads the labelled rows, holds some out (model/dataset.h ChooseSplit: by
-// time with a purge gap, or by machine, as model.split says, and why), trains XGBoost with
-// the class imbalance weighted, evaluates it next to two baselines on the same held-out
-// rows (the ISO 10816 zone rule and the base rate) and against the current model, chooses
-// the alert threshold on those rows for model.threshold_goal (model/threshold.h), fits the
-// final model on all label-complete rows (model.refit), stores it in the registry with its
-// threshold, and promotes it when it is not worse than the current one on these rows (and
-// better than the base rate). A current model that trained on rows of this test set cannot
+// time with a purge gap, by machine, or grouped k-fold by machine, as model.split says,
+// and why), trains XGBoost with the class imbalance weighted, evaluates it next to two
+// baselines on the same held-out rows (the ISO 10816 zone rule and the base rate) and
+// against the current model, chooses the alert threshold on those rows for
+// model.threshold_goal (model/threshold.h), fits the final model on all label-complete rows
+// (model.refit), stores it in the registry with its threshold, and promotes it when it is
+// not worse than the current one on these rows (and better than the base rate).
+// Grouped k-fold: a model per fold trains on the other folds' machines and scores its own;
+// the held-out rows are then every label-complete row, each scored by the fold that held
+// its machine out, and everything above (metrics, threshold, RUL RMSE) is computed on these
+// pooled out-of-fold predictions; the final model always fits all rows (no single
+// evaluated model exists to keep). A current model that trained on rows of this test set cannot
 // be compared (it would look better than it is): it is said so, and the base-rate rule
 // decides. Between two time splits, a model whose test period starts earlier than the
 // current model's never replaces it by itself: it is rejected, saying so.
@@ -43,9 +48,21 @@ struct TrainReport {
   int64_t data_from_ms = 0, data_to_ms = 0, split_ms = 0;
   SplitKind split = SplitKind::kTime;
   std::string split_why;                    // which split and why (ChooseSplit)
-  std::vector<std::string> test_machines;   // split by machine: the held-out machines
+  std::vector<std::string> test_machines;   // split by machine: the held-out machines (k-fold: all)
+  // k-fold: every row trains (in the folds that do not hold its machine out) and every
+  // label-complete row is held out once (test_rows: the pooled out-of-fold rows).
   size_t train_rows = 0, test_rows = 0, train_positives = 0, test_positives = 0;
-  int64_t training_failures = 0;
+  int64_t training_failures = 0;  // failures labelling the training rows (k-fold: the fewest of a fold)
+  // Grouped k-fold (SplitKind::kMachineKFold): each fold's machines and its own figures.
+  struct FoldResult {
+    std::vector<std::string> machines;  // held out by this fold
+    size_t train_rows = 0, test_rows = 0, test_positives = 0;
+    int64_t training_failures = 0;
+    double roc_auc = 0, pr_auc = 0;  // on its held-out rows, by its own model
+    size_t rul_test_rows = 0;
+    double rul_rmse_h = 0;
+  };
+  std::vector<FoldResult> folds;
   bool evaluated = true;  // false: model.test_fraction = 0
   // The threshold: chosen on the held-out rows (threshold.threshold), else none.
   ThresholdChoice threshold;
@@ -62,8 +79,8 @@ struct TrainReport {
   std::string current_unusable;  // why the current model could not be compared, if it could not
   std::string file;
   // Remaining useful life (model.rul_cap > 0): a regression model of Dataset::rul_h on the
-  // same split's rows whose RUL is known, evaluated on the held-out ones (hours), fit again
-  // on all of them with model.refit, saved as RulModelFile(file).
+  // same split's rows whose RUL is known, evaluated on the held-out ones (hours; k-fold:
+  // pooled out-of-fold), fit again on all of them with model.refit, saved as RulModelFile(file).
   bool rul = false;
   int64_t rul_cap_ms = 0;  // the cap used: --rul-cap, else model.rul_cap
   size_t rul_train_rows = 0, rul_test_rows = 0, rul_final_rows = 0;

@@ -1,8 +1,11 @@
 #include "store/export.h"
 
 #include <cstdlib>
+#include <map>
+#include <optional>
 
 #include "common/csv.h"
+#include "common/remaining_life.h"
 #include "common/timestamp.h"
 #include "store/db.h"
 #include "store/schema.h"
@@ -32,6 +35,19 @@ Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, cons
   st->Bind(1, q.from_ms).Bind(2, q.until_ms);
   for (size_t i = 0; i < q.machines.size(); ++i) st->Bind(static_cast<int>(i + 3), q.machines[i]);
   const int ncol = st->Columns();
+  // The remaining-useful-life label needs each machine's failures and watermark, as vigil
+  // train reads them (store/training_data.cc).
+  const bool rul = q.table == "features" && q.rul_cap_ms > 0;
+  std::map<std::string, std::vector<int64_t>> failures;
+  std::map<std::string, int64_t> watermark;
+  if (rul) {
+    Result<Stmt> wm = db->Prepare("SELECT machine_id, watermark_ms FROM watermarks");
+    Result<Stmt> fh = db->Prepare("SELECT DISTINCT machine_id, timestamp_ms FROM failure_history ORDER BY 1, 2");
+    if (!wm || !fh) return Status::IoError("sqlite: " + db->ErrorMessage());
+    VIGIL_RETURN_IF_ERROR(wm->ForEach([&](const Stmt& r) { watermark[r.Text(0)] = r.Int(1); }));
+    VIGIL_RETURN_IF_ERROR(fh->ForEach([&](const Stmt& r) { failures[r.Text(0)].push_back(r.Int(1)); }));
+  }
+  static const std::vector<int64_t> kNoFailures;
   // Header: the time column becomes an ISO-8601 column named without "_ms".
   std::fprintf(out, "machine_id,%s", events ? "timestamp_utc" : "window_start");
   for (int i = 2; i < ncol; ++i) {
@@ -39,7 +55,15 @@ Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, cons
     csv::AppendField(st->ColumnName(i), &name);
     std::fputs(name.c_str(), out);
   }
+  if (rul) std::fputs(",label_rul_hours", out);
   std::fputc('\n', out);
+  // The shortest of %.15g / %.17g that reads back as the same double.
+  auto print_double = [out](double d) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.15g", d);
+    if (std::strtod(buf, nullptr) != d) std::snprintf(buf, sizeof buf, "%.17g", d);
+    std::fprintf(out, ",%s", buf);
+  };
   int64_t rows = 0;
   Status s;
   for (;;) {
@@ -57,20 +81,22 @@ Result<int64_t> ExportCsv(const std::string& db_path, const Config& config, cons
       switch (st->TypeOf(i)) {
         case Stmt::Type::kNull: std::fputc(',', out); break;
         case Stmt::Type::kInteger: std::fprintf(out, ",%lld", static_cast<long long>(st->Int(i))); break;
-        case Stmt::Type::kFloat: {
-          // The shortest of %.15g / %.17g that reads back as the same double.
-          double d = st->Double(i);
-          char buf[40];
-          std::snprintf(buf, sizeof buf, "%.15g", d);
-          if (std::strtod(buf, nullptr) != d) std::snprintf(buf, sizeof buf, "%.17g", d);
-          std::fprintf(out, ",%s", buf);
-          break;
-        }
+        case Stmt::Type::kFloat: print_double(st->Double(i)); break;
         default:
           cell = ",";
           csv::AppendField(st->Text(i), &cell);
           std::fputs(cell.c_str(), out);
       }
+    }
+    if (rul) {
+      const std::string machine = st->Text(0);
+      const int64_t t = st->Int(1);
+      const auto f = failures.find(machine);
+      const auto w = watermark.find(machine);
+      const std::optional<int64_t> ms = RemainingLifeMs(t, f == failures.end() ? kNoFailures : f->second,
+                                                        w == watermark.end() ? t : w->second, q.rul_cap_ms);
+      if (ms) print_double(static_cast<double>(*ms) / 3'600'000.0);
+      else std::fputc(',', out);
     }
     std::fputc('\n', out);
     ++rows;

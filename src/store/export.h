@@ -18,6 +18,9 @@ struct ExportQuery {
   int64_t from_ms = INT64_MIN;     // window start / event time, inclusive
   int64_t until_ms = INT64_MAX;    // exclusive
   std::vector<std::string> machines;  // empty = all
+  // features: > 0 adds label_rul_hours, the remaining-useful-life label vigil train learns
+  // (common/remaining_life.h: hours to the next failure, capped at this; empty while unknown).
+  int64_t rul_cap_ms = 0;
 };
 
 // Streams a table as CSV (header, ISO-8601 UTC times, empty cells for NULL) to out.

@@ -226,6 +226,21 @@ TEST(ConfigTest, ModelSplitThresholdGoalAndTestFractionZero) {
   Config ok;
   ok.model.threshold_goal = "cost:10";
   EXPECT_TRUE(CheckConfig(ok).ok());
+
+  // Grouped k-fold by machine: model.folds, 2 or more; the final model always refits.
+  Result<Config> kf = ParseConfigText("[model]\nsplit = \"machine_kfold\"\nfolds = 10\n", "t.toml");
+  ASSERT_TRUE(kf) << kf.error().message();
+  EXPECT_EQ(kf->model.split, "machine_kfold");
+  EXPECT_EQ(kf->model.folds, 10);
+  EXPECT_TRUE(CheckConfig(*kf).ok());
+  EXPECT_EQ(defaults.model.folds, 5);
+  kf->model.refit = false;
+  Status no_refit = CheckConfig(*kf);
+  EXPECT_FALSE(no_refit.ok());
+  EXPECT_NE(no_refit.message().find("model.refit: must be true with model.split = \"machine_kfold\""), std::string::npos)
+      << no_refit.message();
+  Result<Config> one_fold = ParseConfigText("[model]\nfolds = 1\n", "t.toml");
+  EXPECT_TRUE(!one_fold || !CheckConfig(*one_fold).ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -110,6 +111,148 @@ TEST(MachineSplitTest, EdgeCasesSayWhy) {
   EXPECT_NE(pure.why.find("no draw"), std::string::npos) << pure.why;
 }
 
+// Grouped k-fold by machine (issue 19): the fold assignment.
+std::vector<std::string> Ids(int n) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= n; ++i) ids.push_back((i < 10 ? "M0" : "M") + std::to_string(i));
+  return ids;
+}
+
+TEST(AssignFoldsTest, EveryMachineOnceBalancedFailingSpreadDeterministicForASeed) {
+  const std::vector<std::string> ids = Ids(23);
+  std::set<std::string> failing;
+  for (size_t i = 0; i < ids.size(); i += 3) failing.insert(ids[i]);  // 8 failing machines
+  for (size_t k : {2u, 3u, 5u, 7u, 23u}) {
+    std::set<std::vector<std::vector<std::string>>> by_seed;
+    for (uint64_t seed = 0; seed < 10; ++seed) {
+      const std::vector<std::vector<std::string>> folds = AssignFolds(ids, failing, k, seed);
+      ASSERT_EQ(folds.size(), k);
+      std::multiset<std::string> seen;
+      size_t lo = ids.size(), hi = 0, lo_fail = ids.size(), hi_fail = 0;
+      for (const std::vector<std::string>& f : folds) {
+        EXPECT_TRUE(std::is_sorted(f.begin(), f.end()));
+        seen.insert(f.begin(), f.end());
+        lo = std::min(lo, f.size());
+        hi = std::max(hi, f.size());
+        const size_t nf = std::count_if(f.begin(), f.end(), [&](const std::string& m) { return failing.count(m) > 0; });
+        lo_fail = std::min(lo_fail, nf);
+        hi_fail = std::max(hi_fail, nf);
+      }
+      EXPECT_EQ(seen, std::multiset<std::string>(ids.begin(), ids.end())) << "k " << k << " seed " << seed;
+      EXPECT_LE(hi - lo, 1u) << "unbalanced: k " << k << " seed " << seed;
+      EXPECT_LE(hi_fail - lo_fail, 1u) << "failing machines bunched: k " << k << " seed " << seed;
+      // The same machines and seed, in any order and with repeats: the same folds.
+      std::vector<std::string> shuffled(ids.rbegin(), ids.rend());
+      shuffled.push_back(ids[4]);
+      EXPECT_EQ(AssignFolds(shuffled, failing, k, seed), folds);
+      by_seed.insert(folds);
+    }
+    if (k < ids.size()) {
+      EXPECT_GT(by_seed.size(), 1u) << "the seed does not matter, k " << k;
+    }
+  }
+  // More folds than machines: one machine a fold, the rest empty.
+  const std::vector<std::vector<std::string>> few = AssignFolds(Ids(3), {}, 5, 1);
+  ASSERT_EQ(few.size(), 5u);
+  size_t nonempty = 0;
+  for (const auto& f : few) nonempty += !f.empty();
+  EXPECT_EQ(nonempty, 3u);
+}
+
+// Ten machines, 20 rows each: M01..M08 fail at their end (rows 15..19 positive), M09 and
+// M10 never; each machine's newest 2 rows are censored.
+Fleet TenMachines() {
+  Fleet f;
+  for (const std::string& m : Ids(10)) {
+    for (int i = 0; i < 20; ++i) {
+      f.machine.push_back(m);
+      f.t.push_back(i * 3'600'000);
+      f.y.push_back(m < "M09" && i >= 15);
+      f.complete.push_back(i < 18);
+    }
+  }
+  return f;
+}
+
+TEST(MachineKFoldTest, EachLabelCompleteRowIsTestedOnceByTheFoldThatHoldsItsMachineOut) {
+  const Fleet f = TenMachines();
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    const Split s = MachineKFold(f.machine, f.y, f.complete, 3, seed);
+    ASSERT_EQ(s.kind, SplitKind::kMachineKFold) << s.why;
+    ASSERT_EQ(s.folds.size(), 3u);
+    EXPECT_EQ(s.test_machines, Ids(10));
+    EXPECT_EQ(s.train.size(), f.t.size());  // every row trains (in the other folds)
+    std::vector<size_t> pooled;
+    for (const Fold& fold : s.folds) {
+      const std::set<std::string> held(fold.machines.begin(), fold.machines.end());
+      size_t pos = 0, train_pos = 0;
+      for (size_t i : fold.test) {
+        EXPECT_TRUE(held.count(f.machine[i]));
+        EXPECT_TRUE(f.complete[i]);
+        pos += f.y[i];
+      }
+      for (size_t i : fold.train) {
+        EXPECT_FALSE(held.count(f.machine[i])) << f.machine[i] << " trains and is held out, seed " << seed;
+        train_pos += f.y[i];
+      }
+      EXPECT_EQ(fold.train.size(), 20 * (10 - held.size()));  // all rows of the others
+      EXPECT_GT(pos, 0u);
+      EXPECT_LT(pos, fold.test.size());  // both classes in every fold
+      EXPECT_GT(train_pos, 0u);
+      pooled.insert(pooled.end(), fold.test.begin(), fold.test.end());
+    }
+    EXPECT_EQ(s.test, pooled);  // the folds' test rows, one fold after another
+    std::vector<size_t> complete_rows;
+    for (size_t i = 0; i < f.t.size(); ++i) {
+      if (f.complete[i]) complete_rows.push_back(i);
+    }
+    std::sort(pooled.begin(), pooled.end());
+    EXPECT_EQ(pooled, complete_rows);  // each label-complete row exactly once
+    const Split again = MachineKFold(f.machine, f.y, f.complete, 3, seed);
+    ASSERT_EQ(again.folds.size(), 3u);
+    for (size_t k = 0; k < 3; ++k) EXPECT_EQ(again.folds[k].machines, s.folds[k].machines);
+    EXPECT_EQ(again.test, s.test);
+  }
+}
+
+TEST(MachineKFoldTest, FewerMachinesOrFailingMachinesThanFoldsMakeFewerFoldsAndSaySo) {
+  // 4 of 5 machines fail: 5 folds asked, 4 made (every fold tests a failure).
+  const Fleet five = FiveMachines();
+  Split s = MachineKFold(five.machine, five.y, five.complete, 5, 1);
+  ASSERT_EQ(s.kind, SplitKind::kMachineKFold) << s.why;
+  EXPECT_EQ(s.folds.size(), 4u);
+  EXPECT_NE(s.why.find("4 folds, not 5"), std::string::npos) << s.why;
+  EXPECT_NE(s.why.find("only 4 of the 5 machines have a failure"), std::string::npos) << s.why;
+  // Three machines, all failing, 5 folds asked: one machine a fold.
+  const std::vector<std::string> m = {"A", "A", "A", "B", "B", "B", "C", "C", "C"};
+  const std::vector<int> y = {0, 0, 1, 0, 0, 1, 0, 0, 1};
+  const std::vector<char> c(9, 1);
+  s = MachineKFold(m, y, c, 5, 1);
+  ASSERT_EQ(s.kind, SplitKind::kMachineKFold) << s.why;
+  EXPECT_EQ(s.folds.size(), 3u);
+  for (const Fold& fold : s.folds) EXPECT_EQ(fold.machines.size(), 1u);
+  EXPECT_NE(s.why.find("3 folds, not 5"), std::string::npos) << s.why;
+  EXPECT_NE(s.why.find("only 3 machines"), std::string::npos) << s.why;
+  // As many as asked: nothing said about it.
+  s = MachineKFold(m, y, c, 3, 1);
+  EXPECT_EQ(s.why.find("not 3"), std::string::npos) << s.why;
+}
+
+TEST(MachineKFoldTest, RefusedWithoutTwoFailingMachinesOrWhenAFoldHasNoNegativeAndSaysWhy) {
+  Split s = MachineKFold({"A", "A"}, {0, 1}, {1, 1}, 5, 1);
+  EXPECT_EQ(s.kind, SplitKind::kNone);
+  EXPECT_NE(s.why.find("two machines or more"), std::string::npos) << s.why;
+  s = MachineKFold({"A", "A", "B", "B", "C", "C"}, {0, 1, 0, 0, 0, 0}, {1, 1, 1, 1, 1, 1}, 5, 1);
+  EXPECT_EQ(s.kind, SplitKind::kNone);
+  EXPECT_NE(s.why.find("1 of the 3 machines has a failure"), std::string::npos) << s.why;
+  // A and B only ever positive: whichever fold holds one of them without C tests no negative.
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    s = MachineKFold({"A", "A", "B", "B", "C", "C"}, {1, 1, 1, 1, 0, 0}, {1, 1, 1, 1, 1, 1}, 2, seed);
+    EXPECT_EQ(s.kind, SplitKind::kNone);
+    EXPECT_NE(s.why.find("no negative label-complete row"), std::string::npos) << s.why;
+  }
+}
+
 TEST(LabelCompleteTest, OnlyPositivesInTheNewestHorizonAreIncomplete) {
   const int64_t h = 10;
   std::vector<char> c = LabelComplete({"A", "A", "A", "B"}, {0, 5, 8, 5}, {1, 1, 0, 1}, {{"A", 15}}, h);
@@ -175,6 +318,14 @@ TEST(ChooseSplitTest, AutoTakesTheTimeSplitWhenItsTestPeriodHasBothClassesAndThe
   Split m = ChooseSplit(d, "machine", 0.25, kH, 1);
   EXPECT_EQ(m.kind, SplitKind::kMachine) << m.why;
   EXPECT_EQ(m.test_machines.size(), 1u);
+  // Grouped k-fold only when asked for, with the folds asked for; it says so.
+  Split k = ChooseSplit(d, "machine_kfold", 0.25, kH, 1, 2);
+  ASSERT_EQ(k.kind, SplitKind::kMachineKFold) << k.why;
+  EXPECT_EQ(k.folds.size(), 2u);
+  EXPECT_EQ(k.test.size(), d.rows());
+  EXPECT_EQ(k.split_ms, 0);  // the first held-out row's time
+  EXPECT_NE(k.why.find("by machine, 2-fold (model.split = \"machine_kfold\", model.folds = 2): every one of the 4 machines held out once"),
+            std::string::npos) << k.why;
 }
 
 // The demo's case: every positive in the newest horizon, where no 0 can be labelled yet.
@@ -190,12 +341,18 @@ TEST(ChooseSplitTest, AutoFallsBackToMachinesWhenTheTimeTestPeriodIsOneClass) {
   // "time" is taken as asked, and says what is wrong with it.
   Split t = ChooseSplit(d, "time", 0.25, 10 * 3'600'000, 1);
   EXPECT_EQ(t.kind, SplitKind::kTime);
-  EXPECT_NE(t.why.find("does not do"), std::string::npos) << t.why;
+  EXPECT_NE(t.why.find("does not do"), std::string::npos) << t.why;  // "machine_kfold" that cannot be made is refused with its reason.
+  Split one = ChooseSplit(FromFleet(Fleet{{"A", "A", "B", "B"}, {0, 1, 0, 1}, {0, 1, 0, 0}, {1, 1, 1, 1}}), "machine_kfold",
+                          0.25, 10 * 3'600'000, 1);
+  EXPECT_EQ(one.kind, SplitKind::kNone);
+  EXPECT_FALSE(one.usable);
+  EXPECT_NE(one.why.find("model.split = \"machine_kfold\""), std::string::npos) << one.why;
+  EXPECT_NE(one.why.find("has a failure"), std::string::npos) << one.why;
 }
 
 TEST(ChooseSplitTest, TestFractionZeroTrainsOnEveryRow) {
   Dataset d = FromFleet(FiveMachines());
-  for (const char* mode : {"auto", "time", "machine"}) {
+  for (const char* mode : {"auto", "time", "machine", "machine_kfold"}) {
     Split s = ChooseSplit(d, mode, 0, kH, 1);
     EXPECT_EQ(s.kind, SplitKind::kNone);
     EXPECT_EQ(s.train.size(), d.rows());

@@ -126,6 +126,37 @@ TEST(ChooseThresholdTest, CostGoalWeighsMissesAgainstFalseAlarms) {
   EXPECT_EQ(none.at.tp + none.at.fp, 0);
 }
 
+// Grouped k-fold (issue 19): each fold's model scores its own held-out machines, and the
+// threshold is chosen once, on the pooled out-of-fold scores of all folds. Fold A's model
+// happens to score low, fold B's high: each fold alone would choose its own threshold
+// (0.325, 0.7), and their mean (0.5125) suits neither; the pooled choice is the best single
+// threshold over every held-out row, which is what the stored model will be used with.
+TEST(ChooseThresholdTest, PooledOutOfFoldScoresChooseOneThresholdForEveryHeldOutRow) {
+  const std::vector<double> a = {0.35, 0.4, 0.1, 0.2, 0.3}, b = {0.8, 0.9, 0.45, 0.6};
+  const std::vector<int> ya = {1, 1, 0, 0, 0}, yb = {1, 1, 0, 0};
+  std::vector<double> pooled = a;
+  pooled.insert(pooled.end(), b.begin(), b.end());
+  std::vector<int> y = ya;
+  y.insert(y.end(), yb.begin(), yb.end());
+  const ThresholdChoice fold_a = ChooseThreshold(a, ya, Goal("f1")), fold_b = ChooseThreshold(b, yb, Goal("f1"));
+  ASSERT_TRUE(fold_a.threshold && fold_b.threshold);
+  EXPECT_DOUBLE_EQ(*fold_a.threshold, 0.325);
+  EXPECT_DOUBLE_EQ(*fold_b.threshold, 0.7);
+  const ThresholdChoice c = ChooseThreshold(pooled, y, Goal("f1"));
+  ASSERT_TRUE(c.threshold);
+  EXPECT_DOUBLE_EQ(*c.threshold, 0.325);
+  EXPECT_EQ(c.at.tp + c.at.fn, 4);  // every fold's positives count
+  EXPECT_EQ(c.at.tp, 4);
+  EXPECT_EQ(c.at.fp, 2);            // fold B's negatives above fold A's threshold
+  auto f1 = [&](double t) {
+    const CurvePoint p = PointAt(pooled, y, t);
+    return p.tp ? 2 * p.precision * p.recall / (p.precision + p.recall) : 0.0;
+  };
+  EXPECT_DOUBLE_EQ(f1(*c.threshold), 0.8);
+  EXPECT_GT(f1(*c.threshold), f1(*fold_b.threshold));
+  EXPECT_GT(f1(*c.threshold), f1((*fold_a.threshold + *fold_b.threshold) / 2));
+}
+
 TEST(CurveAroundTest, TwoGridPointsEachSideAndTheThresholdInOrder) {
   const std::vector<double> s = {0.9, 0.35, 0.1};
   const std::vector<int> y = {1, 1, 0};

@@ -256,6 +256,100 @@ TEST(TrainerTest, Issue19ACommissionedFleetIsEvaluatedByMachineAndSaysWhy) {
       << few.error().message();
 }
 
+// Issue 19: grouped k-fold by machine. Every machine is held out once; the evaluation, the
+// threshold and the RUL figures are those of the pooled out-of-fold predictions; the final
+// models fit all rows; the registry records the split, K and the folds' machines.
+TEST(TrainerTest, Issue19KFoldHoldsEveryMachineOutOncePoolsTheFoldsAndRefits) {
+  TempDir tmp;
+  Config config;
+  config.data_dir = tmp.path();
+  config.model.rounds = 10;
+  config.model.split = "machine_kfold";  // model.folds = 5 (the default) for 4 machines
+  config.model.rul_cap_ms = 3 * kDay;
+  ASSERT_NO_FATAL_FAILURE(WriteCommissioning(config));
+  FakeClock clock(kT0 + 15 * kDay);
+  Result<TrainReport> r = Train(config, clock, {});
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->split, SplitKind::kMachineKFold) << r->split_why;
+  EXPECT_NE(r->split_why.find("4 folds, not 5"), std::string::npos) << r->split_why;
+  ASSERT_EQ(r->folds.size(), 4u);
+  std::vector<std::string> held;
+  size_t rows = 0, positives = 0, rul_rows = 0;
+  for (const TrainReport::FoldResult& f : r->folds) {
+    ASSERT_EQ(f.machines.size(), 1u);
+    held.push_back(f.machines[0]);
+    rows += f.test_rows;
+    positives += f.test_positives;
+    rul_rows += f.rul_test_rows;
+    EXPECT_GT(f.test_positives, 0u);
+    EXPECT_LT(f.test_positives, f.test_rows);
+    EXPECT_GT(f.roc_auc, 0.5);
+    EXPECT_EQ(f.training_failures, 3);  // the other three machines' failures
+    EXPECT_GT(f.rul_test_rows, 0u);
+  }
+  std::sort(held.begin(), held.end());
+  EXPECT_EQ(held, (std::vector<std::string>{"M1", "M2", "M3", "M4"}));
+  EXPECT_EQ(r->test_machines, held);
+  // Pooled: every label-complete row held out once; the threshold chosen on all of them.
+  Result<Dataset> d = LoadLabelled(data_paths::Database(tmp.path()), config, config.model.stride_ms, INT64_MIN,
+                                   INT64_MAX, 3 * kDay);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(r->test_rows, d->rows());
+  EXPECT_EQ(rows, d->rows());
+  EXPECT_EQ(r->test_positives, positives);
+  EXPECT_EQ(r->test_positives, static_cast<size_t>(std::count(d->y.begin(), d->y.end(), 1)));
+  ASSERT_TRUE(r->threshold.threshold) << r->threshold.why;
+  EXPECT_EQ(r->threshold.at.tp + r->threshold.at.fn, static_cast<int64_t>(r->test_positives));
+  EXPECT_EQ(r->eval_threshold, *r->threshold.threshold);
+  EXPECT_FALSE(r->curve.empty());
+  EXPECT_EQ(r->training_failures, 3);
+  EXPECT_TRUE(r->refit);
+  EXPECT_EQ(r->final_rows, d->rows());
+  ASSERT_TRUE(r->rul);
+  const size_t known = static_cast<size_t>(
+      std::count_if(d->rul_h.begin(), d->rul_h.end(), [](float h) { return !std::isnan(h); }));
+  EXPECT_EQ(r->rul_test_rows, rul_rows);
+  EXPECT_EQ(r->rul_test_rows, known);
+  EXPECT_EQ(r->rul_final_rows, known);
+  EXPECT_GT(r->rul_rmse_h, 0);
+  EXPECT_TRUE(r->promoted) << r->decision;
+  {
+    Result<Db> db = Db::Open(data_paths::Database(tmp.path()));
+    ASSERT_TRUE(db);
+    Result<std::optional<ModelRecord>> current = CurrentModel(*db);
+    ASSERT_TRUE(current && *current);
+    const std::string& params = (*current)->params_json;
+    EXPECT_NE(params.find("\"split\":\"machine_kfold\""), std::string::npos) << params;
+    EXPECT_NE(params.find("\"test_machines\":[\"M1\",\"M2\",\"M3\",\"M4\"],\"folds\":4,"), std::string::npos) << params;
+    const std::string& metrics = (*current)->metrics_json;
+    EXPECT_NE(metrics.find("\"folds\":[{\"machines\":[\"" + r->folds[0].machines[0] + "\"],\"rows\":" +
+                           std::to_string(r->folds[0].test_rows) + ","),
+              std::string::npos) << metrics;
+    EXPECT_EQ(ModelSplitKind(**current), "machine_kfold");
+  }
+  // The same data and seed: the same folds, and the same model is not worse than itself.
+  Result<TrainReport> again = Train(config, clock, {});
+  ASSERT_TRUE(again) << again.error().message();
+  ASSERT_EQ(again->folds.size(), r->folds.size());
+  for (size_t k = 0; k < r->folds.size(); ++k) EXPECT_EQ(again->folds[k].machines, r->folds[k].machines);
+  EXPECT_EQ(*again->threshold.threshold, *r->threshold.threshold);
+  EXPECT_TRUE(again->promoted) << again->decision;
+  // model.refit = false is not honoured: no single evaluated model exists; the final one fits all rows.
+  config.model.refit = false;
+  Result<TrainReport> no_refit = Train(config, clock, {});
+  ASSERT_TRUE(no_refit) << no_refit.error().message();
+  EXPECT_TRUE(no_refit->refit);
+  EXPECT_EQ(no_refit->final_rows, d->rows());
+  // Fewer than two machines with a failure: refused, saying why.
+  config.model.refit = true;
+  TempDir one;
+  config.data_dir = one.path();
+  ASSERT_NO_FATAL_FAILURE(WriteHistory(config));  // one machine
+  Result<TrainReport> single = Train(config, clock, {});
+  ASSERT_FALSE(single);
+  EXPECT_NE(single.error().message().find("machine_kfold"), std::string::npos) << single.error().message();
+}
+
 TEST(TrainerTest, TheChosenThresholdIsStoredWithTheModelAndInItsFile) {
   TempDir tmp;
   const Config config = TrainConfig(tmp.path());

@@ -281,6 +281,53 @@ TEST_F(StoreTest, ExportWritesIsoTimesAndEmptyCellsForNull) {
   EXPECT_NE(csv.find("M1,2025-10-15T00:00:00.000Z,,40,1.5,,,,,1\n"), std::string::npos) << csv;
 }
 
+// Issue 19: with a RUL cap the training set carries the remaining-useful-life label that
+// vigil train learns (common/remaining_life.h): hours to the next failure, capped, empty
+// while the watermark does not prove the cap.
+TEST_F(StoreTest, ExportAddsTheRemainingLifeLabelWithACap) {
+  constexpr int64_t kHour = 3'600'000;
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->Begin());
+    for (int h = 0; h < 7; ++h) ASSERT_OK(s->UpsertRow("M1", Row(kT0 + h * kHour, 2.0, 0)));
+    ASSERT_OK(s->UpsertRow("M2", Row(kT0, 2.0, 0)));  // no failure, no watermark row: unknown
+    bool added = false;
+    ASSERT_OK(s->InsertFailure("M1", kT0 + 3 * kHour + kHour / 2, "F", &added));
+    ASSERT_OK(s->SetWatermark("M1", kT0 + 7 * kHour));
+    ASSERT_OK(s->Commit());
+  }
+  auto export_with = [&](int64_t cap_ms) {
+    const std::string out_path = tmp_.path() + "/rul.csv";
+    std::FILE* f = std::fopen(out_path.c_str(), "w");
+    EXPECT_NE(f, nullptr);
+    ExportQuery q;
+    q.rul_cap_ms = cap_ms;
+    Result<int64_t> rows = ExportCsv(path_, config_, q, f);
+    std::fclose(f);
+    EXPECT_TRUE(rows) << rows.error().message();
+    return vigil::testing::ReadFileOrDie(out_path);
+  };
+  const std::string csv = export_with(2 * kHour);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "machine_id,window_start,vibration_rms,temperature_celsius,vib_mean_5h,vib_std_5h,vib_max_5h,"
+            "temp_mean_24h,temp_max_24h,label_failure_7d,label_rul_hours");
+  // M1 fails at 03:30, its watermark is 07:00: 00:00 and 01:00 are more than the cap (2 h)
+  // away, so the cap; 02:00 and 03:00 are 1.5 h and 0.5 h away; 04:00 and 05:00 have no
+  // failure after them, and the watermark is 3 h and 2 h on: the cap; 06:00's cap is not
+  // proven yet (the watermark is 1 h on).
+  for (const char* line : {"M1,2025-10-15T00:00:00.000Z,2,40,1.5,,,,,0,2\n", "M1,2025-10-15T01:00:00.000Z,2,40,1.5,,,,,0,2\n",
+                           "M1,2025-10-15T02:00:00.000Z,2,40,1.5,,,,,0,1.5\n", "M1,2025-10-15T03:00:00.000Z,2,40,1.5,,,,,0,0.5\n",
+                           "M1,2025-10-15T04:00:00.000Z,2,40,1.5,,,,,0,2\n", "M1,2025-10-15T05:00:00.000Z,2,40,1.5,,,,,0,2\n",
+                           "M1,2025-10-15T06:00:00.000Z,2,40,1.5,,,,,0,\n",
+                           "M2,2025-10-15T00:00:00.000Z,2,40,1.5,,,,,0,\n"}) {
+    EXPECT_NE(csv.find(line), std::string::npos) << line << " not in\n" << csv;
+  }
+  // Without a cap: no such column.
+  const std::string plain = export_with(0);
+  EXPECT_EQ(plain.find("label_rul_hours"), std::string::npos);
+}
+
 TEST_F(StoreTest, RegistryPromotesAndRollsBack) {
   EXPECT_EQ(ModelDb::Open(path_).error().code(), StatusCode::kNotFound);  // no vigil.db yet
   ASSERT_TRUE(OpenStore());
