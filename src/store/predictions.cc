@@ -71,8 +71,6 @@ Result<std::unique_ptr<ScoringDb>> ScoringDb::Open(const std::string& path, cons
                              " failure_probability_7d, anomaly_score, rul_hours) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", &s->put_latest_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + sensor_list + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
                              " AND window_start_ms < ?3", &s->span_values_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + sensor_list + " FROM features WHERE machine_id = ?1 AND window_start_ms = ?2",
-                             &s->point_values_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT kind, level FROM alert_state WHERE machine_id = ?1", &s->get_level_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO alert_state(machine_id, kind, level) VALUES(?1, ?2, ?3)", &s->put_level_));
   return s;
@@ -163,19 +161,21 @@ Result<std::optional<ScoringDb::Stored>> ScoringDb::StoredLatest(const std::stri
   });
 }
 
-Status ScoringDb::SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t step_ms,
-                               std::vector<std::vector<double>>* out) {
+Status ScoringDb::SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t every_ms,
+                               int64_t run_ms, std::vector<std::vector<double>>* out) {
   out->assign(nsensors_, {});
   auto take = [&](const Stmt& row) {
     for (size_t s = 0; s < nsensors_; ++s) {
       if (std::optional<double> v = row.OptDouble(static_cast<int>(s) + 1)) (*out)[s].push_back(*v);
     }
   };
-  if (step_ms <= 0) return span_values_->Bind(1, machine).Bind(2, from_ms).Bind(3, to_ms).ForEach(take);
-  // One point lookup per sample: the read follows the sample's size, not the span's rows.
-  const int64_t first = from_ms / step_ms * step_ms + (from_ms % step_ms > 0 ? step_ms : 0);
-  for (int64_t t = first; t < to_ms; t += step_ms) {
-    VIGIL_RETURN_IF_ERROR(point_values_->Bind(1, machine).Bind(2, t).ForEach(take));
+  if (every_ms <= 0) return span_values_->Bind(1, machine).Bind(2, from_ms).Bind(3, to_ms).ForEach(take);
+  // One short range read per run: the read follows the sample's size, not the span's rows,
+  // and a run's windows lie side by side in one or two pages (a point lookup per sampled
+  // window read a page each).
+  const int64_t first = from_ms / every_ms * every_ms + (from_ms % every_ms > 0 ? every_ms : 0);
+  for (int64_t t = first; t < to_ms; t += every_ms) {
+    VIGIL_RETURN_IF_ERROR(span_values_->Bind(1, machine).Bind(2, t).Bind(3, std::min(t + run_ms, to_ms)).ForEach(take));
   }
   return Status::Ok();
 }

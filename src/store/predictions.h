@@ -74,8 +74,9 @@ class ScoringDb {
   };
   Result<std::optional<Stored>> StoredLatest(const std::string& machine);
   // Every sensor's non-NULL window values in [from, to) ((*out)[s] for sensor s): the
-  // anomaly baselines. With step > 0, only windows whose start is a multiple of step.
-  Status SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t step_ms,
+  // anomaly baselines. With every > 0, only the windows in [t, t + run) for t a multiple
+  // of every.
+  Status SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t every_ms, int64_t run_ms,
                       std::vector<std::vector<double>>* out);
   // The model's newest prediction for the machine: probability and remaining useful life.
   struct Scored {
@@ -95,7 +96,7 @@ class ScoringDb {
   Stmt *rows_ = nullptr, *get_wm_ = nullptr, *get_rescore_ = nullptr, *del_rescore_ = nullptr,
        *stored_latest_ = nullptr, *put_wm_ = nullptr, *put_pred_ = nullptr, *newest_ = nullptr,
        *newest_pred_ = nullptr, *put_latest_ = nullptr, *get_level_ = nullptr, *put_level_ = nullptr,
-       *span_values_ = nullptr, *point_values_ = nullptr;
+       *span_values_ = nullptr;
   size_t ncols_ = 0, nsensors_ = 0;
 };
 

@@ -109,10 +109,10 @@ TEST_F(ScorerTest, BeforeAnyModelAnomalyScoresAndOneZoneAlertThatIsNotRepeated) 
   EXPECT_EQ(st->machines[0].anomaly_score, score);
 }
 
-// Beyond 1,024 windows the baseline is the windows at multiples of a step (here 2 s of 1 s
-// windows); within 1,024 windows, every window.
-TEST_F(ScorerTest, ALongAnomalyBaselineIsAnAlignedSampleAShortOneEveryWindow) {
-  auto value = [](int i) { return i % 2 ? 12.0 + i % 7 : 2.0 + 0.1 * (i % 5); };  // kT0: a multiple of 2 s
+// Beyond 1,024 windows the baseline is 32 runs of 32 windows, at multiples of a step (here
+// 64 s of 1 s windows: [0, 32) s, [64, 96) s, ...); within 1,024 windows, every window.
+TEST_F(ScorerTest, ALongAnomalyBaselineIsAnAlignedSampleOfRunsAShortOneEveryWindow) {
+  auto value = [](int i) { return i % 64 < 32 ? 2.0 + 0.1 * (i % 5) : 12.0 + i % 7; };  // kT0: a multiple of 64 s
   auto write = [&](int from, int to) {
     auto s = store::FeatureStore::Open(data_paths::Database(tmp_.path()), config_);
     ASSERT_TRUE(s) << s.error().message();
@@ -126,11 +126,11 @@ TEST_F(ScorerTest, ALongAnomalyBaselineIsAnAlignedSampleAShortOneEveryWindow) {
     ASSERT_OK((*s)->RefreshLatest("M1"));
   };
   // The expected score: the vibration's robust z against the windows [newest - span, newest)
-  // whose index is a multiple of step (the temperature is constant: z 0).
-  auto expected = [&](int newest, int span, int step) {
+  // in the runs (the temperature is constant: z 0).
+  auto expected = [&](int newest, int span, int every, int run) {
     std::vector<double> b;
     for (int i = newest - span; i < newest; ++i) {
-      if (i >= 0 && i % step == 0) b.push_back(value(i));
+      if (i >= 0 && i % every < run) b.push_back(value(i));
     }
     return std::fabs(RobustZ(value(newest), b));
   };
@@ -139,16 +139,17 @@ TEST_F(ScorerTest, ALongAnomalyBaselineIsAnAlignedSampleAShortOneEveryWindow) {
   Result<ScoreSummary> r = ScoreNew(config_);
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_EQ(r->latest.size(), 1u);
-  EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2099, 2048, 2));
-  EXPECT_NE(r->latest[0].anomaly_score, expected(2099, 2048, 1));
+  EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2099, 2048, 64, 32));
+  EXPECT_NE(r->latest[0].anomaly_score, expected(2099, 2048, 1, 1));
+  EXPECT_NE(r->latest[0].anomaly_score, expected(2099, 2048, 2, 1));
 
   config_.model.anomaly_baseline_ms = 1000 * 1000;
   write(2100, 2101);  // a new row: the machine is scored again
   r = ScoreNew(config_);
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_EQ(r->latest.size(), 1u);
-  EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2100, 1000, 1));
-  EXPECT_NE(r->latest[0].anomaly_score, expected(2100, 1000, 2));
+  EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2100, 1000, 1, 1));
+  EXPECT_NE(r->latest[0].anomaly_score, expected(2100, 1000, 64, 32));
 }
 
 TEST_F(ScorerTest, APromotedModelScoresNewRowsOnceAndRewrittenRowsAgain) {
