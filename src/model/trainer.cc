@@ -227,6 +227,12 @@ Result<TrainReport> Train(const Config& config, Clock& clock, const TrainOptions
       r.current_unusable = "it was trained on other features";
     } else if (!cur) {
       r.current_unusable = "its file cannot be loaded: " + cur.error().message();
+    } else if (cur_trained_until >= min_test_t && ModelSplitKind(**current) != SplitName(split.kind)) {
+      // A PR AUC follows its held-out rows' base rate: another split's figure (the newest
+      // quarter of the time range, one fold of machines, all of them pooled) measures
+      // something else.
+      r.current_unusable = "it trained on rows of this test set and was evaluated by the " + ModelSplitKind(**current) +
+                           " split, so its held-out PR AUC does not compare";
     } else if (cur_trained_until >= min_test_t) {
       current_own_pr_auc = ModelHeldOutPrAuc(**current);
       r.current_unusable = "it trained on rows of this test set (until " + FormatTimestampMs(cur_trained_until) + ")";
