@@ -95,7 +95,8 @@ if "$VIGIL" train --config config/demo.toml --data-dir "$DATA/vigil"; then
   "$VIGIL" process --config config/demo.toml --data-dir "$DATA/vigil" || true   # scores the rows
   echo "-- failure probabilities (latest_predictions):"
   sqlite3 -header -column "$DB" "SELECT machine_id, round(failure_probability_7d, 3) AS failure_probability_7d,
-    model_id, round(anomaly_score, 1) AS anomaly_score FROM latest_predictions ORDER BY machine_id" || true
+    round(rul_hours, 1) AS rul_hours, model_id, round(anomaly_score, 1) AS anomaly_score FROM latest_predictions
+    ORDER BY machine_id" || true
 else
   echo "(no model yet: the dashboard shows each machine's anomaly score meanwhile)"
 fi
