@@ -26,7 +26,7 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   Db db(raw);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   if (mode == OpenMode::kModel) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
-  if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   return db;
 }
 

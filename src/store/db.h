@@ -32,7 +32,10 @@ enum class OpenMode {
   kReadOnly,   // views, export, training data
   kReadWrite,  // an existing file, no pragmas (rebuild's copy and swap)
   kModel,      // an existing file, WAL; synchronous stays FULL: alerts must survive power loss
-  kProcessor,  // created if missing, WAL, synchronous=NORMAL: a lost batch is redone from the lake
+  // Created if missing, WAL, synchronous=FULL: a commit is on disk before the archive step
+  // moves its segments out of raw/ (with NORMAL, a power loss could roll the batch back
+  // after the moves, and nothing would process those segments again). One sync per batch.
+  kProcessor,
 };
 
 class Stmt;

@@ -51,6 +51,24 @@ class StoreTest : public ::testing::Test {
   std::string path_;
 };
 
+// The archive step moves a batch's segments out of raw/ after its commit: the commit must
+// be on disk by then (synchronous=FULL syncs the WAL at each commit; NORMAL would not, and
+// a power loss could roll back a batch whose segments are already archived).
+TEST_F(StoreTest, TheProcessorsCommitsAreSyncedBeforeTheyReturn) {
+  Result<Db> db = Db::Open(path_, OpenMode::kProcessor);
+  ASSERT_TRUE(db) << db.error().message();
+  Result<Stmt> st = db->Prepare("PRAGMA synchronous");
+  ASSERT_TRUE(st);
+  int64_t level = -1;
+  EXPECT_OK(st->ForEach([&](const Stmt& row) { level = row.Int(0); }));
+  EXPECT_EQ(level, 2);  // FULL
+  Result<Stmt> mode = db->Prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode);
+  std::string journal;
+  EXPECT_OK(mode->ForEach([&](const Stmt& row) { journal = row.Text(0); }));
+  EXPECT_EQ(journal, "wal");
+}
+
 TEST_F(StoreTest, ChunksAndPartialsRoundTripPerSeries) {
   auto s = OpenStore();
   ASSERT_TRUE(s);
