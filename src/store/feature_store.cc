@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "store/schema.h"
 
@@ -13,12 +14,16 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
   Result<Db> db = Db::Open(path, OpenMode::kProcessor);
   if (!db) return db.error().code() == StatusCode::kNotFound ? Status::IoError(db.error().message()) : db.error();
   VIGIL_RETURN_IF_ERROR(CreateProcessorTables(*db, config, path));
-  std::unique_ptr<FeatureStore> s(new FeatureStore(std::move(*db), config));
+  VIGIL_RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=0"));  // Commit checkpoints, in the background
+  std::unique_ptr<FeatureStore> s(new FeatureStore(std::move(*db), config, path));
   VIGIL_RETURN_IF_ERROR(s->Prepare());
   return s;
 }
 
-FeatureStore::~FeatureStore() { stmts_.clear(); }  // statements before the connection
+FeatureStore::~FeatureStore() {
+  (void)JoinCheckpoint();
+  stmts_.clear();  // statements before the connection
+}
 
 Status FeatureStore::Prepare() {
   auto prep = [&](const std::string& sql, Stmt** out) -> Status {
@@ -67,8 +72,28 @@ Status FeatureStore::Prepare() {
   return Status::Ok();
 }
 
-Status FeatureStore::Begin() { return db_.Exec("BEGIN IMMEDIATE"); }
-Status FeatureStore::Commit() { return db_.Exec("COMMIT"); }
+Status FeatureStore::JoinCheckpoint() {
+  if (!checkpointer_.joinable()) return Status::Ok();
+  checkpointer_.join();
+  return std::exchange(checkpointed_, Status::Ok());
+}
+
+// Waiting here lets the next write transaction start the WAL over from its beginning, so
+// the WAL stays about one batch long.
+Status FeatureStore::Begin() {
+  VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
+  return db_.Exec("BEGIN IMMEDIATE");
+}
+Status FeatureStore::Commit() {
+  VIGIL_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
+  checkpointer_ = std::thread([this] {
+    Result<Db> db = Db::Open(path_, OpenMode::kReadWrite);
+    Status st = db ? db->Exec("PRAGMA wal_checkpoint(PASSIVE)") : db.error();
+    checkpointed_ = st.ok() ? st : Status::IoError("checkpoint of " + path_ + ": " + st.message());
+  });
+  return Status::Ok();
+}
 void FeatureStore::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
 // A chunk's blob: its readings as (ts_ms, value, received_ms) triples in the host's byte
