@@ -8,9 +8,10 @@
 //
 // (their lines in segment order; the topic in each line says the sensor), so the archive
 // that reprocess, replay, DuckDB or Spark read holds a few files per (date, machine)
-// whatever the publish interval. A segment of 4 MiB or more (a historian import's, a long
-// publish interval's) is no small file: it is moved under its own name, never copied, as
-// is a partition's single small segment (a rename, as before compaction existed).
+// whatever the publish interval. A segment of kCompactBelow (1 MiB) or more (a historian
+// import's, a long publish interval's, a fast channel's) is no small file: it is moved
+// under its own name, never copied, as is a partition's single small segment (a rename,
+// as before compaction existed).
 //
 // Crash safety: the compacted files are written as ".<name>.open", synced (one syncfs for
 // the batch) and renamed before any source is removed, so at any moment each line is in a source, in the compacted file,
@@ -28,6 +29,8 @@
 #include "vigil/status.h"
 
 namespace vigil::lake {
+
+inline constexpr uint64_t kCompactBelow = 1 << 20;
 
 // Archives `segments` (absolute paths under <lake>/raw) consumed by batch `batch_id`.
 // `after_partition` (may be empty) is called after each partition is done: crash tests.

@@ -38,11 +38,11 @@ TEST_F(ArchiveTest, ABatchsSegmentsOfAPartitionBecomeOneFileInSegmentOrder) {
             "{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
 }
 
-// A source of 4 MiB or more is moved as it is (even cut short); the small ones of its
+// A source of kCompactBelow (1 MiB) or more is moved as it is (even cut short); the small ones of its
 // partition are compacted, an empty one adds nothing, a cut one gets its line ended.
 TEST_F(ArchiveTest, ABigSourceIsMovedAsItIsTheSmallOnesCompacted) {
   std::string big;
-  for (int i = 0; big.size() < (4u << 20) - 1; ++i) big += "{\"i\":" + std::to_string(i) + "}\n";
+  for (int i = 0; big.size() < kCompactBelow - 1; ++i) big += "{\"i\":" + std::to_string(i) + "}\n";
   big += "{\"cut\":";
   WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), big);
   WriteFileOrDie(Raw("b-1760518800001-000002.jsonl"), "");
@@ -63,7 +63,7 @@ TEST_F(ArchiveTest, ABigSourceIsMovedAsItIsTheSmallOnesCompacted) {
 // small ones of its partition: it was never in the compacted file, removing it would lose it.
 TEST_F(ArchiveTest, ABigLeftoverIsMovedNeverRemoved) {
   WriteFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl", "{\"s\":1}\n");
-  const std::string big(4u << 20, 'x');
+  const std::string big(kCompactBelow, 'x');
   WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), big);
   ASSERT_OK(FinishArchive(fs, tmp.path(), Raw("a-1760518800000-000001.jsonl"), 42));
   EXPECT_EQ(ListFiles(tmp.path()),
