@@ -57,9 +57,15 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO watermarks(machine_id, watermark_ms) VALUES(?, ?)", &put_wm_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + cols + " FROM features WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? ORDER BY window_start_ms", &rows_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES(?, ?" + marks + ")", &put_row_));
-  rows_per_insert_ = std::clamp<size_t>(32'000 / (3 + config_.sensors.size() + config_.features.size()), 1, 32);
+  // The rows of one statement share the machine: ?1, bound once (a text bind copies).
+  const size_t values = 2 + config_.sensors.size() + config_.features.size();  // after machine_id
+  rows_per_insert_ = std::clamp<size_t>(32'000 / values, 1, 32);
   std::string many;
-  for (size_t i = 0; i < rows_per_insert_; ++i) many += std::string(i ? ", " : "") + "(?, ?" + marks + ")";
+  for (size_t i = 0, p = 2; i < rows_per_insert_; ++i) {
+    many += i ? ", (?1" : "(?1";
+    for (size_t v = 0; v < values; ++v) many += ", ?" + std::to_string(p++);
+    many += ")";
+  }
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES" + many, &put_rows_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM latest_features WHERE machine_id = ?", &latest_del_));
@@ -159,9 +165,9 @@ Status FeatureStore::Rows(const std::string& machine_id, int64_t from_ms, int64_
   });
 }
 
-void FeatureStore::BindRow(Stmt* st, int first, const std::string& machine_id, const FeatureRow& row) {
-  st->Bind(first, machine_id).Bind(first + 1, row.window_start_ms);
-  int i = first + 2;
+void FeatureStore::BindRow(Stmt* st, int first, const FeatureRow& row) {
+  st->Bind(first, row.window_start_ms);
+  int i = first + 1;
   for (const auto& v : row.sensor_values) st->Bind(i++, v);
   for (const auto& v : row.features) st->Bind(i++, v);
   if (row.label) st->Bind(i, static_cast<int64_t>(*row.label));
@@ -169,14 +175,16 @@ void FeatureStore::BindRow(Stmt* st, int first, const std::string& machine_id, c
 }
 
 Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& row) {
-  BindRow(put_row_, 1, machine_id, row);
+  put_row_->Bind(1, machine_id);
+  BindRow(put_row_, 2, row);
   return put_row_->Run();
 }
 
 Status FeatureStore::UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to) {
-  const int per_row = static_cast<int>(3 + config_.sensors.size() + config_.features.size());
+  const int values = static_cast<int>(2 + config_.sensors.size() + config_.features.size());
   for (; to - from >= rows_per_insert_; from += rows_per_insert_) {
-    for (size_t k = 0; k < rows_per_insert_; ++k) BindRow(put_rows_, 1 + static_cast<int>(k) * per_row, machine_id, rows[from + k]);
+    put_rows_->Bind(1, machine_id);
+    for (size_t k = 0; k < rows_per_insert_; ++k) BindRow(put_rows_, 2 + static_cast<int>(k) * values, rows[from + k]);
     VIGIL_RETURN_IF_ERROR(put_rows_->Run());
   }
   for (; from < to; ++from) VIGIL_RETURN_IF_ERROR(UpsertRow(machine_id, rows[from]));

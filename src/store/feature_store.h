@@ -114,7 +114,7 @@ class FeatureStore {
   FeatureStore(Db db, const Config& config, std::string path) : db_(std::move(db)), config_(config), path_(std::move(path)) {}
   Status Prepare();
   Status JoinCheckpoint();
-  void BindRow(Stmt* st, int first, const std::string& machine_id, const FeatureRow& row);
+  void BindRow(Stmt* st, int first, const FeatureRow& row);  // window_start_ms, values, label from ?first
 
   Db db_;
   const Config config_;
