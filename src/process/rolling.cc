@@ -1,6 +1,7 @@
 #include "process/rolling.h"
 
 #include <algorithm>
+#include <climits>
 
 namespace vigil::process {
 namespace {
@@ -91,7 +92,8 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
   // same order, as a suffix and a prefix array over all values, without their memory.
   std::vector<Agg> suf;
   size_t suf_lo = 0, suf_hi = 0, i0 = 0, end = 0, pre_end = 0;
-  Agg pre;
+  Agg pre, mid;
+  int64_t mid_first = INT64_MIN, mid_last = INT64_MIN;
   for (size_t r = 0; r < rows.size(); ++r) {
     const int64_t t = rows[r];
     const int64_t first = FloorTo(t - duration_ms, block), last = FloorTo(t, block);
@@ -113,18 +115,25 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
       }
       acc = suf[i0 - suf_lo];
     }
-    // Middle: whole blocks, a whole group of kGroup blocks at a time where one fits.
-    auto b = block_at(first + block);
-    for (int64_t p = first + block; p < last;) {
-      if (FloorTo(p, group) == p && p + group <= last) {
-        acc.Merge(group_at(p));
-        p += group;
-        b = block_at(p);
-      } else {
-        if (b != blocks.end() && b->first == p) acc.Merge((b++)->second);
-        p += block;
+    // Middle: whole blocks, a whole group of kGroup blocks at a time where one fits, merged
+    // into one partial first. Rows with the same first and last blocks (B / W rows in a
+    // row) share it: two merges per row instead of about 22.
+    if (first != mid_first || last != mid_last) {
+      mid = Agg();
+      auto b = block_at(first + block);
+      for (int64_t p = first + block; p < last;) {
+        if (FloorTo(p, group) == p && p + group <= last) {
+          mid.Merge(group_at(p));
+          p += group;
+          b = block_at(p);
+        } else {
+          if (b != blocks.end() && b->first == p) mid.Merge((b++)->second);
+          p += block;
+        }
       }
+      mid_first = first, mid_last = last;
     }
+    acc.Merge(mid);
     // Last part: values in [last, t].
     while (end < n && s.ts[end] <= t) ++end;
     for (; pre_end < end; ++pre_end) {

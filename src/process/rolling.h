@@ -3,19 +3,22 @@
 // order they arrived: "order independence" to the last bit.
 //
 // How: time is cut into blocks aligned to multiples of B (a fixed function of D and W,
-// B <= D). A range (t - D, t] is three parts, combined left to right with Chan's merge:
+// B <= D). A range (t - D, t] is three parts, combined left to right with Chan's merge
+// (first, then middle, then last):
 //   - first: the values of the block holding t - D that lie in the range, folded right to
 //     left from the block's end (a "suffix");
 //   - middle: every block wholly inside the range, each folded left to right from its
 //     start (its "partial": what the store persists per block, so that a batch needs no
 //     values of the middle of a 24 h range, only its partials); where a whole group of
 //     kGroup blocks (aligned to multiples of kGroup * B) lies inside, the group's partial
-//     (its blocks' partials merged in order) stands for them;
+//     (its blocks' partials merged in order) stands for them; the middle's blocks and
+//     groups are merged in order into one partial, shared by the rows with the same
+//     first and last blocks;
 //   - last: the values of the block holding t, up to t, folded left to right (a "prefix").
 // Every part is a pure function of its values, so the result is a pure function of the
-// values in range. Cost per row: about 2 * kGroup + D / (kGroup * B) merges (22 for
-// B = D / 64), and a batch that rewrites the rows of a span S reads the values of about
-// S + 2B at each edge.
+// values in range. Cost per row: two merges, plus about 2 * kGroup + D / (kGroup * B)
+// (22 for B = D / 64) for each new pair of first and last blocks (every B / W rows), and
+// a batch that rewrites the rows of a span S reads the values of about S + 2B at each edge.
 //
 // Aggregates: mean (sum / n, summed in part order), std (sample, n - 1, from Welford
 // partials merged with Chan's formula: numerically stable), min, max, count, last, slope

@@ -10,7 +10,7 @@ std::string FeatureColumnList(const Config& c) {
 }
 
 std::string Fingerprint(const Config& c) {
-  std::string f = "v3 window=" + std::to_string(c.processing.window_ms) +
+  std::string f = "v4 window=" + std::to_string(c.processing.window_ms) +
                   " horizon=" + std::to_string(c.processing.label_horizon_ms);
   for (const SensorSpec& s : c.sensors) f += " sensor=" + s.name + ":" + s.field;
   for (const FeatureSpec& x : c.features) {
