@@ -162,6 +162,17 @@ Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines
 
 namespace {
 
+// By machine, sensor and time, the copy that wins first: the order Applier::Apply takes.
+// The parser sorts each part before handing it over, off the applying thread.
+void SortReadings(std::vector<Reading>* rs) {
+  SortMostlySorted(rs, [](const Reading& a, const Reading& b) {
+    if (a.machine != b.machine) return a.machine < b.machine;
+    if (a.sensor != b.sensor) return a.sensor < b.sensor;
+    if (a.r.ts_ms != b.r.ts_ms) return a.r.ts_ms < b.r.ts_ms;
+    return WinsOver(a.r, b.r);
+  });
+}
+
 // Applies a batch's parsed readings and events to the store, a part at a time, inside the
 // batch's transaction. Everything it needs from the past comes from the store: the chunks
 // its readings fall in, the window values at the edges of the rows it recomputes and the
@@ -193,7 +204,7 @@ class Applier {
     }
   }
 
-  // Applies and clears readings and events.
+  // Applies and clears readings (sorted by SortReadings) and events.
   Status Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names);
 
  private:
@@ -229,12 +240,6 @@ class Applier {
 
 Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names) {
   std::vector<Reading>& rs = *readings;
-  SortMostlySorted(&rs, [](const Reading& a, const Reading& b) {
-    if (a.machine != b.machine) return a.machine < b.machine;
-    if (a.sensor != b.sensor) return a.sensor < b.sensor;
-    if (a.r.ts_ms != b.r.ts_ms) return a.r.ts_ms < b.r.ts_ms;
-    return WinsOver(a.r, b.r);
-  });
   std::map<uint32_t, MachineWork> work;
   std::vector<store::StoredReading> stored, fresh;
   std::vector<int64_t> changed;
@@ -529,6 +534,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     std::map<std::string_view, uint32_t, std::less<>> sensor_ids;  // a wide plant has many channels
     for (size_t i = 0; i < config_.sensors.size(); ++i) sensor_ids.emplace(config_.sensors[i].name, static_cast<uint32_t>(i));
     auto hand_over = [&]() -> Status {
+      SortReadings(&part.readings);
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return queue.empty() || stop; });
       if (stop) return Status::Unavailable("the batch stopped");
