@@ -69,8 +69,9 @@ def model_config(path):
 
 
 def fingerprint(c):
-    """store/schema.cc Fingerprint(): features must never mix two configurations."""
-    f = f"v3 window={c['window_ms']} horizon={c['horizon_ms']}"
+    """store/schema.cc Fingerprint(), layout version included (bump both together): features
+    must never mix two configurations."""
+    f = f"v4 window={c['window_ms']} horizon={c['horizon_ms']}"
     for name, field in c["sensors"]:
         f += f" sensor={name}:{field}"
     for name, sensor, agg, dur in c["features"]:

@@ -9,6 +9,7 @@ std::string FeatureColumnList(const Config& c) {
   return cols + ", label_failure_7d";
 }
 
+// fleet/fleet_train.py builds the same string: bump the layout version there too.
 std::string Fingerprint(const Config& c) {
   std::string f = "v4 window=" + std::to_string(c.processing.window_ms) +
                   " horizon=" + std::to_string(c.processing.label_horizon_ms);
