@@ -220,8 +220,7 @@ class Applier {
   Status Machine(const std::string& m, MachineWork* w);
   Status ComputeRange(const std::string& m, Range r, const WindowValue* v, const WindowValue* v_end,
                       const std::vector<int64_t>& failures, int64_t wm, int64_t latest);
-  Status LoadValues(const std::string& m, int64_t lo, int64_t hi, std::vector<int64_t>* ts,
-                    std::vector<std::optional<double>>* values);
+  Status LoadValues(const std::string& m, int sensor, Range x, std::vector<std::pair<int64_t, double>>* out);
 
   store::FeatureStore& db_;
   const Config& config_;
@@ -345,36 +344,16 @@ Status Applier::Machine(const std::string& m, MachineWork* w) {
   return Status::Ok();
 }
 
-Status Applier::LoadValues(const std::string& m, int64_t lo, int64_t hi, std::vector<int64_t>* ts,
-                           std::vector<std::optional<double>>* values) {
-  const size_t ns = config_.sensors.size();
-  std::vector<std::vector<std::pair<int64_t, double>>> by_sensor(ns);
-  std::vector<int64_t> wins;
-  for (size_t s = 0; s < ns; ++s) {
-    chunk_readings_.clear();
-    VIGIL_RETURN_IF_ERROR(db_.ReadChunks(m, static_cast<int>(s), FloorTo(lo, chunk_ms_), hi, &chunk_readings_));
-    for (size_t k = 0; k < chunk_readings_.size();) {
-      const int64_t win = FloorTo(chunk_readings_[k].ts_ms, W_);
-      if (win >= hi) break;
-      double mean = 0;
-      if (win >= lo && WindowMean(chunk_readings_, &k, win, W_, &mean)) by_sensor[s].emplace_back(win, mean);
-      while (k < chunk_readings_.size() && chunk_readings_[k].ts_ms < win + W_) ++k;
-    }
-    // Every sensor's windows are sorted: merge them into the sorted union.
-    const size_t mid = wins.size();
-    for (const auto& [win, mean] : by_sensor[s]) wins.push_back(win);
-    std::inplace_merge(wins.begin(), wins.begin() + static_cast<std::ptrdiff_t>(mid), wins.end());
-  }
-  wins.erase(std::unique(wins.begin(), wins.end()), wins.end());
-  const size_t first = values->size();
-  ts->insert(ts->end(), wins.begin(), wins.end());
-  values->resize(first + wins.size() * ns);
-  for (size_t s = 0; s < ns; ++s) {
-    size_t row = 0;
-    for (const auto& [win, mean] : by_sensor[s]) {
-      while (wins[row] < win) ++row;
-      (*values)[first + row * ns + s] = mean;
-    }
+// Appends one sensor's stored window means over x, in window order.
+Status Applier::LoadValues(const std::string& m, int sensor, Range x, std::vector<std::pair<int64_t, double>>* out) {
+  chunk_readings_.clear();
+  VIGIL_RETURN_IF_ERROR(db_.ReadChunks(m, sensor, FloorTo(x.lo, chunk_ms_), x.hi, &chunk_readings_));
+  for (size_t k = 0; k < chunk_readings_.size();) {
+    const int64_t win = FloorTo(chunk_readings_[k].ts_ms, W_);
+    if (win >= x.hi) break;
+    double mean = 0;
+    if (win >= x.lo && WindowMean(chunk_readings_, &k, win, W_, &mean)) out->emplace_back(win, mean);
+    while (k < chunk_readings_.size() && chunk_readings_[k].ts_ms < win + W_) ++k;
   }
   return Status::Ok();
 }
@@ -384,24 +363,38 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
   const size_t ns = config_.sensors.size(), nf = config_.features.size();
   // What each feature needs as values: the blocks holding t - D, and the blocks holding t
   // from their start, for every row t in [lo, hi). The blocks between come as partials.
-  std::vector<std::vector<Range>> needs(nf);
-  std::vector<Range> load;
+  // Every sensor is needed over the rows themselves (their sensor columns); a sensor's
+  // other ranges only for its own features: at 24 h, the left edges are most of the reads.
+  std::vector<std::vector<Range>> needs(nf), load(ns, std::vector<Range>{r});
   for (size_t f = 0; f < nf; ++f) {
     const Geometry& g = geom_[f];
     needs[f] = {{FloorTo(r.lo - g.D, g.B), FloorTo(r.hi - 1 - g.D, g.B) + g.B}, {FloorTo(r.lo, g.B), r.hi}};
     Merge(&needs[f], 0);
-    load.insert(load.end(), needs[f].begin(), needs[f].end());
+    load[g.sensor].insert(load[g.sensor].end(), needs[f].begin(), needs[f].end());
   }
-  if (load.empty()) load.push_back({r.lo, r.hi});
-  Merge(&load, 0);
   // The stored window values come back from the readings' chunks (a blob per sensor and
   // chunk, much cheaper to read than feature rows). Windows after the machine's newest row
   // hold only the part's new values (every stored value has its row), so none is read.
-  std::vector<int64_t> loaded_ts;
-  std::vector<std::optional<double>> loaded;  // ns per row
+  std::vector<std::vector<std::pair<int64_t, double>>> by_sensor(ns);
+  std::vector<int64_t> loaded_ts;  // the union of the sensors' windows
   const int64_t stored_end = latest == INT64_MIN ? INT64_MIN : latest + W_;
-  for (const Range& x : load) {
-    if (x.lo < std::min(x.hi, stored_end)) VIGIL_RETURN_IF_ERROR(LoadValues(m, x.lo, std::min(x.hi, stored_end), &loaded_ts, &loaded));
+  for (size_t s = 0; s < ns; ++s) {
+    Merge(&load[s], 0);
+    for (const Range& x : load[s]) {
+      if (x.lo < std::min(x.hi, stored_end)) VIGIL_RETURN_IF_ERROR(LoadValues(m, static_cast<int>(s), {x.lo, std::min(x.hi, stored_end)}, &by_sensor[s]));
+    }
+    const size_t mid = loaded_ts.size();
+    for (const auto& [win, mean] : by_sensor[s]) loaded_ts.push_back(win);
+    std::inplace_merge(loaded_ts.begin(), loaded_ts.begin() + static_cast<std::ptrdiff_t>(mid), loaded_ts.end());
+  }
+  loaded_ts.erase(std::unique(loaded_ts.begin(), loaded_ts.end()), loaded_ts.end());
+  std::vector<std::optional<double>> loaded(loaded_ts.size() * ns);  // ns per row
+  for (size_t s = 0; s < ns; ++s) {
+    size_t row = 0;
+    for (const auto& [win, mean] : by_sensor[s]) {
+      while (loaded_ts[row] < win) ++row;
+      loaded[row * ns + s] = mean;
+    }
   }
   // The part's new window values over the stored ones, by column (ns values per row).
   const WindowValue* const v_begin = v;
