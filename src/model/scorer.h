@@ -8,7 +8,8 @@
 // largest robust z-score of the newest window values against the machine's own trailing
 // model.anomaly_baseline), which is what a new installation shows before any model.
 // Rows the processor rewrote (rescore_from) are scored again. Cost: the new and rewritten
-// rows plus one baseline per machine with a new window; one transaction per machine.
+// rows plus one baseline per machine with a new window; machines share a transaction
+// until it has held the write lock about 100 ms (scorer.cc).
 #pragma once
 
 #include <cstdint>
