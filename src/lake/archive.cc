@@ -69,6 +69,7 @@ Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t bat
     if (!data.empty() && data.back() != '\n') data += '\n';  // a source cut short still ends its line
     VIGIL_RETURN_IF_ERROR((*f)->Append(data));
   }
+  (*f)->StartWriteback();  // the device writes it while the next partition is staged
   return (*f)->Close();
 }
 
