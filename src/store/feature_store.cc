@@ -72,6 +72,8 @@ Status FeatureStore::Prepare() {
   }
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES" + many, &put_rows_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
+  // The scorer's cached baseline runs that a row written at or after ?2 may change.
+  VIGIL_RETURN_IF_ERROR(prep("DELETE FROM baseline_runs WHERE machine_id = ?1 AND end_ms > ?2", &drop_runs_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM latest_features WHERE machine_id = ?", &latest_del_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO rescore_from(machine_id, from_ms) VALUES(?, ?) ON CONFLICT(machine_id)"
                              " DO UPDATE SET from_ms = min(from_ms, excluded.from_ms)", &rescore_));
@@ -179,19 +181,28 @@ void FeatureStore::BindRow(Stmt* st, int first, const FeatureRow& row) {
 }
 
 Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& row) {
+  VIGIL_RETURN_IF_ERROR(drop_runs_->Bind(1, machine_id).Bind(2, row.window_start_ms).Run());
+  return PutRow(machine_id, row);
+}
+
+Status FeatureStore::PutRow(const std::string& machine_id, const FeatureRow& row) {
   put_row_->Bind(1, machine_id);
   BindRow(put_row_, 2, row);
   return put_row_->Run();
 }
 
 Status FeatureStore::UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to) {
+  if (from >= to) return Status::Ok();
+  int64_t first = INT64_MAX;
+  for (size_t i = from; i < to; ++i) first = std::min(first, rows[i].window_start_ms);
+  VIGIL_RETURN_IF_ERROR(drop_runs_->Bind(1, machine_id).Bind(2, first).Run());
   const int values = static_cast<int>(2 + config_.sensors.size() + config_.features.size());
   for (; to - from >= rows_per_insert_; from += rows_per_insert_) {
     put_rows_->Bind(1, machine_id);
     for (size_t k = 0; k < rows_per_insert_; ++k) BindRow(put_rows_, 2 + static_cast<int>(k) * values, rows[from + k]);
     VIGIL_RETURN_IF_ERROR(put_rows_->Run());
   }
-  for (; from < to; ++from) VIGIL_RETURN_IF_ERROR(UpsertRow(machine_id, rows[from]));
+  for (; from < to; ++from) VIGIL_RETURN_IF_ERROR(PutRow(machine_id, rows[from]));
   return Status::Ok();
 }
 

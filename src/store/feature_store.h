@@ -77,6 +77,8 @@ class FeatureStore {
 
   // features rows of a machine with window start in [from, to), ordered.
   Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out);
+  // Writing rows also drops the scorer's cached baseline runs (baseline_runs) that end
+  // after the earliest of them: a cached run never holds other values than features.
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
   // rows[from, to), several rows per statement (fewer statement steps).
   Status UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to);
@@ -115,6 +117,7 @@ class FeatureStore {
   Status Prepare();
   Status JoinCheckpoint();
   void BindRow(Stmt* st, int first, const FeatureRow& row);  // window_start_ms, values, label from ?first
+  Status PutRow(const std::string& machine_id, const FeatureRow& row);  // UpsertRow without the drop
 
   Db db_;
   const Config config_;
@@ -128,7 +131,7 @@ class FeatureStore {
        *get_partials_ = nullptr, *put_partial_ = nullptr, *label_failing_ = nullptr, *label_decided_ = nullptr,
        *first_failing_ = nullptr, *first_undecided_ = nullptr,
        *put_row_ = nullptr, *put_rows_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
-       *rescore_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
+       *rescore_ = nullptr, *drop_runs_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
 };
 
 }  // namespace vigil::store

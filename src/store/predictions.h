@@ -1,6 +1,7 @@
 // Predictions and alerts in vigil.db: what the scorer reads and writes (ScoringDb), the
 // alerts the outbox publishes, and the one decoder of an alert row.
-// Tables: predictions, latest_predictions, scored, rescore_from, alerts, alert_state
+// Tables: predictions, latest_predictions, scored, rescore_from, alerts, alert_state,
+// baseline_runs
 // (store/schema.h).
 #pragma once
 
@@ -75,7 +76,8 @@ class ScoringDb {
   Result<std::optional<Stored>> StoredLatest(const std::string& machine);
   // Every sensor's non-NULL window values in [from, to) ((*out)[s] for sensor s): the
   // anomaly baselines. With every > 0, only the windows in [t, t + run) for t a multiple
-  // of every.
+  // of every, and those runs cached in baseline_runs once complete (written rows drop
+  // them: FeatureStore). Needs the scorer's write transaction (Begin).
   Status SensorValues(const std::string& machine, int64_t from_ms, int64_t to_ms, int64_t every_ms, int64_t run_ms,
                       std::vector<std::vector<double>>* out);
   // The model's newest prediction for the machine: probability and remaining useful life.
@@ -96,7 +98,7 @@ class ScoringDb {
   Stmt *rows_ = nullptr, *get_wm_ = nullptr, *get_rescore_ = nullptr, *del_rescore_ = nullptr,
        *stored_latest_ = nullptr, *put_wm_ = nullptr, *put_pred_ = nullptr, *newest_ = nullptr,
        *newest_pred_ = nullptr, *put_latest_ = nullptr, *get_level_ = nullptr, *put_level_ = nullptr,
-       *span_values_ = nullptr;
+       *span_values_ = nullptr, *get_runs_ = nullptr, *put_run_ = nullptr, *drop_old_runs_ = nullptr;
   size_t ncols_ = 0, nsensors_ = 0;
 };
 

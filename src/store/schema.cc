@@ -21,6 +21,15 @@ std::string Fingerprint(const Config& c) {
   return f;
 }
 
+// The scorer's cache of its anomaly baseline's runs (model/scorer.cc): a complete run's
+// window values per machine, [run_ms, end_ms), sensor-major per window (NaN: NULL). A
+// features row written drops the runs that end after it (FeatureStore), so a cached run
+// always holds what the features table holds. In both schemas: a rebuild's new file has
+// it empty (never carried over), and a store the processor has not opened since gets it.
+static const char* const kBaselineRuns =
+    "CREATE TABLE IF NOT EXISTS baseline_runs(machine_id TEXT NOT NULL, run_ms INTEGER NOT NULL,"
+    " end_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, run_ms)) WITHOUT ROWID;";
+
 Status CreateProcessorTables(Db& db, const Config& config, const std::string& path) {
   std::string cols;
   for (const SensorSpec& x : config.sensors) cols += ", " + x.field + " REAL";
@@ -55,7 +64,8 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
       "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"
       // The earliest features row each machine's batches rewrote since the model stage last
       // scored it: late data and new failures change rows behind the scoring watermark.
-      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);"));
+      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);" +
+      kBaselineRuns));
   // A store made before the slope aggregate lacks its time moments. Adding the columns is
   // enough: a slope feature changes the fingerprint, so such a store is rebuilt before it
   // has one, and no other aggregate reads them.
@@ -124,7 +134,8 @@ Status CreateModelTables(Db& db) {
       " published INTEGER NOT NULL DEFAULT 0);"  // 1 once the broker acknowledged it (model/outbox.h)
       "CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts(ts_ms);"
       "CREATE TABLE IF NOT EXISTS alert_state(machine_id TEXT NOT NULL, kind TEXT NOT NULL, level INTEGER NOT NULL,"
-      " PRIMARY KEY(machine_id, kind)) WITHOUT ROWID;"));
+      " PRIMARY KEY(machine_id, kind)) WITHOUT ROWID;" +
+      std::string(kBaselineRuns)));
   // rul_hours (remaining useful life, issue 19) came after these tables: a store made
   // before it gets the column, NULL in the rows scored before (no RUL model then).
   for (const char* table : {"predictions", "latest_predictions", "alerts"}) {

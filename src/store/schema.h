@@ -4,14 +4,16 @@
 //   features(machine_id, window_start_ms, <sensor fields>..., <features>..., label_failure_7d)
 //   latest_features(machine_id PK, same columns)      newest features row per machine
 //   failure_history(machine_id, timestamp_ms, event_code)
-//   readings(machine_id, sensor, ts_ms, value, rank)  deduplicated readings; rank orders
-//       "first received": "<received ms, 13 digits>|<segment>|<line, 9 digits>"
+//   reading_chunks(machine_id, sensor, chunk_ms, data) deduplicated readings, packed
+//   block_partials(machine_id, sensor, block_ms, start_ms, ...)  rolling partials
 //   watermarks(machine_id PK, watermark_ms)           latest reading or event time seen
 //   batches(id, started_ms, finished_ms, segments, lines, readings, duplicates, failures,
 //           bad_lines, rows, outcome)
 //   consumed_segments(path PK, batch_id)               raw segments a committed batch took
 //   rescore_from(machine_id PK, from_ms)               rows rewritten behind the scoring
 //   meta(key PK, value)                                schema fingerprint of the config
+//   baseline_runs(machine_id, run_ms, end_ms, data)    the scorer's cached baseline runs
+//       (in both schemas, schema.cc)
 // Model-stage tables (created when the model stage first opens the file: a rebuild's new
 // file lacks them, which is how CarryOverTables knows to copy them over):
 //   models, model_promotions, predictions, latest_predictions, scored, alerts, alert_state

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "common/data_paths.h"
 #include "model/booster.h"
@@ -150,6 +151,79 @@ TEST_F(ScorerTest, ALongAnomalyBaselineIsAnAlignedSampleOfRunsAShortOneEveryWind
   ASSERT_EQ(r->latest.size(), 1u);
   EXPECT_DOUBLE_EQ(r->latest[0].anomaly_score, expected(2100, 1000, 1, 1));
   EXPECT_NE(r->latest[0].anomaly_score, expected(2100, 1000, 64, 32));
+}
+
+// A complete run of the baseline is cached (baseline_runs) and read from there by the next
+// scoring; a features row written through the store drops the runs that end after it, so
+// the next scoring reads them again and sees the new value.
+TEST_F(ScorerTest, ABaselineRunIsCachedOnceCompleteAndReadAgainAfterARowInItIsWritten) {
+  std::map<int, double> changed;  // window -> value that replaced value(i)
+  auto value = [&](int i) {
+    auto c = changed.find(i);
+    // Distinct sampled values: one value moved across the median moves the score.
+    return c != changed.end() ? c->second : i % 64 < 32 ? 2.0 + 0.001 * i : 12.0 + i % 7;
+  };
+  auto write = [&](int from, int to) {
+    auto s = store::FeatureStore::Open(data_paths::Database(tmp_.path()), config_);
+    ASSERT_TRUE(s) << s.error().message();
+    for (int i = from; i < to; ++i) {
+      store::FeatureRow r;
+      r.window_start_ms = kT0 + i * 1000;
+      r.sensor_values = {value(i), 40.0};
+      r.features.assign(config_.features.size(), 1.0);
+      ASSERT_OK((*s)->UpsertRow("M1", r));
+    }
+    ASSERT_OK((*s)->RefreshLatest("M1"));
+  };
+  auto expected = [&](int newest) {  // runs [64k, 64k + 32) s in [newest - 2048, newest)
+    std::vector<double> b;
+    for (int i = newest - 2048; i < newest; ++i) {
+      if (i >= 0 && i % 64 < 32) b.push_back(value(i));
+    }
+    return std::fabs(RobustZ(value(newest), b));
+  };
+  auto score = [&] {
+    Result<ScoreSummary> r = ScoreNew(config_);
+    EXPECT_TRUE(r) << r.error().message();
+    EXPECT_EQ(r->latest.size(), 1u);
+    return r->latest.empty() ? -1.0 : r->latest[0].anomaly_score;
+  };
+  Result<store::Db> db = store::Db::Open(data_paths::Database(tmp_.path()), store::OpenMode::kProcessor);
+  ASSERT_TRUE(db) << db.error().message();
+  auto runs = [&] {
+    Result<store::Stmt> q = db->Prepare("SELECT count(*) FROM baseline_runs WHERE machine_id = 'M1'");
+    if (!q) return int64_t{-1};
+    Result<bool> row = q->Step();
+    EXPECT_TRUE(row && *row);
+    return q->Int(0);
+  };
+  config_.model.anomaly_baseline_ms = 2048 * 1000;
+  write(0, 2100);
+  EXPECT_DOUBLE_EQ(score(), expected(2099));
+  EXPECT_EQ(runs(), 32);  // [64, 96) s ... [2048, 2080) s: all complete before 2099 s
+
+  // Behind the store's back (never done by vigil): the cached run still says 2.14.
+  changed[140] = 1000.0;
+  const double with_1000 = expected(2100);
+  changed.erase(140);
+  ASSERT_NE(with_1000, expected(2100));  // the test can tell the two apart
+  ASSERT_OK(db->Exec("UPDATE features SET vibration_rms = 1000 WHERE machine_id = 'M1' AND window_start_ms = " +
+                     std::to_string(kT0 + 140'000)));
+  write(2100, 2101);  // a new newest row (scored again); it ends no cached run
+  EXPECT_DOUBLE_EQ(score(), expected(2100));
+
+  // Through the store (as the processor writes late data): the runs from [128, 160) s on
+  // are dropped and read again, with both new values.
+  changed[130] = 900.0;
+  write(130, 131);
+  changed[140] = 1000.0;
+  write(2101, 2102);
+  EXPECT_LT(runs(), 32);
+  const double z = score();
+  EXPECT_DOUBLE_EQ(z, expected(2101));
+  changed.erase(140);
+  EXPECT_NE(z, expected(2101));
+  EXPECT_EQ(runs(), 32);
 }
 
 TEST_F(ScorerTest, APromotedModelScoresNewRowsOnceAndRewrittenRowsAgain) {
