@@ -37,6 +37,7 @@ declare -A hist_s
 for h in "$SHORT" "$LONG"; do
   d=$WORK/h$h; mkdir -p "$d/lake/raw"
   awk -v DIR="$d/lake/raw" -v M="$M" -v START=0 -v SECS=$((h * 3600)) -v TAG=a -f bench/gen_lake.awk
+  sync  # on disk before the timed run, as published segments are (bench/process.sh)
   read -r s mb rows bs < <(timed history "$d")
   hist_s[$h]="$s s, $mb MB, $(find "$d/lake/archive" -name '*.jsonl' -exec cat {} + | wc -l) lines"
 done
@@ -48,6 +49,7 @@ for b in 1 2 3 4; do
     d=$WORK/h$h start=$((h * 3600 + (b - 1) * 300))
     awk -v DIR="$d/lake/raw" -v M="$M" -v START=$start -v SECS=300 -v TAG=b$b -v LATE_FROM=$((start - 3600)) \
       -v FAILURES=$((b == 4)) -f bench/gen_lake.awk
+    sync
     read -r s mb rows bs < <(timed batch "$d")
     t[$h,$b]=$s tb[$h,$b]=$bs; echo "batch $b, ${h} h of history: processor $bs s, command $s s, $mb MB, $rows rows written" >&2
   done
