@@ -78,7 +78,7 @@ class FeatureStore {
   // features rows of a machine with window start in [from, to), ordered.
   Status Rows(const std::string& machine_id, int64_t from_ms, int64_t to_ms, std::vector<FeatureRow>* out);
   // Writing rows also drops the scorer's cached baseline runs (baseline_runs) that end
-  // after the earliest of them: a cached run never holds other values than features.
+  // after the earliest of them, so a cached run holds what features holds.
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
   // rows[from, to), several rows per statement (fewer statement steps).
   Status UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to);

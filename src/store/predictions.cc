@@ -46,6 +46,7 @@ Result<std::unique_ptr<ScoringDb>> ScoringDb::Open(const std::string& path, cons
   std::unique_ptr<ScoringDb> s(new ScoringDb(std::move(*db)));
   s->ncols_ = columns.size();
   s->nsensors_ = sensor_fields.size();
+  for (const std::string& f : sensor_fields) s->sensors_ += (s->sensors_.empty() ? "" : ",") + f;
   std::string col_list, sensor_list;
   for (const std::string& c : columns) col_list += ", " + c;
   for (const std::string& c : sensor_fields) sensor_list += ", " + c;
@@ -73,10 +74,10 @@ Result<std::unique_ptr<ScoringDb>> ScoringDb::Open(const std::string& path, cons
                              " failure_probability_7d, anomaly_score, rul_hours) VALUES(?1, ?2, ?3, ?4, ?5, ?6)", &s->put_latest_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms" + sensor_list + " FROM features WHERE machine_id = ?1 AND window_start_ms >= ?2"
                              " AND window_start_ms < ?3", &s->span_values_));
-  VIGIL_RETURN_IF_ERROR(prep("SELECT run_ms, end_ms, data FROM baseline_runs WHERE machine_id = ?1 AND run_ms >= ?2"
-                             " AND run_ms < ?3", &s->get_runs_));
-  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO baseline_runs(machine_id, run_ms, end_ms, data) VALUES(?1, ?2, ?3, ?4)",
-                             &s->put_run_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT run_ms, end_ms, sensors, data FROM baseline_runs WHERE machine_id = ?1"
+                             " AND run_ms >= ?2 AND run_ms < ?3 ORDER BY run_ms", &s->get_runs_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO baseline_runs(machine_id, run_ms, end_ms, sensors, data)"
+                             " VALUES(?1, ?2, ?3, ?4, ?5)", &s->put_run_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM baseline_runs WHERE machine_id = ?1 AND run_ms < ?2", &s->drop_old_runs_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT kind, level FROM alert_state WHERE machine_id = ?1", &s->get_level_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO alert_state(machine_id, kind, level) VALUES(?1, ?2, ?3)", &s->put_level_));
@@ -179,15 +180,17 @@ Status ScoringDb::SensorValues(const std::string& machine, int64_t from_ms, int6
   if (every_ms <= 0) return span_values_->Bind(1, machine).Bind(2, from_ms).Bind(3, to_ms).ForEach(take);
   // One short range read per run: the read follows the sample's size, not the span's rows,
   // and a run's windows lie side by side in one or two pages (a point lookup per sampled
-  // window read a page each). A complete run is kept in baseline_runs, which the processor
-  // empties from where it writes rows, so the next scoring reads the runs it cached in one
-  // range read (one seek per run was most of a routine scoring: 3,200 for 100 machines).
+  // window read a page each). A complete run is kept in baseline_runs, from which the
+  // processor drops the runs at or after the rows it writes, so the next scoring reads the
+  // runs it cached in one range read (a seek per run was most of a routine scoring: 3,200
+  // for 100 machines).
   const int64_t first = from_ms / every_ms * every_ms + (from_ms % every_ms > 0 ? every_ms : 0);
   std::vector<std::pair<int64_t, std::string>> cached;  // run start, data
   VIGIL_RETURN_IF_ERROR(get_runs_->Bind(1, machine).Bind(2, first).Bind(3, to_ms).ForEach([&](const Stmt& row) {
-    // Another run length (model.anomaly_baseline changed) or sensor count: not this run.
-    const std::string_view data = row.Blob(2);
-    if (nsensors_ > 0 && row.Int(1) == row.Int(0) + run_ms && data.size() % (nsensors_ * sizeof(double)) == 0) {
+    // Cached under another run length (processing.window) or sensor list: not this run.
+    const std::string_view data = row.Blob(3);
+    if (nsensors_ > 0 && row.Int(1) == row.Int(0) + run_ms && row.Text(2) == sensors_ &&
+        data.size() % (nsensors_ * sizeof(double)) == 0) {
       cached.emplace_back(row.Int(0), std::string(data));
     }
   }));
@@ -214,7 +217,7 @@ Status ScoringDb::SensorValues(const std::string& machine, int64_t from_ms, int6
       }
     }));
     if (t + run_ms <= to_ms) {  // complete: a window still to come in it is a written row, which drops it
-      VIGIL_RETURN_IF_ERROR(put_run_->Bind(1, machine).Bind(2, t).Bind(3, t + run_ms).BindBlob(4, data).Run());
+      VIGIL_RETURN_IF_ERROR(put_run_->Bind(1, machine).Bind(2, t).Bind(3, t + run_ms).Bind(4, sensors_).BindBlob(5, data).Run());
     }
   }
   return Status::Ok();

@@ -100,6 +100,7 @@ class ScoringDb {
        *newest_pred_ = nullptr, *put_latest_ = nullptr, *get_level_ = nullptr, *put_level_ = nullptr,
        *span_values_ = nullptr, *get_runs_ = nullptr, *put_run_ = nullptr, *drop_old_runs_ = nullptr;
   size_t ncols_ = 0, nsensors_ = 0;
+  std::string sensors_;  // the sensor fields, comma-separated: baseline_runs.sensors
 };
 
 }  // namespace vigil::store

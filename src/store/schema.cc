@@ -22,13 +22,14 @@ std::string Fingerprint(const Config& c) {
 }
 
 // The scorer's cache of its anomaly baseline's runs (model/scorer.cc): a complete run's
-// window values per machine, [run_ms, end_ms), sensor-major per window (NaN: NULL). A
-// features row written drops the runs that end after it (FeatureStore), so a cached run
-// always holds what the features table holds. In both schemas: a rebuild's new file has
+// window values per machine, [run_ms, end_ms), window by window one double per sensor of
+// `sensors` (the sensor fields, comma-separated; NaN: NULL). FeatureStore's row writes
+// drop the runs that end after the earliest row written, so a cached run holds what
+// features holds as long as vigil is its writer. In both schemas: a rebuild's new file has
 // it empty (never carried over), and a store the processor has not opened since gets it.
 static const char* const kBaselineRuns =
     "CREATE TABLE IF NOT EXISTS baseline_runs(machine_id TEXT NOT NULL, run_ms INTEGER NOT NULL,"
-    " end_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, run_ms)) WITHOUT ROWID;";
+    " end_ms INTEGER NOT NULL, sensors TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, run_ms)) WITHOUT ROWID;";
 
 Status CreateProcessorTables(Db& db, const Config& config, const std::string& path) {
   std::string cols;

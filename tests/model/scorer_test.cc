@@ -163,16 +163,18 @@ TEST_F(ScorerTest, ABaselineRunIsCachedOnceCompleteAndReadAgainAfterARowInItIsWr
     // Distinct sampled values: one value moved across the median moves the score.
     return c != changed.end() ? c->second : i % 64 < 32 ? 2.0 + 0.001 * i : 12.0 + i % 7;
   };
+  // Rows [from, to): one row through UpsertRow, more through UpsertRows (the processor's).
   auto write = [&](int from, int to) {
     auto s = store::FeatureStore::Open(data_paths::Database(tmp_.path()), config_);
     ASSERT_TRUE(s) << s.error().message();
+    std::vector<store::FeatureRow> rows;
     for (int i = from; i < to; ++i) {
-      store::FeatureRow r;
+      store::FeatureRow& r = rows.emplace_back();
       r.window_start_ms = kT0 + i * 1000;
       r.sensor_values = {value(i), 40.0};
       r.features.assign(config_.features.size(), 1.0);
-      ASSERT_OK((*s)->UpsertRow("M1", r));
     }
+    ASSERT_OK(rows.size() == 1 ? (*s)->UpsertRow("M1", rows[0]) : (*s)->UpsertRows("M1", rows, 0, rows.size()));
     ASSERT_OK((*s)->RefreshLatest("M1"));
   };
   auto expected = [&](int newest) {  // runs [64k, 64k + 32) s in [newest - 2048, newest)
@@ -215,15 +217,30 @@ TEST_F(ScorerTest, ABaselineRunIsCachedOnceCompleteAndReadAgainAfterARowInItIsWr
   // Through the store (as the processor writes late data): the runs from [128, 160) s on
   // are dropped and read again, with both new values.
   changed[130] = 900.0;
-  write(130, 131);
+  write(130, 132);
+  EXPECT_EQ(runs(), 1);  // [64, 96) s ends before 130 s
   changed[140] = 1000.0;
   write(2101, 2102);
-  EXPECT_LT(runs(), 32);
   const double z = score();
   EXPECT_DOUBLE_EQ(z, expected(2101));
   changed.erase(140);
   EXPECT_NE(z, expected(2101));
+  changed[140] = 1000.0;
   EXPECT_EQ(runs(), 32);
+
+  // One row: the runs that end after it go ([1984, 2016) s and [2048, 2080) s).
+  write(2000, 2001);
+  EXPECT_EQ(runs(), 30);
+
+  // Runs cached for another sensor list are read again from features.
+  write(2102, 2103);
+  const double stale = expected(2102);
+  changed[150] = 1000.0;
+  ASSERT_NE(stale, expected(2102));
+  ASSERT_OK(db->Exec("UPDATE features SET vibration_rms = 1000 WHERE machine_id = 'M1' AND window_start_ms = " +
+                     std::to_string(kT0 + 150'000)));
+  ASSERT_OK(db->Exec("UPDATE baseline_runs SET sensors = 'temperature_celsius,vibration_rms'"));
+  EXPECT_DOUBLE_EQ(score(), expected(2102));
 }
 
 TEST_F(ScorerTest, APromotedModelScoresNewRowsOnceAndRewrittenRowsAgain) {
