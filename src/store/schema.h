@@ -12,8 +12,8 @@
 //   consumed_segments(path PK, batch_id)               raw segments a committed batch took
 //   rescore_from(machine_id PK, from_ms)               rows rewritten behind the scoring
 //   meta(key PK, value)                                schema fingerprint of the config
-//   baseline_runs(machine_id, run_ms, end_ms, data)    the scorer's cached baseline runs
-//       (in both schemas, schema.cc)
+//   baseline_runs(machine_id, run_ms, end_ms, sensors, data)  the scorer's cached
+//       anomaly-baseline runs (in both schemas, schema.cc)
 // Model-stage tables (created when the model stage first opens the file: a rebuild's new
 // file lacks them, which is how CarryOverTables knows to copy them over):
 //   models, model_promotions, predictions, latest_predictions, scored, alerts, alert_state
