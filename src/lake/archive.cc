@@ -109,11 +109,18 @@ Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vecto
     if (!st.open_path.empty()) VIGIL_RETURN_IF_ERROR(fsys.Rename(st.open_path, st.final_path));
   }
   if (compacted) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  const std::string trash = TrashDir(lake_dir);
+  if (compacted) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(trash, nullptr));
+  int trashed = 0;
   for (auto& [partition, st] : by_partition) {
     if (st.open_path.empty()) {
       VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, st.sources.front()));
     } else {
-      for (const std::string& s : st.sources) VIGIL_RETURN_IF_ERROR(fsys.Remove(s));
+      // A rename that a crash loses leaves the source in raw/, consumed: FinishArchive
+      // removes it then, as its batch's compacted file exists.
+      for (const std::string& s : st.sources) {
+        VIGIL_RETURN_IF_ERROR(fsys.Rename(s, trash + "/" + std::to_string(batch_id) + "-" + std::to_string(trashed++) + ".jsonl"));
+      }
     }
     if (after_partition) VIGIL_RETURN_IF_ERROR(after_partition());
   }
@@ -138,6 +145,16 @@ Status FinishArchive(FileSystem& fsys, const std::string& lake_dir, const std::s
   // The crash came before the compacted file was renamed: what was staged is dropped.
   if (!stale.empty()) VIGIL_RETURN_IF_ERROR(fsys.Remove(stale));
   return MoveOne(fsys, lake_dir, segment);
+}
+
+Status EmptyTrash(FileSystem& fsys, const std::string& lake_dir) {
+  const std::string trash = TrashDir(lake_dir);
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(trash, ec)) files.push_back(entry.path().string());
+  if (ec && ec != std::errc::no_such_file_or_directory) return Status::IoError("list " + trash + ": " + ec.message());
+  for (const std::string& f : files) VIGIL_RETURN_IF_ERROR(fsys.Remove(f));
+  return Status::Ok();
 }
 
 }  // namespace vigil::lake

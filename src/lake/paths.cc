@@ -11,6 +11,7 @@ std::string ArchiveDir(const std::string& lake_dir) { return lake_dir + "/archiv
 std::string QuarantineDir(const std::string& lake_dir) { return lake_dir + "/quarantine"; }
 std::string WalDir(const std::string& lake_dir) { return lake_dir + "/.wal"; }
 std::string UploadQueueDir(const std::string& lake_dir) { return lake_dir + "/.upload"; }
+std::string TrashDir(const std::string& lake_dir) { return lake_dir + "/.trash"; }
 
 std::string LogFileName(int64_t log_id) {
   char buf[32];

@@ -13,6 +13,10 @@
 //                                        the bucket (src/upload/). The link keeps the bytes
 //                                        when the processor archives (compacts) the segment
 //                                        or retention deletes it before the upload.
+//   <data_dir>/lake/.trash/<batch>-<n>.jsonl
+//                                        archived sources whose lines are in a synced
+//                                        compacted file: deleted by the next processor run,
+//                                        beside its batches (lake/archive.h)
 //
 // Lines are first appended to the writer's log; at publish time the log is split into the
 // partitioned segments, each written as ".<final name>.open" in its directory (hidden from
@@ -33,6 +37,7 @@ std::string ArchiveDir(const std::string& lake_dir);       // <lake>/archive
 std::string QuarantineDir(const std::string& lake_dir);    // <lake>/quarantine
 std::string WalDir(const std::string& lake_dir);           // <lake>/.wal
 std::string UploadQueueDir(const std::string& lake_dir);   // <lake>/.upload
+std::string TrashDir(const std::string& lake_dir);         // <lake>/.trash
 
 // "1760518800000.log"; LogIdFromName parses it back (false for any other name).
 std::string LogFileName(int64_t log_id);

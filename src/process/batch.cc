@@ -107,10 +107,15 @@ Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop, const st
 
 Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop,
                                      const std::function<void()>& alongside) {
+  // The trash of the last run's archive steps is deleted beside this run's batches.
+  Status emptied;
+  std::thread emptier([&] { emptied = lake::EmptyTrash(fs_, lake::LakeDir(config_.data_dir)); });
   Result<RunSummary> summary = RunBatches(db, stop);
   if (summary && alongside) alongside();
   Status archived = JoinArchiver();  // also after a failed batch: the committed ones' moves
+  emptier.join();
   if (summary && !archived.ok()) return archived;
+  if (summary && !emptied.ok()) return emptied;
   return summary;
 }
 

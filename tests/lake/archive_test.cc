@@ -31,12 +31,20 @@ TEST_F(ArchiveTest, ABatchsSegmentsOfAPartitionBecomeOneFileInSegmentOrder) {
                              RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"},
                             42, [&] { ++partitions; return Status::Ok(); }));
   EXPECT_EQ(partitions, 2);
+  // The compacted sources wait in the trash for the next run (EmptyTrash).
   EXPECT_EQ(ListFiles(tmp.path()),
-            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
+            (std::vector<std::string>{".trash/42-0.jsonl", ".trash/42-1.jsonl",
+                                      "archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
                                       "archive/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"}));
   EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"),
             "{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
+  ASSERT_OK(EmptyTrash(fs, tmp.path()));
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
+                                      "archive/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"}));
 }
+
+TEST_F(ArchiveTest, EmptyingAMissingTrashIsNoError) { EXPECT_OK(EmptyTrash(fs, tmp.path())); }
 
 // A source of kCompactBelow (1 MiB) or more is moved as it is (even cut short); the small ones of its
 // partition are compacted, an empty one adds nothing, a cut one gets its line ended.
@@ -52,6 +60,7 @@ TEST_F(ArchiveTest, ABigSourceIsMovedAsItIsTheSmallOnesCompacted) {
                             {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800001-000002.jsonl"),
                              Raw("c-1760518800002-000003.jsonl"), Raw("d-1760518800003-000004.jsonl")},
                             7, nullptr));
+  ASSERT_OK(EmptyTrash(fs, tmp.path()));
   EXPECT_EQ(ListFiles(tmp.path()),
             (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800001-000007.all.jsonl",
                                       "archive/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl"}));
@@ -90,6 +99,7 @@ TEST_F(ArchiveTest, AHalfWrittenCompactionIsRedone) {
   WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), "{\"a\":1}\n");
   WriteFileOrDie(Raw("b-1760518800000-000002.jsonl"), "{\"b\":1}");  // no final newline: one is added
   ASSERT_OK(ArchiveSegments(fs, tmp.path(), {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800000-000002.jsonl")}, 42));
+  ASSERT_OK(EmptyTrash(fs, tmp.path()));
   EXPECT_EQ(ListFiles(tmp.path()),
             std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl"});
   EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"), "{\"a\":1}\n{\"b\":1}\n");

@@ -176,6 +176,11 @@ TEST_F(BatchTest, WindowMeanAndSegmentsArchived) {
   ASSERT_EQ(archived.size(), 1u);
   EXPECT_TRUE(archived[0].ends_with(".all.jsonl")) << archived[0];
   EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
+  // The two sources wait in the trash; the next run deletes them.
+  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/.trash").size(), 2u);
+  Process(c);
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/.trash").empty());
+  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
 }
 
 TEST_F(BatchTest, BadLinesAreQuarantinedAndTheBatchGoesOn) {
