@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "lake/paths.h"
 
@@ -39,29 +40,26 @@ Result<bool> IsBig(FileSystem& fsys, const std::string& path) {
   return !byte.empty();
 }
 
-struct Staged {
-  std::vector<std::string> sources;
-  std::string open_path, final_path;  // empty: a single segment, moved as it is
-};
+// Removes the files in `dir` (none, or no dir: Ok).
+Status RemoveFilesIn(FileSystem& fsys, const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) files.push_back(entry.path().string());
+  if (ec && ec != std::errc::no_such_file_or_directory) return Status::IoError("list " + dir + ": " + ec.message());
+  for (const std::string& f : files) VIGIL_RETURN_IF_ERROR(fsys.Remove(f));
+  return Status::Ok();
+}
 
-// Writes a partition's sources into ".<name>.open" in the archive.
-Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t batch_id, Staged* st) {
-  int64_t oldest = 0;
+// Writes a partition's sources into one synced file, `st->staged`.
+Status StageCompacted(FileSystem& fsys, ArchivePlan::Compacted* st) {
   for (const std::string& s : st->sources) {
     int64_t ms = 0;
     if (SegmentOpenedMs(std::string_view(s).substr(s.find_last_of('/') + 1), &ms) && ms > 0 &&
-        (oldest == 0 || ms < oldest)) {
-      oldest = ms;
+        (st->oldest_ms == 0 || ms < st->oldest_ms)) {
+      st->oldest_ms = ms;
     }
   }
-  const std::string first = ArchivePath(lake_dir, st->sources.front());
-  const std::string dir = first.substr(0, first.find_last_of('/'));
-  VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
-  const std::string name = CompactedFileName(oldest, batch_id);
-  st->open_path = dir + "/" + OpenFileName(name);
-  st->final_path = dir + "/" + name;
-  if (fsys.Exists(st->open_path)) VIGIL_RETURN_IF_ERROR(fsys.Remove(st->open_path));  // a crash's leftover
-  Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(st->open_path);
+  Result<std::unique_ptr<WritableFile>> f = fsys.NewFile(st->staged);
   if (!f) return f.error();
   std::string data;  // a source is under kCompactBelow: memory stays bounded
   for (const std::string& s : st->sources) {
@@ -69,7 +67,7 @@ Status StageCompacted(FileSystem& fsys, const std::string& lake_dir, int64_t bat
     if (!data.empty() && data.back() != '\n') data += '\n';  // a source cut short still ends its line
     VIGIL_RETURN_IF_ERROR((*f)->Append(data));
   }
-  (*f)->StartWriteback();  // the device writes it while the next partition is staged
+  VIGIL_RETURN_IF_ERROR((*f)->Sync());
   return (*f)->Close();
 }
 
@@ -82,50 +80,72 @@ std::string CompactedFileName(int64_t oldest_ms, int64_t batch_id) {
   return name.insert(name.size() - 6, ".all");
 }
 
-Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vector<std::string> segments,
-                       int64_t batch_id, const std::function<Status()>& after_partition) {
-  std::map<std::string, Staged> by_partition;
+Result<ArchivePlan> StageArchive(FileSystem& fsys, const std::string& lake_dir, std::vector<std::string> segments,
+                                 const std::string& tag) {
+  ArchivePlan plan;
+  std::map<std::string, std::vector<std::string>> small;  // by partition
   for (std::string& s : segments) {
     Result<bool> big = IsBig(fsys, s);
     if (!big) return big.error();
-    if (*big) {
-      VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, s));
+    if (*big) plan.moves.push_back(std::move(s));
+    else small[s.substr(0, s.find_last_of('/'))].push_back(std::move(s));
+  }
+  const std::string staging = StagingDir(lake_dir);
+  for (auto& [partition, sources] : small) {
+    if (sources.size() == 1) {
+      plan.moves.push_back(std::move(sources.front()));
       continue;
     }
-    by_partition[s.substr(0, s.find_last_of('/'))].sources.push_back(std::move(s));
-  }
-  bool compacted = false;
-  for (auto& [partition, st] : by_partition) {
+    if (plan.compacted.empty()) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
+    ArchivePlan::Compacted& st = plan.compacted.emplace_back();
+    st.sources = std::move(sources);
     std::sort(st.sources.begin(), st.sources.end());
-    if (st.sources.size() > 1) {
-      VIGIL_RETURN_IF_ERROR(StageCompacted(fsys, lake_dir, batch_id, &st));
-      compacted = true;
-    }
+    st.staged = staging + "/" + tag + "-" + std::to_string(plan.compacted.size()) + ".jsonl";
+    VIGIL_RETURN_IF_ERROR(StageCompacted(fsys, &st));
   }
-  // One syncfs makes every compacted file durable before it is visible, a second one the
-  // renames before the sources (their only other copy) go.
-  if (compacted) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
-  for (auto& [partition, st] : by_partition) {
-    if (!st.open_path.empty()) VIGIL_RETURN_IF_ERROR(fsys.Rename(st.open_path, st.final_path));
+  return plan;
+}
+
+Status FinishStaged(FileSystem& fsys, const std::string& lake_dir, const ArchivePlan& plan, int64_t batch_id,
+                    const std::function<Status()>& after_partition) {
+  // Each staged file is synced: its rename into the archive, made durable by syncing the
+  // directories, comes before its sources (their only other copy) go.
+  std::set<std::string> dirs;
+  for (const ArchivePlan::Compacted& st : plan.compacted) {
+    const std::string first = ArchivePath(lake_dir, st.sources.front());
+    const std::string dir = first.substr(0, first.find_last_of('/'));
+    VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
+    VIGIL_RETURN_IF_ERROR(fsys.Rename(st.staged, dir + "/" + CompactedFileName(st.oldest_ms, batch_id)));
+    dirs.insert(dir);
   }
-  if (compacted) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  if (!plan.compacted.empty()) dirs.insert(StagingDir(lake_dir));
+  for (const std::string& dir : dirs) VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
+  for (const std::string& s : plan.moves) {
+    VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, s));
+    if (after_partition) VIGIL_RETURN_IF_ERROR(after_partition());
+  }
   const std::string trash = TrashDir(lake_dir);
-  if (compacted) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(trash, nullptr));
+  if (!plan.compacted.empty()) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(trash, nullptr));
   int trashed = 0;
-  for (auto& [partition, st] : by_partition) {
-    if (st.open_path.empty()) {
-      VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, st.sources.front()));
-    } else {
-      // A rename that a crash loses leaves the source in raw/, consumed: FinishArchive
-      // removes it then, as its batch's compacted file exists.
-      for (const std::string& s : st.sources) {
-        VIGIL_RETURN_IF_ERROR(fsys.Rename(s, trash + "/" + std::to_string(batch_id) + "-" + std::to_string(trashed++) + ".jsonl"));
-      }
+  for (const ArchivePlan::Compacted& st : plan.compacted) {
+    // A rename that a crash loses leaves the source in raw/, consumed: FinishArchive
+    // removes it then, as its batch's compacted file exists.
+    for (const std::string& s : st.sources) {
+      VIGIL_RETURN_IF_ERROR(fsys.Rename(s, trash + "/" + std::to_string(batch_id) + "-" + std::to_string(trashed++) + ".jsonl"));
     }
     if (after_partition) VIGIL_RETURN_IF_ERROR(after_partition());
   }
   return Status::Ok();
 }
+
+Status ArchiveSegments(FileSystem& fsys, const std::string& lake_dir, std::vector<std::string> segments,
+                       int64_t batch_id, const std::function<Status()>& after_partition) {
+  Result<ArchivePlan> plan = StageArchive(fsys, lake_dir, std::move(segments), std::to_string(batch_id));
+  if (!plan) return plan.error();
+  return FinishStaged(fsys, lake_dir, *plan, batch_id, after_partition);
+}
+
+Status ClearStaging(FileSystem& fsys, const std::string& lake_dir) { return RemoveFilesIn(fsys, StagingDir(lake_dir)); }
 
 Status FinishArchive(FileSystem& fsys, const std::string& lake_dir, const std::string& segment, int64_t batch_id) {
   Result<bool> big = IsBig(fsys, segment);
@@ -147,14 +167,6 @@ Status FinishArchive(FileSystem& fsys, const std::string& lake_dir, const std::s
   return MoveOne(fsys, lake_dir, segment);
 }
 
-Status EmptyTrash(FileSystem& fsys, const std::string& lake_dir) {
-  const std::string trash = TrashDir(lake_dir);
-  std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(trash, ec)) files.push_back(entry.path().string());
-  if (ec && ec != std::errc::no_such_file_or_directory) return Status::IoError("list " + trash + ": " + ec.message());
-  for (const std::string& f : files) VIGIL_RETURN_IF_ERROR(fsys.Remove(f));
-  return Status::Ok();
-}
+Status EmptyTrash(FileSystem& fsys, const std::string& lake_dir) { return RemoveFilesIn(fsys, TrashDir(lake_dir)); }
 
 }  // namespace vigil::lake

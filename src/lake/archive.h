@@ -13,10 +13,13 @@
 // under its own name, never copied, as is a partition's single small segment (a rename,
 // as before compaction existed).
 //
-// Crash safety: the compacted files are written as ".<name>.open", synced (one syncfs for
-// the batch) and renamed before any source is removed, so at any moment each line is in a source, in the compacted file,
-// or both. A consumed source still in raw/ after a crash is removed when its batch's
-// compacted file exists (FinishArchive) and it is small, and moved on its own otherwise.
+// Crash safety: the compacted files are written into <lake>/.staging and synced before
+// the batch commits (StageArchive, beside the batch's parse and apply), renamed into the
+// archive after it, and the directories synced before any source goes (FinishStaged), so
+// at any moment each line is in a source, in the compacted file, or both. A consumed
+// source still in raw/ after a crash is removed when its batch's compacted file exists
+// (FinishArchive) and it is small, and moved on its own otherwise; what a crash leaves in
+// .staging is a copy only, cleared at the next run's start (ClearStaging).
 //
 // The sources of a compacted file are renamed into <lake>/.trash, not deleted: deleting a
 // file can wait for the device (ext4 mounted with `discard` trims its blocks inside
@@ -38,7 +41,30 @@ namespace vigil::lake {
 
 inline constexpr uint64_t kCompactBelow = 1 << 20;
 
-// Archives `segments` (absolute paths under <lake>/raw) consumed by batch `batch_id`.
+// A batch's archive step, in two halves.
+struct ArchivePlan {
+  struct Compacted {
+    std::vector<std::string> sources;  // small segments of one partition, in segment order
+    std::string staged;                // their lines, synced, under <lake>/.staging
+    int64_t oldest_ms = 0;             // the oldest source's open time, in the final name
+  };
+  std::vector<std::string> moves;  // moved as they are: big segments, a partition's single small one
+  std::vector<Compacted> compacted;
+};
+// Before the commit (nothing in raw/ changes): stages the compacted files of `segments`
+// (absolute paths under <lake>/raw), named "<tag>-<n>.jsonl" (a tag unique among the
+// batches whose plans are alive).
+Result<ArchivePlan> StageArchive(FileSystem& fs, const std::string& lake_dir, std::vector<std::string> segments,
+                                 const std::string& tag);
+// After the commit of batch `batch_id`: renames the staged files into the archive, moves
+// the others, trashes the compacted sources. `after_partition` (may be empty) is called
+// after each move and each partition's sources: crash tests.
+Status FinishStaged(FileSystem& fs, const std::string& lake_dir, const ArchivePlan& plan, int64_t batch_id,
+                    const std::function<Status()>& after_partition = {});
+// Removes what a crash left in <lake>/.staging: call before any batch stages.
+Status ClearStaging(FileSystem& fs, const std::string& lake_dir);
+
+// Both halves at once: archives `segments` consumed by batch `batch_id`.
 // `after_partition` (may be empty) is called after each partition is done: crash tests.
 Status ArchiveSegments(FileSystem& fs, const std::string& lake_dir, std::vector<std::string> segments,
                        int64_t batch_id, const std::function<Status()>& after_partition = {});

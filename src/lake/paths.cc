@@ -12,6 +12,7 @@ std::string QuarantineDir(const std::string& lake_dir) { return lake_dir + "/qua
 std::string WalDir(const std::string& lake_dir) { return lake_dir + "/.wal"; }
 std::string UploadQueueDir(const std::string& lake_dir) { return lake_dir + "/.upload"; }
 std::string TrashDir(const std::string& lake_dir) { return lake_dir + "/.trash"; }
+std::string StagingDir(const std::string& lake_dir) { return lake_dir + "/.staging"; }
 
 std::string LogFileName(int64_t log_id) {
   char buf[32];

@@ -17,6 +17,9 @@
 //                                        archived sources whose lines are in a synced
 //                                        compacted file: deleted by the next processor run,
 //                                        beside its batches (lake/archive.h)
+//   <data_dir>/lake/.staging/<tag>-<n>.jsonl
+//                                        compacted files of a batch not yet committed or
+//                                        not yet renamed into the archive (lake/archive.h)
 //
 // Lines are first appended to the writer's log; at publish time the log is split into the
 // partitioned segments, each written as ".<final name>.open" in its directory (hidden from
@@ -38,6 +41,7 @@ std::string QuarantineDir(const std::string& lake_dir);    // <lake>/quarantine
 std::string WalDir(const std::string& lake_dir);           // <lake>/.wal
 std::string UploadQueueDir(const std::string& lake_dir);   // <lake>/.upload
 std::string TrashDir(const std::string& lake_dir);         // <lake>/.trash
+std::string StagingDir(const std::string& lake_dir);       // <lake>/.staging
 
 // "1760518800000.log"; LogIdFromName parses it back (false for any other name).
 std::string LogFileName(int64_t log_id);

@@ -8,6 +8,7 @@
 #include <climits>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -107,6 +108,7 @@ Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop, const st
 
 Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop,
                                      const std::function<void()>& alongside) {
+  if (!rebuild_) VIGIL_RETURN_IF_ERROR(lake::ClearStaging(fs_, lake::LakeDir(config_.data_dir)));
   // The trash of the last run's archive steps is deleted beside this run's batches.
   Status emptied;
   std::thread emptier([&] { emptied = lake::EmptyTrash(fs_, lake::LakeDir(config_.data_dir)); });
@@ -512,6 +514,14 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   rec->segments = static_cast<int64_t>(batch.size());
   if (batch.empty()) return false;
 
+  // (4a) The archive step's copies are written beside the parse and apply (lake/archive.h).
+  std::future<Result<lake::ArchivePlan>> staged;
+  if (!rebuild_) {
+    staged = std::async(std::launch::async, [this, lake_dir, batch, tag = std::to_string(++staged_batches_)] {
+      return lake::StageArchive(fs_, lake_dir, batch, tag);
+    });
+  }
+
   // (2) Parse on a thread of its own, (3) apply in parts on this one as they come: one
   // transaction for the whole batch. At most one part waits between the two, so memory
   // stays at about three parts.
@@ -656,13 +666,14 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   VIGIL_RETURN_IF_ERROR(db.Commit());
   VIGIL_RETURN_IF_ERROR(Fault("after_commit"));
 
-  // (4) Archive, compacted: one file per (date, machine) of the batch, in the background.
+  // (4b) Archive, compacted: one file per (date, machine) of the batch, in the background.
   // One archiver at a time; a failure surfaces at the next join (as a crash there would).
   if (!rebuild_) {
     VIGIL_RETURN_IF_ERROR(JoinArchiver());
     archiving_.insert(batch.begin(), batch.end());
-    archiver_ = std::thread([this, lake_dir, batch = std::move(batch), id = *id] {
-      archived_ = lake::ArchiveSegments(fs_, lake_dir, batch, id, [&] { return Fault("moved_one"); });
+    archiver_ = std::thread([this, lake_dir, staged = std::move(staged), id = *id]() mutable {
+      Result<lake::ArchivePlan> plan = staged.get();
+      archived_ = plan ? lake::FinishStaged(fs_, lake_dir, *plan, id, [&] { return Fault("moved_one"); }) : plan.error();
     });
   }
   return more;

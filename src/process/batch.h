@@ -98,7 +98,8 @@ class Processor {
   Clock& clock_;
   lake::FileSystem& fs_;
 
-  std::thread archiver_;              // step (4) of the last committed batch
+  std::thread archiver_;              // step (4b) of the last committed batch
+  uint64_t staged_batches_ = 0;       // names the staged files of step (4a)
   Status archived_;                   // its outcome, read after the join
   std::set<std::string> archiving_;   // its segments: consumed, being moved; not listed again
 };

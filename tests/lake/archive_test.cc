@@ -94,11 +94,23 @@ TEST_F(ArchiveTest, ALeftoverOfACompactedBatchIsRemovedOtherwiseMoved) {
                                       "archive/date=2025-10-15/machine_id=M1/c-1760518800000-000007.jsonl"}));
 }
 
-TEST_F(ArchiveTest, AHalfWrittenCompactionIsRedone) {
-  WriteFileOrDie(tmp.path() + "/archive" + kP + ".1760518800000-000042.all.jsonl.open", "{\"a\":");
+// A crash while a batch staged its compacted file, or before its commit: the copy is
+// cleared at the next run's start and the sources are compacted again.
+TEST_F(ArchiveTest, AHalfWrittenCompactionIsClearedAndRedone) {
+  WriteFileOrDie(StagingDir(tmp.path()) + "/1-1.jsonl", "{\"a\":");
   WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), "{\"a\":1}\n");
   WriteFileOrDie(Raw("b-1760518800000-000002.jsonl"), "{\"b\":1}");  // no final newline: one is added
-  ASSERT_OK(ArchiveSegments(fs, tmp.path(), {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800000-000002.jsonl")}, 42));
+  ASSERT_OK(ClearStaging(fs, tmp.path()));
+  EXPECT_EQ(ListFiles(tmp.path()), (std::vector<std::string>{"raw/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl",
+                                                             "raw/date=2025-10-15/machine_id=M1/b-1760518800000-000002.jsonl"}));
+  Result<ArchivePlan> plan =
+      StageArchive(fs, tmp.path(), {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800000-000002.jsonl")}, "1");
+  ASSERT_TRUE(plan) << plan.error().message();
+  // Staged: a copy beside the sources, which stay in raw/ until the batch has committed.
+  EXPECT_EQ(ListFiles(tmp.path()), (std::vector<std::string>{".staging/1-1.jsonl",
+                                                             "raw/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl",
+                                                             "raw/date=2025-10-15/machine_id=M1/b-1760518800000-000002.jsonl"}));
+  ASSERT_OK(FinishStaged(fs, tmp.path(), *plan, 42));
   ASSERT_OK(EmptyTrash(fs, tmp.path()));
   EXPECT_EQ(ListFiles(tmp.path()),
             std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl"});

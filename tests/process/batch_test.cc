@@ -271,6 +271,13 @@ TEST_F(BatchTest, CrashAtEveryPointThenRerunEqualsUninterrupted) {
       Process(c);
       EXPECT_EQ(Dump(c), want) << point << " #" << nth;
       EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty()) << point;
+      // Every line archived once: none lost, none twice (a compacted file and its source).
+      std::vector<std::string> archived = vigil::testing::ReadAllLines(c.data_dir + "/lake/archive");
+      std::vector<std::string> ref_archived = vigil::testing::ReadAllLines(ref.data_dir + "/lake/archive");
+      std::sort(archived.begin(), archived.end());
+      std::sort(ref_archived.begin(), ref_archived.end());
+      EXPECT_EQ(archived, ref_archived) << point << " #" << nth;
+      EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/.staging").empty()) << point;
     }
   }
 }
