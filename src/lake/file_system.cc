@@ -49,8 +49,6 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
-  void StartWriteback() override { (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE); }
-
   Status ReadAt(uint64_t offset, size_t len, char* out) override {
     size_t done = 0;
     while (done < len) {

@@ -20,9 +20,6 @@ class WritableFile {
   // write is cut off again), so a line is never torn by an I/O error.
   virtual Status Append(std::string_view data) = 0;
   virtual Status Sync() = 0;  // fdatasync
-  // Starts writing what was appended to the device without waiting (a hint: durability
-  // still needs Sync or FileSystem::SyncFilesystem, which then finds less left to do).
-  virtual void StartWriteback() {}
   virtual Status Close() = 0;
   // Reads exactly len bytes at offset of what was appended (pread): the lake's log is read
   // back at publish time without a second descriptor.
