@@ -109,6 +109,7 @@ Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop, const st
 Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<bool>* stop,
                                      const std::function<void()>& alongside) {
   if (!rebuild_) VIGIL_RETURN_IF_ERROR(lake::ClearStaging(fs_, lake::LakeDir(config_.data_dir)));
+  db.StartCheckpoint();  // the WAL of the last run's last commit, beside this run's first parse
   // The trash of the last run's archive steps is deleted beside this run's batches.
   Status emptied;
   std::thread emptier([&] { emptied = lake::EmptyTrash(fs_, lake::LakeDir(config_.data_dir)); });
@@ -664,6 +665,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   }
   if (Status st = Fault("before_commit"); !st.ok()) return fail(st);
   VIGIL_RETURN_IF_ERROR(db.Commit());
+  if (more) db.StartCheckpoint();  // beside the next batch's parse (the last one's: see FeatureStore)
   VIGIL_RETURN_IF_ERROR(Fault("after_commit"));
 
   // (4b) Archive, compacted: one file per (date, machine) of the batch, in the background.

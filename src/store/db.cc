@@ -25,7 +25,10 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   }
   Db db(raw);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  if (mode == OpenMode::kModel) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
+  if (mode == OpenMode::kModel) {
+    const int64_t pages = kCarriedWalBytes / 4096;  // SQLite's default page size, vigil.db's
+    VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=" + std::to_string(pages)));
+  }
   if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   return db;
 }

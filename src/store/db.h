@@ -28,6 +28,11 @@ namespace vigil::store {
 
 constexpr int kBusyTimeoutMs = 30'000;
 
+// The WAL a processor run may leave for the next run's first checkpoint (FeatureStore).
+// The model stage's connections copy it only past this size: with SQLite's default (1000
+// pages), the scoring pass's commit right after the processor's would copy it instead.
+constexpr int64_t kCarriedWalBytes = int64_t{64} << 20;
+
 enum class OpenMode {
   kReadOnly,   // views, export, training data
   kReadWrite,  // an existing file, no pragmas (rebuild's copy and swap)

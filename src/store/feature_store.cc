@@ -4,7 +4,10 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <utility>
+
+#include <sqlite3.h>
 
 #include "store/schema.h"
 
@@ -27,6 +30,13 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
 FeatureStore::~FeatureStore() {
   (void)JoinCheckpoint();
   stmts_.clear();  // statements before the connection
+  // The WAL's file keeps the size of the longest batch since it was created (SQLite writes
+  // it over from the start): a large one is copied and deleted here, as SQLite's close does.
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(path_ + "-wal", ec);
+  if (!ec && wal <= static_cast<uintmax_t>(carried_wal_bytes_)) {
+    (void)sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  }
 }
 
 Status FeatureStore::Prepare() {
@@ -90,22 +100,22 @@ Status FeatureStore::JoinCheckpoint() {
   return std::exchange(checkpointed_, Status::Ok());
 }
 
-// Waiting here lets the next write transaction start the WAL over from its beginning, so
-// the WAL stays about one batch long.
-Status FeatureStore::Begin() {
-  VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
-  return db_.Exec("BEGIN IMMEDIATE");
-}
-Status FeatureStore::Commit() {
-  VIGIL_RETURN_IF_ERROR(db_.Exec("COMMIT"));
-  VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
+void FeatureStore::StartCheckpoint() {
+  if (checkpointer_.joinable()) return;
+  std::error_code ec;
+  if (std::filesystem::file_size(path_ + "-wal", ec) == 0 || ec) return;  // nothing to copy
   checkpointer_ = std::thread([this] {
     Result<Db> db = Db::Open(path_, OpenMode::kReadWrite);
     Status st = db ? db->Exec("PRAGMA wal_checkpoint(PASSIVE)") : db.error();
     checkpointed_ = st.ok() ? st : Status::IoError("checkpoint of " + path_ + ": " + st.message());
   });
-  return Status::Ok();
 }
+
+Status FeatureStore::Begin() {
+  VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
+  return db_.Exec("BEGIN IMMEDIATE");
+}
+Status FeatureStore::Commit() { return db_.Exec("COMMIT"); }
 void FeatureStore::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
 // A chunk's blob: its readings as (ts_ms, value, received_ms) triples in the host's byte

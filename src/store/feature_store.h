@@ -53,12 +53,20 @@ class FeatureStore {
   static Result<std::unique_ptr<FeatureStore>> Open(const std::string& path, const Config& config);
   ~FeatureStore();
 
-  // Begin waits for the last commit's checkpoint. Commit checkpoints in the background, on
-  // a connection of its own: the WAL is already synced (synchronous=FULL), so the copy into
-  // the database file only bounds the WAL, and it overlaps the next batch's first parse and
-  // the scoring pass instead of holding up the processor (a batch's WAL is tens of MB). A
-  // failed checkpoint is reported by the next Begin (or lost with the object: harmless, as
-  // the next open or checkpoint copies the WAL).
+  // A checkpoint copies the WAL into the database file in the background, on a connection
+  // of its own: the WAL is already synced (synchronous=FULL), so the copy only bounds the
+  // WAL, and it overlaps a batch's parse instead of holding up the processor (a batch's WAL
+  // is tens of MB). The processor starts one when a run opens the store (for the WAL the
+  // last run left) and after each commit that another batch follows; Begin waits for it,
+  // so that the batch's transaction starts the WAL over. A failed checkpoint is reported by
+  // the next Begin (or lost with the object: harmless, the next one copies the same WAL).
+  //
+  // A run's last commit is not copied: the store's close leaves a WAL of up to
+  // kCarriedWalBytes (db.h) for the next run's first checkpoint, beside that run's parse,
+  // instead of copying and deleting it while the command waits. A larger WAL is copied and
+  // deleted at the close, as SQLite does.
+  void StartCheckpoint();
+  void set_carried_wal_bytes(int64_t bytes) { carried_wal_bytes_ = bytes; }  // tests: the bound without 64 MiB
   Status Begin();
   Status Commit();
   void Rollback();
@@ -124,6 +132,7 @@ class FeatureStore {
   const std::string path_;
   std::thread checkpointer_;
   Status checkpointed_;  // its outcome, read after the join
+  int64_t carried_wal_bytes_ = kCarriedWalBytes;
   std::vector<std::unique_ptr<Stmt>> stmts_;
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
   Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,

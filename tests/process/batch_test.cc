@@ -183,6 +183,38 @@ TEST_F(BatchTest, WindowMeanAndSegmentsArchived) {
   EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
 }
 
+// A run's last commit stays in the WAL (synced, so nothing is lost); the next run's first
+// checkpoint copies it into the database file, beside that run's parse.
+TEST_F(BatchTest, ARunsLastCommitWaitsInTheWalForTheNextRunsCheckpoint) {
+  Config c = MakeConfig(tmp_.path());
+  const std::string db = c.data_dir + "/vigil.db";
+  // The rows in the database file alone, as a copy without its WAL reads it.
+  auto rows_in_file = [&] {
+    const std::string copy = tmp_.path() + "/copy.db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(copy + suffix);
+    std::filesystem::copy_file(db, copy);
+    sqlite3* raw = nullptr;
+    int64_t n = -1;
+    if (sqlite3_open(copy.c_str(), &raw) == SQLITE_OK) {
+      sqlite3_exec(raw, "SELECT count(*) FROM features", [](void* out, int, char** v, char**) {
+        *static_cast<int64_t*>(out) = std::stoll(v[0]);
+        return 0;
+      }, &n, nullptr);
+    }
+    sqlite3_close(raw);
+    return n;
+  };
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0 + 100, 1.0}});
+  Process(c);
+  ASSERT_TRUE(std::filesystem::exists(db + "-wal"));
+  EXPECT_EQ(rows_in_file(), 0);
+  EXPECT_EQ(Dump(c).size(), 1u);
+  WriteSegments(c.data_dir, {{"B", "vibration", kT0 + 100, 2.0}});
+  Process(c);
+  EXPECT_EQ(rows_in_file(), 1);  // the first run's row, copied by the second run
+  EXPECT_EQ(Dump(c).size(), 2u);
+}
+
 TEST_F(BatchTest, BadLinesAreQuarantinedAndTheBatchGoesOn) {
   Config c = MakeConfig(tmp_.path());
   std::string p = c.data_dir + "/lake/raw/date=2025-10-15/machine_id=A/vibration-1-000001.jsonl";

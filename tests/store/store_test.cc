@@ -69,6 +69,34 @@ TEST_F(StoreTest, TheProcessorsCommitsAreSyncedBeforeTheyReturn) {
   EXPECT_EQ(journal, "wal");
 }
 
+// A close leaves a WAL up to the carried bound for the next run's checkpoint (nothing in
+// it is lost: the next open reads it); past the bound the close copies and deletes it.
+TEST_F(StoreTest, ACloseLeavesASmallWalAndCopiesALargerOne) {
+  const std::vector<StoredReading> rs = {{kT0, 1.5, kT0 + 10}, {kT0 + 7, 2.5, kT0 + 11}};
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->Begin());
+    ASSERT_OK(s->WriteChunk("M1", 0, kT0, rs));
+    ASSERT_OK(s->Commit());
+  }
+  ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
+  EXPECT_GT(std::filesystem::file_size(path_ + "-wal"), 0u);
+  std::vector<StoredReading> got;
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->ReadChunk("M1", 0, kT0, &got));
+    EXPECT_EQ(got.size(), 2u);
+    s->set_carried_wal_bytes(0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  ASSERT_OK(s->ReadChunk("M1", 0, kT0, &got));
+  EXPECT_EQ(got.size(), 2u);
+}
+
 TEST_F(StoreTest, ChunksAndPartialsRoundTripPerSeries) {
   auto s = OpenStore();
   ASSERT_TRUE(s);
