@@ -119,7 +119,15 @@ Status FinishStaged(FileSystem& fsys, const std::string& lake_dir, const Archive
     dirs.insert(dir);
   }
   if (!plan.compacted.empty()) dirs.insert(StagingDir(lake_dir));
-  for (const std::string& dir : dirs) VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
+  // One syncfs for many directories: each fsync(2) of a directory waits for its own journal
+  // commit (100 machines' directories: 50-90 ms, after the +1% command's commit), while
+  // the staged files' data is already on disk and, after a run's last batch, no checkpoint
+  // is writing beside it for syncfs to wait for.
+  if (dirs.size() > 4) {
+    VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  } else {
+    for (const std::string& dir : dirs) VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
+  }
   for (const std::string& s : plan.moves) {
     VIGIL_RETURN_IF_ERROR(MoveOne(fsys, lake_dir, s));
     if (after_partition) VIGIL_RETURN_IF_ERROR(after_partition());
