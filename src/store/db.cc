@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+
 namespace vigil::store {
 
 static_assert(static_cast<int>(Stmt::Type::kInteger) == SQLITE_INTEGER && static_cast<int>(Stmt::Type::kFloat) == SQLITE_FLOAT &&
@@ -30,20 +32,35 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
     VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=" + std::to_string(pages)));
   }
   if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  if (mode == OpenMode::kModel || mode == OpenMode::kProcessor) db.carried_wal_bytes_ = kCarriedWalBytes;
   return db;
 }
 
 Db& Db::operator=(Db&& o) noexcept {
   if (this != &o) {
-    sqlite3_close(db_);
+    Close();
     db_ = o.db_;
+    carried_wal_bytes_ = o.carried_wal_bytes_;
     o.db_ = nullptr;
   }
   return *this;
 }
 
-Db::~Db() {
-  if (db_) sqlite3_close(db_);
+Db::~Db() { Close(); }
+
+void Db::Close() {
+  if (!db_) return;
+  if (carried_wal_bytes_ >= 0) {
+    // The WAL's file keeps the size of the longest transaction since it was created (SQLite
+    // writes it over from the start): a large one is copied and deleted, as SQLite's close does.
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(std::string(sqlite3_db_filename(db_, "main")) + "-wal", ec);
+    if (!ec && wal <= static_cast<uintmax_t>(carried_wal_bytes_)) {
+      (void)sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    }
+  }
+  sqlite3_close(db_);
+  db_ = nullptr;
 }
 
 Status Db::Exec(const std::string& sql) {

@@ -28,9 +28,11 @@ namespace vigil::store {
 
 constexpr int kBusyTimeoutMs = 30'000;
 
-// The WAL a processor run may leave for the next run's first checkpoint (FeatureStore).
-// The model stage's connections copy it only past this size: with SQLite's default (1000
-// pages), the scoring pass's commit right after the processor's would copy it instead.
+// The WAL that the processor's and the model stage's connections leave at their close,
+// for the processor's next run to copy beside its parse (FeatureStore): whichever closes
+// last would otherwise copy it while its command waits, and the model stage's commits copy
+// it only past this size (SQLite's default, 1000 pages, would have the scoring pass's
+// commit copy the processor's batch). A larger WAL is copied and deleted at the close.
 constexpr int64_t kCarriedWalBytes = int64_t{64} << 20;
 
 enum class OpenMode {
@@ -50,9 +52,10 @@ class Db {
   // Errors: kNotFound "cannot open <path>: <sqlite message>" (callers word it), kIoError
   // for a failed pragma.
   static Result<Db> Open(const std::string& path, OpenMode mode);
-  Db(Db&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), carried_wal_bytes_(o.carried_wal_bytes_) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;
-  ~Db();
+  ~Db();  // leaves a WAL up to carried_wal_bytes for the next checkpoint (kCarriedWalBytes)
+  void set_carried_wal_bytes(int64_t bytes) { carried_wal_bytes_ = bytes; }  // tests; -1: never
 
   // Runs one or more statements; errors name the SQL (its first 80 characters).
   Status Exec(const std::string& sql);
@@ -68,7 +71,10 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
 
  private:
+  void Close();
+
   sqlite3* db_;
+  int64_t carried_wal_bytes_ = -1;  // kProcessor and kModel: kCarriedWalBytes
 };
 
 // A prepared statement; bindings are 1-based, columns 0-based. Step() resets after the

@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <utility>
 
-#include <sqlite3.h>
-
 #include "store/schema.h"
 
 namespace vigil::store {
@@ -17,7 +15,7 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
   Result<Db> db = Db::Open(path, OpenMode::kProcessor);
   if (!db) return db.error().code() == StatusCode::kNotFound ? Status::IoError(db.error().message()) : db.error();
   VIGIL_RETURN_IF_ERROR(CreateProcessorTables(*db, config, path));
-  VIGIL_RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=0"));  // Commit checkpoints, in the background
+  VIGIL_RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint=0"));  // the processor checkpoints, in the background
   // 8 MiB of page cache (SQLite's default is 2): a batch touches the newest pages of every
   // machine's features, chunks and partials, about 8 MB for 100 machines, and with 2 MB
   // they were read from the file again and again (+1% at 10M: the batch 180 -> 148 ms).
@@ -29,14 +27,7 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
 
 FeatureStore::~FeatureStore() {
   (void)JoinCheckpoint();
-  stmts_.clear();  // statements before the connection
-  // The WAL's file keeps the size of the longest batch since it was created (SQLite writes
-  // it over from the start): a large one is copied and deleted here, as SQLite's close does.
-  std::error_code ec;
-  const auto wal = std::filesystem::file_size(path_ + "-wal", ec);
-  if (!ec && wal <= static_cast<uintmax_t>(carried_wal_bytes_)) {
-    (void)sqlite3_db_config(db_.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  }
+  stmts_.clear();  // statements before the connection (whose close leaves a small WAL: db.h)
 }
 
 Status FeatureStore::Prepare() {

@@ -66,7 +66,7 @@ class FeatureStore {
   // instead of copying and deleting it while the command waits. A larger WAL is copied and
   // deleted at the close, as SQLite does.
   void StartCheckpoint();
-  void set_carried_wal_bytes(int64_t bytes) { carried_wal_bytes_ = bytes; }  // tests: the bound without 64 MiB
+  void set_carried_wal_bytes(int64_t bytes) { db_.set_carried_wal_bytes(bytes); }  // tests: the bound without 64 MiB
   Status Begin();
   Status Commit();
   void Rollback();
@@ -132,7 +132,6 @@ class FeatureStore {
   const std::string path_;
   std::thread checkpointer_;
   Status checkpointed_;  // its outcome, read after the join
-  int64_t carried_wal_bytes_ = kCarriedWalBytes;
   std::vector<std::unique_ptr<Stmt>> stmts_;
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
   Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,

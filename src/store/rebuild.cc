@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
@@ -116,6 +117,11 @@ Status ReplaceDatabase(const std::string& from_path, const std::string& to_path)
     if (!db) return Status::IoError("cannot open " + from_path);
     Status s = db->Exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
     if (!s.ok()) return Status::IoError("switching " + from_path + " out of WAL mode: " + s.message());
+  }
+  // A -wal left beside no database (vigil.db deleted or moved alone) would be replayed over
+  // the renamed file: SQLite does not tie a WAL to its database.
+  if (!std::filesystem::exists(to_path)) {
+    for (const char* suffix : {"-wal", "-shm"}) std::remove((to_path + suffix).c_str());
   }
   if (std::rename(from_path.c_str(), to_path.c_str()) != 0) {
     return Status::IoError("rename " + from_path + " -> " + to_path + ": " + std::strerror(errno));

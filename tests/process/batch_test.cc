@@ -213,6 +213,16 @@ TEST_F(BatchTest, ARunsLastCommitWaitsInTheWalForTheNextRunsCheckpoint) {
   Process(c);
   EXPECT_EQ(rows_in_file(), 1);  // the first run's row, copied by the second run
   EXPECT_EQ(Dump(c).size(), 2u);
+  // A run of two batches: the first one's commit is copied before the second begins.
+  WriteSegments(c.data_dir, {{"C", "vibration", kT0 + 100, 3.0}});
+  WriteSegments(c.data_dir, {{"D", "vibration", kT0 + 100, 4.0}});
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  p.batch_max_bytes = 1;  // one segment a batch
+  auto r = p.RunPending();
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->batches, 2);
+  EXPECT_EQ(rows_in_file(), 3);  // A, B and the first batch's; the last batch's waits
+  EXPECT_EQ(Dump(c).size(), 4u);
 }
 
 TEST_F(BatchTest, BadLinesAreQuarantinedAndTheBatchGoesOn) {
@@ -327,6 +337,27 @@ TEST_F(BatchTest, ReprocessAllAppliesANewConfigurationLikeAFreshRun) {
   ASSERT_TRUE(p.Reprocess({}).has_value());
   Process(c);  // now accepted; only archives the raw segment the rebuild consumed
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
+
+  Config fresh = c;
+  fresh.data_dir = tmp_.path() + "/fresh";
+  WriteSegments(fresh.data_dir, lake);
+  WriteSegments(fresh.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});
+  Process(fresh);
+  EXPECT_EQ(Dump(c), Dump(fresh));
+}
+
+// vigil.db deleted alone: the WAL its last run left must not be replayed over the rebuild.
+TEST_F(BatchTest, ReprocessAllIntoAMissingDatabaseIgnoresALeftOverWal) {
+  std::mt19937_64 rng(11);
+  std::vector<Msg> lake = RandomLake(rng);
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, lake);
+  Process(c);
+  ASSERT_TRUE(std::filesystem::exists(c.data_dir + "/vigil.db-wal"));
+  std::filesystem::remove(c.data_dir + "/vigil.db");
+  WriteSegments(c.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  ASSERT_TRUE(p.Reprocess({}).has_value());
 
   Config fresh = c;
   fresh.data_dir = tmp_.path() + "/fresh";

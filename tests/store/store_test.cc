@@ -82,6 +82,18 @@ TEST_F(StoreTest, ACloseLeavesASmallWalAndCopiesALargerOne) {
   }
   ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
   EXPECT_GT(std::filesystem::file_size(path_ + "-wal"), 0u);
+  {
+    // The model stage's connection, last to close in the daemon, leaves it too; its
+    // commits copy a WAL only past the same bound.
+    Result<Db> model = Db::Open(path_, OpenMode::kModel);
+    ASSERT_TRUE(model);
+    Result<Stmt> st = model->Prepare("PRAGMA wal_autocheckpoint");
+    ASSERT_TRUE(st);
+    int64_t pages = 0;
+    EXPECT_OK(st->ForEach([&](const Stmt& row) { pages = row.Int(0); }));
+    EXPECT_EQ(pages * 4096, kCarriedWalBytes);
+  }
+  ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
   std::vector<StoredReading> got;
   {
     auto s = OpenStore();
