@@ -1,10 +1,6 @@
 #include "lake/archive.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -130,11 +126,8 @@ Status FinishStaged(FileSystem& fsys, const std::string& lake_dir, const Archive
   // on another filesystem than the lake's (archive/ mounted apart) is synced on its own.
   if (dirs.size() > 4) {
     VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
-    struct stat lake;
-    if (::stat(lake_dir.c_str(), &lake) != 0) return Status::IoError("stat " + lake_dir + ": " + std::strerror(errno));
     for (const std::string& dir : dirs) {
-      struct stat st;
-      if (::stat(dir.c_str(), &st) != 0 || st.st_dev != lake.st_dev) VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
+      if (!fsys.OnFilesystemOf(dir, lake_dir)) VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));
     }
   } else {
     for (const std::string& dir : dirs) VIGIL_RETURN_IF_ERROR(fsys.SyncDir(dir));

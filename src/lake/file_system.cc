@@ -97,6 +97,11 @@ Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+bool FileSystem::OnFilesystemOf(const std::string& path, const std::string& of) {
+  struct stat a, b;
+  return ::stat(path.c_str(), &a) == 0 && ::stat(of.c_str(), &b) == 0 && a.st_dev == b.st_dev;
+}
+
 Status FileSystem::Link(const std::string& from, const std::string& to) {
   if (::link(from.c_str(), to.c_str()) != 0 && errno != EEXIST) return Errno("link", from + " -> " + to);
   return Status::Ok();

@@ -38,6 +38,9 @@ class FileSystem {
   virtual Status SyncDir(const std::string& dir) = 0;
   // syncfs(2) of the filesystem holding path: one call flushes every file written there.
   virtual Status SyncFilesystem(const std::string& path) = 0;
+  // True when path lies on the filesystem holding of (same device), so that
+  // SyncFilesystem(of) covers it; false when unknown. Not pure: the default is stat(2).
+  virtual bool OnFilesystemOf(const std::string& path, const std::string& of);
   // mkdir -p; *created (if given) receives the directories that did not exist.
   virtual Status CreateDirs(const std::string& dir, std::vector<std::string>* created) = 0;
   virtual Status ReadFile(const std::string& path, std::string* out) = 0;
