@@ -99,6 +99,14 @@ class BatchTest : public ::testing::Test {
     auto r = p.RunPending();
     ASSERT_TRUE(r.has_value()) << r.error().message();
   }
+  // The features of c's configuration over a fresh data dir: lake, then more, in one run.
+  std::vector<std::string> FreshDump(Config c, const std::vector<Msg>& lake, const std::vector<Msg>& more) {
+    c.data_dir = tmp_.path() + "/fresh";
+    WriteSegments(c.data_dir, lake);
+    WriteSegments(c.data_dir, more);
+    Process(c);
+    return Dump(c);
+  }
 
   TempDir tmp_;
   FakeClock clock_{kT0 + 60 * kDay};
@@ -337,13 +345,7 @@ TEST_F(BatchTest, ReprocessAllAppliesANewConfigurationLikeAFreshRun) {
   ASSERT_TRUE(p.Reprocess({}).has_value());
   Process(c);  // now accepted; only archives the raw segment the rebuild consumed
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
-
-  Config fresh = c;
-  fresh.data_dir = tmp_.path() + "/fresh";
-  WriteSegments(fresh.data_dir, lake);
-  WriteSegments(fresh.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});
-  Process(fresh);
-  EXPECT_EQ(Dump(c), Dump(fresh));
+  EXPECT_EQ(Dump(c), FreshDump(c, lake, {{"A", "vibration", kT0 + 30 * kDay, 3.0}}));
 }
 
 // vigil.db deleted alone: the WAL its last run left must not be replayed over the rebuild.
@@ -358,13 +360,7 @@ TEST_F(BatchTest, ReprocessAllIntoAMissingDatabaseIgnoresALeftOverWal) {
   WriteSegments(c.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});
   Processor p(c, clock_, lake::PosixFileSystem::Instance());
   ASSERT_TRUE(p.Reprocess({}).has_value());
-
-  Config fresh = c;
-  fresh.data_dir = tmp_.path() + "/fresh";
-  WriteSegments(fresh.data_dir, lake);
-  WriteSegments(fresh.data_dir, {{"A", "vibration", kT0 + 30 * kDay, 3.0}});
-  Process(fresh);
-  EXPECT_EQ(Dump(c), Dump(fresh));
+  EXPECT_EQ(Dump(c), FreshDump(c, lake, {{"A", "vibration", kT0 + 30 * kDay, 3.0}}));
 }
 
 TEST_F(BatchTest, InterruptedReprocessLeavesTheTablesAsTheyWere) {
