@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "store/wal_vfs.h"
+
 namespace vigil::store {
 
 static_assert(static_cast<int>(Stmt::Type::kInteger) == SQLITE_INTEGER && static_cast<int>(Stmt::Type::kFloat) == SQLITE_FLOAT &&
@@ -20,7 +22,9 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   int flags = (mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
   if (mode == OpenMode::kProcessor) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &raw, flags, nullptr) != SQLITE_OK) {
+  // The processor's batches write their WAL in large writes (store/wal_vfs.h: its commits sync).
+  const char* vfs = mode == OpenMode::kProcessor ? WalGatheringVfs() : nullptr;
+  if (sqlite3_open_v2(path.c_str(), &raw, flags, vfs) != SQLITE_OK) {
     std::string m = raw ? sqlite3_errmsg(raw) : "out of memory";
     sqlite3_close(raw);
     return Status::NotFound("cannot open " + path + ": " + m);

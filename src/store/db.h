@@ -2,7 +2,7 @@
 // code that includes sqlite3.h. Calls src/common/ only (never model/: its value types are
 // in store/records.h). Files by purpose: db (open, Stmt, Transaction), schema, feature_store
 // (the processor's writes), views (status, API), export, rebuild, model_registry,
-// predictions (scoring, alerts), training_data.
+// predictions (scoring, alerts), training_data, wal_vfs (the processor's WAL writes).
 //
 // Db, Stmt, Transaction: the one place that opens vigil.db and runs SQL on it. Every other
 // store file goes through these; nothing outside src/store/ sees sqlite3.

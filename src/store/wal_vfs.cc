@@ -1,0 +1,154 @@
+#include "store/wal_vfs.h"
+
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace vigil::store {
+namespace {
+
+// The unix VFS writes at most 128 KiB - 1 bytes per call (seekAndWriteFd masks the size).
+constexpr int kGatherBytes = 1 << 16;
+
+sqlite3_vfs* Base() {
+  static sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
+  return base;
+}
+
+// A WAL file: the base VFS's file follows this struct in the same allocation (szOsFile).
+struct WalFile {
+  sqlite3_file base;  // first: SQLite calls the methods below with a pointer to it
+  sqlite3_file* real;
+  char* buf;
+  sqlite3_int64 buf_at;  // the file offset of buf[0]
+  int buf_len;
+};
+
+constexpr size_t kWalFileBytes = (sizeof(WalFile) + 15) / 16 * 16;
+
+WalFile* W(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
+
+int Flush(WalFile* w) {
+  if (w->buf_len == 0) return SQLITE_OK;
+  const int n = w->buf_len;
+  w->buf_len = 0;  // a failed write is dropped, as SQLite's own failed write would be
+  return w->real->pMethods->xWrite(w->real, w->buf, n, w->buf_at);
+}
+
+int Close(sqlite3_file* f) {
+  WalFile* w = W(f);
+  const int flushed = Flush(w);
+  const int closed = w->real->pMethods->xClose(w->real);
+  std::free(w->buf);
+  return flushed != SQLITE_OK ? flushed : closed;
+}
+
+int Read(sqlite3_file* f, void* out, int amt, sqlite3_int64 at) {
+  WalFile* w = W(f);
+  if (w->buf_len > 0 && at < w->buf_at + w->buf_len && at + amt > w->buf_at) {
+    if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  }
+  return w->real->pMethods->xRead(w->real, out, amt, at);
+}
+
+int Write(sqlite3_file* f, const void* data, int amt, sqlite3_int64 at) {
+  WalFile* w = W(f);
+  if (w->buf_len > 0 && at == w->buf_at + w->buf_len && w->buf_len + amt <= kGatherBytes) {
+    std::memcpy(w->buf + w->buf_len, data, static_cast<size_t>(amt));
+    w->buf_len += amt;
+    return SQLITE_OK;
+  }
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;  // before anything that may overlap it
+  if (amt >= kGatherBytes) return w->real->pMethods->xWrite(w->real, data, amt, at);
+  std::memcpy(w->buf, data, static_cast<size_t>(amt));
+  w->buf_at = at;
+  w->buf_len = amt;
+  return SQLITE_OK;
+}
+
+int Truncate(sqlite3_file* f, sqlite3_int64 size) {
+  WalFile* w = W(f);
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  return w->real->pMethods->xTruncate(w->real, size);
+}
+
+int Sync(sqlite3_file* f, int flags) {
+  WalFile* w = W(f);
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  return w->real->pMethods->xSync(w->real, flags);
+}
+
+int FileSize(sqlite3_file* f, sqlite3_int64* size) {
+  WalFile* w = W(f);
+  if (int rc = Flush(w); rc != SQLITE_OK) return rc;
+  return w->real->pMethods->xFileSize(w->real, size);
+}
+
+// The rest goes to the base file as it is.
+int Lock(sqlite3_file* f, int l) { return W(f)->real->pMethods->xLock(W(f)->real, l); }
+int Unlock(sqlite3_file* f, int l) { return W(f)->real->pMethods->xUnlock(W(f)->real, l); }
+int CheckReservedLock(sqlite3_file* f, int* out) { return W(f)->real->pMethods->xCheckReservedLock(W(f)->real, out); }
+int FileControl(sqlite3_file* f, int op, void* arg) { return W(f)->real->pMethods->xFileControl(W(f)->real, op, arg); }
+int SectorSize(sqlite3_file* f) { return W(f)->real->pMethods->xSectorSize(W(f)->real); }
+int DeviceCharacteristics(sqlite3_file* f) { return W(f)->real->pMethods->xDeviceCharacteristics(W(f)->real); }
+
+const sqlite3_io_methods kWalMethods = {
+    1,  // no shared memory or memory mapping: SQLite uses neither on a WAL file
+    Close, Read, Write, Truncate, Sync, FileSize, Lock, Unlock, CheckReservedLock, FileControl, SectorSize,
+    DeviceCharacteristics,
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+// Every other file is the base VFS's own, opened in place.
+int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
+  if (!(flags & SQLITE_OPEN_WAL)) return Base()->xOpen(Base(), name, f, flags, out_flags);
+  WalFile* w = W(f);
+  w->base.pMethods = nullptr;  // until it is open: SQLite then skips the close
+  w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kWalFileBytes);
+  w->buf = static_cast<char*>(std::malloc(kGatherBytes));
+  if (!w->buf) return SQLITE_NOMEM;
+  w->buf_at = 0;
+  w->buf_len = 0;
+  const int rc = Base()->xOpen(Base(), name, w->real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    if (w->real->pMethods) w->real->pMethods->xClose(w->real);
+    std::free(w->buf);
+    return rc;
+  }
+  w->base.pMethods = &kWalMethods;
+  return SQLITE_OK;
+}
+
+int Delete(sqlite3_vfs*, const char* name, int sync_dir) { return Base()->xDelete(Base(), name, sync_dir); }
+int Access(sqlite3_vfs*, const char* name, int flags, int* out) { return Base()->xAccess(Base(), name, flags, out); }
+int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) { return Base()->xFullPathname(Base(), name, n, out); }
+void* DlOpen(sqlite3_vfs*, const char* name) { return Base()->xDlOpen(Base(), name); }
+void DlError(sqlite3_vfs*, int n, char* out) { Base()->xDlError(Base(), n, out); }
+void (*DlSym(sqlite3_vfs*, void* h, const char* sym))(void) { return Base()->xDlSym(Base(), h, sym); }
+void DlClose(sqlite3_vfs*, void* h) { Base()->xDlClose(Base(), h); }
+int Randomness(sqlite3_vfs*, int n, char* out) { return Base()->xRandomness(Base(), n, out); }
+int Sleep(sqlite3_vfs*, int us) { return Base()->xSleep(Base(), us); }
+int CurrentTime(sqlite3_vfs*, double* out) { return Base()->xCurrentTime(Base(), out); }
+int GetLastError(sqlite3_vfs*, int n, char* out) { return Base()->xGetLastError ? Base()->xGetLastError(Base(), n, out) : 0; }
+int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) { return Base()->xCurrentTimeInt64(Base(), out); }
+
+}  // namespace
+
+const char* WalGatheringVfs() {
+  static const char* name = [] {
+    static sqlite3_vfs vfs{};
+    vfs.iVersion = 2;
+    vfs.szOsFile = static_cast<int>(kWalFileBytes) + Base()->szOsFile;
+    vfs.mxPathname = Base()->mxPathname;
+    vfs.zName = "vigil-wal-gathering";
+    vfs.xOpen = Open, vfs.xDelete = Delete, vfs.xAccess = Access, vfs.xFullPathname = FullPathname;
+    vfs.xDlOpen = DlOpen, vfs.xDlError = DlError, vfs.xDlSym = DlSym, vfs.xDlClose = DlClose;
+    vfs.xRandomness = Randomness, vfs.xSleep = Sleep, vfs.xCurrentTime = CurrentTime;
+    vfs.xGetLastError = GetLastError, vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+    sqlite3_vfs_register(&vfs, /*makeDflt=*/0);
+    return vfs.zName;
+  }();
+  return name;
+}
+
+}  // namespace vigil::store
