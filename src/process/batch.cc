@@ -37,6 +37,7 @@ namespace {
 // partition's (date, machine), so that the parser fills the next part while this one is
 // applied (a machine split across parts would have its rows computed twice); small, so that
 // a routine batch's first part is applied early (16 Ki readings: +1% at 10M 0.32 -> 0.28 s).
+// While the applier waits for work (a batch's start), a part ends at every such boundary.
 constexpr size_t kPartReadings = size_t{1} << 20;
 constexpr size_t kPartMinReadings = size_t{1} << 14;
 
@@ -536,6 +537,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   std::deque<Part> queue;
   std::vector<Part> spare;  // applied parts, whose buffers the parser reuses (no page faults)
   bool parsed = false, stop = false;
+  std::atomic<bool> applier_waits{false};  // for a part now rather than a bigger one later
   Status parse_status;
   int64_t lines = 0, bad_lines = 0;
   std::thread parser_thread([&] {
@@ -608,7 +610,8 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
       });
       if (!st.ok()) break;
       auto partition = [](const std::string& p) { return std::string_view(p).substr(0, p.rfind('/')); };
-      if (part.readings.size() >= kPartMinReadings && b + 1 < batch.size() && partition(batch[b + 1]) != partition(path)) {
+      const bool boundary = b + 1 < batch.size() && partition(batch[b + 1]) != partition(path);
+      if (boundary && !part.readings.empty() && (part.readings.size() >= kPartMinReadings || applier_waits)) {
         st = hand_over();
         if (!st.ok()) break;
       }
@@ -636,7 +639,9 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     Part part;
     {
       std::unique_lock<std::mutex> lock(mu);
+      applier_waits = queue.empty() && !parsed;
       cv.wait(lock, [&] { return !queue.empty() || parsed; });
+      applier_waits = false;
       if (queue.empty()) break;
       part = std::move(queue.front());
       queue.pop_front();
