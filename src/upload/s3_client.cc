@@ -5,11 +5,35 @@
 
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <utility>
+
+#include "common/dyn_lib.h"
 
 namespace vigil::upload {
 namespace {
+
+// libcurl, opened by the first client (common/dyn_lib.h).
+#define VIGIL_CURL_FUNCTIONS(X)                                                                              \
+  X(global_init) X(easy_init) X(easy_cleanup) X(easy_reset) X(easy_setopt) X(easy_perform) X(easy_strerror) \
+  X(easy_getinfo) X(slist_append) X(slist_free_all)
+
+struct Curl {
+#define VIGIL_CURL_MEMBER(f) decltype(&::curl_##f) f = nullptr;
+  VIGIL_CURL_FUNCTIONS(VIGIL_CURL_MEMBER)
+#undef VIGIL_CURL_MEMBER
+} curl;
+
+Status LoadCurl() {
+  static const Status loaded = []() -> Status {
+    static const DynLib lib("libcurl.so.4", "libcurl4");
+#define VIGIL_CURL_RESOLVE(f) VIGIL_RETURN_IF_ERROR(lib.Resolve("curl_" #f, &curl.f));
+    VIGIL_CURL_FUNCTIONS(VIGIL_CURL_RESOLVE)
+#undef VIGIL_CURL_RESOLVE
+    curl.global_init(CURL_GLOBAL_DEFAULT);
+    return Status::Ok();
+  }();
+  return loaded;
+}
 
 struct ReadState {
   std::string_view data;
@@ -152,14 +176,12 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 S3Client::S3Client(const UploadConfig& c) : config_(c) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   while (!config_.endpoint.empty() && config_.endpoint.back() == '/') config_.endpoint.pop_back();
-  curl_ = curl_easy_init();
+  if (LoadCurl().ok()) curl_ = curl.easy_init();
 }
 
 S3Client::~S3Client() {
-  if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (curl_) curl.easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 std::string S3Client::Url(const std::string& key) const {
@@ -170,36 +192,36 @@ Result<long> S3Client::Perform(const std::string& method, const std::string& url
                                const std::string& payload_sha256, const std::string& extra_header,
                                const std::function<void(void*)>& setup, const std::string& response) {
   CURL* h = static_cast<CURL*>(curl_);
-  if (!h) return Status::Internal("curl_easy_init failed");
-  curl_easy_reset(h);
+  if (!h) return LoadCurl().ok() ? Status::Internal("curl_easy_init failed") : LoadCurl();
+  curl.easy_reset(h);
   setup(h);
   const std::string sigv4 = "aws:amz:" + config_.region + ":s3";
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = curl_slist_append(nullptr, ("x-amz-content-sha256: " + payload_sha256).c_str());
-  if (!extra_header.empty()) headers = curl_slist_append(headers, extra_header.c_str());
+  curl_slist* headers = curl.slist_append(nullptr, ("x-amz-content-sha256: " + payload_sha256).c_str());
+  if (!extra_header.empty()) headers = curl.slist_append(headers, extra_header.c_str());
   // No "Expect:" to suppress 100-continue on a PUT: curl 7.88 would sign the header it
   // then drops, and no server could verify the signature. S3 answers 100-continue at once.
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(h, CURLOPT_USERNAME, config_.access_key_id.c_str());
-  curl_easy_setopt(h, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout_ms));
-  if (!config_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
-  const CURLcode rc = curl_easy_perform(h);
-  curl_slist_free_all(headers);
+  curl.easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl.easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4.c_str());
+  curl.easy_setopt(h, CURLOPT_USERNAME, config_.access_key_id.c_str());
+  curl.easy_setopt(h, CURLOPT_PASSWORD, config_.secret_access_key.c_str());
+  curl.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout_ms));
+  if (!config_.ca_file.empty()) curl.easy_setopt(h, CURLOPT_CAINFO, config_.ca_file.c_str());
+  const CURLcode rc = curl.easy_perform(h);
+  curl.slist_free_all(headers);
   if (rc != CURLE_OK) {
-    const std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    const std::string why = errbuf[0] ? errbuf : curl.easy_strerror(rc);
     if (rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
       return Status::InvalidArgument(method + " " + what + ": " + why);
     }
     return Status::Unavailable(method + " " + what + ": " + why);
   }
   long http_status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_status);
+  curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_status);
   if (http_status >= 200 && http_status < 300) return http_status;
   const std::string code = XmlField(response, "Code"), message = XmlField(response, "Message");
   std::string why = method + " " + what + ": HTTP " + std::to_string(http_status);
@@ -226,18 +248,18 @@ Result<PutResult> S3Client::Put(const std::string& key, std::string_view data, c
       "PUT", url, url, sha256_hex, "Content-Type: application/x-ndjson",
       [&](void* handle) {
         CURL* h = static_cast<CURL*>(handle);
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadBody);
-        curl_easy_setopt(h, CURLOPT_READDATA, &body);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(data.size()));
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, Header);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, &etag);
+        curl.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl.easy_setopt(h, CURLOPT_READFUNCTION, ReadBody);
+        curl.easy_setopt(h, CURLOPT_READDATA, &body);
+        curl.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(data.size()));
+        curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteBody);
+        curl.easy_setopt(h, CURLOPT_WRITEDATA, &response);
+        curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, Header);
+        curl.easy_setopt(h, CURLOPT_HEADERDATA, &etag);
         if (abort) {
-          curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-          curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, Progress);
-          curl_easy_setopt(h, CURLOPT_XFERINFODATA, abort);
+          curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+          curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, Progress);
+          curl.easy_setopt(h, CURLOPT_XFERINFODATA, abort);
         }
       },
       response);
@@ -255,9 +277,9 @@ Result<long> S3Client::SignedGet(const std::string& url, const std::string& what
       "GET", url, what, kEmptySha256, "",
       [&](void* handle) {
         CURL* h = static_cast<CURL*>(handle);
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteAll);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+        curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, WriteAll);
+        curl.easy_setopt(h, CURLOPT_WRITEDATA, &sink);
       },
       *body);
   if (sink.too_large) {
