@@ -192,7 +192,10 @@ Result<long> S3Client::Perform(const std::string& method, const std::string& url
                                const std::string& payload_sha256, const std::string& extra_header,
                                const std::function<void(void*)>& setup, const std::string& response) {
   CURL* h = static_cast<CURL*>(curl_);
-  if (!h) return LoadCurl().ok() ? Status::Internal("curl_easy_init failed") : LoadCurl();
+  if (!h) {
+    VIGIL_RETURN_IF_ERROR(LoadCurl());  // the library's own error first
+    return Status::Internal("curl_easy_init failed");
+  }
   curl.easy_reset(h);
   setup(h);
   const std::string sigv4 = "aws:amz:" + config_.region + ":s3";
