@@ -290,6 +290,7 @@ Result<int64_t> ParseBytes(std::string_view s) {
   else if (unit == "MiB" || unit == "M") mult = 1024 * 1024;
   else if (unit == "GiB" || unit == "G") mult = int64_t{1} << 30;
   else return Status::InvalidArgument("unknown size unit '" + std::string(unit) + "' (B, KiB, MiB, GiB)");
+  if (v > INT64_MAX / mult) return Status::InvalidArgument("'" + std::string(s) + "' is too large");
   return v * mult;
 }
 

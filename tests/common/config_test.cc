@@ -97,6 +97,16 @@ TEST(ConfigTest, FileOverridesDefaultsAndKeepsTheRest) {
   EXPECT_EQ(c->sensors.size(), 2u);
 }
 
+// Found by fuzz_config: the number fits in int64 but the number times its unit does not.
+TEST(ConfigTest, SizeThatOverflowsWithItsUnitIsAnError) {
+  Result<Config> c = ParseConfigText("[lake]\nsegment_max_bytes = \"8198552921648689658KiB\"\n", "t.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().message(), "t.toml:2: lake.segment_max_bytes: '8198552921648689658KiB' is too large");
+  c = ParseConfigText("[lake]\nsegment_max_bytes = \"8GiB\"\n", "t.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  EXPECT_EQ(c->lake.segment_max_bytes, int64_t{8} << 30);
+}
+
 TEST(ConfigTest, SensorsAndFeaturesReplaceDefaults) {
   Result<Config> c = ParseConfigText(
       "[[sensors]]\nname = \"pressure\"\nfield = \"pressure_bar\"\nmin = 0\nmax = 16.5\n"
