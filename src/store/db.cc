@@ -31,13 +31,30 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   }
   Db db(raw);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  if (mode == OpenMode::kModel) {
-    const int64_t pages = kCarriedWalBytes / 4096;  // SQLite's default page size, vigil.db's
-    VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=" + std::to_string(pages)));
-  }
+  if (mode == OpenMode::kModel) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
   if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  if (mode == OpenMode::kModel || mode == OpenMode::kProcessor) db.carried_wal_bytes_ = kCarriedWalBytes;
+  if (mode == OpenMode::kModel || mode == OpenMode::kProcessor) {
+    db.carried_wal_bytes_ = kCarriedWalBytes;
+    // The processor never copies the WAL on a commit (it checkpoints in the background,
+    // FeatureStore); the model stage past the carried bound.
+    db.WatchWal(mode == OpenMode::kModel ? kCarriedWalBytes / kWalFrameBytes : 0);
+  }
   return db;
+}
+
+void Db::WatchWal(int64_t checkpoint_frames) {
+  wal_ = std::make_unique<WalWatch>();
+  wal_->checkpoint_frames = checkpoint_frames;
+  sqlite3_wal_hook(
+      db_,
+      [](void* arg, sqlite3* db, const char* name, int frames) {
+        auto* w = static_cast<WalWatch*>(arg);
+        w->frames = frames;
+        // What SQLite's own autocheckpoint hook does; its error is not the commit's.
+        if (w->checkpoint_frames > 0 && frames >= w->checkpoint_frames) (void)sqlite3_wal_checkpoint(db, name);
+        return SQLITE_OK;
+      },
+      wal_.get());
 }
 
 Db& Db::operator=(Db&& o) noexcept {
@@ -45,6 +62,7 @@ Db& Db::operator=(Db&& o) noexcept {
     Close();
     db_ = o.db_;
     carried_wal_bytes_ = o.carried_wal_bytes_;
+    wal_ = std::move(o.wal_);
     o.db_ = nullptr;
   }
   return *this;
@@ -55,10 +73,15 @@ Db::~Db() { Close(); }
 void Db::Close() {
   if (!db_) return;
   if (carried_wal_bytes_ >= 0) {
-    // The WAL's file keeps the size of the longest transaction since it was created (SQLite
-    // writes it over from the start): a large one is copied and deleted, as SQLite's close does.
+    // A large WAL is copied and deleted, as SQLite's close does. Without a commit of this
+    // connection to count, the file's size stands for it (an upper bound).
     std::error_code ec;
-    const auto wal = std::filesystem::file_size(std::string(sqlite3_db_filename(db_, "main")) + "-wal", ec);
+    uintmax_t wal = 0;
+    if (wal_ && wal_->frames >= 0) {
+      wal = static_cast<uintmax_t>(wal_->frames * kWalFrameBytes);
+    } else {
+      wal = std::filesystem::file_size(std::string(sqlite3_db_filename(db_, "main")) + "-wal", ec);
+    }
     if (!ec && wal <= static_cast<uintmax_t>(carried_wal_bytes_)) {
       (void)sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     }

@@ -33,7 +33,11 @@ constexpr int kBusyTimeoutMs = 30'000;
 // last would otherwise copy it while its command waits, and the model stage's commits copy
 // it only past this size (SQLite's default, 1000 pages, would have the scoring pass's
 // commit copy the processor's batch). A larger WAL is copied and deleted at the close.
+// "Larger" counts the frames of the connection's last commit, not the file: SQLite writes
+// the WAL over from its start and never shrinks the file, so after one large batch the
+// file's size says nothing of what a checkpoint would copy.
 constexpr int64_t kCarriedWalBytes = int64_t{64} << 20;
+constexpr int64_t kWalFrameBytes = 4096 + 24;  // a page (SQLite's default size, vigil.db's) and its header
 
 enum class OpenMode {
   kReadOnly,   // views, export, training data
@@ -52,7 +56,7 @@ class Db {
   // Errors: kNotFound "cannot open <path>: <sqlite message>" (callers word it), kIoError
   // for a failed pragma.
   static Result<Db> Open(const std::string& path, OpenMode mode);
-  Db(Db&& o) noexcept : db_(o.db_), carried_wal_bytes_(o.carried_wal_bytes_) { o.db_ = nullptr; }
+  Db(Db&& o) noexcept : db_(o.db_), carried_wal_bytes_(o.carried_wal_bytes_), wal_(std::move(o.wal_)) { o.db_ = nullptr; }
   Db& operator=(Db&& o) noexcept;
   ~Db();  // leaves a WAL up to carried_wal_bytes for the next checkpoint (kCarriedWalBytes)
   void set_carried_wal_bytes(int64_t bytes) { carried_wal_bytes_ = bytes; }  // tests; -1: never
@@ -71,10 +75,19 @@ class Db {
   explicit Db(sqlite3* db) : db_(db) {}
 
  private:
+  // What the connection's commits leave in the WAL (sqlite3_wal_hook): frames after its
+  // last commit (-1: none yet), and the length at which a commit copies the WAL (0: never;
+  // the hook replaces SQLite's autocheckpoint). On the heap: the hook keeps its address.
+  struct WalWatch {
+    int64_t frames = -1;
+    int64_t checkpoint_frames = 0;
+  };
+  void WatchWal(int64_t checkpoint_frames);
   void Close();
 
   sqlite3* db_;
   int64_t carried_wal_bytes_ = -1;  // kProcessor and kModel: kCarriedWalBytes
+  std::unique_ptr<WalWatch> wal_;
 };
 
 // A prepared statement; bindings are 1-based, columns 0-based. Step() resets after the
