@@ -57,36 +57,42 @@ Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const
 Status ForEachLine(FileSystem& fs, const std::string& path,
                    const std::function<Status(std::string_view line, int64_t line_no)>& line, size_t piece) {
   // Kept by the thread from file to file: a batch reads many segments, and fresh buffers
-  // cost a page fault per 4 KiB each time.
-  thread_local std::string buf, next;
-  buf.clear();
+  // cost a page fault per 4 KiB each time. Lines are handed out where they were read; only
+  // a line across two pieces is put together in `carry`.
+  thread_local std::string buf, carry;
+  carry.clear();
   uint64_t offset = 0;
   int64_t line_no = 0;
-  size_t start = 0;  // of the first unfinished line in buf
-  for (;;) {
-    VIGIL_RETURN_IF_ERROR(fs.ReadFileAt(path, offset, piece, &next));
-    offset += next.size();
-    const bool eof = next.size() < piece;
-    buf.erase(0, start);
-    buf += next;
+  auto hand_out_carry = [&] {
+    const size_t n = carry.size();
+    carry.append(simdjson::SIMDJSON_PADDING, '\0');
+    Status st = line(std::string_view(carry.data(), n), ++line_no);
+    carry.clear();
+    return st;
+  };
+  for (bool eof = false; !eof;) {
+    buf.reserve(piece + simdjson::SIMDJSON_PADDING);  // the padding below never moves buf
+    VIGIL_RETURN_IF_ERROR(fs.ReadFileAt(path, offset, piece, &buf));
+    offset += buf.size();
+    eof = buf.size() < piece;
     const size_t data = buf.size();
     buf.append(simdjson::SIMDJSON_PADDING, '\0');
-    start = 0;
-    for (;;) {
-      const char* nl = static_cast<const char*>(std::memchr(buf.data() + start, '\n', data - start));
-      if (!nl) break;
-      const size_t end = static_cast<size_t>(nl - buf.data());
-      VIGIL_RETURN_IF_ERROR(line(std::string_view(buf.data() + start, end - start), ++line_no));
-      start = end + 1;
+    const char* p = buf.data();
+    const char* const end = p + data;
+    if (!carry.empty()) {  // the rest of the unfinished line, if it ends in this piece
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', data));
+      carry.append(p, nl ? static_cast<size_t>(nl - p) : data);
+      if (!nl) continue;
+      VIGIL_RETURN_IF_ERROR(hand_out_carry());
+      p = nl + 1;
     }
-    buf.resize(data);
-    if (eof) break;
+    for (const char* nl; (nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p))));) {
+      VIGIL_RETURN_IF_ERROR(line(std::string_view(p, static_cast<size_t>(nl - p)), ++line_no));
+      p = nl + 1;
+    }
+    carry.assign(p, static_cast<size_t>(end - p));
   }
-  if (start < buf.size()) {
-    const size_t data = buf.size();
-    buf.append(simdjson::SIMDJSON_PADDING, '\0');
-    VIGIL_RETURN_IF_ERROR(line(std::string_view(buf.data() + start, data - start), ++line_no));
-  }
+  if (!carry.empty()) return hand_out_carry();  // the last line, without its '\n'
   return Status::Ok();
 }
 
