@@ -545,6 +545,9 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     std::map<std::string, uint32_t, std::less<>> ids;
     std::map<std::string_view, uint32_t, std::less<>> sensor_ids;  // a wide plant has many channels
     for (size_t i = 0; i < config_.sensors.size(); ++i) sensor_ids.emplace(config_.sensors[i].name, static_cast<uint32_t>(i));
+    std::string_view last_machine;  // a key of ids (map nodes stay where they are)
+    uint32_t last_machine_id = UINT32_MAX;
+    auto last_sensor = sensor_ids.end();
     auto hand_over = [&]() -> Status {
       SortReadings(&part.readings);
       std::unique_lock<std::mutex> lock(mu);
@@ -587,25 +590,31 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
         if (!lake::SplitTopic(raw.topic, prefix, &topic)) {
           return quarantine_line(line, Reason::kBadTopic, where() + "unexpected topic");
         }
-        auto id = ids.find(topic.machine_id);
-        if (id == ids.end()) id = ids.emplace(std::string(topic.machine_id), static_cast<uint32_t>(ids.size())).first;
+        // A segment holds one machine's (and mostly one sensor's) lines: the last name
+        // found is tried first.
+        if (last_machine_id == UINT32_MAX || topic.machine_id != last_machine) {
+          auto id = ids.find(topic.machine_id);
+          if (id == ids.end()) id = ids.emplace(std::string(topic.machine_id), static_cast<uint32_t>(ids.size())).first;
+          last_machine = id->first;
+          last_machine_id = id->second;
+        }
         const simdjson::dom::object& payload = raw.payload_object;
         if (topic.type == "event" && topic.name == "failure") {
           std::string_view code;
           if (payload["codigo_evento"].get(code) && payload["event_code"].get(code)) {
             return quarantine_line(line, Reason::kBadValue, where() + "no event code");
           }
-          part.events.push_back({id->second, raw.event_ms, std::string(code)});
+          part.events.push_back({last_machine_id, raw.event_ms, std::string(code)});
           return Status::Ok();
         }
-        const auto known = sensor_ids.find(topic.name);
-        if (known == sensor_ids.end()) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
-        const uint32_t sensor = known->second;
+        if (last_sensor == sensor_ids.end() || topic.name != last_sensor->first) last_sensor = sensor_ids.find(topic.name);
+        if (last_sensor == sensor_ids.end()) return quarantine_line(line, Reason::kUnknownSensor, where() + "sensor not configured");
+        const uint32_t sensor = last_sensor->second;
         double value = 0;
         if (payload[config_.sensors[sensor].field].get(value)) {
           return quarantine_line(line, Reason::kBadValue, where() + "no numeric value");
         }
-        part.readings.push_back({id->second, sensor, {raw.event_ms, value, raw.received_ms}});
+        part.readings.push_back({last_machine_id, sensor, {raw.event_ms, value, raw.received_ms}});
         return part.readings.size() >= kPartReadings ? hand_over() : Status::Ok();
       });
       if (!st.ok()) break;
