@@ -23,7 +23,7 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   if (mode == OpenMode::kProcessor) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
   // The processor's batches write their WAL in large writes (store/wal_vfs.h: its commits sync).
-  const char* vfs = mode == OpenMode::kProcessor ? WalGatheringVfs() : nullptr;
+  const char* vfs = mode == OpenMode::kProcessor ? WalGatheringVfs() : mode == OpenMode::kCheckpoint ? CheckpointVfs() : nullptr;
   if (sqlite3_open_v2(path.c_str(), &raw, flags, vfs) != SQLITE_OK) {
     std::string m = raw ? sqlite3_errmsg(raw) : "out of memory";
     sqlite3_close(raw);

@@ -42,6 +42,7 @@ constexpr int64_t kWalFrameBytes = 4096 + 24;  // a page (SQLite's default size,
 enum class OpenMode {
   kReadOnly,   // views, export, training data
   kReadWrite,  // an existing file, no pragmas (rebuild's copy and swap)
+  kCheckpoint,  // an existing file, only to checkpoint it: writes gathered (store/wal_vfs.h)
   kModel,      // an existing file, WAL; synchronous stays FULL: alerts must survive power loss
   // Created if missing, WAL, synchronous=FULL: a commit is on disk before the archive step
   // moves its segments out of raw/ (with NORMAL, a power loss could roll the batch back

@@ -95,7 +95,7 @@ void FeatureStore::StartCheckpoint() {
   std::error_code ec;
   if (std::filesystem::file_size(path_ + "-wal", ec) == 0 || ec) return;  // nothing to copy
   checkpointer_ = std::thread([this] {
-    Result<Db> db = Db::Open(path_, OpenMode::kReadWrite);
+    Result<Db> db = Db::Open(path_, OpenMode::kCheckpoint);
     Status st = db ? db->Exec("PRAGMA wal_checkpoint(PASSIVE)") : db.error();
     checkpointed_ = st.ok() ? st : Status::IoError("checkpoint of " + path_ + ": " + st.message());
   });

@@ -19,7 +19,8 @@ sqlite3_vfs* Base() {
   return base;
 }
 
-// A WAL file: the base VFS's file follows this struct in the same allocation (szOsFile).
+// A gathered file (a WAL, or a checkpoint's database file): the base VFS's file follows this
+// struct in the same allocation (szOsFile).
 struct WalFile {
   sqlite3_file base;  // first: SQLite calls the methods below with a pointer to it
   sqlite3_file* real;
@@ -106,12 +107,35 @@ int FileSize(sqlite3_file* f, sqlite3_int64* size) {
 }
 
 // The rest goes to the base file as it is.
-int Lock(sqlite3_file* f, int l) { return W(f)->real->pMethods->xLock(W(f)->real, l); }
-int Unlock(sqlite3_file* f, int l) { return W(f)->real->pMethods->xUnlock(W(f)->real, l); }
 int CheckReservedLock(sqlite3_file* f, int* out) { return W(f)->real->pMethods->xCheckReservedLock(W(f)->real, out); }
 int FileControl(sqlite3_file* f, int op, void* arg) { return W(f)->real->pMethods->xFileControl(W(f)->real, op, arg); }
 int SectorSize(sqlite3_file* f) { return W(f)->real->pMethods->xSectorSize(W(f)->real); }
 int DeviceCharacteristics(sqlite3_file* f) { return W(f)->real->pMethods->xDeviceCharacteristics(W(f)->real); }
+int ShmMap(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
+  return W(f)->real->pMethods->xShmMap(W(f)->real, page, size, extend, out);
+}
+void ShmBarrier(sqlite3_file* f) { W(f)->real->pMethods->xShmBarrier(W(f)->real); }
+int ShmUnmap(sqlite3_file* f, int del) { return W(f)->real->pMethods->xShmUnmap(W(f)->real, del); }
+int Unfetch(sqlite3_file* f, sqlite3_int64 at, void* p) { return W(f)->real->pMethods->xUnfetch(W(f)->real, at, p); }
+
+// Before a lock changes hands, the gathered writes are in the file: other connections look
+// at the file only under locks, so none misses a write.
+int Lock(sqlite3_file* f, int l) {
+  if (int rc = Flush(W(f)); rc != SQLITE_OK) return rc;
+  return W(f)->real->pMethods->xLock(W(f)->real, l);
+}
+int Unlock(sqlite3_file* f, int l) {
+  if (int rc = Flush(W(f)); rc != SQLITE_OK) return rc;
+  return W(f)->real->pMethods->xUnlock(W(f)->real, l);
+}
+int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  if (int rc = Flush(W(f)); rc != SQLITE_OK) return rc;
+  return W(f)->real->pMethods->xShmLock(W(f)->real, offset, n, flags);
+}
+int Fetch(sqlite3_file* f, sqlite3_int64 at, int amt, void** out) {
+  if (int rc = Flush(W(f)); rc != SQLITE_OK) return rc;
+  return W(f)->real->pMethods->xFetch(W(f)->real, at, amt, out);
+}
 
 const sqlite3_io_methods kWalMethods = {
     1,  // no shared memory or memory mapping: SQLite uses neither on a WAL file
@@ -119,9 +143,12 @@ const sqlite3_io_methods kWalMethods = {
     DeviceCharacteristics,
     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
-// Every other file is the base VFS's own, opened in place.
-int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
-  if (!(flags & SQLITE_OPEN_WAL)) return Base()->xOpen(Base(), name, f, flags, out_flags);
+// The database file of a checkpoint's connection (a checkpoint writes pages in page order).
+const sqlite3_io_methods kMainMethods = {
+    3, Close, Read, Write, Truncate, Sync, FileSize, Lock, Unlock, CheckReservedLock, FileControl, SectorSize,
+    DeviceCharacteristics, ShmMap, ShmLock, ShmBarrier, ShmUnmap, Fetch, Unfetch};
+
+int OpenGathered(sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags, const sqlite3_io_methods* methods) {
   WalFile* w = W(f);
   w->base.pMethods = nullptr;  // until it is open: SQLite then skips the close
   w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kWalFileBytes);
@@ -132,14 +159,22 @@ int Open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* o
   w->hint_fd = -1;
   w->hinted_to = 0;
   const int rc = Base()->xOpen(Base(), name, w->real, flags, out_flags);
-  if (rc != SQLITE_OK) {
+  if (rc != SQLITE_OK || w->real->pMethods->iVersion < methods->iVersion) {
     if (w->real->pMethods) w->real->pMethods->xClose(w->real);
     std::free(w->buf);
-    return rc;
+    // A base without shared memory (never the unix VFS): the file as it is.
+    return rc != SQLITE_OK ? rc : Base()->xOpen(Base(), name, f, flags, out_flags);
   }
   w->hint_fd = ::open(name, O_RDONLY | O_CLOEXEC);  // without it, no hints: the syncs still wait
-  w->base.pMethods = &kWalMethods;
+  w->base.pMethods = methods;
   return SQLITE_OK;
+}
+
+// A WAL file is gathered on both VFSs, a database file on the checkpoints' (pAppData set).
+int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
+  if (flags & SQLITE_OPEN_WAL) return OpenGathered(name, f, flags, out_flags, &kWalMethods);
+  if ((flags & SQLITE_OPEN_MAIN_DB) && vfs->pAppData) return OpenGathered(name, f, flags, out_flags, &kMainMethods);
+  return Base()->xOpen(Base(), name, f, flags, out_flags);
 }
 
 int Delete(sqlite3_vfs*, const char* name, int sync_dir) { return Base()->xDelete(Base(), name, sync_dir); }
@@ -155,22 +190,31 @@ int CurrentTime(sqlite3_vfs*, double* out) { return Base()->xCurrentTime(Base(),
 int GetLastError(sqlite3_vfs*, int n, char* out) { return Base()->xGetLastError ? Base()->xGetLastError(Base(), n, out) : 0; }
 int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) { return Base()->xCurrentTimeInt64(Base(), out); }
 
+const char* Register(sqlite3_vfs& vfs, const char* name, bool database_file) {
+  vfs.iVersion = 2;
+  vfs.szOsFile = static_cast<int>(kWalFileBytes) + Base()->szOsFile;
+  vfs.mxPathname = Base()->mxPathname;
+  vfs.zName = name;
+  vfs.pAppData = database_file ? &vfs : nullptr;
+  vfs.xOpen = Open, vfs.xDelete = Delete, vfs.xAccess = Access, vfs.xFullPathname = FullPathname;
+  vfs.xDlOpen = DlOpen, vfs.xDlError = DlError, vfs.xDlSym = DlSym, vfs.xDlClose = DlClose;
+  vfs.xRandomness = Randomness, vfs.xSleep = Sleep, vfs.xCurrentTime = CurrentTime;
+  vfs.xGetLastError = GetLastError, vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+  sqlite3_vfs_register(&vfs, /*makeDflt=*/0);
+  return vfs.zName;
+}
+
 }  // namespace
 
 const char* WalGatheringVfs() {
-  static const char* name = [] {
-    static sqlite3_vfs vfs{};
-    vfs.iVersion = 2;
-    vfs.szOsFile = static_cast<int>(kWalFileBytes) + Base()->szOsFile;
-    vfs.mxPathname = Base()->mxPathname;
-    vfs.zName = "vigil-wal-gathering";
-    vfs.xOpen = Open, vfs.xDelete = Delete, vfs.xAccess = Access, vfs.xFullPathname = FullPathname;
-    vfs.xDlOpen = DlOpen, vfs.xDlError = DlError, vfs.xDlSym = DlSym, vfs.xDlClose = DlClose;
-    vfs.xRandomness = Randomness, vfs.xSleep = Sleep, vfs.xCurrentTime = CurrentTime;
-    vfs.xGetLastError = GetLastError, vfs.xCurrentTimeInt64 = CurrentTimeInt64;
-    sqlite3_vfs_register(&vfs, /*makeDflt=*/0);
-    return vfs.zName;
-  }();
+  static sqlite3_vfs vfs{};
+  static const char* name = Register(vfs, "vigil-wal-gathering", false);
+  return name;
+}
+
+const char* CheckpointVfs() {
+  static sqlite3_vfs vfs{};
+  static const char* name = Register(vfs, "vigil-checkpoint", true);
   return name;
 }
 

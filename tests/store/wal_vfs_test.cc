@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "common/data_paths.h"
@@ -72,6 +73,29 @@ TEST_F(WalVfsTest, OtherConnectionsSeeEachCommitWhole) {
     ASSERT_OK(writer->Exec("COMMIT"));
     EXPECT_EQ(Census(*reader), Expected(round * 3000)) << "round " << round;
   }
+}
+
+// A checkpoint through CheckpointVfs gathers its writes to the database file: while the
+// checkpointer stays open, a reader that finds the WAL emptied (TRUNCATE) reads the file
+// alone and must find every row there, and so must a reader after a checkpoint that only
+// copies (PASSIVE) and a writer's next commits.
+TEST_F(WalVfsTest, ACheckpointsGatheredWritesAreInTheFileBeforeItCountsThemCopied) {
+  Result<Db> writer = Db::Open(path_, OpenMode::kProcessor);
+  ASSERT_TRUE(writer);
+  Result<Db> checkpointer = Db::Open(path_, OpenMode::kCheckpoint);
+  ASSERT_TRUE(checkpointer);
+  sqlite3_vfs* vfs = nullptr;
+  ASSERT_EQ(sqlite3_file_control(checkpointer->get(), "main", SQLITE_FCNTL_VFS_POINTER, &vfs), SQLITE_OK);
+  ASSERT_NE(vfs, nullptr);
+  EXPECT_STREQ(vfs->zName, CheckpointVfs());
+  for (int round = 1; round <= 3; ++round) {
+    ASSERT_OK(writer->Exec(Insert((round - 1) * 3000, round * 3000)));
+    ASSERT_OK(checkpointer->Exec(round == 2 ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)"));
+    Result<Db> reader = Db::Open(path_, OpenMode::kReadOnly);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(Census(*reader), Expected(round * 3000)) << "round " << round;
+  }
+  EXPECT_EQ(std::filesystem::file_size(path_ + "-wal"), 0u);  // the last one emptied it
 }
 
 // With a tiny page cache the transaction spills its pages into the WAL as it goes, and
