@@ -76,12 +76,8 @@ void Db::Close() {
     // A large WAL is copied and deleted, as SQLite's close does. Without a commit of this
     // connection to count, the file's size stands for it (an upper bound).
     std::error_code ec;
-    uintmax_t wal = 0;
-    if (wal_ && wal_->frames >= 0) {
-      wal = static_cast<uintmax_t>(wal_->frames * kWalFrameBytes);
-    } else {
-      wal = std::filesystem::file_size(std::string(sqlite3_db_filename(db_, "main")) + "-wal", ec);
-    }
+    const uintmax_t wal = WalBytes() >= 0 ? static_cast<uintmax_t>(WalBytes())
+                                          : std::filesystem::file_size(std::string(sqlite3_db_filename(db_, "main")) + "-wal", ec);
     if (!ec && wal <= static_cast<uintmax_t>(carried_wal_bytes_)) {
       (void)sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
     }

@@ -61,6 +61,9 @@ class Db {
   Db& operator=(Db&& o) noexcept;
   ~Db();  // leaves a WAL up to carried_wal_bytes for the next checkpoint (kCarriedWalBytes)
   void set_carried_wal_bytes(int64_t bytes) { carried_wal_bytes_ = bytes; }  // tests; -1: never
+  int64_t carried_wal_bytes() const { return carried_wal_bytes_; }
+  // The WAL's length after this connection's last commit (kProcessor, kModel); -1 before one.
+  int64_t WalBytes() const { return wal_ && wal_->frames >= 0 ? wal_->frames * kWalFrameBytes : -1; }
 
   // Runs one or more statements; errors name the SQL (its first 80 characters).
   Status Exec(const std::string& sql);

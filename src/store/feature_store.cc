@@ -91,18 +91,23 @@ Status FeatureStore::JoinCheckpoint() {
 }
 
 void FeatureStore::StartCheckpoint() {
-  if (checkpointer_.joinable()) return;
+  if (checkpointer_.joinable()) {  // the run's first, still copying what an earlier run left
+    checkpointer_.join();
+    if (!checkpointed_.ok()) return;  // for the next Begin to report
+  }
   std::error_code ec;
   if (std::filesystem::file_size(path_ + "-wal", ec) == 0 || ec) return;  // nothing to copy
+  checkpoint_done_ = false;
   checkpointer_ = std::thread([this] {
     Result<Db> db = Db::Open(path_, OpenMode::kCheckpoint);
     Status st = db ? db->Exec("PRAGMA wal_checkpoint(PASSIVE)") : db.error();
     checkpointed_ = st.ok() ? st : Status::IoError("checkpoint of " + path_ + ": " + st.message());
+    checkpoint_done_ = true;
   });
 }
 
 Status FeatureStore::Begin() {
-  VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
+  if (db_.WalBytes() > db_.carried_wal_bytes() || checkpoint_done_) VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
   return db_.Exec("BEGIN IMMEDIATE");
 }
 Status FeatureStore::Commit() { return db_.Exec("COMMIT"); }

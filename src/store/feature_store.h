@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,9 +58,13 @@ class FeatureStore {
   // of its own: the WAL is already synced (synchronous=FULL), so the copy only bounds the
   // WAL, and it overlaps a batch's parse instead of holding up the processor (a batch's WAL
   // is tens of MB). The processor starts one when a run opens the store (for the WAL the
-  // last run left) and after each commit that another batch follows; Begin waits for it,
-  // so that the batch's transaction starts the WAL over. A failed checkpoint is reported by
-  // the next Begin (or lost with the object: harmless, the next one copies the same WAL).
+  // last run left) and after each commit that another batch follows. Begin waits for it
+  // when the WAL after this connection's last commit is larger than kCarriedWalBytes (the
+  // connection's carried bound), so
+  // that a large batch's transaction starts the WAL over; a smaller WAL (the one an earlier
+  // run left, at most that size) takes the batch's frames after its own while it is copied,
+  // and the close's rule bounds it. A failed checkpoint is reported by the next Begin (or
+  // lost with the object: harmless, the next one copies the same WAL).
   //
   // A run's last commit is not copied: the store's close leaves a WAL of up to
   // kCarriedWalBytes (db.h) for the next run's first checkpoint, beside that run's parse,
@@ -132,6 +137,7 @@ class FeatureStore {
   const std::string path_;
   std::thread checkpointer_;
   Status checkpointed_;  // its outcome, read after the join
+  std::atomic<bool> checkpoint_done_{false};  // a join would not wait
   std::vector<std::unique_ptr<Stmt>> stmts_;
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
   Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
