@@ -50,8 +50,8 @@ Status RemoveFilesIn(FileSystem& fsys, const std::string& dir) {
   return Status::Ok();
 }
 
-// Writes a partition's sources into one synced file, `st->staged`.
-Status StageCompacted(FileSystem& fsys, ArchivePlan::Compacted* st) {
+// Writes a partition's sources into one file, `st->staged`, synced if `sync`.
+Status StageCompacted(FileSystem& fsys, ArchivePlan::Compacted* st, bool sync) {
   for (const std::string& s : st->sources) {
     int64_t ms = 0;
     if (SegmentOpenedMs(std::string_view(s).substr(s.find_last_of('/') + 1), &ms) && ms > 0 &&
@@ -67,7 +67,7 @@ Status StageCompacted(FileSystem& fsys, ArchivePlan::Compacted* st) {
     if (!data.empty() && data.back() != '\n') data += '\n';  // a source cut short still ends its line
     VIGIL_RETURN_IF_ERROR((*f)->Append(data));
   }
-  VIGIL_RETURN_IF_ERROR((*f)->Sync());
+  if (sync) VIGIL_RETURN_IF_ERROR((*f)->Sync());
   return (*f)->Close();
 }
 
@@ -91,18 +91,24 @@ Result<ArchivePlan> StageArchive(FileSystem& fsys, const std::string& lake_dir, 
     else small[s.substr(0, s.find_last_of('/'))].push_back(std::move(s));
   }
   const std::string staging = StagingDir(lake_dir);
+  const auto to_stage = std::count_if(small.begin(), small.end(), [](const auto& p) { return p.second.size() > 1; });
+  if (to_stage > 0) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
+  // Many staged files are synced together, by one syncfs of the lake's filesystem after the
+  // last: each fdatasync of a new file waits for a journal commit of its own (the +1%
+  // batch at 10M: 100 files, 0.1-0.3 s, longer than the batch it runs beside).
+  const bool sync_together = to_stage > 4 && fsys.OnFilesystemOf(staging, lake_dir);
   for (auto& [partition, sources] : small) {
     if (sources.size() == 1) {
       plan.moves.push_back(std::move(sources.front()));
       continue;
     }
-    if (plan.compacted.empty()) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
     ArchivePlan::Compacted& st = plan.compacted.emplace_back();
     st.sources = std::move(sources);
     std::sort(st.sources.begin(), st.sources.end());
     st.staged = staging + "/" + tag + "-" + std::to_string(plan.compacted.size()) + ".jsonl";
-    VIGIL_RETURN_IF_ERROR(StageCompacted(fsys, &st));
+    VIGIL_RETURN_IF_ERROR(StageCompacted(fsys, &st, !sync_together));
   }
+  if (sync_together) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   return plan;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "lake/paths.h"
+#include "fault_fs.h"
 #include "test_util.h"
 
 namespace vigil::lake {
@@ -115,6 +116,31 @@ TEST_F(ArchiveTest, AHalfWrittenCompactionIsClearedAndRedone) {
   EXPECT_EQ(ListFiles(tmp.path()),
             std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl"});
   EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"), "{\"a\":1}\n{\"b\":1}\n");
+}
+
+// Staged copies are on disk before FinishStaged renames them: a few synced one by one, more
+// by one syncfs after the last (each fdatasync of a new file waits for a journal commit).
+TEST_F(ArchiveTest, ManyStagedCopiesAreSyncedByOneSyncOfTheFilesystem) {
+  for (int partitions : {2, 6}) {
+    TempDir lake;
+    std::vector<std::string> segments;
+    for (int m = 1; m <= partitions; ++m) {
+      const std::string dir = RawDir(lake.path()) + "/date=2025-10-15/machine_id=M" + std::to_string(m) + "/";
+      for (const char* name : {"a-1760518800000-000001.jsonl", "b-1760518800000-000002.jsonl"}) {
+        WriteFileOrDie(dir + name, "{\"m\":" + std::to_string(m) + "}\n");
+        segments.push_back(dir + name);
+      }
+    }
+    vigil::testing::FaultyFileSystem counted;
+    Result<ArchivePlan> plan = StageArchive(counted, lake.path(), segments, "1");
+    ASSERT_TRUE(plan) << plan.error().message();
+    ASSERT_EQ(plan->compacted.size(), static_cast<size_t>(partitions));
+    EXPECT_EQ(counted.file_syncs, partitions == 2 ? 2 : 0) << partitions;
+    EXPECT_EQ(counted.syncs - counted.file_syncs, partitions == 2 ? 0 : 1) << partitions;
+    ASSERT_OK(FinishStaged(counted, lake.path(), *plan, 7));
+    EXPECT_EQ(ReadFileOrDie(lake.path() + "/archive/date=2025-10-15/machine_id=M2/1760518800000-000007.all.jsonl"),
+              "{\"m\":2}\n{\"m\":2}\n");
+  }
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ class FaultyFileSystem final : public lake::FileSystem {
   int appends = 0;
   int fail_append_at = -1;  // 1-based index of the append that fails; -1 never
   bool disk_full = false;
-  int syncs = 0;
+  int syncs = 0;       // files' and filesystems'
+  int file_syncs = 0;  // files' only
   int dir_syncs = 0;
 
   Result<std::unique_ptr<lake::WritableFile>> NewFile(const std::string& path) override {
@@ -43,7 +44,10 @@ class FaultyFileSystem final : public lake::FileSystem {
       if (fs_.disk_full || fs_.appends == fs_.fail_append_at) return Status::IoError("write: No space left on device");
       return f_->Append(d);
     }
-    Status Sync() override { ++fs_.syncs; return f_->Sync(); }
+    Status Sync() override {
+      ++fs_.syncs, ++fs_.file_syncs;
+      return f_->Sync();
+    }
     Status Close() override { return f_->Close(); }
     Status ReadAt(uint64_t o, size_t n, char* out) override { return f_->ReadAt(o, n, out); }
    private:
