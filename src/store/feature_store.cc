@@ -85,9 +85,8 @@ Status FeatureStore::Prepare() {
 }
 
 Status FeatureStore::JoinCheckpoint() {
-  if (!checkpointer_.joinable()) return Status::Ok();
-  checkpointer_.join();
-  return std::exchange(checkpointed_, Status::Ok());
+  if (checkpointer_.joinable()) checkpointer_.join();
+  return std::exchange(checkpointed_, Status::Ok());  // also one that StartCheckpoint joined
 }
 
 void FeatureStore::StartCheckpoint() {

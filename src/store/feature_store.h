@@ -5,11 +5,11 @@
 // Errors are Status values naming the SQL step. Not thread-safe: one per thread.
 #pragma once
 
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,12 +59,11 @@ class FeatureStore {
   // WAL, and it overlaps a batch's parse instead of holding up the processor (a batch's WAL
   // is tens of MB). The processor starts one when a run opens the store (for the WAL the
   // last run left) and after each commit that another batch follows. Begin waits for it
-  // when the WAL after this connection's last commit is larger than kCarriedWalBytes (the
-  // connection's carried bound), so
-  // that a large batch's transaction starts the WAL over; a smaller WAL (the one an earlier
-  // run left, at most that size) takes the batch's frames after its own while it is copied,
-  // and the close's rule bounds it. A failed checkpoint is reported by the next Begin (or
-  // lost with the object: harmless, the next one copies the same WAL).
+  // when this connection's last commit left more than kCarriedWalBytes (the connection's
+  // carried bound) in the WAL, so that a large batch's transaction starts the WAL over; a
+  // smaller WAL (such as the one an earlier run left) takes the batch's frames after its own
+  // while it is copied, and the close's rule bounds it. A failed checkpoint is reported by
+  // the next Begin (or lost with the object: harmless, the next one copies the same WAL).
   //
   // A run's last commit is not copied: the store's close leaves a WAL of up to
   // kCarriedWalBytes (db.h) for the next run's first checkpoint, beside that run's parse,

@@ -60,7 +60,7 @@ int Close(sqlite3_file* f) {
   WalFile* w = W(f);
   const int flushed = Flush(w);
   const int closed = w->real->pMethods->xClose(w->real);
-  if (w->hint_fd >= 0) ::close(w->hint_fd);  // SQLite holds no lock on a WAL file to lose
+  if (w->hint_fd >= 0) ::close(w->hint_fd);  // a WAL's: no lock to lose (OpenGathered)
   std::free(w->buf);
   return flushed != SQLITE_OK ? flushed : closed;
 }
@@ -165,7 +165,11 @@ int OpenGathered(sqlite3_filename name, sqlite3_file* f, int flags, int* out_fla
     // A base without shared memory (never the unix VFS): the file as it is.
     return rc != SQLITE_OK ? rc : Base()->xOpen(Base(), name, f, flags, out_flags);
   }
-  w->hint_fd = ::open(name, O_RDONLY | O_CLOEXEC);  // without it, no hints: the syncs still wait
+  // Hints go through a descriptor of their own, on the WAL only: SQLite holds no lock on a
+  // WAL file, while closing a second descriptor of the database file would drop every
+  // POSIX lock this process holds on it (other connections' included). Without it, no
+  // hints: the syncs still wait.
+  if (methods == &kWalMethods) w->hint_fd = ::open(name, O_RDONLY | O_CLOEXEC);
   w->base.pMethods = methods;
   return SQLITE_OK;
 }

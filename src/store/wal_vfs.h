@@ -17,8 +17,9 @@ namespace vigil::store {
 
 // Registers the VFS on first use and returns its name, for sqlite3_open_v2.
 const char* WalGatheringVfs();
-// The same, and the database file's writes gathered too: for a connection that only
-// checkpoints (a checkpoint copies pages in page order, 4 KiB per write). Its gathered
+// The same, and the database file's writes gathered too (without the hints): for a
+// connection that only checkpoints (a checkpoint copies pages in page order, 4 KiB per
+// write). Its gathered
 // writes are in the file before any lock changes hands and before the sync that lets
 // SQLite count the copied frames as checkpointed.
 const char* CheckpointVfs();
