@@ -21,7 +21,7 @@ sqlite3_vfs* Base() {
 
 // A gathered file (a WAL, or a checkpoint's database file): the base VFS's file follows this
 // struct in the same allocation (szOsFile).
-struct WalFile {
+struct GatheredFile {
   sqlite3_file base;  // first: SQLite calls the methods below with a pointer to it
   sqlite3_file* real;
   char* buf;
@@ -31,16 +31,16 @@ struct WalFile {
   sqlite3_int64 hinted_to;   // written pages before this offset are on their way
 };
 
-constexpr size_t kWalFileBytes = (sizeof(WalFile) + 15) / 16 * 16;
+constexpr size_t kGatheredFileBytes = (sizeof(GatheredFile) + 15) / 16 * 16;
 
-WalFile* W(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
+GatheredFile* W(sqlite3_file* f) { return reinterpret_cast<GatheredFile*>(f); }
 
 // Written pages start on their way to the disk every kHintBytes (sync_file_range, which
 // does not wait): the commit's fdatasync then waits for the tail only, not for a whole
 // batch's WAL written out at once.
 constexpr sqlite3_int64 kHintBytes = sqlite3_int64{1} << 20;
 
-int Flush(WalFile* w) {
+int Flush(GatheredFile* w) {
   if (w->buf_len == 0) return SQLITE_OK;
   const int n = w->buf_len;
   w->buf_len = 0;  // a failed write is dropped, as SQLite's own failed write would be
@@ -57,7 +57,7 @@ int Flush(WalFile* w) {
 }
 
 int Close(sqlite3_file* f) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   const int flushed = Flush(w);
   const int closed = w->real->pMethods->xClose(w->real);
   if (w->hint_fd >= 0) ::close(w->hint_fd);  // a WAL's: no lock to lose (OpenGathered)
@@ -66,7 +66,7 @@ int Close(sqlite3_file* f) {
 }
 
 int Read(sqlite3_file* f, void* out, int amt, sqlite3_int64 at) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   if (w->buf_len > 0 && at < w->buf_at + w->buf_len && at + amt > w->buf_at) {
     if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   }
@@ -74,7 +74,7 @@ int Read(sqlite3_file* f, void* out, int amt, sqlite3_int64 at) {
 }
 
 int Write(sqlite3_file* f, const void* data, int amt, sqlite3_int64 at) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   if (w->buf_len > 0 && at == w->buf_at + w->buf_len && w->buf_len + amt <= kGatherBytes) {
     std::memcpy(w->buf + w->buf_len, data, static_cast<size_t>(amt));
     w->buf_len += amt;
@@ -89,19 +89,19 @@ int Write(sqlite3_file* f, const void* data, int amt, sqlite3_int64 at) {
 }
 
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   return w->real->pMethods->xTruncate(w->real, size);
 }
 
 int Sync(sqlite3_file* f, int flags) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   return w->real->pMethods->xSync(w->real, flags);
 }
 
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   if (int rc = Flush(w); rc != SQLITE_OK) return rc;
   return w->real->pMethods->xFileSize(w->real, size);
 }
@@ -149,9 +149,9 @@ const sqlite3_io_methods kMainMethods = {
     DeviceCharacteristics, ShmMap, ShmLock, ShmBarrier, ShmUnmap, Fetch, Unfetch};
 
 int OpenGathered(sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags, const sqlite3_io_methods* methods) {
-  WalFile* w = W(f);
+  GatheredFile* w = W(f);
   w->base.pMethods = nullptr;  // until it is open: SQLite then skips the close
-  w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kWalFileBytes);
+  w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + kGatheredFileBytes);
   w->buf = static_cast<char*>(std::malloc(kGatherBytes));
   if (!w->buf) return SQLITE_NOMEM;
   w->buf_at = 0;
@@ -196,7 +196,7 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) { return Base()->xCurrent
 
 const char* Register(sqlite3_vfs& vfs, const char* name, bool database_file) {
   vfs.iVersion = 2;
-  vfs.szOsFile = static_cast<int>(kWalFileBytes) + Base()->szOsFile;
+  vfs.szOsFile = static_cast<int>(kGatheredFileBytes) + Base()->szOsFile;
   vfs.mxPathname = Base()->mxPathname;
   vfs.zName = name;
   vfs.pAppData = database_file ? &vfs : nullptr;
