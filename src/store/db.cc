@@ -36,8 +36,8 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   if (mode == OpenMode::kModel || mode == OpenMode::kProcessor) {
     db.carried_wal_bytes_ = kCarriedWalBytes;
     // The processor never copies the WAL on a commit (it checkpoints in the background,
-    // FeatureStore); the model stage past the carried bound.
-    db.WatchWal(mode == OpenMode::kModel ? kCarriedWalBytes / kWalFrameBytes : 0);
+    // FeatureStore); the model stage past kModelCheckpointWalBytes.
+    db.WatchWal(mode == OpenMode::kModel ? kModelCheckpointWalBytes / kWalFrameBytes : 0);
   }
   return db;
 }

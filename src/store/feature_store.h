@@ -67,10 +67,10 @@ class FeatureStore {
   //
   // A run's last commit is not copied: the store's close leaves a WAL of up to
   // kCarriedWalBytes (db.h) for the next run's first checkpoint, beside that run's parse,
-  // instead of copying and deleting it while the command waits. A larger WAL is copied and
-  // deleted at the close, as SQLite does.
+  // instead of copying and deleting it while the command waits. A larger WAL is copied at
+  // the close by such a checkpoint (its writes gathered), then deleted by SQLite's close.
   void StartCheckpoint();
-  void set_carried_wal_bytes(int64_t bytes) { db_.set_carried_wal_bytes(bytes); }  // tests: the bound without 64 MiB
+  void set_carried_wal_bytes(int64_t bytes) { db_.set_carried_wal_bytes(bytes); }  // tests: the bound without 16 MiB
   Status Begin();
   Status Commit();
   void Rollback();
