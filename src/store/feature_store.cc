@@ -28,7 +28,7 @@ FeatureStore::~FeatureStore() {
   (void)JoinCheckpoint();
   // A WAL past the carried bound is copied here, in gathered writes, so that the close only
   // deletes it (SQLite's own close would copy it a page per write).
-  if (db_.WalBytes() > db_.carried_wal_bytes()) {
+  if (WalPastCarriedBound()) {
     StartCheckpoint();
     (void)JoinCheckpoint();
   }
@@ -112,7 +112,7 @@ void FeatureStore::StartCheckpoint() {
 }
 
 Status FeatureStore::Begin() {
-  if (db_.WalBytes() > db_.carried_wal_bytes() || checkpoint_done_) VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
+  if (WalPastCarriedBound() || checkpoint_done_) VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
   return db_.Exec("BEGIN IMMEDIATE");
 }
 Status FeatureStore::Commit() { return db_.Exec("COMMIT"); }

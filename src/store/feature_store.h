@@ -128,6 +128,8 @@ class FeatureStore {
   FeatureStore(Db db, const Config& config, std::string path) : db_(std::move(db)), config_(config), path_(std::move(path)) {}
   Status Prepare();
   Status JoinCheckpoint();
+  // This connection's last commit left more than the carried bound in the WAL.
+  bool WalPastCarriedBound() const { return db_.WalBytes() > db_.carried_wal_bytes(); }
   void BindRow(Stmt* st, int first, const FeatureRow& row);  // window_start_ms, values, label from ?first
   Status PutRow(const std::string& machine_id, const FeatureRow& row);  // UpsertRow without the drop
 
