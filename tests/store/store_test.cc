@@ -37,6 +37,17 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(s) << s.error().message();
     return s ? std::move(*s) : nullptr;
   }
+  // A store whose one commit wrote a chunk of `readings` readings (24 bytes each) of M1.
+  std::unique_ptr<FeatureStore> StoreWithCommit(int64_t readings, std::vector<StoredReading>* big) {
+    for (int64_t i = 0; i < readings; ++i) big->push_back({kT0 + i, 0.5 * static_cast<double>(i), kT0 + i});
+    auto s = OpenStore();
+    if (!s) return nullptr;
+    Status st = s->Begin();
+    if (st.ok()) st = s->WriteChunk("M1", 0, kT0, *big);
+    if (st.ok()) st = s->Commit();
+    EXPECT_TRUE(st.ok()) << st.message();
+    return st.ok() ? std::move(s) : nullptr;
+  }
   FeatureRow Row(int64_t t, std::optional<double> vibration, std::optional<int> label) {
     FeatureRow r;
     r.window_start_ms = t;
@@ -123,15 +134,11 @@ TEST_F(StoreTest, TheModelStagesCommitCopiesTheWalOnlyPastItsBound) {
 // the size of the largest batch since it was created.
 TEST_F(StoreTest, ACloseLeavesASmallLastCommitInALargeWalFile) {
   std::vector<StoredReading> big;
-  for (int64_t i = 0; i < 100'000; ++i) big.push_back({kT0 + i, 0.5 * static_cast<double>(i), kT0 + i});
   const std::vector<StoredReading> small = {{kT0, 1.5, kT0 + 10}};
   {
-    auto s = OpenStore();
+    auto s = StoreWithCommit(100'000, &big);  // 2.4 MB
     ASSERT_TRUE(s);
     s->set_carried_wal_bytes(int64_t{1} << 20);
-    ASSERT_OK(s->Begin());
-    ASSERT_OK(s->WriteChunk("M1", 0, kT0, big));  // 2.4 MB
-    ASSERT_OK(s->Commit());
     s->StartCheckpoint();
     ASSERT_OK(s->Begin());  // waits for it: the WAL starts over
     ASSERT_OK(s->WriteChunk("M2", 0, kT0, small));
@@ -154,22 +161,19 @@ TEST_F(StoreTest, ACloseLeavesASmallLastCommitInALargeWalFile) {
   EXPECT_EQ(got.size(), 1u);
 }
 
-// A last commit past the carried bound is copied at the close and the WAL deleted: the
-// next run's open has no large WAL to read through before it can start.
-TEST_F(StoreTest, ACloseCopiesALastCommitPastTheCarriedBound) {
+// A last commit of 20 MB, less than a from-scratch batch's (41 MB at 10M lines) and more than
+// a routine batch's (13 MB), is copied at the close and the WAL deleted: the next run's open
+// has no large WAL to read through before it can start.
+TEST_F(StoreTest, ACloseCopiesALargeLastCommit) {
+  constexpr int64_t kBytes = int64_t{20} << 20;
   std::vector<StoredReading> big;
-  for (int64_t i = 0; i < 100'000; ++i) big.push_back({kT0 + i, 0.5 * static_cast<double>(i), kT0 + i});
   {
-    auto s = OpenStore();
+    auto s = StoreWithCommit(kBytes / int64_t{sizeof(StoredReading)}, &big);
     ASSERT_TRUE(s);
-    s->set_carried_wal_bytes(int64_t{1} << 20);
-    ASSERT_OK(s->Begin());
-    ASSERT_OK(s->WriteChunk("M1", 0, kT0, big));  // 2.4 MB
-    ASSERT_OK(s->Commit());
-    ASSERT_TRUE(std::filesystem::exists(path_ + "-wal"));
+    ASSERT_GT(std::filesystem::file_size(path_ + "-wal"), static_cast<uintmax_t>(kBytes));
   }
   EXPECT_FALSE(std::filesystem::exists(path_ + "-wal"));
-  EXPECT_GT(std::filesystem::file_size(path_), uintmax_t{2} << 20);
+  EXPECT_GT(std::filesystem::file_size(path_), static_cast<uintmax_t>(kBytes));
   auto s = OpenStore();
   ASSERT_TRUE(s);
   std::vector<StoredReading> got;
