@@ -35,7 +35,7 @@ constexpr int kBusyTimeoutMs = 30'000;
 // reads every frame of a WAL it finds to rebuild SQLite's index of it, on its critical path
 // (0.6 ms a MB), and its checkpoint's writes meet that run's own syncs. 16 MiB carries a
 // routine batch's WAL (100 machines, 5 minutes: 12.8 MB) and copies a from-scratch batch's
-// (41 MB: the next +1% batch took 0.29 -> 0.25 s).
+// (41 MB: the next +1% batch's command, medians 0.28 -> 0.24 s).
 // "Larger" counts the frames of the connection's last commit, not the file: SQLite writes
 // the WAL over from its start and never shrinks the file, so after one large batch the
 // file's size says nothing of what a checkpoint would copy.

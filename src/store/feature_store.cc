@@ -27,7 +27,8 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
 FeatureStore::~FeatureStore() {
   (void)JoinCheckpoint();
   // A WAL past the carried bound is copied here, in gathered writes, so that the close only
-  // deletes it (SQLite's own close would copy it a page per write).
+  // deletes it (SQLite's own close would copy it a page per write, as it does what a failed
+  // copy here left).
   if (WalPastCarriedBound()) {
     StartCheckpoint();
     (void)JoinCheckpoint();
