@@ -57,23 +57,33 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
     return i;
   };
   // Every block's partial, from the values here and the given partials, by block start.
-  std::vector<std::pair<int64_t, Agg>> blocks;
+  // A partial of values is folded when a row first needs it: the edge blocks of a batch's
+  // rows mostly serve as their first or last part only (at 24 h, ~3,000 values a call).
+  struct Block {
+    int64_t start;
+    Agg agg;
+    size_t i = 0, j = 0;  // values [i, j) still to fold into agg
+  };
+  std::vector<Block> blocks;
   blocks.reserve(s.partials.size() + 16);
   {
     size_t p = 0;
     for (size_t i = 0; i < n;) {
       const size_t j = run_end(i);
       const int64_t b = blk(i);
-      for (; p < s.partials.size() && s.partials[p].first < b; ++p) blocks.push_back(s.partials[p]);
+      for (; p < s.partials.size() && s.partials[p].first < b; ++p) blocks.push_back({s.partials[p].first, s.partials[p].second});
       if (p < s.partials.size() && s.partials[p].first == b) ++p;  // the values win
-      blocks.emplace_back(b, PartialOf(s.ts.data() + i, s.v.data() + i, j - i));
+      blocks.push_back({b, Agg(), i, j});
       i = j;
     }
-    for (; p < s.partials.size(); ++p) blocks.push_back(s.partials[p]);
+    for (; p < s.partials.size(); ++p) blocks.push_back({s.partials[p].first, s.partials[p].second});
   }
   auto block_at = [&](int64_t start) {
-    return std::lower_bound(blocks.begin(), blocks.end(), start,
-                            [](const std::pair<int64_t, Agg>& b, int64_t x) { return b.first < x; });
+    return std::lower_bound(blocks.begin(), blocks.end(), start, [](const Block& b, int64_t x) { return b.start < x; });
+  };
+  auto partial = [&](Block& b) -> const Agg& {
+    if (b.i < b.j) b.agg = PartialOf(s.ts.data() + b.i, s.v.data() + b.i, b.j - b.i), b.i = b.j;
+    return b.agg;
   };
   // A group's partial: its blocks' partials merged in order (made once per call).
   const int64_t group = block * kGroup;
@@ -83,11 +93,12 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
                               [](const std::pair<int64_t, Agg>& x, int64_t v) { return x.first < v; });
     if (g != groups.end() && g->first == start) return g->second;
     Agg a;
-    for (auto b = block_at(start); b != blocks.end() && b->first < start + group; ++b) a.Merge(b->second);
+    for (auto b = block_at(start); b != blocks.end() && b->start < start + group; ++b) a.Merge(partial(*b));
     return groups.insert(g, {start, a})->second;
   };
   // Rows are sorted, so both edges of (t - D, t] only move right: the first part's suffix
-  // folds are made one block at a time (suf, for the values [suf_lo, suf_hi)), the last
+  // folds are made one block at a time, from the first value a row needs on (suf, for the
+  // values [suf_lo, suf_hi); the values before suf_lo no later row needs either), the last
   // part's prefix fold is carried along (pre, up to value pre_end - 1). Same folds, in the
   // same order, as a suffix and a prefix array over all values, without their memory.
   std::vector<Agg> suf;
@@ -103,7 +114,6 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
     if (i0 < n && blk(i0) == first) {
       if (i0 >= suf_hi) {
         suf_lo = i0;
-        while (suf_lo > 0 && blk(suf_lo - 1) == first) --suf_lo;
         suf_hi = run_end(i0);
         suf.resize(suf_hi - suf_lo);
         for (size_t k = suf_hi; k-- > suf_lo;) {
@@ -127,7 +137,7 @@ std::vector<std::vector<std::optional<double>>> Rolling(const Series& s, const s
           p += group;
           b = block_at(p);
         } else {
-          if (b != blocks.end() && b->first == p) mid.Merge((b++)->second);
+          if (b != blocks.end() && b->start == p) mid.Merge(partial(*b++));
           p += block;
         }
       }

@@ -100,7 +100,8 @@ int64_t FloorTo(int64_t t, int64_t b);
 
 // One sensor's window values of one machine, sorted by window start, no duplicates. The
 // values of a block are either all here or none (a block's values missing here are
-// represented by its entry in `partials`, or the block is empty).
+// represented by its entry in `partials`, or the block is empty); but see Rolling for the
+// block holding the first row's t - D.
 struct Series {
   std::vector<int64_t> ts;
   std::vector<double> v;
@@ -112,7 +113,8 @@ Agg PartialOf(const int64_t* ts, const double* v, size_t n);
 
 // Evaluates one feature for the rows at window starts `rows` (sorted). For every row, the
 // blocks holding t - D and t must be whole in s.ts/s.v, and every block between them
-// either whole in s.ts/s.v or in s.partials (or empty). NULL = nullopt.
+// either whole in s.ts/s.v or in s.partials (or empty). The block holding rows[0] - D
+// needs its values after rows[0] - D only: it is no row's middle block. NULL = nullopt.
 std::vector<std::optional<double>> Rolling(const Series& s, const std::vector<int64_t>& rows,
                                            Aggregate agg, int64_t duration_ms, int64_t window_ms);
 // The same for several aggregates of one series and duration at once (one fold per row for
