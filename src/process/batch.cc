@@ -371,15 +371,14 @@ Status Applier::LoadValues(const std::string& m, int sensor, Range x, std::vecto
 Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v, const WindowValue* v_end,
                              const std::vector<int64_t>& failures, int64_t wm, int64_t latest) {
   const size_t ns = config_.sensors.size(), nf = config_.features.size();
-  // What each feature needs as values: the blocks holding t - D (the first from lo - D on:
-  // Rolling), and the blocks holding t from their start, for every row t in [lo, hi). The
-  // blocks between come as partials. Every sensor is needed over the rows themselves
-  // (their sensor columns); a sensor's other ranges only for its own features: at 24 h,
-  // the left edges are most of the reads.
+  // What each feature needs as values: the blocks holding t - D, and the blocks holding t
+  // from their start, for every row t in [lo, hi). The blocks between come as partials.
+  // Every sensor is needed over the rows themselves (their sensor columns); a sensor's
+  // other ranges only for its own features: at 24 h, the left edges are most of the reads.
   std::vector<std::vector<Range>> needs(nf), load(ns, std::vector<Range>{r});
   for (size_t f = 0; f < nf; ++f) {
     const Geometry& g = geom_[f];
-    needs[f] = {{r.lo - g.D, FloorTo(r.hi - 1 - g.D, g.B) + g.B}, {FloorTo(r.lo, g.B), r.hi}};
+    needs[f] = {{FloorTo(r.lo - g.D, g.B), FloorTo(r.hi - 1 - g.D, g.B) + g.B}, {FloorTo(r.lo, g.B), r.hi}};
     Merge(&needs[f], 0);
     load[g.sensor].insert(load[g.sensor].end(), needs[f].begin(), needs[f].end());
   }
