@@ -518,7 +518,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
 
   // (4a) The archive step's copies (lake/archive.h) are written once the parse is done,
   // beside the apply's end and the commit. Beside the parse they took a core from the apply,
-  // the batch's critical path on two cores: +1% at 10M, 245 -> 225 ms (BENCHMARKS.md).
+  // the batch's critical path on two cores: +1% at 10M, 264 -> 233 ms (BENCHMARKS.md).
   std::future<Result<lake::ArchivePlan>> staged;
   auto stage = [&] {
     if (rebuild_) return;

@@ -204,42 +204,42 @@ TEST(RollingTest, EdgeBlocksPlusStoredPartialsGiveTheSameBitsAsEveryValue) {
   const int64_t b = BlockMs(d, kW);
   std::vector<int64_t> rows;
   for (int64_t t = 20'000 * kW; t < 20'300 * kW; t += 7 * kW) rows.push_back(t);
-  // The left edge from its block's start, and from the first row's t - D only (what a
-  // batch loads: the block holding it is no row's middle block, only its suffix is read).
+  // The left edge from its block's start (what a batch loads), and from the first row's
+  // t - D only: the block holding it is no row's middle block, only its suffix is read.
   for (const bool trimmed : {false, true}) {
-  Series edges;
-  auto in = [&](int64_t ts, int64_t lo, int64_t hi) { return ts >= lo && ts < hi; };
-  const int64_t a0 = trimmed ? rows.front() - d : FloorTo(rows.front() - d, b), a1 = FloorTo(rows.back() - d, b) + b;
-  if (trimmed) {
-    ASSERT_LT(FloorTo(rows.front() - d, b), a0 - 100 * kW);  // its block lacks a part
-  }
-  ASSERT_GE(a1 - FloorTo(rows.front() - d, b), 2 * b);  // the next block is a middle one
-  const int64_t c0 = FloorTo(rows.front(), b), c1 = rows.back() + 1;
-  for (size_t i = 0; i < full.ts.size(); ++i) {
-    if (in(full.ts[i], a0, a1) || in(full.ts[i], c0, c1)) edges.ts.push_back(full.ts[i]), edges.v.push_back(full.v[i]);
-  }
-  for (int64_t k = a1; k < c0; k += b) {
-    std::vector<int64_t> times;
-    std::vector<double> vals;
-    for (size_t i = 0; i < full.ts.size(); ++i) {
-      if (in(full.ts[i], k, k + b)) times.push_back(full.ts[i]), vals.push_back(full.v[i]);
+    Series edges;
+    auto in = [&](int64_t ts, int64_t lo, int64_t hi) { return ts >= lo && ts < hi; };
+    const int64_t a0 = trimmed ? rows.front() - d : FloorTo(rows.front() - d, b), a1 = FloorTo(rows.back() - d, b) + b;
+    if (trimmed) {
+      ASSERT_LT(FloorTo(rows.front() - d, b), a0 - 100 * kW);  // its block lacks a part
     }
-    if (!vals.empty()) edges.partials.emplace_back(k, PartialOf(times.data(), vals.data(), vals.size()));
-  }
-  ASSERT_LT(edges.ts.size(), full.ts.size() / 3);  // most of the range came as partials
-  for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax, Aggregate::kCount, Aggregate::kLast,
-                      Aggregate::kSlope}) {
-    auto want = Rolling(full, rows, a, d, kW);
-    auto got = Rolling(edges, rows, a, d, kW);
-    for (size_t r = 0; r < rows.size(); ++r) {
-      ASSERT_EQ(got[r].has_value(), want[r].has_value());
-      if (want[r]) {
-        EXPECT_EQ(*got[r], *want[r]) << AggregateName(a) << " row " << r;
-        auto naive = Naive(full, rows[r], a, d);
-        ASSERT_NEAR(*got[r], *naive, 1e-9 * std::max(1.0, std::abs(*naive)));
+    ASSERT_GE(a1 - FloorTo(rows.front() - d, b), 2 * b);  // the next block is a middle one
+    const int64_t c0 = FloorTo(rows.front(), b), c1 = rows.back() + 1;
+    for (size_t i = 0; i < full.ts.size(); ++i) {
+      if (in(full.ts[i], a0, a1) || in(full.ts[i], c0, c1)) edges.ts.push_back(full.ts[i]), edges.v.push_back(full.v[i]);
+    }
+    for (int64_t k = a1; k < c0; k += b) {
+      std::vector<int64_t> times;
+      std::vector<double> vals;
+      for (size_t i = 0; i < full.ts.size(); ++i) {
+        if (in(full.ts[i], k, k + b)) times.push_back(full.ts[i]), vals.push_back(full.v[i]);
+      }
+      if (!vals.empty()) edges.partials.emplace_back(k, PartialOf(times.data(), vals.data(), vals.size()));
+    }
+    ASSERT_LT(edges.ts.size(), full.ts.size() / 3);  // most of the range came as partials
+    for (Aggregate a : {Aggregate::kMean, Aggregate::kStd, Aggregate::kMin, Aggregate::kMax, Aggregate::kCount, Aggregate::kLast,
+                        Aggregate::kSlope}) {
+      auto want = Rolling(full, rows, a, d, kW);
+      auto got = Rolling(edges, rows, a, d, kW);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        ASSERT_EQ(got[r].has_value(), want[r].has_value());
+        if (want[r]) {
+          EXPECT_EQ(*got[r], *want[r]) << AggregateName(a) << " row " << r << (trimmed ? " trimmed" : "");
+          auto naive = Naive(full, rows[r], a, d);
+          ASSERT_NEAR(*got[r], *naive, 1e-9 * std::max(1.0, std::abs(*naive)));
+        }
       }
     }
-  }
   }
 }
 
