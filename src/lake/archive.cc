@@ -91,15 +91,15 @@ Result<ArchivePlan> StageArchive(FileSystem& fsys, const std::string& lake_dir, 
     else small[s.substr(0, s.find_last_of('/'))].push_back(std::move(s));
   }
   const std::string staging = StagingDir(lake_dir);
-  const auto to_stage = std::count_if(small.begin(), small.end(), [](const auto& p) { return p.second.size() > 1; });
+  const auto to_stage = std::count_if(small.begin(), small.end(), [](const auto& p) { return p.second.size() > kCompactAbove; });
   if (to_stage > 0) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
   // Many staged files are synced together, by one syncfs of the lake's filesystem after the
   // last: each fdatasync of a new file waits for a journal commit of its own (the +1%
   // batch at 10M: 100 files, 0.1-0.3 s, longer than the batch it runs beside).
   const bool sync_together = to_stage > 4 && fsys.OnFilesystemOf(staging, lake_dir);
   for (auto& [partition, sources] : small) {
-    if (sources.size() == 1) {
-      plan.moves.push_back(std::move(sources.front()));
+    if (sources.size() <= kCompactAbove) {
+      for (std::string& s : sources) plan.moves.push_back(std::move(s));
       continue;
     }
     ArchivePlan::Compacted& st = plan.compacted.emplace_back();

@@ -22,27 +22,43 @@ struct ArchiveTest : ::testing::Test {
   PosixFileSystem& fs = PosixFileSystem::Instance();
 };
 
+// More than kCompactAbove small segments of a partition become one file; up to that many
+// are moved as they are.
 TEST_F(ArchiveTest, ABatchsSegmentsOfAPartitionBecomeOneFileInSegmentOrder) {
-  WriteFileOrDie(Raw("vibration-1760518800500-000002.jsonl"), "{\"v\":2}\n");
-  WriteFileOrDie(Raw("temperature-1760518800000-000001.jsonl"), "{\"t\":1}\n{\"t\":2}\n");
-  WriteFileOrDie(RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl", "{\"m2\":1}\n");
-  int partitions = 0;
-  ASSERT_OK(ArchiveSegments(fs, tmp.path(),
-                            {Raw("vibration-1760518800500-000002.jsonl"), Raw("temperature-1760518800000-000001.jsonl"),
-                             RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"},
-                            42, [&] { ++partitions; return Status::Ok(); }));
-  EXPECT_EQ(partitions, 2);
+  static_assert(kCompactAbove == 4, "the partitions below hold 5, 1 and 4 sources");
+  const std::vector<std::pair<std::string, std::string>> m1 = {
+      {"vibration-1760518800500-000002.jsonl", "{\"v\":2}\n"},
+      {"temperature-1760518800000-000001.jsonl", "{\"t\":1}\n{\"t\":2}\n"},
+      {"current-1760518800600-000004.jsonl", "{\"c\":4}\n"},
+      {"pressure-1760518800700-000005.jsonl", "{\"p\":5}\n"},
+      {"failure-1760518800800-000006.jsonl", "{\"f\":6}\n"}};
+  std::vector<std::string> segments;
+  for (const auto& [name, text] : m1) WriteFileOrDie(Raw(name), text), segments.push_back(Raw(name));
+  const std::string m2 = RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl";
+  WriteFileOrDie(m2, "{\"m2\":1}\n");
+  segments.push_back(m2);
+  std::vector<std::string> m3_archived;
+  for (const char* kind : {"a", "b", "c", "d"}) {
+    const std::string name = std::string(kind) + "-1760518800000-000009.jsonl";
+    WriteFileOrDie(RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M3/" + name, "{}\n");
+    segments.push_back(RawDir(tmp.path()) + "/date=2025-10-15/machine_id=M3/" + name);
+    m3_archived.push_back("archive/date=2025-10-15/machine_id=M3/" + name);
+  }
+  int steps = 0;
+  ASSERT_OK(ArchiveSegments(fs, tmp.path(), segments, 42, [&] { ++steps; return Status::Ok(); }));
+  EXPECT_EQ(steps, 1 + 1 + 4);  // after each move, and after a compacted partition's sources
   // The compacted sources wait in the trash for the next run (EmptyTrash).
-  EXPECT_EQ(ListFiles(tmp.path()),
-            (std::vector<std::string>{".trash/42-0.jsonl", ".trash/42-1.jsonl",
-                                      "archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
-                                      "archive/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"}));
+  std::vector<std::string> want = {".trash/42-0.jsonl", ".trash/42-1.jsonl", ".trash/42-2.jsonl", ".trash/42-3.jsonl",
+                                   ".trash/42-4.jsonl",
+                                   "archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
+                                   "archive/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"};
+  want.insert(want.end(), m3_archived.begin(), m3_archived.end());
+  EXPECT_EQ(ListFiles(tmp.path()), want);
   EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"),
-            "{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
+            "{\"c\":4}\n{\"f\":6}\n{\"p\":5}\n{\"t\":1}\n{\"t\":2}\n{\"v\":2}\n");
   ASSERT_OK(EmptyTrash(fs, tmp.path()));
-  EXPECT_EQ(ListFiles(tmp.path()),
-            (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl",
-                                      "archive/date=2025-10-15/machine_id=M2/vibration-1760518800000-000003.jsonl"}));
+  want.erase(want.begin(), want.begin() + 5);
+  EXPECT_EQ(ListFiles(tmp.path()), want);
 }
 
 TEST_F(ArchiveTest, EmptyingAMissingTrashIsNoError) { EXPECT_OK(EmptyTrash(fs, tmp.path())); }
@@ -57,16 +73,20 @@ TEST_F(ArchiveTest, ABigSourceIsMovedAsItIsTheSmallOnesCompacted) {
   WriteFileOrDie(Raw("b-1760518800001-000002.jsonl"), "");
   WriteFileOrDie(Raw("c-1760518800002-000003.jsonl"), "{\"c\":1}");
   WriteFileOrDie(Raw("d-1760518800003-000004.jsonl"), "{\"d\":1}\n");
+  WriteFileOrDie(Raw("e-1760518800004-000005.jsonl"), "{\"e\":1}\n");
+  WriteFileOrDie(Raw("f-1760518800005-000006.jsonl"), "{\"f\":1}\n");
   ASSERT_OK(ArchiveSegments(fs, tmp.path(),
                             {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800001-000002.jsonl"),
-                             Raw("c-1760518800002-000003.jsonl"), Raw("d-1760518800003-000004.jsonl")},
+                             Raw("c-1760518800002-000003.jsonl"), Raw("d-1760518800003-000004.jsonl"),
+                             Raw("e-1760518800004-000005.jsonl"), Raw("f-1760518800005-000006.jsonl")},
                             7, nullptr));
   ASSERT_OK(EmptyTrash(fs, tmp.path()));
   EXPECT_EQ(ListFiles(tmp.path()),
             (std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800001-000007.all.jsonl",
                                       "archive/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl"}));
   EXPECT_TRUE(ReadFileOrDie(tmp.path() + "/archive" + kP + "a-1760518800000-000001.jsonl") == big);
-  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800001-000007.all.jsonl"), "{\"c\":1}\n{\"d\":1}\n");
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800001-000007.all.jsonl"),
+            "{\"c\":1}\n{\"d\":1}\n{\"e\":1}\n{\"f\":1}\n");
 }
 
 // After a crash, a big source left in raw/ is moved even though its batch compacted the
@@ -99,23 +119,28 @@ TEST_F(ArchiveTest, ALeftoverOfACompactedBatchIsRemovedOtherwiseMoved) {
 // cleared at the next run's start and the sources are compacted again.
 TEST_F(ArchiveTest, AHalfWrittenCompactionIsClearedAndRedone) {
   WriteFileOrDie(StagingDir(tmp.path()) + "/1-1.jsonl", "{\"a\":");
-  WriteFileOrDie(Raw("a-1760518800000-000001.jsonl"), "{\"a\":1}\n");
-  WriteFileOrDie(Raw("b-1760518800000-000002.jsonl"), "{\"b\":1}");  // no final newline: one is added
+  std::vector<std::string> segments, raw;
+  for (const char* kind : {"a", "b", "c", "d", "e"}) {
+    const std::string name = std::string(kind) + "-1760518800000-00000" + std::to_string(segments.size() + 1) + ".jsonl";
+    // The last has no final newline: one is added.
+    WriteFileOrDie(Raw(name), "{\"" + std::string(kind) + "\":1}" + (kind[0] == 'e' ? "" : "\n"));
+    segments.push_back(Raw(name));
+    raw.push_back("raw/date=2025-10-15/machine_id=M1/" + name);
+  }
   ASSERT_OK(ClearStaging(fs, tmp.path()));
-  EXPECT_EQ(ListFiles(tmp.path()), (std::vector<std::string>{"raw/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl",
-                                                             "raw/date=2025-10-15/machine_id=M1/b-1760518800000-000002.jsonl"}));
-  Result<ArchivePlan> plan =
-      StageArchive(fs, tmp.path(), {Raw("a-1760518800000-000001.jsonl"), Raw("b-1760518800000-000002.jsonl")}, "1");
+  EXPECT_EQ(ListFiles(tmp.path()), raw);
+  Result<ArchivePlan> plan = StageArchive(fs, tmp.path(), segments, "1");
   ASSERT_TRUE(plan) << plan.error().message();
   // Staged: a copy beside the sources, which stay in raw/ until the batch has committed.
-  EXPECT_EQ(ListFiles(tmp.path()), (std::vector<std::string>{".staging/1-1.jsonl",
-                                                             "raw/date=2025-10-15/machine_id=M1/a-1760518800000-000001.jsonl",
-                                                             "raw/date=2025-10-15/machine_id=M1/b-1760518800000-000002.jsonl"}));
+  std::vector<std::string> staged = raw;
+  staged.insert(staged.begin(), ".staging/1-1.jsonl");
+  EXPECT_EQ(ListFiles(tmp.path()), staged);
   ASSERT_OK(FinishStaged(fs, tmp.path(), *plan, 42));
   ASSERT_OK(EmptyTrash(fs, tmp.path()));
   EXPECT_EQ(ListFiles(tmp.path()),
             std::vector<std::string>{"archive/date=2025-10-15/machine_id=M1/1760518800000-000042.all.jsonl"});
-  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"), "{\"a\":1}\n{\"b\":1}\n");
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/archive" + kP + "1760518800000-000042.all.jsonl"),
+            "{\"a\":1}\n{\"b\":1}\n{\"c\":1}\n{\"d\":1}\n{\"e\":1}\n");
 }
 
 // Staged copies are on disk before FinishStaged renames them: a few synced one by one, more
@@ -126,7 +151,8 @@ TEST_F(ArchiveTest, ManyStagedCopiesAreSyncedByOneSyncOfTheFilesystem) {
     std::vector<std::string> segments;
     for (int m = 1; m <= partitions; ++m) {
       const std::string dir = RawDir(lake.path()) + "/date=2025-10-15/machine_id=M" + std::to_string(m) + "/";
-      for (const char* name : {"a-1760518800000-000001.jsonl", "b-1760518800000-000002.jsonl"}) {
+      for (const char* name : {"a-1760518800000-000001.jsonl", "b-1760518800000-000002.jsonl", "c-1760518800000-000003.jsonl",
+                               "d-1760518800000-000004.jsonl", "e-1760518800000-000005.jsonl"}) {
         WriteFileOrDie(dir + name, "{\"m\":" + std::to_string(m) + "}\n");
         segments.push_back(dir + name);
       }
@@ -139,7 +165,7 @@ TEST_F(ArchiveTest, ManyStagedCopiesAreSyncedByOneSyncOfTheFilesystem) {
     EXPECT_EQ(counted.syncs - counted.file_syncs, partitions == 2 ? 0 : 1) << partitions;
     ASSERT_OK(FinishStaged(counted, lake.path(), *plan, 7));
     EXPECT_EQ(ReadFileOrDie(lake.path() + "/archive/date=2025-10-15/machine_id=M2/1760518800000-000007.all.jsonl"),
-              "{\"m\":2}\n{\"m\":2}\n");
+              "{\"m\":2}\n{\"m\":2}\n{\"m\":2}\n{\"m\":2}\n{\"m\":2}\n");
   }
 }
 

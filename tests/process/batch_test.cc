@@ -9,12 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
 
 #include "common/dir_lock.h"
 #include "common/timestamp.h"
+#include "lake/archive.h"
 #include "lake/line_format.h"
 #include "lake/paths.h"
 #include "test_util.h"
@@ -179,16 +181,29 @@ TEST_F(BatchTest, WindowMeanAndSegmentsArchived) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].rfind("A|" + std::to_string(kT0) + "|1.5|70|", 0), 0u) << rows[0];
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
-  // The partition's two segments (vibration, temperature) compacted into one file.
+  // The partition's two segments (vibration, temperature): too few to compact, moved as they are.
+  std::vector<std::string> archived = vigil::testing::ListFiles(c.data_dir + "/lake/archive");
+  ASSERT_EQ(archived.size(), 2u);
+  for (const std::string& a : archived) EXPECT_FALSE(a.ends_with(".all.jsonl")) << a;
+  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/.trash").empty());
+}
+
+TEST_F(BatchTest, ManySegmentsOfAPartitionAreArchivedAsOneFile) {
+  Config c = MakeConfig(tmp_.path());
+  for (size_t i = 0; i <= lake::kCompactAbove; ++i) {  // a segment per call
+    WriteSegments(c.data_dir, {{"A", i % 2 ? "vibration" : "temperature", kT0 + 1000 * static_cast<int64_t>(i), 1.0}});
+  }
+  Process(c);
   std::vector<std::string> archived = vigil::testing::ListFiles(c.data_dir + "/lake/archive");
   ASSERT_EQ(archived.size(), 1u);
   EXPECT_TRUE(archived[0].ends_with(".all.jsonl")) << archived[0];
-  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
-  // The two sources wait in the trash; the next run deletes them.
-  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/.trash").size(), 2u);
+  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), lake::kCompactAbove + 1);
+  // The sources wait in the trash; the next run deletes them.
+  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/.trash").size(), lake::kCompactAbove + 1);
   Process(c);
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/.trash").empty());
-  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), 4u);
+  EXPECT_EQ(vigil::testing::ReadAllLines(c.data_dir + "/lake/archive").size(), lake::kCompactAbove + 1);
 }
 
 // A run's last commit stays in the WAL (synced, so nothing is lost); the next run's first
@@ -301,14 +316,28 @@ TEST_F(BatchTest, OrderIndependenceOneBatchVersusRandomSplits) {
 TEST_F(BatchTest, CrashAtEveryPointThenRerunEqualsUninterrupted) {
   std::mt19937_64 rng(99);
   std::vector<Msg> lake = RandomLake(rng);
+  // Small segments, so that the batches below hold partitions of few of them (moved) and of
+  // many (compacted).
+  auto write_lake = [&](const std::string& dir) {
+    for (size_t i = 0; i < lake.size(); i += 40) {
+      WriteSegments(dir, std::vector<Msg>(lake.begin() + i, lake.begin() + std::min(lake.size(), i + 40)));
+    }
+  };
   Config ref = MakeConfig(tmp_.path() + "/ref");
-  WriteSegments(ref.data_dir, lake);
-  Process(ref);
+  write_lake(ref.data_dir);
+  {
+    Processor p(ref, clock_, lake::PosixFileSystem::Instance());
+    p.batch_max_bytes = 20'000;
+    ASSERT_TRUE(p.RunPending().has_value());
+  }
   const std::vector<std::string> want = Dump(ref);
+  const std::vector<std::string> ref_files = vigil::testing::ListFiles(ref.data_dir + "/lake/archive");
+  ASSERT_TRUE(std::any_of(ref_files.begin(), ref_files.end(), [](const std::string& f) { return f.ends_with(".all.jsonl"); }));
+  ASSERT_TRUE(std::any_of(ref_files.begin(), ref_files.end(), [](const std::string& f) { return !f.ends_with(".all.jsonl"); }));
   for (const char* point : {"parsed", "before_commit", "after_commit", "moved_one"}) {
     for (int nth : {1, 2}) {
       Config c = MakeConfig(tmp_.path() + "/crash-" + point + std::to_string(nth));
-      WriteSegments(c.data_dir, lake);
+      write_lake(c.data_dir);
       {
         Processor p(c, clock_, lake::PosixFileSystem::Instance());
         p.batch_max_bytes = 20'000;  // several batches, so that crashes land between them
