@@ -94,8 +94,8 @@ Result<ArchivePlan> StageArchive(FileSystem& fsys, const std::string& lake_dir, 
   const auto to_stage = std::count_if(small.begin(), small.end(), [](const auto& p) { return p.second.size() > kCompactAbove; });
   if (to_stage > 0) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
   // Many staged files are synced together, by one syncfs of the lake's filesystem after the
-  // last: each fdatasync of a new file waits for a journal commit of its own (the +1%
-  // batch at 10M: 100 files, 0.1-0.3 s, longer than the batch it runs beside).
+  // last: each fdatasync of a new file waits for a journal commit of its own (100 files:
+  // 0.1-0.3 s, longer than the +1% batch at 10M that they were measured beside).
   const bool sync_together = to_stage > 4 && fsys.OnFilesystemOf(staging, lake_dir);
   for (auto& [partition, sources] : small) {
     if (sources.size() <= kCompactAbove) {

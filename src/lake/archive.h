@@ -45,7 +45,7 @@ inline constexpr uint64_t kCompactBelow = 1 << 20;
 // machine publishes twenty-odd segments a batch); a handful is no burden to a reader, and
 // copying them would write the lake's bytes twice (flash wear on a gateway) and make the
 // batch wait for the copies (`vigil process`, +1% at 10M, 100 machines x 2 sensors:
-// 211 -> 194 ms). So a partition's small segments are compacted only above this many.
+// median 222 -> 202 ms). So a partition's small segments are compacted only above this many.
 inline constexpr size_t kCompactAbove = 4;
 
 // A batch's archive step, in two halves.

@@ -686,7 +686,8 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   if (more) db.StartCheckpoint();  // beside the next batch's parse (the last one's: see FeatureStore)
   VIGIL_RETURN_IF_ERROR(Fault("after_commit"));
 
-  // (4b) Archive, compacted: at most kCompactAbove files per (date, machine) of the batch, in the background.
+  // (4b) Archive, compacted: at most kCompactAbove files per (date, machine) of the batch,
+  // in the background.
   // One archiver at a time; a failure surfaces at the next join (as a crash there would).
   if (!rebuild_) {
     VIGIL_RETURN_IF_ERROR(JoinArchiver());
