@@ -90,18 +90,23 @@ Result<ArchivePlan> StageArchive(FileSystem& fsys, const std::string& lake_dir, 
     if (*big) plan.moves.push_back(std::move(s));
     else small[s.substr(0, s.find_last_of('/'))].push_back(std::move(s));
   }
+  // A partition's few small segments are moved as they are; `small` keeps the partitions to
+  // compact.
+  for (auto p = small.begin(); p != small.end();) {
+    if (p->second.size() > kCompactAbove) {
+      ++p;
+      continue;
+    }
+    for (std::string& s : p->second) plan.moves.push_back(std::move(s));
+    p = small.erase(p);
+  }
   const std::string staging = StagingDir(lake_dir);
-  const auto to_stage = std::count_if(small.begin(), small.end(), [](const auto& p) { return p.second.size() > kCompactAbove; });
-  if (to_stage > 0) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
+  if (!small.empty()) VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(staging, nullptr));
   // Many staged files are synced together, by one syncfs of the lake's filesystem after the
   // last: each fdatasync of a new file waits for a journal commit of its own (100 files:
   // 0.1-0.3 s, longer than the +1% batch at 10M that they were measured beside).
-  const bool sync_together = to_stage > 4 && fsys.OnFilesystemOf(staging, lake_dir);
+  const bool sync_together = small.size() > 4 && fsys.OnFilesystemOf(staging, lake_dir);
   for (auto& [partition, sources] : small) {
-    if (sources.size() <= kCompactAbove) {
-      for (std::string& s : sources) plan.moves.push_back(std::move(s));
-      continue;
-    }
     ArchivePlan::Compacted& st = plan.compacted.emplace_back();
     st.sources = std::move(sources);
     std::sort(st.sources.begin(), st.sources.end());

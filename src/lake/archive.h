@@ -14,7 +14,7 @@
 // kCompactAbove or fewer of them (a rename each, as before compaction existed).
 //
 // Crash safety: the compacted files are written into <lake>/.staging and synced before
-// the batch commits (StageArchive, beside the batch's parse and apply), renamed into the
+// the batch commits (StageArchive, once the batch is parsed, beside its apply), renamed into the
 // archive after it, and the directories synced before any source goes (FinishStaged), so
 // at any moment each line is in a source, in the compacted file, or both. A consumed
 // source still in raw/ after a crash is removed when its batch's compacted file exists
