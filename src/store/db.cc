@@ -14,9 +14,10 @@ namespace {
 // SQLite's page caches take their pages from one region of their own, which the kernel may
 // back with 2 MiB pages (MADV_HUGEPAGE). The processor's 8 MiB cache is the largest memory
 // a batch touches, and touched 4 KiB at a time it cost a page fault each, about 2,300 a
-// run: on the VM we measure on a fault costs ~10 us, a tenth of the +1% command at 10M
-// (BENCHMARKS.md). Pages past the region come from malloc, as without it; so do all if the
-// kernel says no. True if set up; only possible before SQLite initializes (its first open).
+// run, at ~10 us a fault on the VM we measure on (+1% at 10M: the command 203.5 -> 168.5
+// ms, its faults 4,430 -> 2,040; BENCHMARKS.md). Pages past the region come from malloc, as
+// without it; so do all if the kernel says no. True if set up; only possible before SQLite
+// initializes (at its first open).
 bool GivePageCacheARegion() {
   int header = 0;
   if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK) return false;
