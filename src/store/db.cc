@@ -23,7 +23,8 @@ bool GivePageCacheARegion() {
   if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK) return false;
   constexpr size_t kHuge = size_t{2} << 20;
   const size_t slot = (4096 + static_cast<size_t>(header) + 7) / 8 * 8;  // a 4 KiB page (SQLite's default size)
-  const size_t bytes = (slot * 2560 + kHuge - 1) / kHuge * kHuge;  // the processor's 2,048 pages, and some for the others
+  const size_t pages = kProcessorCacheKiB / 4 + 512;  // the processor's cache, and some for the others
+  const size_t bytes = (slot * pages + kHuge - 1) / kHuge * kHuge;
   void* p = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
   char* start = static_cast<char*>(p) + (kHuge - reinterpret_cast<uintptr_t>(p) % kHuge) % kHuge;  // huge pages are aligned

@@ -27,6 +27,9 @@ struct sqlite3_stmt;
 namespace vigil::store {
 
 constexpr int kBusyTimeoutMs = 30'000;
+// The processor's page cache (FeatureStore), which also sizes the region that the page
+// caches take their pages from (db.cc).
+constexpr int kProcessorCacheKiB = 8 * 1024;
 
 // The WAL that the processor's and the model stage's connections leave at their close,
 // for the processor's next run to copy beside its parse (FeatureStore): whichever closes
