@@ -135,6 +135,14 @@ Result<CsvLayout> ParseCsvHeader(const Config& config, CsvFormat format, std::ve
         for (const SensorSpec& s : config.sensors) fields += (fields.empty() ? "" : ", ") + s.field;
         return Status::InvalidArgument("column '" + row[i] + "' is not the field of a configured sensor (" + fields + ")");
       }
+      // A field twice would give a row two readings of one (machine, sensor, time) that
+      // may differ, one of which the processor drops: ambiguous, so refused.
+      for (auto [col, seen] : layout.wide) {
+        if (seen == sensor) {
+          return Status::InvalidArgument("column '" + row[i] + "' appears twice (columns " + std::to_string(col + 1) +
+                                         " and " + std::to_string(i + 1) + "): keep one");
+        }
+      }
       layout.wide.emplace_back(i, sensor);
     }
   }

@@ -144,5 +144,16 @@ TEST_F(CsvImportTest, HeaderProblemsAreUsageErrors) {
   EXPECT_NE(s.message().find("pressure_bar"), std::string::npos);
 }
 
+// A field twice: a row would give two readings of one (machine, sensor, time), one of which
+// the processor drops. Found by fuzz_csv_import.
+TEST_F(CsvImportTest, AWideHeaderWithAFieldTwiceIsRefused) {
+  Status s;
+  ImportReport r = Import("machine_id,timestamp_utc,vibration_rms,vibration_rms\nPUMP-A00,2025-10-15T09:00:00Z,5.2,6.1\n",
+                          CsvFormat::kWide, &s);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("'vibration_rms' appears twice (columns 3 and 4)"), std::string::npos) << s.message();
+  EXPECT_EQ(r.accepted, 0u);
+}
+
 }  // namespace
 }  // namespace vigil::ingest
