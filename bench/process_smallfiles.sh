@@ -29,6 +29,10 @@ cp -r "$WORK/few" "$WORK/small"
 find "$WORK/small/lake/raw" -name '*.jsonl' | while read -r f; do
   split -l "$L" -d -a 6 --additional-suffix=.jsonl "$f" "${f%.jsonl}-" && rm "$f"
 done
+# Both lakes on disk before the timed runs, as published segments are (bench/process.sh): the
+# small-files run's compaction ends in a syncfs, which would otherwise write the generator's
+# files of both lakes inside vigil's time (and the few-files run, which only renames, none).
+sync
 LINES=$(find "$WORK/few/lake/raw" -name '*.jsonl' -exec cat {} + | wc -l)
 run() {  # label
   local files; files=$(find "$WORK/$1/lake/raw" -name '*.jsonl' | wc -l)
