@@ -15,9 +15,10 @@ Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path
   Result<Db> db = Db::Open(path, OpenMode::kProcessor);
   if (!db) return db.error().code() == StatusCode::kNotFound ? Status::IoError(db.error().message()) : db.error();
   VIGIL_RETURN_IF_ERROR(CreateProcessorTables(*db, config, path));
-  // kProcessorCacheKiB, 8 MiB, of page cache (SQLite's default is 2): a batch touches the newest pages of every
-  // machine's features, chunks and partials, about 8 MB for 100 machines, and with 2 MB
-  // they were read from the file again and again (+1% at 10M: the batch 180 -> 148 ms).
+  // 8 MiB of page cache (kProcessorCacheKiB; SQLite's default is 2): a batch touches the
+  // newest pages of every machine's features, chunks and partials, about 8 MB for 100
+  // machines, and with 2 MB they were read from the file again and again (+1% at 10M: the
+  // batch 180 -> 148 ms).
   VIGIL_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" + std::to_string(kProcessorCacheKiB)));
   std::unique_ptr<FeatureStore> s(new FeatureStore(std::move(*db), config, path));
   VIGIL_RETURN_IF_ERROR(s->Prepare());
