@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 #include <set>
 
@@ -182,6 +183,12 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
   return s;
 }
 
+namespace {
+// A machine's type for the folds: its id's prefix before the first '-' (PUMP-A01: PUMP), as
+// simulate.base_levels reads it; the whole id without a '-'.
+std::string MachineType(const std::string& id) { return id.substr(0, id.find('-')); }
+}  // namespace
+
 std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machines,
                                                   const std::set<std::string>& failing, size_t k, uint64_t seed) {
   std::sort(machines.begin(), machines.end());
@@ -190,9 +197,53 @@ std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machi
   std::mt19937_64 rng(seed);
   for (size_t i = machines.size(); i > 1; --i) std::swap(machines[i - 1], machines[rng() % i]);
   // Failing machines dealt first: each fold gets its share of them before any other.
-  std::stable_partition(machines.begin(), machines.end(), [&](const std::string& m) { return failing.count(m) > 0; });
-  std::vector<std::vector<std::string>> folds(std::max<size_t>(k, 1));
-  for (size_t i = 0; i < machines.size(); ++i) folds[i % folds.size()].push_back(machines[i]);
+  const auto is_failing = [&](const std::string& m) { return failing.count(m) > 0; };
+  const auto healthy = std::stable_partition(machines.begin(), machines.end(), is_failing);
+  // Within each class, the machines of a type one after another (types in the order of
+  // their first machine in the shuffle), so that the round-robin puts a type in as many
+  // folds as it has machines: each fold then tests types its model trained on.
+  const auto by_type = [](std::vector<std::string>::iterator b, std::vector<std::string>::iterator e) {
+    std::map<std::string, size_t> rank;
+    for (auto it = b; it != e; ++it) rank.emplace(MachineType(*it), rank.size());
+    std::stable_sort(b, e, [&](const std::string& x, const std::string& y) {
+      return rank[MachineType(x)] < rank[MachineType(y)];
+    });
+  };
+  by_type(machines.begin(), healthy);
+  by_type(healthy, machines.end());
+  // Dealt round-robin, as machine indices with a type number each.
+  const size_t nf = std::max<size_t>(k, 1);
+  std::map<std::string, size_t> type_no;
+  std::vector<size_t> type(machines.size()), fold(machines.size());
+  for (size_t i = 0; i < machines.size(); ++i) {
+    type[i] = type_no.emplace(MachineType(machines[i]), type_no.size()).first->second;
+    fold[i] = i % nf;
+  }
+  // A healthy machine can still land beside a failing one of its type: swap machines of the
+  // same class between folds while that lowers the count of same-type pairs in a fold (the
+  // sizes and the failing machines' spread stay as dealt; each swap lowers it, so it ends).
+  std::vector<std::vector<size_t>> count(nf, std::vector<size_t>(type_no.size(), 0));
+  for (size_t i = 0; i < machines.size(); ++i) ++count[fold[i]][type[i]];
+  const size_t n_failing = static_cast<size_t>(healthy - machines.begin());
+  for (bool swapped = true; swapped;) {
+    swapped = false;
+    for (size_t a = 0; a < machines.size(); ++a) {
+      const size_t fa = fold[a], ta = type[a];
+      if (count[fa][ta] < 2) continue;
+      for (size_t b = a < n_failing ? 0 : n_failing; b < (a < n_failing ? n_failing : machines.size()); ++b) {
+        const size_t fb = fold[b], tb = type[b];
+        if (fb == fa || tb == ta) continue;
+        // Pairs made in a's and b's folds against pairs lost there.
+        if (count[fa][tb] + count[fb][ta] >= (count[fa][ta] - 1) + (count[fb][tb] - 1)) continue;
+        --count[fa][ta], ++count[fa][tb], --count[fb][tb], ++count[fb][ta];
+        std::swap(fold[a], fold[b]);
+        swapped = true;
+        break;
+      }
+    }
+  }
+  std::vector<std::vector<std::string>> folds(nf);
+  for (size_t i = 0; i < machines.size(); ++i) folds[fold[i]].push_back(machines[i]);
   for (std::vector<std::string>& f : folds) std::sort(f.begin(), f.end());
   return folds;
 }
@@ -268,7 +319,7 @@ Split MachineKFold(const std::vector<std::string>& machine, const std::vector<in
   s.why = "every one of the " + std::to_string(n) + " machines held out once, in " + std::to_string(k) + " folds of " +
           std::to_string(lo) + (hi > lo ? "-" + std::to_string(hi) : "") + (hi == 1 ? " machine" : " machines") +
           " (drawn with model.seed; the " + std::to_string(p) +
-          " with a failure spread over the folds); each fold's model trains on the other folds' machines and scores "
+          " with a failure spread over the folds, and so are machines of a type: the id's prefix before '-'); each fold's model trains on the other folds' machines and scores "
           "its own machines' label-complete rows, and these out-of-fold predictions are pooled";
   if (k < asked) {
     s.why += "; " + std::to_string(k) + " folds, not " + std::to_string(asked) + ": " +

@@ -110,6 +110,9 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
 // order, then dealt round-robin. So every machine is in exactly one fold, fold sizes
 // differ by at most one machine, the failing machines spread as evenly (a fold holds one
 // more at most), and the same machines and seed give the same folds on every platform.
+// Within those bounds, machines of a type (the id's prefix before '-': PUMP-A01, PUMP-E05)
+// spread over the folds: each class is dealt a type after another, then machines of a
+// class are swapped between folds while that lowers the same-type pairs in a fold.
 // Each fold's ids sorted; empty folds when there are fewer machines than k.
 std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machines,
                                                   const std::set<std::string>& failing, size_t k, uint64_t seed);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <string>
 
@@ -157,6 +158,71 @@ TEST(AssignFoldsTest, EveryMachineOnceBalancedFailingSpreadDeterministicForASeed
   size_t nonempty = 0;
   for (const auto& f : few) nonempty += !f.empty();
   EXPECT_EQ(nonempty, 3u);
+}
+
+// Machines of one type (the id's prefix before '-') spread over the folds, so that each fold
+// tests machines of types its model trained on: the 10-machine demo fleet (3 pumps, 3 fans,
+// 2 compressors, 2 motors) in 5 folds never puts two of a type in a fold, whatever the seed.
+TEST(AssignFoldsTest, MachinesOfATypeSpreadOverTheFoldsWhileSizesAndFailingStayBalanced) {
+  const std::vector<std::string> fleet = {"PUMP-A01", "FAN-B02",  "COMP-C03", "MOTOR-D04", "PUMP-E05",
+                                          "FAN-F06",  "COMP-G07", "MOTOR-H08", "PUMP-I09", "FAN-J10"};
+  auto type = [](const std::string& m) { return m.substr(0, m.find('-')); };
+  auto doubled = [&](const std::vector<std::vector<std::string>>& folds) {
+    size_t pairs = 0;
+    for (const std::vector<std::string>& f : folds) {
+      std::map<std::string, size_t> n;
+      for (const std::string& m : f) pairs += n[type(m)]++;
+    }
+    return pairs;
+  };
+  std::set<std::vector<std::vector<std::string>>> by_seed;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const std::set<std::string> all(fleet.begin(), fleet.end());
+    const std::vector<std::vector<std::string>> folds = AssignFolds(fleet, all, 5, seed);
+    EXPECT_EQ(doubled(folds), 0u) << "seed " << seed;
+    for (const std::vector<std::string>& f : folds) EXPECT_EQ(f.size(), 2u) << "seed " << seed;
+    by_seed.insert(folds);
+  }
+  EXPECT_GT(by_seed.size(), 5u) << "the seed hardly matters any more";
+  // Failing and healthy machines of a type (they are dealt separately, each class spread
+  // over the folds): still no fold holds two of a type, and each fold one failing machine.
+  const std::vector<std::string> mixed = {"PUMP-1", "PUMP-2", "FAN-1", "FAN-2", "COMP-1", "COMP-2", "MOTOR-1", "MOTOR-2"};
+  const std::set<std::string> failing = {"PUMP-1", "FAN-1", "COMP-1", "MOTOR-1"};
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const std::vector<std::vector<std::string>> folds = AssignFolds(mixed, failing, 4, seed);
+    EXPECT_EQ(doubled(folds), 0u) << "seed " << seed;
+    for (const std::vector<std::string>& f : folds) {
+      EXPECT_EQ(f.size(), 2u);
+      EXPECT_EQ(std::count_if(f.begin(), f.end(), [&](const std::string& m) { return failing.count(m) > 0; }), 1)
+          << "seed " << seed;
+    }
+  }
+  // More machines of a type than folds: as even as can be (5 pumps in 2 folds: 3 and 2).
+  const std::vector<std::string> pumps = {"PUMP-1", "PUMP-2", "PUMP-3", "PUMP-4", "PUMP-5", "FAN-1"};
+  const std::vector<std::vector<std::string>> two = AssignFolds(pumps, {"PUMP-1", "PUMP-2"}, 2, 3);
+  EXPECT_EQ(doubled(two), 3u + 1u);  // C(3,2) + C(2,2): the least two folds of three can give
+}
+
+// A plant: 2,000 machines of 20 types, a third failing, in 7 folds: each type's machines
+// as even over the folds as the two classes allow.
+TEST(AssignFoldsTest, APlantsTypesSpreadEvenlyOverTheFolds) {
+  std::vector<std::string> plant;
+  std::set<std::string> failing;
+  for (int i = 0; i < 2000; ++i) {
+    plant.push_back("T" + std::to_string(i % 20) + "-" + std::to_string(i));
+    if (i % 3 == 0) failing.insert(plant.back());
+  }
+  const std::vector<std::vector<std::string>> folds = AssignFolds(plant, failing, 7, 11);
+  for (int t = 0; t < 20; ++t) {
+    const std::string prefix = "T" + std::to_string(t) + "-";
+    size_t lo = plant.size(), hi = 0;
+    for (const std::vector<std::string>& f : folds) {
+      const size_t n = std::count_if(f.begin(), f.end(), [&](const std::string& m) { return m.rfind(prefix, 0) == 0; });
+      lo = std::min(lo, n);
+      hi = std::max(hi, n);
+    }
+    EXPECT_LE(hi - lo, 2u) << prefix;  // 100 a type: 14-15 a fold, one more or less by class
+  }
 }
 
 // Ten machines, 20 rows each: M01..M08 fail at their end (rows 15..19 positive), M09 and

@@ -345,13 +345,19 @@ if check(kid is not None, "vigil train (k-fold) printed no model id"):
     check(all(len(f["machines"]) == 2 for f in folds), "k-fold: 10 machines in 5 folds of 2")
     check(sum(f["rows"] for f in folds) == test_rows and sum(f["positives"] for f in folds) == test_pos,
           "k-fold: the folds' held-out rows do not add up to the pooled ones")
-    # Measured on this fleet: pooled out-of-fold PR AUC 0.797 (ISO rule 0.718, base rate 0.444),
-    # lower than the time split's: each fold tests machines the model never saw (a fold may
-    # hold both machines of a type), and pooling compares the fold models' probabilities
-    # with each other. The floor keeps about 0.1 of room.
+    # No fold holds out both compressors (or two of any type): machines of a type spread over
+    # the folds, so that each fold's model has seen the kinds of machine it is tested on.
+    check(all(len({m.split("-")[0] for m in f["machines"]}) == 2 for f in folds),
+          f"k-fold: a fold holds two machines of a type: {[f['machines'] for f in folds]}")
+    # Measured on this fleet: pooled out-of-fold PR AUC 0.885, and 0.875-0.885 over three
+    # seeds (ISO rule 0.718, base rate 0.43-0.44), lower than the time split's: each fold tests
+    # machines the model never saw, and pooling compares the fold models' probabilities with
+    # each other. Before the types were spread, a fold could hold out both compressors: 0.797
+    # here, and 0.705 in a CI run (that fold's ROC AUC 0.571), below the ISO rule. The floor
+    # keeps about 0.1 of room.
     pr_k, pr_iso, pr_base = (metrics[m]["pr_auc"] for m in ("model", "iso_rule", "base_rate"))
-    check(pr_k > pr_iso and pr_k > pr_base and pr_k >= 0.7,
-          f"k-fold pooled PR AUC {pr_k} (ISO rule {pr_iso}, base rate {pr_base}, floor 0.7)")
+    check(pr_k > pr_iso and pr_k > pr_base and pr_k >= 0.77,
+          f"k-fold pooled PR AUC {pr_k} (ISO rule {pr_iso}, base rate {pr_base}, floor 0.77)")
     check(params.get("threshold") is not None and params.get("refit") is True, "k-fold: no threshold, or not refit")
 
 # vigil export --rul-cap: the RUL label vigil train learns, recomputed here from failure_history and
