@@ -211,31 +211,41 @@ std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machi
   };
   by_type(machines.begin(), healthy);
   by_type(healthy, machines.end());
-  // Dealt round-robin, as machine indices with a type number each.
+  // Dealt round-robin, as machine indices with a type number each. A type of one machine
+  // cannot pair: only the others are numbered (the counts are folds x such types).
   const size_t nf = std::max<size_t>(k, 1);
-  std::map<std::string, size_t> type_no;
+  constexpr size_t kAlone = SIZE_MAX;
+  std::map<std::string, size_t> machines_of, type_no;
+  for (const std::string& m : machines) ++machines_of[MachineType(m)];
   std::vector<size_t> type(machines.size()), fold(machines.size());
   for (size_t i = 0; i < machines.size(); ++i) {
-    type[i] = type_no.emplace(MachineType(machines[i]), type_no.size()).first->second;
+    const std::string t = MachineType(machines[i]);
+    type[i] = machines_of[t] > 1 ? type_no.emplace(t, type_no.size()).first->second : kAlone;
     fold[i] = i % nf;
   }
   // A healthy machine can still land beside a failing one of its type: swap machines of the
   // same class between folds while that lowers the count of same-type pairs in a fold (the
   // sizes and the failing machines' spread stay as dealt; each swap lowers it, so it ends).
-  std::vector<std::vector<size_t>> count(nf, std::vector<size_t>(type_no.size(), 0));
-  for (size_t i = 0; i < machines.size(); ++i) ++count[fold[i]][type[i]];
+  std::vector<std::vector<uint32_t>> count(nf, std::vector<uint32_t>(type_no.size(), 0));
+  for (size_t i = 0; i < machines.size(); ++i) {
+    if (type[i] != kAlone) ++count[fold[i]][type[i]];
+  }
   const size_t n_failing = static_cast<size_t>(healthy - machines.begin());
   for (bool swapped = true; swapped;) {
     swapped = false;
     for (size_t a = 0; a < machines.size(); ++a) {
       const size_t fa = fold[a], ta = type[a];
-      if (count[fa][ta] < 2) continue;
+      if (ta == kAlone || count[fa][ta] < 2) continue;
       for (size_t b = a < n_failing ? 0 : n_failing; b < (a < n_failing ? n_failing : machines.size()); ++b) {
         const size_t fb = fold[b], tb = type[b];
         if (fb == fa || tb == ta) continue;
-        // Pairs made in a's and b's folds against pairs lost there.
-        if (count[fa][tb] + count[fb][ta] >= (count[fa][ta] - 1) + (count[fb][tb] - 1)) continue;
-        --count[fa][ta], ++count[fa][tb], --count[fb][tb], ++count[fb][ta];
+        // Pairs made in a's and b's folds against pairs lost there (b alone of its type:
+        // none of its own).
+        const size_t made = count[fb][ta] + (tb == kAlone ? 0 : count[fa][tb]);
+        const size_t lost = (count[fa][ta] - 1) + (tb == kAlone ? 0 : count[fb][tb] - 1);
+        if (made >= lost) continue;
+        --count[fa][ta], ++count[fb][ta];
+        if (tb != kAlone) ++count[fa][tb], --count[fb][tb];
         std::swap(fold[a], fold[b]);
         swapped = true;
         break;

@@ -197,6 +197,12 @@ TEST(AssignFoldsTest, MachinesOfATypeSpreadOverTheFoldsWhileSizesAndFailingStayB
           << "seed " << seed;
     }
   }
+  // Ids without a '-' are types of their own; a pump swaps with one of them.
+  const std::vector<std::string> lines = {"PUMP-1", "PUMP-2", "L1", "L2", "L3", "L4"};
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const std::vector<std::vector<std::string>> folds = AssignFolds(lines, {"PUMP-1", "L1", "L2"}, 3, seed);
+    EXPECT_EQ(doubled(folds), 0u) << "seed " << seed;
+  }
   // More machines of a type than folds: as even as can be (5 pumps in 2 folds: 3 and 2).
   const std::vector<std::string> pumps = {"PUMP-1", "PUMP-2", "PUMP-3", "PUMP-4", "PUMP-5", "FAN-1"};
   const std::vector<std::vector<std::string>> two = AssignFolds(pumps, {"PUMP-1", "PUMP-2"}, 2, 3);
