@@ -55,15 +55,24 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last, origin_ms, mean_t, m2_t, c_tv FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO block_partials(machine_id, sensor, block_ms, start_ms, n, sum, mean, m2, min, max, last,"
                              " origin_ms, mean_t, m2_t, c_tv) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_partial_));
-  const std::string failing = " WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? AND label_failure_7d IS NOT 1";
-  const std::string undecided = " WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ? AND label_failure_7d IS NULL";
+  const std::string range = " WHERE machine_id = ? AND window_start_ms >= ? AND window_start_ms < ?";
+  const std::string failing = range + " AND label_failure_7d IS NOT 1";
+  const std::string undecided = range + " AND label_failure_7d IS NULL";
   const std::string first = " ORDER BY window_start_ms LIMIT 1";
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms FROM features" + failing + first, &first_failing_));
-  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1" + failing, &label_failing_));
+  // Each label update in two, by the value it replaces, so that label_counts can follow.
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1" + range + " AND label_failure_7d = 0", &zero_to_one_));
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1" + undecided, &null_to_one_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT window_start_ms FROM features" + undecided + first, &first_undecided_));
-  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = EXISTS(SELECT 1 FROM failure_history f WHERE f.machine_id = features.machine_id"
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 1" + undecided +
+                             " AND EXISTS(SELECT 1 FROM failure_history f WHERE f.machine_id = features.machine_id"
                              " AND f.timestamp_ms > features.window_start_ms AND f.timestamp_ms <= features.window_start_ms + " +
-                             std::to_string(config_.processing.label_horizon_ms) + ")" + undecided, &label_decided_));
+                             std::to_string(config_.processing.label_horizon_ms) + ")", &decide_one_));
+  VIGIL_RETURN_IF_ERROR(prep("UPDATE features SET label_failure_7d = 0" + undecided, &null_to_zero_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT label_failure_7d, count(*) FROM features" + range + " GROUP BY 1", &range_labels_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT INTO label_counts(machine_id, ones, zeros, nulls) VALUES(?1, ?2, ?3, ?4)"
+                             " ON CONFLICT(machine_id) DO UPDATE SET ones = ones + ?2, zeros = zeros + ?3, nulls = nulls + ?4",
+                             &add_labels_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO failure_history(machine_id, timestamp_ms, event_code) VALUES(?, ?, ?)", &put_failure_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT watermark_ms FROM watermarks WHERE machine_id = ?", &get_wm_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO watermarks(machine_id, watermark_ms) VALUES(?, ?)", &put_wm_));
@@ -194,7 +203,23 @@ void FeatureStore::BindRow(Stmt* st, int first, const FeatureRow& row) {
 
 Status FeatureStore::UpsertRow(const std::string& machine_id, const FeatureRow& row) {
   VIGIL_RETURN_IF_ERROR(drop_runs_->Bind(1, machine_id).Bind(2, row.window_start_ms).Run());
-  return PutRow(machine_id, row);
+  LabelCounts d;
+  VIGIL_RETURN_IF_ERROR(CountStored(machine_id, row.window_start_ms, row.window_start_ms + 1, -1, &d));
+  d.Add(row.label, 1);
+  VIGIL_RETURN_IF_ERROR(PutRow(machine_id, row));
+  return AddLabelCounts(machine_id, d);
+}
+
+Status FeatureStore::CountStored(const std::string& machine_id, int64_t from_ms, int64_t to_ms, int64_t sign, LabelCounts* d) {
+  range_labels_->Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms);
+  return range_labels_->ForEach([&](const Stmt& st) {
+    d->Add(st.IsNull(0) ? std::nullopt : std::optional<int>(static_cast<int>(st.Int(0))), sign * st.Int(1));
+  });
+}
+
+Status FeatureStore::AddLabelCounts(const std::string& machine_id, const LabelCounts& d) {
+  if (d.ones == 0 && d.zeros == 0 && d.nulls == 0) return Status::Ok();
+  return add_labels_->Bind(1, machine_id).Bind(2, d.ones).Bind(3, d.zeros).Bind(4, d.nulls).Run();
 }
 
 Status FeatureStore::PutRow(const std::string& machine_id, const FeatureRow& row) {
@@ -205,9 +230,18 @@ Status FeatureStore::PutRow(const std::string& machine_id, const FeatureRow& row
 
 Status FeatureStore::UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to) {
   if (from >= to) return Status::Ok();
-  int64_t first = INT64_MAX;
-  for (size_t i = from; i < to; ++i) first = std::min(first, rows[i].window_start_ms);
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  LabelCounts d;
+  for (size_t i = from; i < to; ++i) {
+    first = std::min(first, rows[i].window_start_ms);
+    last = std::max(last, rows[i].window_start_ms);
+    d.Add(rows[i].label, 1);
+  }
   VIGIL_RETURN_IF_ERROR(drop_runs_->Bind(1, machine_id).Bind(2, first).Run());
+  // The stored rows between the first and the last are all rewritten (see the header):
+  // their labels leave the counts, the new rows' come in.
+  VIGIL_RETURN_IF_ERROR(CountStored(machine_id, first, last + 1, -1, &d));
+  VIGIL_RETURN_IF_ERROR(AddLabelCounts(machine_id, d));
   const int values = static_cast<int>(2 + config_.sensors.size() + config_.features.size());
   for (; to - from >= rows_per_insert_; from += rows_per_insert_) {
     put_rows_->Bind(1, machine_id);
@@ -245,26 +279,33 @@ Status FeatureStore::WritePartial(const std::string& machine_id, int sensor, int
       .Bind(14, std::optional<double>(p.m2_t)).Bind(15, std::optional<double>(p.c_tv)).Run();
 }
 
-namespace {
-
-// The first row a label update changes (an ordered probe), then the update from there on.
-// An UPDATE ... RETURNING would hand back every changed row (a failure's horizon may hold
-// hundreds of thousands) to keep only the first, at about the cost of the update itself.
-Result<int64_t> UpdateFromFirst(Stmt& first, Stmt& update, const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
+// The first row a label update changes (an ordered probe), then the updates from there on,
+// each counted out of the label it replaces and into the one it sets. An UPDATE ...
+// RETURNING would hand back every changed row (a failure's horizon may hold hundreds of
+// thousands) to keep only the first, at about the cost of the update itself.
+Result<int64_t> FeatureStore::UpdateLabels(Stmt& first, std::initializer_list<Relabel> updates, const std::string& machine_id,
+                                           int64_t from_ms, int64_t to_ms) {
   int64_t t = INT64_MAX;
   VIGIL_RETURN_IF_ERROR(first.Bind(1, machine_id).Bind(2, from_ms).Bind(3, to_ms).ForEach([&](const Stmt& row) { t = row.Int(0); }));
-  if (t != INT64_MAX) VIGIL_RETURN_IF_ERROR(update.Bind(1, machine_id).Bind(2, t).Bind(3, to_ms).Run());
+  if (t == INT64_MAX) return t;
+  LabelCounts d;
+  for (const Relabel& u : updates) {
+    VIGIL_RETURN_IF_ERROR(u.update->Bind(1, machine_id).Bind(2, t).Bind(3, to_ms).Run());
+    const int64_t n = db_.Changes();
+    d.Add(u.from, -n);
+    d.Add(u.to, n);
+  }
+  VIGIL_RETURN_IF_ERROR(AddLabelCounts(machine_id, d));
   return t;
 }
 
-}  // namespace
-
 Result<int64_t> FeatureStore::LabelFailing(const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
-  return UpdateFromFirst(*first_failing_, *label_failing_, machine_id, from_ms, to_ms);
+  return UpdateLabels(*first_failing_, {{zero_to_one_, 0, 1}, {null_to_one_, std::nullopt, 1}}, machine_id, from_ms, to_ms);
 }
 
 Result<int64_t> FeatureStore::LabelDecided(const std::string& machine_id, int64_t from_ms, int64_t to_ms) {
-  return UpdateFromFirst(*first_undecided_, *label_decided_, machine_id, from_ms, to_ms);
+  return UpdateLabels(*first_undecided_, {{decide_one_, std::nullopt, 1}, {null_to_zero_, std::nullopt, 0}}, machine_id,
+                      from_ms, to_ms);
 }
 
 Status FeatureStore::FailuresOf(const std::string& machine_id, std::vector<int64_t>* ts_ms) {
@@ -301,6 +342,13 @@ Result<int64_t> FeatureStore::RecordBatch(const BatchRecord& b) {
                             .Bind(5, b.readings).Bind(6, b.duplicates).Bind(7, b.failures).Bind(8, b.bad_lines)
                             .Bind(9, b.rows).Bind(10, b.outcome).Run());
   return db_.LastInsertId();
+}
+
+Status FeatureStore::ReadLabelCounts(std::map<std::string, LabelCounts>* out) {
+  out->clear();
+  Result<Stmt> st = db_.Prepare("SELECT machine_id, ones, zeros, nulls FROM label_counts");
+  if (!st) return st.error();
+  return st->ForEach([&](const Stmt& row) { (*out)[row.Text(0)] = {row.Int(1), row.Int(2), row.Int(3)}; });
 }
 
 Status FeatureStore::DumpFeatures(std::vector<std::string>* out) {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +39,13 @@ struct BlockPartial {
   double sum = 0, mean = 0, m2 = 0, min = 0, max = 0, last = 0;
   int64_t origin_ms = 0;                  // the time moments of the slope, and their origin
   double mean_t = 0, m2_t = 0, c_tv = 0;
+};
+
+// Rows by label_failure_7d (or changes of those counts): the label_counts table's values.
+struct LabelCounts {
+  int64_t ones = 0, zeros = 0, nulls = 0;
+  void Add(std::optional<int> label, int64_t n) { (!label ? nulls : *label == 1 ? ones : zeros) += n; }
+  bool operator==(const LabelCounts&) const = default;
 };
 
 struct FeatureRow {
@@ -92,7 +101,9 @@ class FeatureStore {
   // Writing rows also drops the scorer's cached baseline runs (baseline_runs) that end
   // after the earliest of them, so a cached run holds what features holds.
   Status UpsertRow(const std::string& machine_id, const FeatureRow& row);
-  // rows[from, to), several rows per statement (fewer statement steps).
+  // rows[from, to), several rows per statement (fewer statement steps). Every stored row
+  // between the first and the last of them must be among them (the processor rewrites
+  // whole ranges): label_counts takes the stored rows' labels in that span as replaced.
   Status UpsertRows(const std::string& machine_id, const std::vector<FeatureRow>& rows, size_t from, size_t to);
   // The newest window start of a machine, INT64_MIN when it has no row.
   Result<int64_t> LatestRow(const std::string& machine_id);
@@ -117,12 +128,14 @@ class FeatureStore {
   Result<int64_t> RecordBatch(const BatchRecord& b);
 
   // Replaces every row of these machines (features, latest_features, failure_history,
-  // reading_chunks, block_partials, watermarks) with the rows of the database at other_path, and adds its
+  // reading_chunks, block_partials, watermarks, label_counts, ...) with the rows of the database at other_path, and adds its
   // consumed segments, in one transaction.
   Status ReplaceMachines(const std::string& other_path, const std::vector<std::string>& machines);
 
   // Every features row, ordered, as text (tests and comparisons).
   Status DumpFeatures(std::vector<std::string>* out);
+  // The label_counts table (tests: it must match the features rows).
+  Status ReadLabelCounts(std::map<std::string, LabelCounts>* out);
 
  private:
   FeatureStore(Db db, const Config& config, std::string path) : db_(std::move(db)), config_(config), path_(std::move(path)) {}
@@ -132,6 +145,15 @@ class FeatureStore {
   bool WalPastCarriedBound() const { return db_.WalBytes() > db_.carried_wal_bytes(); }
   void BindRow(Stmt* st, int first, const FeatureRow& row);  // window_start_ms, values, label from ?first
   Status PutRow(const std::string& machine_id, const FeatureRow& row);  // UpsertRow without the drop
+  // label_counts: the stored rows of [from, to) by label, times sign, into *d; d added.
+  Status CountStored(const std::string& machine_id, int64_t from_ms, int64_t to_ms, int64_t sign, LabelCounts* d);
+  Status AddLabelCounts(const std::string& machine_id, const LabelCounts& d);
+  struct Relabel {
+    Stmt* update;
+    std::optional<int> from, to;  // the label it replaces and the one it sets
+  };
+  Result<int64_t> UpdateLabels(Stmt& first, std::initializer_list<Relabel> updates, const std::string& machine_id,
+                               int64_t from_ms, int64_t to_ms);
 
   Db db_;
   const Config config_;
@@ -143,7 +165,8 @@ class FeatureStore {
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
   Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
        *get_wm_ = nullptr, *put_wm_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
-       *get_partials_ = nullptr, *put_partial_ = nullptr, *label_failing_ = nullptr, *label_decided_ = nullptr,
+       *get_partials_ = nullptr, *put_partial_ = nullptr, *zero_to_one_ = nullptr, *null_to_one_ = nullptr,
+       *decide_one_ = nullptr, *null_to_zero_ = nullptr, *range_labels_ = nullptr, *add_labels_ = nullptr,
        *first_failing_ = nullptr, *first_undecided_ = nullptr,
        *put_row_ = nullptr, *put_rows_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
        *rescore_ = nullptr, *drop_runs_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;

@@ -32,6 +32,14 @@ static const char* const kBaselineRuns =
     " end_ms INTEGER NOT NULL, sensors TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, run_ms)) WITHOUT ROWID;";
 
 Status CreateProcessorTables(Db& db, const Config& config, const std::string& path) {
+  // label_counts came after the other tables: a store made before it gets it filled from
+  // features once, here (one scan; the processor keeps it up to date from then on).
+  Result<Stmt> had_q = db.Prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('features', 'label_counts')");
+  if (!had_q) return had_q.error();
+  Result<bool> had_row = had_q->Step();
+  if (!had_row) return had_row.error();
+  const bool fill_counts = had_q->Int(0) == 1;  // features without label_counts
+  had_q->Reset();
   std::string cols;
   for (const SensorSpec& x : config.sensors) cols += ", " + x.field + " REAL";
   for (const FeatureSpec& x : config.features) cols += ", " + x.name + " REAL";
@@ -65,8 +73,17 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
       "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"
       // The earliest features row each machine's batches rewrote since the model stage last
       // scored it: late data and new failures change rows behind the scoring watermark.
-      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);" +
+      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);"
+      // Each machine's features rows by label_failure_7d (1, 0, NULL), kept by the processor
+      // in the batch's transaction, so that `vigil status` need not count every row.
+      "CREATE TABLE IF NOT EXISTS label_counts(machine_id TEXT PRIMARY KEY, ones INTEGER NOT NULL,"
+      " zeros INTEGER NOT NULL, nulls INTEGER NOT NULL);" +
       kBaselineRuns));
+  if (fill_counts) {
+    VIGIL_RETURN_IF_ERROR(db.Exec(
+        "INSERT INTO label_counts(machine_id, ones, zeros, nulls) SELECT machine_id, sum(label_failure_7d IS 1),"
+        " sum(label_failure_7d IS 0), sum(label_failure_7d IS NULL) FROM features GROUP BY machine_id"));
+  }
   // A store made before the slope aggregate lacks its time moments. Adding the columns is
   // enough: a slope feature changes the fingerprint, so such a store is rebuilt before it
   // has one, and no other aggregate reads them.

@@ -11,6 +11,8 @@
 //           bad_lines, rows, outcome)
 //   consumed_segments(path PK, batch_id)               raw segments a committed batch took
 //   rescore_from(machine_id PK, from_ms)               rows rewritten behind the scoring
+//   label_counts(machine_id PK, ones, zeros, nulls)    features rows by label, kept by
+//       the processor (FeatureStore) in each batch's transaction
 //   meta(key PK, value)                                schema fingerprint of the config
 //   baseline_runs(machine_id, run_ms, end_ms, sensors, data)  the scorer's cached
 //       anomaly-baseline runs (in both schemas, schema.cc)

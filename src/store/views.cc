@@ -68,7 +68,16 @@ Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config,
     }
   });
   if (label_counts) {
-    Query(*db, "SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](const Stmt& st) {
+    // The processor's counts (one row a machine); a store it has not opened since they
+    // came (it fills them then) is counted row by row.
+    const bool kept = Query(*db, "SELECT machine_id, ones, zeros, nulls FROM label_counts", [&](const Stmt& st) {
+      const std::string id = st.Text(0);
+      for (MachineStatus& m : out.machines) {
+        if (m.machine_id != id) continue;
+        m.label1 = st.Int(1), m.label0 = st.Int(2), m.label_null = st.Int(3);
+      }
+    });
+    if (!kept) Query(*db, "SELECT machine_id, label_failure_7d, count(*) FROM features GROUP BY 1, 2", [&](const Stmt& st) {
       std::string id = st.Text(0);
       for (MachineStatus& m : out.machines) {
         if (m.machine_id != id) continue;

@@ -33,8 +33,9 @@ struct StoreStatus {
   int64_t batches = 0;
   std::optional<BatchRecord> last_batch;
 };
-// label_counts: also count labels per machine (scans all of `features`: for `vigil status`,
-// not for the dashboard's polling).
+// label_counts: also the labels per machine, from label_counts (a row a machine; a store
+// the processor has not opened since that table came is counted row by row, a scan of all
+// of `features`: for `vigil status`, not for the dashboard's polling).
 Result<StoreStatus> ReadStatus(const std::string& db_path, const Config& config, bool label_counts = true);
 
 // A machine's window values and features over [from_ms, to_ms), averaged into buckets of

@@ -83,6 +83,19 @@ class BatchTest : public ::testing::Test {
     EXPECT_TRUE(db.has_value()) << (db ? "" : db.error().message());
     std::vector<std::string> rows;
     EXPECT_TRUE((*db)->DumpFeatures(&rows).ok());
+    // label_counts, kept by every write, holds what the rows say (in every test here).
+    std::map<std::string, store::LabelCounts> want, got;
+    for (const std::string& r : rows) {
+      const std::string label = r.substr(r.rfind('|') + 1);
+      want[r.substr(0, r.find('|'))].Add(label == "NULL" ? std::nullopt : std::optional<int>(std::stoi(label)), 1);
+    }
+    EXPECT_TRUE((*db)->ReadLabelCounts(&got).ok());
+    std::erase_if(got, [](const auto& kv) { return kv.second == store::LabelCounts{}; });
+    EXPECT_EQ(got.size(), want.size()) << "machines in label_counts";
+    for (const auto& [m, n] : want) {
+      EXPECT_EQ(got[m], n) << m << ": label_counts " << got[m].ones << "/" << got[m].zeros << "/" << got[m].nulls
+                           << ", rows " << n.ones << "/" << n.zeros << "/" << n.nulls;
+    }
     return rows;
   }
   std::optional<int> Label(const Config& c, const std::string& machine, int64_t ws) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <climits>
+#include <map>
 #include <filesystem>
 #include <cmath>
 #include <cstdio>
@@ -301,6 +302,62 @@ TEST_F(StoreTest, LabelRangeUpdatesTouchOnlyWhatChangesAndSayWhereTheyBegan) {
   latest = s->LatestRow("M9");
   ASSERT_TRUE(latest);
   EXPECT_EQ(*latest, INT64_MIN);
+}
+
+// label_counts follows every write of a label: new rows, rewritten rows (their old labels
+// leave), a failure's range update (from 0 and from NULL), a watermark's (to 1 and to 0),
+// a rolled-back transaction (nothing), and a store made before the table gets it filled.
+TEST_F(StoreTest, LabelCountsFollowEveryLabelWriteAndAnOldStoreGetsThem) {
+  const int64_t H = config_.processing.label_horizon_ms;
+  auto counts = [&](FeatureStore& s) {
+    std::map<std::string, LabelCounts> c;
+    EXPECT_OK(s.ReadLabelCounts(&c));
+    return c["M1"];
+  };
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ASSERT_OK(s->Begin());
+    std::vector<FeatureRow> rows;
+    for (int i = 0; i < 6; ++i) rows.push_back(Row(kT0 + i * 1000, 1.0, i < 2 ? std::optional<int>(0) : std::nullopt));
+    ASSERT_OK(s->UpsertRows("M1", rows, 0, rows.size()));
+    EXPECT_EQ(counts(*s), (LabelCounts{0, 2, 4}));
+    // Rows 1..3 rewritten (row 1 from 0 to NULL); row 6 new.
+    std::vector<FeatureRow> again;
+    for (int i = 1; i < 4; ++i) again.push_back(Row(kT0 + i * 1000, 2.0, std::nullopt));
+    ASSERT_OK(s->UpsertRows("M1", again, 0, again.size()));
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 6000, 1.0, 0)));
+    EXPECT_EQ(counts(*s), (LabelCounts{0, 2, 5}));
+    bool added = false;
+    ASSERT_OK(s->InsertFailure("M1", kT0 + 4500 + H, "F", &added));
+    ASSERT_TRUE(s->LabelFailing("M1", kT0 + 5000, kT0 + 7000));  // row 5 (NULL) and row 6 (0)
+    EXPECT_EQ(counts(*s), (LabelCounts{2, 1, 4}));
+    ASSERT_OK(s->InsertFailure("M1", kT0 + 3500 + H, "F", &added));  // within H of row 4 only, not applied
+    ASSERT_TRUE(s->LabelDecided("M1", kT0, kT0 + 7000));  // NULL rows 1..3 -> 0, row 4 -> 1
+    EXPECT_EQ(counts(*s), (LabelCounts{3, 4, 0}));
+    ASSERT_OK(s->Commit());
+    ASSERT_OK(s->Begin());
+    ASSERT_OK(s->UpsertRow("M1", Row(kT0 + 9000, 1.0, std::nullopt)));
+    s->Rollback();
+    EXPECT_EQ(counts(*s), (LabelCounts{3, 4, 0}));
+    std::vector<FeatureRow> stored;
+    ASSERT_OK(s->Rows("M1", kT0, kT0 + 7000, &stored));
+    LabelCounts want;
+    for (const FeatureRow& r : stored) want.Add(r.label, 1);
+    EXPECT_EQ(counts(*s), want);
+  }
+  {  // as a store made before label_counts
+    Result<Db> db = Db::Open(path_, OpenMode::kReadWrite);
+    ASSERT_TRUE(db);
+    ASSERT_OK(db->Exec("DROP TABLE label_counts"));
+  }
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(counts(*s), (LabelCounts{3, 4, 0}));
+  s.reset();
+  Result<StoreStatus> st = ReadStatus(path_, config_);
+  ASSERT_TRUE(st) << st.error().message();
+  ASSERT_EQ(st->machines.size(), 0u);  // no latest_features row written here
 }
 
 TEST_F(StoreTest, WatermarksFailuresAndConsumedSegments) {
