@@ -31,6 +31,12 @@ static const char* const kBaselineRuns =
     "CREATE TABLE IF NOT EXISTS baseline_runs(machine_id TEXT NOT NULL, run_ms INTEGER NOT NULL,"
     " end_ms INTEGER NOT NULL, sensors TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, run_ms)) WITHOUT ROWID;";
 
+// Each machine's features rows by label_failure_7d (1, 0, NULL), kept by the processor in
+// the batch's transaction (FeatureStore), so that `vigil status` need not count every row.
+static const char* const kLabelCounts =
+    "CREATE TABLE IF NOT EXISTS label_counts(machine_id TEXT PRIMARY KEY, ones INTEGER NOT NULL,"
+    " zeros INTEGER NOT NULL, nulls INTEGER NOT NULL);";
+
 Status CreateProcessorTables(Db& db, const Config& config, const std::string& path) {
   // label_counts came after the other tables: a store made before it gets it filled from
   // features once, here (one scan; the processor keeps it up to date from then on).
@@ -40,6 +46,16 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
   if (!had_row) return had_row.error();
   const bool fill_counts = had_q->Int(0) == 1;  // features without label_counts
   had_q->Reset();
+  if (fill_counts) {  // the table and its rows in one transaction: a crash leaves neither
+    Status filled = db.Exec(std::string("BEGIN IMMEDIATE;") + kLabelCounts +
+                            "INSERT INTO label_counts(machine_id, ones, zeros, nulls) SELECT machine_id,"
+                            " sum(label_failure_7d IS 1), sum(label_failure_7d IS 0), sum(label_failure_7d IS NULL)"
+                            " FROM features GROUP BY machine_id; COMMIT;");
+    if (!filled.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return filled;
+    }
+  }
   std::string cols;
   for (const SensorSpec& x : config.sensors) cols += ", " + x.field + " REAL";
   for (const FeatureSpec& x : config.features) cols += ", " + x.name + " REAL";
@@ -73,17 +89,8 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
       "CREATE TABLE IF NOT EXISTS consumed_segments(path TEXT PRIMARY KEY, batch_id INTEGER NOT NULL);"
       // The earliest features row each machine's batches rewrote since the model stage last
       // scored it: late data and new failures change rows behind the scoring watermark.
-      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);"
-      // Each machine's features rows by label_failure_7d (1, 0, NULL), kept by the processor
-      // in the batch's transaction, so that `vigil status` need not count every row.
-      "CREATE TABLE IF NOT EXISTS label_counts(machine_id TEXT PRIMARY KEY, ones INTEGER NOT NULL,"
-      " zeros INTEGER NOT NULL, nulls INTEGER NOT NULL);" +
-      kBaselineRuns));
-  if (fill_counts) {
-    VIGIL_RETURN_IF_ERROR(db.Exec(
-        "INSERT INTO label_counts(machine_id, ones, zeros, nulls) SELECT machine_id, sum(label_failure_7d IS 1),"
-        " sum(label_failure_7d IS 0), sum(label_failure_7d IS NULL) FROM features GROUP BY machine_id"));
-  }
+      "CREATE TABLE IF NOT EXISTS rescore_from(machine_id TEXT PRIMARY KEY, from_ms INTEGER NOT NULL);" +
+      kLabelCounts + kBaselineRuns));
   // A store made before the slope aggregate lacks its time moments. Adding the columns is
   // enough: a slope feature changes the fingerprint, so such a store is rebuilt before it
   // has one, and no other aggregate reads them.
