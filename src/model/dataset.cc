@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -141,6 +142,12 @@ Split TimeSplit(const std::vector<int64_t>& t, const std::vector<char>& complete
   return s;
 }
 
+namespace {
+// A machine's type for the splits: its id's prefix before the first '-' (PUMP-A01: PUMP), as
+// simulate.base_levels reads it; the whole id without a '-'.
+std::string MachineType(const std::string& id) { return id.substr(0, id.find('-')); }
+}  // namespace
+
 Split MachineSplit(const std::vector<std::string>& machine, const std::vector<int>& y,
                    const std::vector<char>& complete, double test_fraction, uint64_t seed) {
   Split s;
@@ -153,6 +160,12 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
     return s;
   }
   const size_t k = std::clamp<size_t>(static_cast<size_t>(std::llround(static_cast<double>(n) * test_fraction)), 1, n - 1);
+  // A draw that holds out every machine of a type tests the model on a kind of machine it
+  // never saw: the first draw that keeps a machine of each held-out type in training wins,
+  // else the first that fits (types of one machine cannot be covered and do not count).
+  std::map<std::string, size_t> of_type;
+  for (const std::string& m : sorted) ++of_type[MachineType(m)];
+  std::optional<Split> fallback;
   for (uint64_t draw = 0; draw < 64; ++draw) {
     // Fisher-Yates with mt19937_64's raw output: its sequence is fixed by the standard
     // (std::shuffle's use of it is not).
@@ -172,22 +185,24 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
       }
     }
     if (test_pos == 0 || test_pos == test.size() || train_pos == 0) continue;
-    s.kind = SplitKind::kMachine;
-    s.train = std::move(train);
-    s.test = std::move(test);
-    s.test_machines.assign(held.begin(), held.end());
-    return s;
+    Split fit = s;
+    fit.kind = SplitKind::kMachine;
+    fit.train = std::move(train);
+    fit.test = std::move(test);
+    fit.test_machines.assign(held.begin(), held.end());
+    std::map<std::string, size_t> held_of_type;
+    for (const std::string& m : held) ++held_of_type[MachineType(m)];
+    const bool covered = std::all_of(held_of_type.begin(), held_of_type.end(), [&](const auto& kv) {
+      return of_type[kv.first] < 2 || kv.second < of_type[kv.first];
+    });
+    if (covered) return fit;
+    if (!fallback) fallback = std::move(fit);
   }
+  if (fallback) return *fallback;
   s.why = "no draw of " + std::to_string(k) + " of the " + std::to_string(n) +
           " machines leaves both classes among the held-out machines' label-complete rows and a positive to train on";
   return s;
 }
-
-namespace {
-// A machine's type for the folds: its id's prefix before the first '-' (PUMP-A01: PUMP), as
-// simulate.base_levels reads it; the whole id without a '-'.
-std::string MachineType(const std::string& id) { return id.substr(0, id.find('-')); }
-}  // namespace
 
 std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machines,
                                                   const std::set<std::string>& failing, size_t k, uint64_t seed) {

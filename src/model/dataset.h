@@ -101,7 +101,9 @@ Split TimeSplit(const std::vector<int64_t>& t, const std::vector<char>& complete
 // training rows all rows of the others: no machine is on both sides. When the draw leaves
 // the test rows without both classes or the training rows without a positive, the next
 // draw (seed + 1, ...) is tried, up to 64 draws; kind kNone with `why` when none fits
-// (fewer than two machines, or no draw fits).
+// (fewer than two machines, or no draw fits). Of the draws that fit, the first that keeps
+// a machine of every held-out type (the id's prefix before '-') in training is taken,
+// else the first that fits.
 Split MachineSplit(const std::vector<std::string>& machine, const std::vector<int>& y,
                    const std::vector<char>& complete, double test_fraction, uint64_t seed);
 

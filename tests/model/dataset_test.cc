@@ -88,6 +88,29 @@ TEST(MachineSplitTest, DeterministicDisjointMachinesBothClasses) {
   EXPECT_GT(chosen.size(), 1u);
 }
 
+// A held-out type keeps a machine in training: with two compressors among ten machines and
+// three held out, no seed holds out both compressors (or both motors).
+TEST(MachineSplitTest, AHeldOutTypeKeepsAMachineInTraining) {
+  const std::vector<std::string> ids = {"PUMP-A01", "FAN-B02",  "COMP-C03", "MOTOR-D04", "PUMP-E05",
+                                        "FAN-F06",  "COMP-G07", "MOTOR-H08", "PUMP-I09", "FAN-J10"};
+  std::vector<std::string> machine;
+  std::vector<int> y;
+  std::vector<char> complete;
+  for (const std::string& m : ids) {
+    for (int i = 0; i < 10; ++i) machine.push_back(m), y.push_back(i >= 7), complete.push_back(1);
+  }
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    const Split s = MachineSplit(machine, y, complete, 0.3, seed);
+    ASSERT_EQ(s.kind, SplitKind::kMachine) << s.why;
+    ASSERT_EQ(s.test_machines.size(), 3u);
+    std::map<std::string, int> held;
+    for (const std::string& m : s.test_machines) ++held[m.substr(0, m.find('-'))];
+    EXPECT_LT(held["COMP"], 2) << "seed " << seed;
+    EXPECT_LT(held["MOTOR"], 2) << "seed " << seed;
+    EXPECT_LT(held["PUMP"], 3) << "seed " << seed;
+  }
+}
+
 TEST(MachineSplitTest, TestRowsAreLabelCompleteAndShareIsBounded) {
   Fleet f = FiveMachines();
   for (size_t i = 0; i < f.t.size(); ++i) f.complete[i] = f.t[i] < 18 * 3'600'000;  // the newest 2 rows censored
