@@ -1,6 +1,7 @@
 #include "model/dataset.h"
 
 #include "common/iso_zone.h"
+#include "common/machine_type.h"
 #include "common/timestamp.h"
 #include "store/training_data.h"
 
@@ -142,12 +143,6 @@ Split TimeSplit(const std::vector<int64_t>& t, const std::vector<char>& complete
   return s;
 }
 
-namespace {
-// A machine's type for the splits: its id's prefix before the first '-' (PUMP-A01: PUMP), as
-// simulate.base_levels reads it; the whole id without a '-'.
-std::string MachineType(const std::string& id) { return id.substr(0, id.find('-')); }
-}  // namespace
-
 Split MachineSplit(const std::vector<std::string>& machine, const std::vector<int>& y,
                    const std::vector<char>& complete, double test_fraction, uint64_t seed) {
   Split s;
@@ -164,7 +159,7 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
   // never saw: the first draw that keeps a machine of each held-out type in training wins,
   // else the first that fits (types of one machine cannot be covered and do not count).
   std::map<std::string, size_t> of_type;
-  for (const std::string& m : sorted) ++of_type[MachineType(m)];
+  for (const std::string& m : sorted) ++of_type[std::string(MachineType(m))];
   std::optional<Split> fallback;
   for (uint64_t draw = 0; draw < 64; ++draw) {
     // Fisher-Yates with mt19937_64's raw output: its sequence is fixed by the standard
@@ -191,7 +186,7 @@ Split MachineSplit(const std::vector<std::string>& machine, const std::vector<in
     fit.test = std::move(test);
     fit.test_machines.assign(held.begin(), held.end());
     std::map<std::string, size_t> held_of_type;
-    for (const std::string& m : held) ++held_of_type[MachineType(m)];
+    for (const std::string& m : held) ++held_of_type[std::string(MachineType(m))];
     const bool covered = std::all_of(held_of_type.begin(), held_of_type.end(), [&](const auto& kv) {
       return of_type[kv.first] < 2 || kv.second < of_type[kv.first];
     });
@@ -218,10 +213,10 @@ std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machi
   // their first machine in the shuffle), so that the round-robin puts a type in as many
   // folds as it has machines: each fold then tests types its model trained on.
   const auto by_type = [](std::vector<std::string>::iterator b, std::vector<std::string>::iterator e) {
-    std::map<std::string, size_t> rank;
+    std::map<std::string, size_t, std::less<>> rank;
     for (auto it = b; it != e; ++it) rank.emplace(MachineType(*it), rank.size());
     std::stable_sort(b, e, [&](const std::string& x, const std::string& y) {
-      return rank[MachineType(x)] < rank[MachineType(y)];
+      return rank.find(MachineType(x))->second < rank.find(MachineType(y))->second;
     });
   };
   by_type(machines.begin(), healthy);
@@ -231,10 +226,10 @@ std::vector<std::vector<std::string>> AssignFolds(std::vector<std::string> machi
   const size_t nf = std::max<size_t>(k, 1);
   constexpr size_t kAlone = SIZE_MAX;
   std::map<std::string, size_t> machines_of, type_no;
-  for (const std::string& m : machines) ++machines_of[MachineType(m)];
+  for (const std::string& m : machines) ++machines_of[std::string(MachineType(m))];
   std::vector<size_t> type(machines.size()), fold(machines.size());
   for (size_t i = 0; i < machines.size(); ++i) {
-    const std::string t = MachineType(machines[i]);
+    const std::string t(MachineType(machines[i]));
     type[i] = machines_of[t] > 1 ? type_no.emplace(t, type_no.size()).first->second : kAlone;
     fold[i] = i % nf;
   }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/json_text.h"
+#include "common/machine_type.h"
 #include "common/timestamp.h"
 
 namespace vigil::sim {
@@ -183,7 +184,7 @@ std::string FleetOptions::Fingerprint() const {
 
 const BaseLevel& Fleet::BaseFor(const std::string& id) const {
   static const BaseLevel kDefault{"*", 2.0, 50.0};
-  std::string_view type = std::string_view(id).substr(0, id.find('-'));
+  const std::string_view type = MachineType(id);
   const BaseLevel* star = &kDefault;
   for (const BaseLevel& b : options_.base_levels) {
     if (b.type == type) return b;
