@@ -37,16 +37,23 @@ static const char* const kLabelCounts =
     "CREATE TABLE IF NOT EXISTS label_counts(machine_id TEXT PRIMARY KEY, ones INTEGER NOT NULL,"
     " zeros INTEGER NOT NULL, nulls INTEGER NOT NULL);";
 
+// The count a "SELECT count(*) ..." returns.
+static Result<int64_t> Count(Db& db, const std::string& sql) {
+  Result<Stmt> q = db.Prepare(sql);
+  if (!q) return q.error();
+  Result<bool> row = q->Step();
+  if (!row) return row.error();
+  const int64_t n = q->Int(0);
+  q->Reset();
+  return n;
+}
+
 Status CreateProcessorTables(Db& db, const Config& config, const std::string& path) {
   // label_counts came after the other tables: a store made before it gets it filled from
   // features once, here (one scan; the processor keeps it up to date from then on).
-  Result<Stmt> had_q = db.Prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('features', 'label_counts')");
-  if (!had_q) return had_q.error();
-  Result<bool> had_row = had_q->Step();
-  if (!had_row) return had_row.error();
-  const bool fill_counts = had_q->Int(0) == 1;  // features without label_counts
-  had_q->Reset();
-  if (fill_counts) {  // the table and its rows in one transaction: a crash leaves neither
+  Result<int64_t> tables = Count(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('features', 'label_counts')");
+  if (!tables) return tables.error();
+  if (*tables == 1) {  // features without label_counts: the table and its rows in one transaction
     Status filled = db.Exec(std::string("BEGIN IMMEDIATE;") + kLabelCounts +
                             "INSERT INTO label_counts(machine_id, ones, zeros, nulls) SELECT machine_id,"
                             " sum(label_failure_7d IS 1), sum(label_failure_7d IS 0), sum(label_failure_7d IS NULL)"
@@ -94,13 +101,9 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
   // A store made before the slope aggregate lacks its time moments. Adding the columns is
   // enough: a slope feature changes the fingerprint, so such a store is rebuilt before it
   // has one, and no other aggregate reads them.
-  Result<Stmt> cols_q = db.Prepare("SELECT count(*) FROM pragma_table_info('block_partials') WHERE name = 'c_tv'");
-  if (!cols_q) return cols_q.error();
-  Result<bool> has = cols_q->Step();
-  if (!has) return has.error();
-  const bool has_moments = cols_q->Int(0) > 0;
-  cols_q->Reset();
-  if (!has_moments) {
+  Result<int64_t> moments = Count(db, "SELECT count(*) FROM pragma_table_info('block_partials') WHERE name = 'c_tv'");
+  if (!moments) return moments.error();
+  if (*moments == 0) {
     for (const char* col : {"origin_ms INTEGER", "mean_t REAL", "m2_t REAL", "c_tv REAL"}) {
       VIGIL_RETURN_IF_ERROR(db.Exec(std::string("ALTER TABLE block_partials ADD COLUMN ") + col));
     }
@@ -130,13 +133,9 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
 // Adds a column to a table of an existing store when it lacks it (CREATE TABLE IF NOT
 // EXISTS leaves an older table as it was). Cheap: one pragma read per table and open.
 static Status AddColumnIfMissing(Db& db, const std::string& table, const std::string& column, const std::string& type) {
-  Result<Stmt> q = db.Prepare("SELECT count(*) FROM pragma_table_info(" + Quoted(table) + ") WHERE name = " + Quoted(column));
-  if (!q) return q.error();
-  Result<bool> row = q->Step();
-  if (!row) return row.error();
-  const bool has = q->Int(0) > 0;
-  q->Reset();
-  if (has) return Status::Ok();
+  Result<int64_t> has = Count(db, "SELECT count(*) FROM pragma_table_info(" + Quoted(table) + ") WHERE name = " + Quoted(column));
+  if (!has) return has.error();
+  if (*has > 0) return Status::Ok();
   return db.Exec("ALTER TABLE " + table + " ADD COLUMN " + column + " " + type);
 }
 
