@@ -20,25 +20,35 @@ bool DateInRange(const std::string& date, const LakeFilter& f) {
   return *day + kDay > f.from_ms && *day < f.until_ms;
 }
 
-Status Scan(const std::string& area_dir, const LakeFilter& filter, std::vector<SegmentFile>* out) {
+// The dates (YYYY-MM-DD) of an area's partitions that can hold events in the filter.
+Status ListDates(const std::string& area_dir, const LakeFilter& filter, std::vector<std::string>* out) {
   std::error_code ec;
   if (!fs::is_directory(area_dir, ec)) return Status::Ok();
   for (const auto& date_dir : fs::directory_iterator(area_dir, ec)) {
     std::string dname = date_dir.path().filename().string();
-    if (!dname.starts_with("date=") || !DateInRange(dname.substr(5), filter)) continue;
-    for (const auto& machine_dir : fs::directory_iterator(date_dir.path(), ec)) {
-      std::string mname = machine_dir.path().filename().string();
-      if (!mname.starts_with("machine_id=")) continue;
-      std::string machine = mname.substr(11);
-      if (!filter.machines.empty() && !filter.machines.count(machine)) continue;
-      for (const auto& file : fs::directory_iterator(machine_dir.path(), ec)) {
-        std::string name = file.path().filename().string();
-        if (name.starts_with(".") || !name.ends_with(".jsonl")) continue;  // open segments
-        out->push_back({file.path().string(), dname.substr(5), machine});
-      }
-    }
+    if (dname.starts_with("date=") && DateInRange(dname.substr(5), filter)) out->push_back(dname.substr(5));
   }
   if (ec) return Status::IoError("scan " + area_dir + ": " + ec.message());
+  return Status::Ok();
+}
+
+// One date's segments of an area.
+Status ScanDate(const std::string& area_dir, const std::string& date, const LakeFilter& filter, std::vector<SegmentFile>* out) {
+  std::error_code ec;
+  const fs::path date_dir = area_dir + "/date=" + date;
+  if (!fs::is_directory(date_dir, ec)) return Status::Ok();
+  for (const auto& machine_dir : fs::directory_iterator(date_dir, ec)) {
+    std::string mname = machine_dir.path().filename().string();
+    if (!mname.starts_with("machine_id=")) continue;
+    std::string machine = mname.substr(11);
+    if (!filter.machines.empty() && !filter.machines.count(machine)) continue;
+    for (const auto& file : fs::directory_iterator(machine_dir.path(), ec)) {
+      std::string name = file.path().filename().string();
+      if (name.starts_with(".") || !name.ends_with(".jsonl")) continue;  // open segments
+      out->push_back({file.path().string(), date, machine});
+    }
+  }
+  if (ec) return Status::IoError("scan " + date_dir.string() + ": " + ec.message());
   return Status::Ok();
 }
 
@@ -46,12 +56,34 @@ Status Scan(const std::string& area_dir, const LakeFilter& filter, std::vector<S
 
 Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const LakeFilter& filter) {
   std::vector<SegmentFile> out;
-  if (filter.raw) VIGIL_RETURN_IF_ERROR(Scan(RawDir(lake_dir), filter, &out));
-  if (filter.archive) VIGIL_RETURN_IF_ERROR(Scan(ArchiveDir(lake_dir), filter, &out));
-  std::sort(out.begin(), out.end(), [](const SegmentFile& a, const SegmentFile& b) {
-    return std::tie(a.date, a.path) < std::tie(b.date, b.path);
-  });
-  return out;
+  SegmentCursor cursor(lake_dir, filter);
+  for (;;) {
+    Result<const SegmentFile*> s = cursor.Peek();
+    if (!s) return s.error();
+    if (!*s) return out;
+    out.push_back(**s);
+    cursor.Take();
+  }
+}
+
+Result<const SegmentFile*> SegmentCursor::Peek() {
+  if (!listed_dates_) {
+    if (filter_.raw) VIGIL_RETURN_IF_ERROR(ListDates(RawDir(lake_dir_), filter_, &dates_));
+    if (filter_.archive) VIGIL_RETURN_IF_ERROR(ListDates(ArchiveDir(lake_dir_), filter_, &dates_));
+    std::sort(dates_.begin(), dates_.end());
+    dates_.erase(std::unique(dates_.begin(), dates_.end()), dates_.end());
+    listed_dates_ = true;
+  }
+  while (pos_ == date_.size()) {
+    if (next_date_ == dates_.size()) return nullptr;
+    const std::string& date = dates_[next_date_++];
+    date_.clear();
+    pos_ = 0;
+    if (filter_.raw) VIGIL_RETURN_IF_ERROR(ScanDate(RawDir(lake_dir_), date, filter_, &date_));
+    if (filter_.archive) VIGIL_RETURN_IF_ERROR(ScanDate(ArchiveDir(lake_dir_), date, filter_, &date_));
+    std::sort(date_.begin(), date_.end(), [](const SegmentFile& a, const SegmentFile& b) { return a.path < b.path; });
+  }
+  return &date_[pos_];
 }
 
 Status ForEachLine(FileSystem& fs, const std::string& path,

@@ -37,6 +37,27 @@ struct SegmentFile {
 // date, then path. Segments being written (".<name>.open") are never listed.
 Result<std::vector<SegmentFile>> ListSegments(const std::string& lake_dir, const LakeFilter& filter);
 
+// ListSegments' segments in its order, listed a date at a time as they are taken: memory
+// follows the largest date, not the lake (months of history are millions of archive
+// files), and a lake read in many batches is listed once, not once a batch. A date is
+// listed when the cursor reaches it: what is published in it until then is included.
+class SegmentCursor {
+ public:
+  SegmentCursor(std::string lake_dir, LakeFilter filter) : lake_dir_(std::move(lake_dir)), filter_(std::move(filter)) {}
+  // The next segment, without taking it; nullptr at the end. Valid until Take.
+  Result<const SegmentFile*> Peek();
+  void Take() { ++pos_; }
+
+ private:
+  std::string lake_dir_;
+  LakeFilter filter_;
+  bool listed_dates_ = false;
+  std::vector<std::string> dates_;  // YYYY-MM-DD of the areas' partitions in the filter, sorted
+  size_t next_date_ = 0;
+  std::vector<SegmentFile> date_;   // the current date's segments, by path
+  size_t pos_ = 0;
+};
+
 // Calls line(text, line_no) for every line of a file (without its '\n'; a last line
 // without one included), reading `piece` bytes at a time: memory stays bounded by the
 // piece plus the longest line, whatever the file's size. Every line handed out has at

@@ -147,6 +147,9 @@ Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((tmp + suffix).c_str());
   rebuild_ = true;
   only_machines_ = std::set<std::string>(machines.begin(), machines.end());
+  lake::LakeFilter filter;
+  filter.machines = only_machines_;
+  rebuild_cursor_ = std::make_unique<lake::SegmentCursor>(lake::LakeDir(config_.data_dir), filter);
   Result<RunSummary> summary = [&]() -> Result<RunSummary> {
     Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(tmp, config_);
     if (!db) return db.error();
@@ -154,6 +157,7 @@ Result<RunSummary> Processor::Reprocess(const std::vector<std::string>& machines
   }();
   rebuild_ = false;
   only_machines_.clear();
+  rebuild_cursor_.reset();
   if (!summary) return summary.error();
   VIGIL_RETURN_IF_ERROR(Fault("rebuilt"));
   if (machines.empty()) {
@@ -487,31 +491,43 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   const std::string lake_dir = lake::LakeDir(config_.data_dir);
   rec->started_ms = clock_.NowMs();
 
-  // (1) Segments and moves left over by an earlier batch.
-  lake::LakeFilter filter;
-  filter.archive = rebuild_;
-  filter.machines = only_machines_;
-  Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, filter);
-  if (!segs) return segs.error();
   std::vector<std::string> batch;
   int64_t bytes = 0;
   bool more = false;
-  for (const auto& s : *segs) {
-    if (archiving_.count(s.path)) continue;  // the archiver is moving it now
-    std::string rel = s.path.substr(lake_dir.size() + 1);
-    Result<int64_t> consumed_by = db.ConsumedBy(rel);
-    if (!consumed_by) return consumed_by.error();
-    if (*consumed_by > 0) {
-      if (!rebuild_) VIGIL_RETURN_IF_ERROR(lake::FinishArchive(fs_, lake_dir, s.path, *consumed_by));
-      continue;
-    }
-    if (bytes >= batch_max_bytes) {
-      more = true;
-      break;
-    }
+  auto take = [&](const std::string& path) -> bool {  // false: the batch is full
+    if (bytes >= batch_max_bytes) return !(more = true);
     std::error_code ec;
-    bytes += static_cast<int64_t>(std::filesystem::file_size(s.path, ec));
-    batch.push_back(s.path);
+    bytes += static_cast<int64_t>(std::filesystem::file_size(path, ec));
+    batch.push_back(path);
+    return true;
+  };
+  // A rebuild reads the whole lake once, in order, a date at a time: months of history are
+  // millions of archive files, which a listing per batch would hold in memory and read
+  // again for every batch (with a lookup each of those already taken).
+  if (rebuild_) {
+    for (;;) {
+      Result<const lake::SegmentFile*> s = rebuild_cursor_->Peek();
+      if (!s) return s.error();
+      if (!*s || !take((*s)->path)) break;
+      rebuild_cursor_->Take();
+    }
+  } else {
+    // The processor reads raw/ only, listed again for each batch (it holds what is not
+    // archived yet): the published segments, and (1) moves left over by an earlier batch.
+    lake::LakeFilter filter;
+    filter.archive = false;
+    Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, filter);
+    if (!segs) return segs.error();
+    for (const auto& s : *segs) {
+      if (archiving_.count(s.path)) continue;  // the archiver is moving it now
+      Result<int64_t> consumed_by = db.ConsumedBy(s.path.substr(lake_dir.size() + 1));
+      if (!consumed_by) return consumed_by.error();
+      if (*consumed_by > 0) {
+        VIGIL_RETURN_IF_ERROR(lake::FinishArchive(fs_, lake_dir, s.path, *consumed_by));
+        continue;
+      }
+      if (!take(s.path)) break;
+    }
   }
   rec->segments = static_cast<int64_t>(batch.size());
   if (batch.empty()) return false;
@@ -679,7 +695,11 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   Result<int64_t> id = db.RecordBatch(*rec);
   if (!id) return fail(id.error());
   for (const std::string& path : batch) {
-    if (Status st = db.MarkConsumed(path.substr(lake_dir.size() + 1), *id); !st.ok()) return fail(st);
+    // A rebuild records only raw segments (for the processor after it to archive, not
+    // process again); its cursor never hands out a segment twice.
+    const std::string rel = path.substr(lake_dir.size() + 1);
+    if (rebuild_ && !rel.starts_with("raw/")) continue;
+    if (Status st = db.MarkConsumed(rel, *id); !st.ok()) return fail(st);
   }
   if (Status st = Fault("before_commit"); !st.ok()) return fail(st);
   VIGIL_RETURN_IF_ERROR(db.Commit());

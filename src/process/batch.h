@@ -40,6 +40,7 @@
 
 #include "common/data_paths.h"
 #include "lake/file_system.h"
+#include "lake/lake_reader.h"
 #include "store/feature_store.h"
 #include "vigil/clock.h"
 #include "vigil/config.h"
@@ -92,6 +93,7 @@ class Processor {
 
   bool rebuild_ = false;                // read raw/ and archive/, move nothing
   std::set<std::string> only_machines_;  // rebuild of some machines only
+  std::unique_ptr<lake::SegmentCursor> rebuild_cursor_;  // where the rebuild is in the lake
   Status Fault(std::string_view point) { return fault_hook ? fault_hook(point) : Status::Ok(); }
 
   const Config config_;

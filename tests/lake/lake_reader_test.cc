@@ -4,8 +4,10 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <cstring>
 
+#include "common/timestamp.h"
 #include "test_util.h"
 
 namespace vigil::lake {
@@ -75,6 +77,76 @@ TEST(ForEachLineTest, TheFirstErrorEndsIt) {
   EXPECT_EQ(calls, 2);
   EXPECT_FALSE(ForEachLine(PosixFileSystem::Instance(), tmp.path() + "/missing.jsonl",
                            [](std::string_view, int64_t) { return Status::Ok(); }).ok());
+}
+
+}  // namespace
+}  // namespace vigil::lake
+
+namespace vigil::lake {
+namespace {
+
+using vigil::testing::TempDir;
+using vigil::testing::WriteFileOrDie;
+
+std::vector<std::string> Taken(SegmentCursor& c, const std::string& lake, size_t n = SIZE_MAX) {
+  std::vector<std::string> out;
+  for (; out.size() < n;) {
+    Result<const SegmentFile*> s = c.Peek();
+    EXPECT_TRUE(s.has_value());
+    if (!s || !*s) break;
+    out.push_back((*s)->path.substr(lake.size() + 1));
+    c.Take();
+  }
+  return out;
+}
+
+// ListSegments' order: by date, then path (archive/ before raw/ within a date), whatever
+// area a date is in; open segments, other files and filtered partitions left out.
+TEST(SegmentCursorTest, HandsOutTheSegmentsByDateThenPath) {
+  TempDir tmp;
+  const std::string lake = tmp.path();
+  for (const char* f : {"raw/date=2025-01-02/machine_id=B/2.jsonl", "raw/date=2025-01-02/machine_id=A/1.jsonl",
+                        "archive/date=2025-01-02/machine_id=B/0.all.jsonl", "archive/date=2025-01-01/machine_id=A/5.jsonl",
+                        "raw/date=2024-12-31/machine_id=C/9.jsonl", "raw/date=2025-01-02/machine_id=A/.3.jsonl.open",
+                        "raw/date=2025-01-02/machine_id=A/notes.txt", "archive/date=2025-01-03/machine_id=D/1.jsonl",
+                        "archive/bad-dir/machine_id=A/1.jsonl"}) {
+    WriteFileOrDie(lake + "/" + f, "x\n");
+  }
+  const std::vector<std::string> all = {"raw/date=2024-12-31/machine_id=C/9.jsonl", "archive/date=2025-01-01/machine_id=A/5.jsonl",
+                                        "archive/date=2025-01-02/machine_id=B/0.all.jsonl", "raw/date=2025-01-02/machine_id=A/1.jsonl",
+                                        "raw/date=2025-01-02/machine_id=B/2.jsonl", "archive/date=2025-01-03/machine_id=D/1.jsonl"};
+  SegmentCursor every(lake, {});
+  EXPECT_EQ(Taken(every, lake), all);
+  Result<std::vector<SegmentFile>> listed = ListSegments(lake, {});
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(listed->at(i).path, lake + "/" + all[i]);
+  EXPECT_EQ(listed->at(2).date, "2025-01-02");
+  EXPECT_EQ(listed->at(2).machine_id, "B");
+
+  LakeFilter some;
+  some.archive = false;
+  some.machines = {"A", "C"};
+  some.from_ms = *ParseDateOrTimestampMs("2025-01-01");
+  SegmentCursor filtered(lake, some);
+  EXPECT_EQ(Taken(filtered, lake), (std::vector<std::string>{"raw/date=2025-01-02/machine_id=A/1.jsonl"}));
+}
+
+// A date is listed when the cursor reaches it: a segment published later in a date still
+// ahead is handed out; one in a date already listed waits for the next listing.
+TEST(SegmentCursorTest, ListsADateWhenItGetsThere) {
+  TempDir tmp;
+  const std::string lake = tmp.path();
+  WriteFileOrDie(lake + "/raw/date=2025-01-01/machine_id=A/1.jsonl", "x\n");
+  WriteFileOrDie(lake + "/raw/date=2025-01-01/machine_id=A/2.jsonl", "x\n");
+  WriteFileOrDie(lake + "/archive/date=2025-01-02/machine_id=A/1.jsonl", "x\n");
+  SegmentCursor c(lake, {});
+  EXPECT_EQ(Taken(c, lake, 1), (std::vector<std::string>{"raw/date=2025-01-01/machine_id=A/1.jsonl"}));
+  WriteFileOrDie(lake + "/raw/date=2025-01-01/machine_id=A/3.jsonl", "x\n");
+  WriteFileOrDie(lake + "/raw/date=2025-01-02/machine_id=B/1.jsonl", "x\n");
+  EXPECT_EQ(Taken(c, lake), (std::vector<std::string>{"raw/date=2025-01-01/machine_id=A/2.jsonl",
+                                                      "archive/date=2025-01-02/machine_id=A/1.jsonl",
+                                                      "raw/date=2025-01-02/machine_id=B/1.jsonl"}));
 }
 
 }  // namespace

@@ -405,6 +405,42 @@ TEST_F(BatchTest, ReprocessAllIntoAMissingDatabaseIgnoresALeftOverWal) {
   EXPECT_EQ(Dump(c), FreshDump(c, lake, {{"A", "vibration", kT0 + 30 * kDay, 3.0}}));
 }
 
+// A rebuild in many batches takes each segment once (raw/ and archive/ alike, a date at a
+// time) and records only the raw ones as consumed: the archived ones never come back to
+// the processor, and months of them would be millions of rows.
+TEST_F(BatchTest, ReprocessInManyBatchesTakesEachSegmentOnceAndRecordsOnlyRawOnes) {
+  std::mt19937_64 rng(12);
+  std::vector<Msg> lake = RandomLake(rng);
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, lake);
+  Process(c);  // archived
+  const std::vector<Msg> late = {{"A", "vibration", kT0 + 30 * kDay, 3.0}, {"B", "temperature", kT0 - kDay, 50.0}};
+  WriteSegments(c.data_dir, late);  // still in raw/, one of them on a date before the rest
+  const size_t raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw").size();
+  const size_t archived = vigil::testing::ListFiles(c.data_dir + "/lake/archive").size();
+  ASSERT_GT(raw, 0u);
+  ASSERT_GT(archived, 4u);
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  p.batch_max_bytes = 1;  // one segment a batch
+  Result<RunSummary> r = p.Reprocess({});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->batches, static_cast<int>(raw + archived));
+  EXPECT_EQ(r->totals.segments, static_cast<int64_t>(raw + archived));
+  std::vector<std::string> consumed;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT path FROM consumed_segments ORDER BY path", -1, &st, nullptr), SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) consumed.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  ASSERT_EQ(consumed.size(), raw);
+  for (const std::string& path : consumed) EXPECT_EQ(path.rfind("raw/", 0), 0u) << path;
+  Process(c);  // only archives the raw segments
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
+  EXPECT_EQ(Dump(c), FreshDump(c, lake, late));
+}
+
 TEST_F(BatchTest, InterruptedReprocessLeavesTheTablesAsTheyWere) {
   std::mt19937_64 rng(6);
   Config c = MakeConfig(tmp_.path());
