@@ -51,5 +51,6 @@ mkdir -p bench/results
   printf "%-26s %9s %8s %9s %12s\n" run files seconds "RSS MB" "us / file"
   printf "%-26s %9s %8s %9s %12.1f\n" "reprocess (a tenth)" "$n_small" "$s_s" "$s_mb" "$(echo "$s_s * 1000000 / $n_small" | bc -l)"
   printf "%-26s %9s %8s %9s %12.1f\n" "reprocess (all)" "$n_large" "$l_s" "$l_mb" "$(echo "$l_s * 1000000 / $n_large" | bc -l)"
-  echo "ratios all/tenth: RSS $(echo "scale=2; $l_mb / $s_mb" | bc), time per file $(echo "scale=2; ($l_s / $n_large) / ($s_s / $n_small)" | bc); consumed_segments rows after: $consumed"
+  printf "ratios all/tenth: RSS %.2f, time per file %.2f; consumed_segments rows after: %s\n" "$(echo "$l_mb / $s_mb" | bc -l)" \
+    "$(echo "($l_s / $n_large) / ($s_s / $n_small)" | bc -l)" "$consumed"
 } | tee "$OUT"

@@ -82,6 +82,10 @@ class Processor {
   // at most 1 Mi readings stream through); each batch costs a commit, a checkpoint and an archive
   // join, so a from-scratch run of 10M lines took 18.0 s at 64 MiB and 15.4 s at 256 MiB.
   int64_t batch_max_bytes = int64_t{256} << 20;
+  // And at most this many segments: a backlog or an archive of tiny files (a rebuild of
+  // months of them) would otherwise make a batch of hundreds of thousands, whose paths and
+  // archive plan grow with the lake (bench/reprocess_files.sh: 76 MB at 500,000 files).
+  size_t batch_max_files = size_t{1} << 16;
 
  private:
   Result<bool> RunBatch(store::FeatureStore& db, store::BatchRecord* record);

@@ -405,6 +405,23 @@ TEST_F(BatchTest, ReprocessAllIntoAMissingDatabaseIgnoresALeftOverWal) {
   EXPECT_EQ(Dump(c), FreshDump(c, lake, {{"A", "vibration", kT0 + 30 * kDay, 3.0}}));
 }
 
+// A batch takes at most batch_max_files segments, however small they are.
+TEST_F(BatchTest, ABatchTakesAtMostBatchMaxFilesSegments) {
+  std::mt19937_64 rng(13);
+  const std::vector<Msg> lake = RandomLake(rng);
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, lake);
+  const size_t files = vigil::testing::ListFiles(c.data_dir + "/lake/raw").size();
+  ASSERT_GT(files, 6u);
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  p.batch_max_files = 3;
+  auto r = p.RunPending();
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->batches, static_cast<int>((files + 2) / 3));
+  EXPECT_EQ(r->totals.segments, static_cast<int64_t>(files));
+  EXPECT_EQ(Dump(c), FreshDump(c, lake, {}));
+}
+
 // A rebuild in many batches takes each segment once (raw/ and archive/ alike, a date at a
 // time) and records only the raw ones as consumed: the archived ones never come back to
 // the processor, and months of them would be millions of rows.
