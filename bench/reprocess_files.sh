@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# vigil reprocess on an archive of many small files (months of 5-minute batches: about
-# 58,000 files a day for 100 machines x 2 sensors), against the same on a tenth of them:
-# peak RSS must not grow with the number of files, nor the time per file. Each file holds
-# 4 readings of one machine (the lines of gen_lake.awk's format).
+# An archive of many small files (months of 5-minute batches: about 58,000 files a day for
+# 100 machines x 2 sensors), against the same on a tenth of them: the peak RSS of vigil
+# reprocess and of retention (lake::TrimArea, what vigil run does every retention.interval;
+# bench/retention_rss.cc, built here against src/) must not grow with the number of files,
+# nor reprocess's time per file. Each file holds 4 readings of one machine (the lines of
+# gen_lake.awk's format).
 #
 # usage: bench/reprocess_files.sh [-f FILES] [-w WORK_DIR]   (default 500,000 files)
 set -euo pipefail
@@ -24,7 +26,7 @@ gen() {  # gen DIR FILES: FILES / M / 250 days of 250 files per machine
       date = sprintf("2025-%02d-%02d", 1 + int(d / 28), 1 + d % 28); id = sprintf("M%03d", m)
       dir = DIR "/date=" date "/machine_id=" id; system("mkdir -p " dir)
       for (k = 0; k < 250; k++) {
-        f = sprintf("%s/%d-%d.all.jsonl", dir, 1700000000000 + (d * 250 + k) * 345000, k)
+        f = sprintf("%s/%.0f-%d.all.jsonl", dir, 1700000000000 + (d * 250 + k) * 345000, k)
         for (j = 0; j < 4; j++) {
           s = k * 345 + j; ts = sprintf("%sT%02d:%02d:%02d.000Z", date, int(s / 3600), int(s / 60) % 60, s % 60)
           printf "{\"received_at\":\"%s\",\"topic\":\"industrial/machine/%s/telemetry/vibration\",\"payload\":{\"machine_id\":\"%s\",\"timestamp_utc\":\"%s\",\"vibration_rms\":%.2f}}\n", ts, id, id, ts, (k + j) % 7 + 0.5 > f
@@ -44,6 +46,14 @@ n_large=$(find "$WORK/large/lake/archive" -name '*.jsonl' | wc -l)
 read -r s_s s_mb < <(t "$VIGIL" reprocess --all --data-dir "$WORK/small" --log-level warn)
 read -r l_s l_mb < <(t "$VIGIL" reprocess --all --data-dir "$WORK/large" --log-level warn)
 consumed=$(sqlite3 "$WORK/large/vigil.db" 'SELECT count(*) FROM consumed_segments')
+g++ -std=c++20 -O2 -Isrc -Iinclude bench/retention_rss.cc src/lake/retention.cc src/common/timestamp.cc src/lake/paths.cc \
+  -o "$WORK/retention_rss"
+trim() {  # trim LAKE MAX_AGE_MS MAX_BYTES: peak RSS in MB, on a hard-linked copy of its archive
+  rm -rf "$WORK/trimmed"; cp -al "$1/lake/archive" "$WORK/trimmed"
+  read -r _ _ kb < <("$WORK/retention_rss" "$WORK/trimmed" "$2" "$3"); echo $((kb / 1024))
+}
+r_s=$(trim "$WORK/small" 0 0) r_l=$(trim "$WORK/large" 0 0)  # vigil run's default: measure only
+b_s=$(trim "$WORK/small" 0 $((n_small * 200))) b_l=$(trim "$WORK/large" 0 $((n_large * 200)))  # a quarter stays
 OUT=bench/results/reprocess-files-$(date -u +%Y%m%dT%H%M%SZ).txt
 mkdir -p bench/results
 {
@@ -53,4 +63,5 @@ mkdir -p bench/results
   printf "%-26s %9s %8s %9s %12.1f\n" "reprocess (all)" "$n_large" "$l_s" "$l_mb" "$(echo "$l_s * 1000000 / $n_large" | bc -l)"
   printf "ratios all/tenth: RSS %.2f, time per file %.2f; consumed_segments rows after: %s\n" "$(echo "$l_mb / $s_mb" | bc -l)" \
     "$(echo "($l_s / $n_large) / ($s_s / $n_small)" | bc -l)" "$consumed"
+  echo "retention peak RSS MB (a tenth / all): measuring $r_s / $r_l, trimming to a quarter by size $b_s / $b_l"
 } | tee "$OUT"

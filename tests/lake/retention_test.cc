@@ -76,6 +76,51 @@ TEST(RetentionTest, SizeLimitDeletesOldestFirstUntilUnderTheLimit) {
   EXPECT_EQ(ListFiles(area), (std::vector<std::string>{b, c}));
 }
 
+// Sizes are summed by the hour a segment was opened (the area is not held in memory):
+// within the hour where the limit falls, the segments still go oldest first; every older
+// hour goes whole, and an age limit takes its own (longer) prefix.
+TEST(RetentionTest, SizeLimitGoesOldestFirstWithinAnHourAndAgeTakesTheLongerPrefix) {
+  TempDir tmp;
+  const std::string area = tmp.path() + "/archive";
+  constexpr int64_t kHour = 3'600'000;
+  const int64_t hour = (kNow / kHour - 2) * kHour;
+  Segment(area, hour - 10 * 60'000, 100, "M0");  // an older hour
+  std::vector<std::string> in_hour;
+  for (int i = 4; i >= 0; --i) in_hour.insert(in_hour.begin(), Segment(area, hour + i * 60'000, 100, "M" + std::to_string(i + 1)));
+  Result<TrimReport> r = TrimArea(area, {0, 250}, kNow);  // 600 bytes: 4 segments go
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 4u);
+  EXPECT_EQ(r->after.bytes, 200u);
+  std::vector<std::string> left = ListFiles(area);
+  EXPECT_EQ(left, (std::vector<std::string>{in_hour[3], in_hour[4]}));
+  // Under the size limit, the age limit still takes what is older than it.
+  r = TrimArea(area, {kNow - (hour + 4 * 60'000), 1000}, kNow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->removed_files, 1u);
+  EXPECT_EQ(ListFiles(area), (std::vector<std::string>{in_hour[4]}));
+}
+
+// An hour with more segments than it sorts at a time is split until the part where the
+// limit falls is small enough: the same segments go.
+TEST(RetentionTest, ACrowdedHourIsSplitAndTheSameSegmentsGo) {
+  constexpr int64_t kHour = 3'600'000;
+  const int64_t hour = (kNow / kHour - 2) * kHour;
+  std::vector<std::string> kept;
+  for (size_t max_sorted : {size_t{2}, size_t{1000}}) {
+    TempDir tmp;
+    const std::string area = tmp.path() + "/archive";
+    std::vector<std::string> all;
+    for (int i = 0; i < 40; ++i) all.push_back(Segment(area, hour + i * 7'919, 10 + i % 3, "M" + std::to_string(i % 5)));
+    Result<TrimReport> r = TrimArea(area, {0, 200}, kNow, max_sorted);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_LE(r->after.bytes, 200u);
+    EXPECT_GT(r->after.bytes + 12, 200u);  // no more than needed went
+    if (kept.empty()) kept = ListFiles(area);
+    else EXPECT_EQ(ListFiles(area), kept) << max_sorted;
+  }
+  EXPECT_FALSE(kept.empty());
+}
+
 // Files it may not delete (a big segment being written) do not count against max_bytes:
 // the published segments are under it, so none goes.
 TEST(RetentionTest, SizeLimitCountsOnlyDeletableSegments) {
