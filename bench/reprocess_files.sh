@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILES=500000 WORK=${TMPDIR:-/tmp}/vigil-bench-reprocess-files
-while getopts "f:w:" o; do case $o in f) FILES=$OPTARG;; w) WORK=$OPTARG;; *) sed -n '2,8p' "$0"; exit 2;; esac; done
+while getopts "f:w:" o; do case $o in f) FILES=$OPTARG;; w) WORK=$OPTARG;; *) sed -n '2,9p' "$0"; exit 2;; esac; done
 # VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
 if [ -z "${VIGIL:-}" ]; then
   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DVIGIL_BUILD_TESTS=OFF >/dev/null
