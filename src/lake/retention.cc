@@ -73,12 +73,13 @@ Result<TrimReport> TrimArea(const std::string& area_dir, const RetentionLimits& 
   // The size limit applies to what trimming can delete: open and hidden files do not
   // count, or a large file being written would empty the area and still exceed it.
   uint64_t deletable = 0;
-  std::map<int64_t, Sum> by_hour;
+  std::map<int64_t, Sum> by_hour;  // for a size limit only
   VIGIL_RETURN_IF_ERROR(Walk(area_dir, [&](const fs::path&, uint64_t size, std::optional<int64_t> opened) {
     r.after.bytes += size;
     r.after.files++;
     if (!opened) return;
     deletable += size;
+    if (limits.max_bytes <= 0) return;
     Sum& h = by_hour[BucketOf(*opened)];
     h.bytes += size, h.files++;
   }));

@@ -495,7 +495,10 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   int64_t bytes = 0;
   bool more = false;
   auto take = [&](const std::string& path) -> bool {  // false: the batch is full
-    if (bytes >= batch_max_bytes || batch.size() >= batch_max_files) return !(more = true);
+    if (bytes >= batch_max_bytes || batch.size() >= batch_max_files) {
+      more = true;
+      return false;
+    }
     std::error_code ec;
     bytes += static_cast<int64_t>(std::filesystem::file_size(path, ec));
     batch.push_back(path);

@@ -79,15 +79,7 @@ TEST(ForEachLineTest, TheFirstErrorEndsIt) {
                            [](std::string_view, int64_t) { return Status::Ok(); }).ok());
 }
 
-}  // namespace
-}  // namespace vigil::lake
-
-namespace vigil::lake {
-namespace {
-
-using vigil::testing::TempDir;
-using vigil::testing::WriteFileOrDie;
-
+// The paths (relative to the lake) the cursor hands out, at most n of them.
 std::vector<std::string> Taken(SegmentCursor& c, const std::string& lake, size_t n = SIZE_MAX) {
   std::vector<std::string> out;
   for (; out.size() < n;) {
