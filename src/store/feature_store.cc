@@ -11,6 +11,8 @@
 
 namespace vigil::store {
 
+constexpr size_t kConsumedPage = 4096;  // ForgetConsumed's rows in memory at a time
+
 Result<std::unique_ptr<FeatureStore>> FeatureStore::Open(const std::string& path, const Config& config) {
   Result<Db> db = Db::Open(path, OpenMode::kProcessor);
   if (!db) return db.error().code() == StatusCode::kNotFound ? Status::IoError(db.error().message()) : db.error();
@@ -97,6 +99,8 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO latest_features SELECT * FROM features WHERE machine_id = ? ORDER BY window_start_ms DESC LIMIT 1", &latest_put_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT batch_id FROM consumed_segments WHERE path = ?", &is_consumed_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR IGNORE INTO consumed_segments(path, batch_id) VALUES(?, ?)", &consume_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT path FROM consumed_segments WHERE path > ? ORDER BY path LIMIT " + std::to_string(kConsumedPage), &consumed_page_));
+  VIGIL_RETURN_IF_ERROR(prep("DELETE FROM consumed_segments WHERE path = ?", &forget_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO batches(started_ms, finished_ms, segments, lines, readings, duplicates, failures, bad_lines, rows, outcome) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &put_batch_));
   return Status::Ok();
 }
@@ -335,6 +339,20 @@ Result<int64_t> FeatureStore::ConsumedBy(const std::string& segment) {
 
 Status FeatureStore::MarkConsumed(const std::string& segment, int64_t batch_id) {
   return consume_->Bind(1, segment).Bind(2, batch_id).Run();
+}
+
+Status FeatureStore::ForgetConsumed(const std::function<bool(const std::string& segment)>& keep) {
+  std::string after;  // the last path of the page before
+  std::vector<std::string> page;
+  do {
+    page.clear();
+    VIGIL_RETURN_IF_ERROR(consumed_page_->Bind(1, after).ForEach([&](const Stmt& st) { page.push_back(st.Text(0)); }));
+    for (const std::string& path : page) {
+      if (!keep(path)) VIGIL_RETURN_IF_ERROR(forget_->Bind(1, path).Run());
+    }
+    if (!page.empty()) after = page.back();
+  } while (page.size() == kConsumedPage);
+  return Status::Ok();
 }
 
 Result<int64_t> FeatureStore::RecordBatch(const BatchRecord& b) {

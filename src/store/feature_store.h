@@ -125,6 +125,9 @@ class FeatureStore {
   // The batch that consumed a raw segment (path relative to the lake), 0 if none did.
   Result<int64_t> ConsumedBy(const std::string& segment);
   Status MarkConsumed(const std::string& segment, int64_t batch_id);
+  // Deletes the consumed rows whose segment `keep` does not keep, a page of rows at a time
+  // (a store from before the pruning holds a row for every segment it ever took).
+  Status ForgetConsumed(const std::function<bool(const std::string& segment)>& keep);
   Result<int64_t> RecordBatch(const BatchRecord& b);
 
   // Replaces every row of these machines (features, latest_features, failure_history,
@@ -169,7 +172,8 @@ class FeatureStore {
        *decide_one_ = nullptr, *null_to_zero_ = nullptr, *range_labels_ = nullptr, *add_labels_ = nullptr,
        *first_failing_ = nullptr, *first_undecided_ = nullptr,
        *put_row_ = nullptr, *put_rows_ = nullptr, *failures_of_ = nullptr, *latest_del_ = nullptr, *latest_put_ = nullptr,
-       *rescore_ = nullptr, *drop_runs_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *put_batch_ = nullptr;
+       *rescore_ = nullptr, *drop_runs_ = nullptr, *is_consumed_ = nullptr, *consume_ = nullptr, *consumed_page_ = nullptr,
+       *forget_ = nullptr, *put_batch_ = nullptr;
 };
 
 }  // namespace vigil::store

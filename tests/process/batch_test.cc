@@ -114,6 +114,18 @@ class BatchTest : public ::testing::Test {
     auto r = p.RunPending();
     ASSERT_TRUE(r.has_value()) << r.error().message();
   }
+  // consumed_segments' paths, ordered.
+  std::vector<std::string> ConsumedPaths(const Config& c) {
+    std::vector<std::string> out;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT path FROM consumed_segments ORDER BY path", -1, &st, nullptr), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
   // The features of c's configuration over a fresh data dir: lake, then more, in one run.
   std::vector<std::string> FreshDump(Config c, const std::vector<Msg>& lake, const std::vector<Msg>& more) {
     c.data_dir = tmp_.path() + "/fresh";
@@ -443,19 +455,85 @@ TEST_F(BatchTest, ReprocessInManyBatchesTakesEachSegmentOnceAndRecordsOnlyRawOne
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->batches, static_cast<int>(raw + archived));
   EXPECT_EQ(r->totals.segments, static_cast<int64_t>(raw + archived));
-  std::vector<std::string> consumed;
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT path FROM consumed_segments ORDER BY path", -1, &st, nullptr), SQLITE_OK);
-  while (sqlite3_step(st) == SQLITE_ROW) consumed.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  const std::vector<std::string> consumed = ConsumedPaths(c);
   ASSERT_EQ(consumed.size(), raw);
   for (const std::string& path : consumed) EXPECT_EQ(path.rfind("raw/", 0), 0u) << path;
   Process(c);  // only archives the raw segments
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
   EXPECT_EQ(Dump(c), FreshDump(c, lake, late));
+}
+
+// consumed_segments only has to outlive a segment's stay in raw/ (a crash between commit
+// and move): a batch forgets the rows of segments that left it, so that the table holds
+// the last batches' rows, not every segment of the history. Rows an older vigil left
+// behind go the same way; the features are what one run makes.
+TEST_F(BatchTest, ABatchForgetsTheConsumedRowsOfSegmentsThatLeftRaw) {
+  std::mt19937_64 rng(21);
+  const std::vector<Msg> first = RandomLake(rng), second = RandomLake(rng);
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, first);
+  const std::vector<std::string> first_raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw");
+  Process(c);
+  std::vector<std::string> want;
+  for (const std::string& f : first_raw) want.push_back("raw/" + f);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ConsumedPaths(c), want);  // no batch listed raw/ since they left it
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
+    std::string sql = "BEGIN;";
+    for (int i = 0; i < 5000; ++i) {  // more than a page of ForgetConsumed
+      sql += "INSERT INTO consumed_segments VALUES('raw/date=2025-01-01/machine_id=OLD/vibration-" + std::to_string(i) + ".jsonl', 1);";
+    }
+    ASSERT_EQ(sqlite3_exec(db, (sql + "COMMIT;").c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  WriteSegments(c.data_dir, second);
+  const std::vector<std::string> second_raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw");
+  Process(c);
+  want.clear();
+  for (const std::string& f : second_raw) want.push_back("raw/" + f);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ConsumedPaths(c), want);
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
+  EXPECT_EQ(Dump(c), FreshDump(c, first, second));
+}
+
+// A segment that a crash left in raw/ after its batch committed keeps its row until it is
+// archived, and is archived, not processed again.
+TEST_F(BatchTest, AConsumedSegmentLeftInRawKeepsItsRowUntilItIsArchived) {
+  std::mt19937_64 rng(22);
+  const std::vector<Msg> first = RandomLake(rng), second = RandomLake(rng), third = RandomLake(rng);
+  Config c = MakeConfig(tmp_.path() + "/a");
+  WriteSegments(c.data_dir, first);
+  Process(c);
+  WriteSegments(c.data_dir, second);
+  const std::vector<std::string> second_raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw");
+  {
+    Processor p(c, clock_, lake::PosixFileSystem::Instance());
+    p.fault_hook = [](std::string_view at) { return at == "after_commit" ? Status::Internal("crash") : Status::Ok(); };
+    ASSERT_FALSE(p.RunPending().has_value());
+  }
+  std::vector<std::string> want;
+  for (const std::string& f : second_raw) want.push_back("raw/" + f);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(ConsumedPaths(c), want);  // the first run's rows are gone, the crashed batch's stay
+  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/raw"), second_raw);
+  WriteSegments(c.data_dir, third);
+  const size_t third_segments = vigil::testing::ListFiles(c.data_dir + "/lake/raw").size() - second_raw.size();
+  Processor p(c, clock_, lake::PosixFileSystem::Instance());
+  Result<RunSummary> r = p.RunPending();
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->totals.segments, static_cast<int64_t>(third_segments));  // the crashed batch's were archived, not read again
+  for (const std::string& path : ConsumedPaths(c)) {
+    EXPECT_EQ(std::find(want.begin(), want.end(), path), want.end()) << path << ": archived, its row stayed";
+  }
+  EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
+  EXPECT_EQ(Dump(c), FreshDump(c, first, [&] {
+              std::vector<Msg> more = second;
+              more.insert(more.end(), third.begin(), third.end());
+              return more;
+            }()));
 }
 
 TEST_F(BatchTest, InterruptedReprocessLeavesTheTablesAsTheyWere) {
