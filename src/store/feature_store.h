@@ -83,6 +83,10 @@ class FeatureStore {
   Status Begin();
   Status Commit();
   void Rollback();
+  // A read transaction around many lookups (ConsumedBy): one snapshot, taken once, where
+  // each statement alone would lock and unlock SQLite's shared memory and check the file.
+  Status BeginRead() { return db_.Exec("BEGIN DEFERRED"); }
+  void EndRead() { (void)db_.Exec("COMMIT"); }
 
   // The deduplicated readings of one series are kept in chunks (a fixed span of time, a
   // multiple of the window): one row per chunk rather than one per reading, so a batch
