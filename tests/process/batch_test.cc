@@ -114,6 +114,13 @@ class BatchTest : public ::testing::Test {
     auto r = p.RunPending();
     ASSERT_TRUE(r.has_value()) << r.error().message();
   }
+  // The raw segments under c's lake, as consumed_segments names them, ordered.
+  std::vector<std::string> RawSegments(const Config& c) {
+    std::vector<std::string> out;
+    for (const std::string& f : vigil::testing::ListFiles(c.data_dir + "/lake/raw")) out.push_back("raw/" + f);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
   // consumed_segments' paths, ordered.
   std::vector<std::string> ConsumedPaths(const Config& c) {
     std::vector<std::string> out;
@@ -472,12 +479,9 @@ TEST_F(BatchTest, ABatchForgetsTheConsumedRowsOfSegmentsThatLeftRaw) {
   const std::vector<Msg> first = RandomLake(rng), second = RandomLake(rng);
   Config c = MakeConfig(tmp_.path() + "/a");
   WriteSegments(c.data_dir, first);
-  const std::vector<std::string> first_raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw");
+  const std::vector<std::string> first_raw = RawSegments(c);
   Process(c);
-  std::vector<std::string> want;
-  for (const std::string& f : first_raw) want.push_back("raw/" + f);
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(ConsumedPaths(c), want);  // no batch listed raw/ since they left it
+  EXPECT_EQ(ConsumedPaths(c), first_raw);  // no batch listed raw/ since they left it
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
@@ -489,12 +493,9 @@ TEST_F(BatchTest, ABatchForgetsTheConsumedRowsOfSegmentsThatLeftRaw) {
     sqlite3_close(db);
   }
   WriteSegments(c.data_dir, second);
-  const std::vector<std::string> second_raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw");
+  const std::vector<std::string> second_raw = RawSegments(c);
   Process(c);
-  want.clear();
-  for (const std::string& f : second_raw) want.push_back("raw/" + f);
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(ConsumedPaths(c), want);
+  EXPECT_EQ(ConsumedPaths(c), second_raw);
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
   EXPECT_EQ(Dump(c), FreshDump(c, first, second));
 }
@@ -508,25 +509,22 @@ TEST_F(BatchTest, AConsumedSegmentLeftInRawKeepsItsRowUntilItIsArchived) {
   WriteSegments(c.data_dir, first);
   Process(c);
   WriteSegments(c.data_dir, second);
-  const std::vector<std::string> second_raw = vigil::testing::ListFiles(c.data_dir + "/lake/raw");
+  const std::vector<std::string> second_raw = RawSegments(c);
   {
     Processor p(c, clock_, lake::PosixFileSystem::Instance());
     p.fault_hook = [](std::string_view at) { return at == "after_commit" ? Status::Internal("crash") : Status::Ok(); };
     ASSERT_FALSE(p.RunPending().has_value());
   }
-  std::vector<std::string> want;
-  for (const std::string& f : second_raw) want.push_back("raw/" + f);
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(ConsumedPaths(c), want);  // the first run's rows are gone, the crashed batch's stay
-  EXPECT_EQ(vigil::testing::ListFiles(c.data_dir + "/lake/raw"), second_raw);
+  EXPECT_EQ(ConsumedPaths(c), second_raw);  // the first run's rows are gone, the crashed batch's stay
+  EXPECT_EQ(RawSegments(c), second_raw);
   WriteSegments(c.data_dir, third);
-  const size_t third_segments = vigil::testing::ListFiles(c.data_dir + "/lake/raw").size() - second_raw.size();
+  const size_t third_segments = RawSegments(c).size() - second_raw.size();
   Processor p(c, clock_, lake::PosixFileSystem::Instance());
   Result<RunSummary> r = p.RunPending();
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->totals.segments, static_cast<int64_t>(third_segments));  // the crashed batch's were archived, not read again
   for (const std::string& path : ConsumedPaths(c)) {
-    EXPECT_EQ(std::find(want.begin(), want.end(), path), want.end()) << path << ": archived, its row stayed";
+    EXPECT_EQ(std::find(second_raw.begin(), second_raw.end(), path), second_raw.end()) << path << ": archived, its row stayed";
   }
   EXPECT_TRUE(vigil::testing::ListFiles(c.data_dir + "/lake/raw").empty());
   EXPECT_EQ(Dump(c), FreshDump(c, first, [&] {
