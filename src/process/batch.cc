@@ -250,6 +250,7 @@ class Applier {
   };
   std::vector<Fold> folds_;
   std::vector<store::StoredReading> chunk_readings_;   // LoadValues' buffer
+  std::vector<store::FeatureRow> rows_;                // ComputeRange's buffer (its first rows are the range's)
 };
 
 Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names) {
@@ -432,12 +433,16 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
   auto first_at = [&](int64_t t) { return static_cast<size_t>(std::lower_bound(ts.begin(), ts.end(), t) - ts.begin()); };
   const size_t t0 = first_at(r.lo), t1 = first_at(r.hi);
   const std::vector<int64_t> targets(ts.begin() + static_cast<std::ptrdiff_t>(t0), ts.begin() + static_cast<std::ptrdiff_t>(t1));
-  std::vector<store::FeatureRow> rows(targets.size());
-  for (size_t j = 0; j < targets.size(); ++j) {
+  // The rows go into the buffer of earlier ranges: their vectors keep their capacity, and
+  // a batch's 50,000 rows (+1% at 10M) cost no allocation each.
+  const size_t n = targets.size();
+  std::vector<store::FeatureRow>& rows = rows_;
+  if (rows.size() < n) rows.resize(n);
+  for (size_t j = 0; j < n; ++j) {
     rows[j].window_start_ms = targets[j];
     rows[j].sensor_values.assign(val.begin() + static_cast<std::ptrdiff_t>((t0 + j) * ns),
                                  val.begin() + static_cast<std::ptrdiff_t>((t0 + j + 1) * ns));
-    rows[j].features.resize(nf);
+    rows[j].features.assign(nf, std::nullopt);
   }
   std::vector<store::BlockPartial> stored;
   for (const Fold& fold : folds_) {
@@ -453,18 +458,19 @@ Status Applier::ComputeRange(const std::string& m, Range r, const WindowValue* v
     for (const store::BlockPartial& p : stored) s.partials.emplace_back(p.start_ms, FromStored(p));
     const std::vector<std::vector<std::optional<double>>> out = Rolling(s, targets, fold.aggs, g.D, W_);
     for (size_t a = 0; a < fold.features.size(); ++a) {
-      for (size_t j = 0; j < targets.size(); ++j) rows[j].features[fold.features[a]] = out[a][j];
+      for (size_t j = 0; j < n; ++j) rows[j].features[fold.features[a]] = out[a][j];
     }
   }
-  for (store::FeatureRow& row : rows) {
+  for (size_t j = 0; j < n; ++j) {
+    store::FeatureRow& row = rows[j];
     const int64_t t = row.window_start_ms;
     auto next = std::upper_bound(failures.begin(), failures.end(), t);
     if (next != failures.end() && *next <= t + H_) row.label = 1;
     else if (wm != INT64_MIN && wm >= t + H_) row.label = 0;
     else row.label = std::nullopt;
   }
-  VIGIL_RETURN_IF_ERROR(db_.UpsertRows(m, rows, 0, rows.size()));
-  rec_->rows += static_cast<int64_t>(rows.size());
+  VIGIL_RETURN_IF_ERROR(db_.UpsertRows(m, rows, 0, n));
+  rec_->rows += static_cast<int64_t>(n);
   // The partials of the blocks the new values changed, from the blocks' values (all here:
   // a block holding a changed window starts at or after FloorTo(lo, B) and ends by hi or
   // past the newest row).
