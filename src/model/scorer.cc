@@ -13,6 +13,7 @@
 #include "model/registry.h"
 #include "model/trainer.h"
 #include "store/predictions.h"
+#include "store/schema.h"
 
 namespace vigil::model {
 namespace {
@@ -27,7 +28,7 @@ constexpr int64_t kChunk = 50'000;
 // window (86,400 rows per sensor at 1 s windows, for every machine at every run) nor the
 // sample's size in pages (a page per window read alone: 1,024 page reads per machine).
 constexpr int64_t kBaselineWindows = 1024;
-constexpr int64_t kRunWindows = 32;
+constexpr int64_t kRunWindows = store::kBaselineRunWindows;
 
 struct BaselineSample {
   int64_t every_ms = 0;  // 0: every window

@@ -92,7 +92,12 @@ Status FeatureStore::Prepare() {
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO features(machine_id, window_start_ms" + cols + ") VALUES" + many, &put_rows_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT timestamp_ms FROM failure_history WHERE machine_id = ? ORDER BY timestamp_ms", &failures_of_));
   // The scorer's cached baseline runs that a row written at or after ?2 may change.
-  VIGIL_RETURN_IF_ERROR(prep("DELETE FROM baseline_runs WHERE machine_id = ?1 AND end_ms > ?2", &drop_runs_));
+  // A run holding a row at t starts after t - its span: the bound on run_ms makes this a seek
+  // to the machine's last runs, not a scan of them all (each run's end is in the row only).
+  // A run of another span (a vigil with another kBaselineRunWindows) is one the scorer
+  // ignores (predictions.cc).
+  VIGIL_RETURN_IF_ERROR(prep("DELETE FROM baseline_runs WHERE machine_id = ?1 AND run_ms > ?2 - " +
+                             std::to_string(kBaselineRunWindows * config_.processing.window_ms) + " AND end_ms > ?2", &drop_runs_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM latest_features WHERE machine_id = ?", &latest_del_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO rescore_from(machine_id, from_ms) VALUES(?, ?) ON CONFLICT(machine_id)"
                              " DO UPDATE SET from_ms = min(from_ms, excluded.from_ms)", &rescore_));

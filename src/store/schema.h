@@ -28,6 +28,10 @@
 
 namespace vigil::store {
 
+// A cached baseline run (baseline_runs) spans this many windows (model/scorer.cc): the
+// processor drops the runs a written row falls in by a seek to the first that can hold it.
+constexpr int64_t kBaselineRunWindows = 32;
+
 // Creates the processor tables if missing and checks the schema fingerprint
 // (kInvalidArgument with what to do when it does not match). path: for the message.
 Status CreateProcessorTables(Db& db, const Config& config, const std::string& path);
