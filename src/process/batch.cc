@@ -535,11 +535,15 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
       store::FeatureStore& db;
       ~EndRead() { db.EndRead(); }
     } end_read{db};
+    bool synced = false;
     for (const auto& s : *segs) {
       if (archiving_.count(s.path)) continue;  // the archiver is moving it now
       Result<int64_t> consumed_by = db.ConsumedBy(s.path.substr(lake_dir.size() + 1));
       if (!consumed_by) return consumed_by.error();
       if (*consumed_by > 0) {
+        // The batch that took it may be a crashed run's, its commit not on disk yet.
+        if (!synced) VIGIL_RETURN_IF_ERROR(store::SyncWal(data_paths::Database(config_.data_dir)));
+        synced = true;
         VIGIL_RETURN_IF_ERROR(lake::FinishArchive(fs_, lake_dir, s.path, *consumed_by));
         listed.erase(s.path);  // gone from raw/ too
         continue;
@@ -744,8 +748,11 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
     VIGIL_RETURN_IF_ERROR(JoinArchiver());
     archiving_.insert(batch.begin(), batch.end());
     archiver_ = std::thread([this, lake_dir, staged = std::move(staged), id = *id]() mutable {
+      // The commit is on disk before any of its segments leaves raw/ (store/db.h: kProcessor).
+      Status synced = store::SyncWal(data_paths::Database(config_.data_dir));
       Result<lake::ArchivePlan> plan = staged.get();
-      archived_ = plan ? lake::FinishStaged(fs_, lake_dir, *plan, id, [&] { return Fault("moved_one"); }) : plan.error();
+      if (!synced.ok()) archived_ = synced;
+      else archived_ = plan ? lake::FinishStaged(fs_, lake_dir, *plan, id, [&] { return Fault("moved_one"); }) : plan.error();
     });
   }
   return more;

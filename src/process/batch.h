@@ -14,9 +14,10 @@
 // feature duration after a changed window), from the window values at the edges of those
 // rows' ranges and the stored block partials between (process/rolling.h); the labels of
 // other rows by range updates (a new failure, a watermark step); refresh latest_features;
-// record the batch and its segments; commit; (4) move the segments from raw/ to archive/,
-// compacted, on a thread of its own while the next batch parses and applies (copying and
-// syncfs: waiting on the disk, not computing); the run waits for it before it returns.
+// record the batch and its segments; commit (not synced); (4) on a thread of its own while
+// the next batch parses and applies, sync the commit, then move the segments from raw/ to
+// archive/, compacted (waiting on the disk, not computing); the run waits for it before it
+// returns.
 // A crash anywhere leaves either an uncommitted batch (its segments are still in raw/ and
 // are processed again: dedup makes that exact) or a committed one (step 1 of the next
 // batch finishes its moves without reprocessing).

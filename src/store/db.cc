@@ -1,7 +1,12 @@
 #include "store/db.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdint>
 #include <filesystem>
@@ -51,7 +56,7 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   int flags = (mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
   if (mode == OpenMode::kProcessor) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;
-  // The processor's batches write their WAL in large writes (store/wal_vfs.h: its commits sync).
+  // The processor's batches write their WAL in large writes (store/wal_vfs.h).
   const char* vfs = mode == OpenMode::kProcessor ? WalGatheringVfs() : mode == OpenMode::kCheckpoint ? CheckpointVfs() : nullptr;
   if (sqlite3_open_v2(path.c_str(), &raw, flags, vfs) != SQLITE_OK) {
     std::string m = raw ? sqlite3_errmsg(raw) : "out of memory";
@@ -61,7 +66,7 @@ Result<Db> Db::Open(const std::string& path, OpenMode mode) {
   Db db(raw);
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   if (mode == OpenMode::kModel) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
-  if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  if (mode == OpenMode::kProcessor) VIGIL_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   if (mode == OpenMode::kModel || mode == OpenMode::kProcessor) {
     db.carried_wal_bytes_ = kCarriedWalBytes;
     // The processor never copies the WAL on a commit (it checkpoints in the background,
@@ -123,6 +128,16 @@ Status Db::Exec(const std::string& sql) {
     return Status::IoError("sqlite: " + m + " in: " + sql.substr(0, 80));
   }
   return Status::Ok();
+}
+
+Status Db::FlushWal() {
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal || !wal->pMethods) {
+    return Status::Ok();  // no WAL open: nothing gathered
+  }
+  const int rc = wal->pMethods->xFileControl(wal, kFlushGathered, nullptr);
+  if (rc == SQLITE_OK || rc == SQLITE_NOTFOUND) return Status::Ok();  // NOTFOUND: not a gathered file
+  return Status::IoError("sqlite: writing the WAL: " + std::string(sqlite3_errstr(rc)));
 }
 
 Result<Stmt> Db::Prepare(const std::string& sql, bool persistent) {
@@ -227,6 +242,17 @@ std::string Quoted(const std::string& v) {
   std::string out(q);
   sqlite3_free(q);
   return out;
+}
+
+Status SyncWal(const std::string& db_path) {
+  const std::string wal = db_path + "-wal";
+  const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);  // no lock on a WAL file to lose at its close
+  if (fd < 0) return errno == ENOENT ? Status::Ok() : Status::IoError("open " + wal + ": " + std::strerror(errno));
+  const int rc = ::fdatasync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IoError("fdatasync " + wal + ": " + std::strerror(err));
+  return Status::Ok();
 }
 
 }  // namespace vigil::store

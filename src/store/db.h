@@ -53,9 +53,12 @@ enum class OpenMode {
   kReadWrite,  // an existing file, no pragmas (rebuild's copy and swap)
   kCheckpoint,  // an existing file, only to checkpoint it: writes gathered (store/wal_vfs.h)
   kModel,      // an existing file, WAL; synchronous stays FULL: alerts must survive power loss
-  // Created if missing, WAL, synchronous=FULL: a commit is on disk before the archive step
-  // moves its segments out of raw/ (with NORMAL, a power loss could roll the batch back
-  // after the moves, and nothing would process those segments again). One sync per batch.
+  // Created if missing, WAL, synchronous=NORMAL: a commit is not synced. It must be on
+  // disk before the archive step moves its segments out of raw/ (a power loss could roll
+  // the batch back after the moves, and nothing would process those segments again): the
+  // processor calls SyncWal first, on the archive step's thread, beside the model stage,
+  // rather than waiting for the disk in the commit (+1% at 10M: the commit 16-27 -> 5-15
+  // ms; BENCHMARKS.md). A process that dies loses no commit: the page cache keeps it.
   kProcessor,
 };
 
@@ -76,6 +79,9 @@ class Db {
 
   // Runs one or more statements; errors name the SQL (its first 80 characters).
   Status Exec(const std::string& sql);
+  // Writes what the WAL gathering VFS still holds of this connection's WAL (store/wal_vfs.h):
+  // after a commit that a sync from another descriptor (SyncWal) is to make durable.
+  Status FlushWal();
   // persistent: kept for the connection's life (SQLITE_PREPARE_PERSISTENT).
   Result<Stmt> Prepare(const std::string& sql, bool persistent = false);
   int64_t Changes() const;
@@ -167,5 +173,9 @@ class Transaction {
 
 // An SQL string literal (quotes doubled).
 std::string Quoted(const std::string& v);
+
+// fdatasync of <db_path>-wal: every commit written to it is on disk. No WAL file is fine:
+// the last close checkpointed it, and a checkpoint syncs the database file.
+Status SyncWal(const std::string& db_path);
 
 }  // namespace vigil::store

@@ -135,7 +135,12 @@ Status FeatureStore::Begin() {
   if (WalPastCarriedBound() || checkpoint_done_) VIGIL_RETURN_IF_ERROR(JoinCheckpoint());
   return db_.Exec("BEGIN IMMEDIATE");
 }
-Status FeatureStore::Commit() { return db_.Exec("COMMIT"); }
+// Unsynced (synchronous=NORMAL, store/db.h); what the VFS gathered after the commit frame is
+// in the file before the archive step's SyncWal.
+Status FeatureStore::Commit() {
+  VIGIL_RETURN_IF_ERROR(db_.Exec("COMMIT"));
+  return db_.FlushWal();
+}
 void FeatureStore::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
 // A chunk's blob: its readings as (ts_ms, value, received_ms) triples in the host's byte

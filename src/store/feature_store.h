@@ -64,14 +64,15 @@ class FeatureStore {
   ~FeatureStore();
 
   // A checkpoint copies the WAL into the database file in the background, on a connection
-  // of its own: the WAL is already synced (synchronous=FULL), so the copy only bounds the
-  // WAL, and it overlaps a batch's parse instead of holding up the processor (a batch's WAL
-  // is tens of MB). The processor starts one when a run opens the store (for the WAL the
-  // last run left) and after each commit that another batch follows. Begin waits for it
-  // when this connection's last commit left more than kCarriedWalBytes (the connection's
-  // carried bound) in the WAL, so that a large batch's transaction starts the WAL over; a
-  // smaller WAL (such as the one an earlier run left) takes the batch's frames after its own
-  // while it is copied, and the close's rule bounds it. A failed checkpoint is reported by
+  // of its own (which syncs the WAL first, then the database file: the batches' commits are
+  // not synced, store/db.h), so that the copy bounds the WAL and overlaps a batch's parse
+  // instead of holding up the processor (a batch's WAL is tens of MB). The processor starts
+  // one when a run opens the store (for the WAL the last run left) and after each commit
+  // that another batch follows. Begin waits for it when this connection's last commit left
+  // more than kCarriedWalBytes (the connection's carried bound) in the WAL, so that a large
+  // batch's transaction starts the WAL over; a smaller WAL (such as the one an earlier run
+  // left) takes the batch's frames after its own while it is copied, and the close's rule
+  // bounds it. A failed checkpoint is reported by
   // the next Begin (or lost with the object: harmless, the next one copies the same WAL).
   //
   // A run's last commit is not copied: the store's close leaves a WAL of up to

@@ -28,7 +28,9 @@ Status FeatureStore::ReplaceMachines(const std::string& other_path, const std::v
   Status s = db_.Exec(sql);
   if (!s.ok()) (void)db_.Exec("ROLLBACK");
   (void)db_.Exec("DETACH DATABASE rebuilt");
-  return s;
+  // On disk before the caller deletes the rebuilt file, their only other copy.
+  if (s.ok()) s = db_.FlushWal();
+  return s.ok() ? SyncWal(path_) : s;
 }
 
 Status CarryOverTables(const std::string& from_path, const std::string& to_path) {

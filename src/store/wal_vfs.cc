@@ -29,6 +29,8 @@ struct GatheredFile {
   int buf_len;
   int hint_fd;               // the file's pages are sent to the disk from here on (-1: none)
   sqlite3_int64 hinted_to;   // written pages before this offset are on their way
+  bool wal;                  // a WAL file (not a checkpoint's database file)
+  bool commit_page_next;     // the last write was a commit frame's header: its page follows
 };
 
 constexpr size_t kGatheredFileBytes = (sizeof(GatheredFile) + 15) / 16 * 16;
@@ -73,8 +75,16 @@ int Read(sqlite3_file* f, void* out, int amt, sqlite3_int64 at) {
   return w->real->pMethods->xRead(w->real, out, amt, at);
 }
 
-int Write(sqlite3_file* f, const void* data, int amt, sqlite3_int64 at) {
-  GatheredFile* w = W(f);
+// A WAL frame's 24-byte header holds, at bytes 4-7, the database's size in pages after the
+// commit for the last frame of a transaction, and 0 for every other frame.
+constexpr int kFrameHeaderBytes = 24;
+bool IsCommitHeader(const void* data, int amt, sqlite3_int64 at) {
+  if (amt != kFrameHeaderBytes || at < 32) return false;  // the WAL's own header is 32 bytes
+  const auto* b = static_cast<const unsigned char*>(data);
+  return (b[4] | b[5] | b[6] | b[7]) != 0;
+}
+
+int Gather(GatheredFile* w, const void* data, int amt, sqlite3_int64 at) {
   if (w->buf_len > 0 && at == w->buf_at + w->buf_len && w->buf_len + amt <= kGatherBytes) {
     std::memcpy(w->buf + w->buf_len, data, static_cast<size_t>(amt));
     w->buf_len += amt;
@@ -86,6 +96,17 @@ int Write(sqlite3_file* f, const void* data, int amt, sqlite3_int64 at) {
   w->buf_at = at;
   w->buf_len = amt;
   return SQLITE_OK;
+}
+
+int Write(sqlite3_file* f, const void* data, int amt, sqlite3_int64 at) {
+  GatheredFile* w = W(f);
+  const bool commit_page = w->commit_page_next;
+  w->commit_page_next = w->wal && IsCommitHeader(data, amt, at);
+  if (int rc = Gather(w, data, amt, at); rc != SQLITE_OK) return rc;
+  // A commit's last frame is in the file before SQLite publishes the commit to other
+  // connections (in the shared WAL index, right after this write returns): without a sync
+  // at each commit (synchronous=NORMAL), nothing else would write the gathered frames then.
+  return commit_page ? Flush(w) : SQLITE_OK;
 }
 
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -108,7 +129,10 @@ int FileSize(sqlite3_file* f, sqlite3_int64* size) {
 
 // The rest goes to the base file as it is.
 int CheckReservedLock(sqlite3_file* f, int* out) { return W(f)->real->pMethods->xCheckReservedLock(W(f)->real, out); }
-int FileControl(sqlite3_file* f, int op, void* arg) { return W(f)->real->pMethods->xFileControl(W(f)->real, op, arg); }
+int FileControl(sqlite3_file* f, int op, void* arg) {
+  if (op == kFlushGathered) return Flush(W(f));
+  return W(f)->real->pMethods->xFileControl(W(f)->real, op, arg);
+}
 int SectorSize(sqlite3_file* f) { return W(f)->real->pMethods->xSectorSize(W(f)->real); }
 int DeviceCharacteristics(sqlite3_file* f) { return W(f)->real->pMethods->xDeviceCharacteristics(W(f)->real); }
 int ShmMap(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
@@ -158,6 +182,8 @@ int OpenGathered(sqlite3_filename name, sqlite3_file* f, int flags, int* out_fla
   w->buf_len = 0;
   w->hint_fd = -1;
   w->hinted_to = 0;
+  w->wal = methods == &kWalMethods;
+  w->commit_page_next = false;
   const int rc = Base()->xOpen(Base(), name, w->real, flags, out_flags);
   if (rc != SQLITE_OK || w->real->pMethods->iVersion < methods->iVersion) {
     if (w->real->pMethods) w->real->pMethods->xClose(w->real);

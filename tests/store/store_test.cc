@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "common/data_paths.h"
 #include "store/db.h"
@@ -63,22 +64,55 @@ class StoreTest : public ::testing::Test {
   std::string path_;
 };
 
-// The archive step moves a batch's segments out of raw/ after its commit: the commit must
-// be on disk by then (synchronous=FULL syncs the WAL at each commit; NORMAL would not, and
-// a power loss could roll back a batch whose segments are already archived).
-TEST_F(StoreTest, TheProcessorsCommitsAreSyncedBeforeTheyReturn) {
-  Result<Db> db = Db::Open(path_, OpenMode::kProcessor);
-  ASSERT_TRUE(db) << db.error().message();
-  Result<Stmt> st = db->Prepare("PRAGMA synchronous");
-  ASSERT_TRUE(st);
-  int64_t level = -1;
-  EXPECT_OK(st->ForEach([&](const Stmt& row) { level = row.Int(0); }));
-  EXPECT_EQ(level, 2);  // FULL
-  Result<Stmt> mode = db->Prepare("PRAGMA journal_mode");
-  ASSERT_TRUE(mode);
-  std::string journal;
-  EXPECT_OK(mode->ForEach([&](const Stmt& row) { journal = row.Text(0); }));
-  EXPECT_EQ(journal, "wal");
+// The archive step moves a batch's segments out of raw/ after its commit, and the commit
+// must be on disk by then: the processor's commits are not synced (synchronous=NORMAL), the
+// archive step syncs the WAL from a descriptor of its own (SyncWal) first. So when Commit
+// returns, the whole commit must be in the WAL file, the gathering VFS's buffer written:
+// here a transaction past the page cache (8 MiB) that then writes spilled pages again, so
+// that SQLite rewrites its frames' checksums after the commit frame. A copy of the files
+// (no -shm: SQLite recovers the WAL from the file alone) holds every row.
+TEST_F(StoreTest, ACommitIsWholeInTheWalFileWhenCommitReturns) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  {
+    Result<Db> db = Db::Open(path_, OpenMode::kProcessor);
+    ASSERT_TRUE(db) << db.error().message();
+    Result<Stmt> st = db->Prepare("PRAGMA synchronous");
+    ASSERT_TRUE(st);
+    int64_t level = -1;
+    EXPECT_OK(st->ForEach([&](const Stmt& row) { level = row.Int(0); }));
+    EXPECT_EQ(level, 1);  // NORMAL
+  }
+  std::vector<StoredReading> rs;
+  for (int64_t i = 0; i < 600; ++i) rs.push_back({kT0 + i * 1000, 0.5 * static_cast<double>(i), kT0 + i * 1000});
+  const int kChunks = 1000;  // 14.4 KB each: ~14 MB, past the cache
+  ASSERT_OK(s->Begin());
+  for (int c = 0; c < kChunks; ++c) ASSERT_OK(s->WriteChunk("M" + std::to_string(c), 0, kT0, rs));
+  rs[0].value = 99.0;
+  for (int c = 0; c < 20; ++c) ASSERT_OK(s->WriteChunk("M" + std::to_string(c), 0, kT0, rs));  // spilled pages again
+  ASSERT_OK(s->Commit());
+
+  TempDir copy;
+  const std::string to = copy.path() + "/vigil.db";
+  std::filesystem::copy_file(path_, to);
+  std::filesystem::copy_file(path_ + "-wal", to + "-wal");
+  Result<Db> read = Db::Open(to, OpenMode::kReadWrite);  // recovers the WAL
+  ASSERT_TRUE(read) << read.error().message();
+  Result<Stmt> q = read->Prepare("SELECT count(*) FROM reading_chunks");
+  ASSERT_TRUE(q) << q.error().message();
+  int64_t chunks = -1;
+  EXPECT_OK(q->ForEach([&](const Stmt& row) { chunks = row.Int(0); }));
+  EXPECT_EQ(chunks, kChunks);
+  std::vector<StoredReading> back;
+  Result<Stmt> one = read->Prepare("SELECT data FROM reading_chunks WHERE machine_id = 'M7'");
+  ASSERT_TRUE(one);
+  EXPECT_OK(one->ForEach([&](const Stmt& row) {
+    const std::string_view blob = row.Blob(0);
+    back.resize(blob.size() / sizeof(StoredReading));
+    std::memcpy(back.data(), blob.data(), back.size() * sizeof(StoredReading));
+  }));
+  ASSERT_EQ(back.size(), rs.size());
+  EXPECT_EQ(back[0].value, 99.0);
 }
 
 // A close leaves a WAL up to the carried bound for the next run's checkpoint (nothing in
