@@ -6,9 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 #include "store/wal_vfs.h"

@@ -72,8 +72,8 @@ class FeatureStore {
   // more than kCarriedWalBytes (the connection's carried bound) in the WAL, so that a large
   // batch's transaction starts the WAL over; a smaller WAL (such as the one an earlier run
   // left) takes the batch's frames after its own while it is copied, and the close's rule
-  // bounds it. A failed checkpoint is reported by
-  // the next Begin (or lost with the object: harmless, the next one copies the same WAL).
+  // bounds it. A failed checkpoint is reported by the next Begin (or lost with the object:
+  // harmless, the next one copies the same WAL).
   //
   // A run's last commit is not copied: the store's close leaves a WAL of up to
   // kCarriedWalBytes (db.h) for the next run's first checkpoint, beside that run's parse,
