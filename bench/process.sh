@@ -13,8 +13,9 @@
 # database copied, the lake hard-linked: a batch only adds and renames files), timed to the
 # ms (vigil started by the script itself, not under /usr/bin/time, whose own start would
 # count), and its median is reported with the range; one more run measures its peak RSS.
-# The failures' +1% then runs once, after the last of them. The processor's batches alone are reported too (the batches table: a
-# batch's start to its commit), without the command's start-up, open, commit and scoring.
+# The failures' +1% then runs once, after the last of them. The processor's batches alone
+# are reported too (the batches table: a batch's start to its commit), without the
+# command's start-up, open, commit and scoring.
 #
 # usage: bench/process.sh [-n READINGS] [-w WORK_DIR] [-q] [-r REPS]   (default 2,000,000
 #        readings; -q skips the sqlite3 baseline: at 10M it takes ~3 minutes, and the
@@ -23,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 N=2000000 WORK=${TMPDIR:-/tmp}/vigil-bench-process QUICK=0 REPS=5
-while getopts "n:w:qr:" o; do case $o in n) N=$OPTARG;; w) WORK=$OPTARG;; q) QUICK=1;; r) REPS=$OPTARG;; *) sed -n '2,21p' "$0"; exit 2;; esac; done
+while getopts "n:w:qr:" o; do case $o in n) N=$OPTARG;; w) WORK=$OPTARG;; q) QUICK=1;; r) REPS=$OPTARG;; *) sed -n '2,22p' "$0"; exit 2;; esac; done
 M=100; SECS=$((N / M / 2)); INC=$((SECS / 100))
 # VIGIL=path/to/vigil uses that binary instead of building build-bench (Release).
 if [ -z "${VIGIL:-}" ]; then

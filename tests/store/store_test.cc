@@ -82,6 +82,11 @@ TEST_F(StoreTest, ACommitIsWholeInTheWalFileWhenCommitReturns) {
     int64_t level = -1;
     EXPECT_OK(st->ForEach([&](const Stmt& row) { level = row.Int(0); }));
     EXPECT_EQ(level, 1);  // NORMAL
+    Result<Stmt> mode = db->Prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(mode);
+    std::string journal;
+    EXPECT_OK(mode->ForEach([&](const Stmt& row) { journal = row.Text(0); }));
+    EXPECT_EQ(journal, "wal");
   }
   std::vector<StoredReading> rs;
   for (int64_t i = 0; i < 600; ++i) rs.push_back({kT0 + i * 1000, 0.5 * static_cast<double>(i), kT0 + i * 1000});
