@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "common/config_options.h"
+#include "common/names.h"
 #include "vigil/config.h"
 
 namespace vigil {
@@ -786,8 +786,7 @@ Status CheckConfig(const Config& c) {
     errors.push_back("mqtt.cert_file: a client certificate needs mqtt.ca_file (TLS)");
 
   if (!c.upload.bucket.empty()) {
-    static const std::regex kGateway("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
-    if (!std::regex_match(c.upload.gateway_id, kGateway))
+    if (!IsSafeName(c.upload.gateway_id))
       errors.push_back("upload.gateway_id: '" + c.upload.gateway_id +
                        "' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$ (required with upload.bucket)");
     if (!c.upload.endpoint.starts_with("http://") && !c.upload.endpoint.starts_with("https://"))
@@ -811,26 +810,23 @@ Status CheckConfig(const Config& c) {
   std::set<std::string> sim_ids;
   if (c.simulate.machines.empty()) errors.push_back("simulate.machines: at least one machine is needed");
   for (const std::string& id : c.simulate.machines) {
-    static const std::regex kMachineId("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
-    if (!std::regex_match(id, kMachineId))
+    if (!IsSafeName(id))
       errors.push_back("simulate.machines: '" + id + "' must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
     if (!sim_ids.insert(id).second) errors.push_back("simulate.machines: '" + id + "' is listed twice");
   }
   if (c.simulate.client_id.empty() || c.simulate.client_id == c.mqtt.client_id)
     errors.push_back("simulate.client_id: must be non-empty and differ from mqtt.client_id");
 
-  static const std::regex kIdent("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
-  static const std::regex kSensorName("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
   static const std::set<std::string> kReserved = {"machine_id", "timestamp_utc", "window_start_ms",
                                                   "label_failure_7d", "seq"};
   if (c.sensors.empty()) errors.push_back("sensors: at least one sensor is needed");
   std::set<std::string> names, columns;
   for (const SensorSpec& s : c.sensors) {
     std::string at = "sensors '" + s.name + "': ";
-    if (!std::regex_match(s.name, kSensorName)) errors.push_back(at + "name must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
+    if (!IsSafeName(s.name)) errors.push_back(at + "name must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$");
     if (s.name == "failure") errors.push_back(at + "'failure' is reserved for failure events");
     if (!names.insert(s.name).second) errors.push_back(at + "duplicate sensor name");
-    if (!std::regex_match(s.field, kIdent)) errors.push_back(at + "field '" + s.field + "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    if (!IsIdentifier(s.field)) errors.push_back(at + "field '" + s.field + "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
     if (kReserved.count(s.field)) errors.push_back(at + "field '" + s.field + "' is reserved");
     if (!columns.insert(s.field).second) errors.push_back(at + "field '" + s.field + "' used twice");
     if (!std::isfinite(s.min) || !std::isfinite(s.max) || s.min > s.max)
@@ -838,7 +834,7 @@ Status CheckConfig(const Config& c) {
   }
   for (const FeatureSpec& f : c.features) {
     std::string at = "features '" + f.name + "': ";
-    if (!std::regex_match(f.name, kIdent)) errors.push_back(at + "name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    if (!IsIdentifier(f.name)) errors.push_back(at + "name must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
     if (kReserved.count(f.name)) errors.push_back(at + "name is reserved");
     if (!columns.insert(f.name).second) errors.push_back(at + "name clashes with another feature or sensor field");
     if (!c.FindSensor(f.sensor)) errors.push_back(at + "unknown sensor '" + f.sensor + "'");

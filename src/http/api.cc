@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <vector>
 
 #include "common/json_text.h"
@@ -26,11 +25,6 @@ namespace fs = std::filesystem;
 constexpr int64_t kMaxPoints = 10'000;
 
 std::string DbPath(const Config& c) { return data_paths::Database(c.data_dir); }
-
-bool ValidMachineId(const std::string& id) {
-  static const std::regex kId("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
-  return std::regex_match(id, kId);
-}
 
 // 1970-01-01 to 9999-12-31 in ms: keeps every difference and sum of times far from overflow.
 constexpr int64_t kMaxTimeMs = 253'402'300'799'999;
@@ -82,7 +76,7 @@ std::string JsonError(const std::string& message) {
 }
 
 Reply MachinesReply(const Config& config, const std::string& id, int64_t now_ms) {
-  if (!id.empty() && !ValidMachineId(id)) return {400, JsonError("bad machine id '" + id + "'")};
+  if (!id.empty() && !lake::IsValidMachineId(id)) return {400, JsonError("bad machine id '" + id + "'")};
   store::StoreStatus st;
   std::error_code ec;
   if (fs::exists(DbPath(config), ec)) {
@@ -174,7 +168,7 @@ Result<SeriesParams> ParseSeriesParams(const std::string& from, const std::strin
 
 Reply SeriesReply(const Config& config, const std::string& id, const std::string& from, const std::string& to,
                   const std::string& step, int64_t now_ms) {
-  if (!ValidMachineId(id)) return {400, JsonError("bad machine id '" + id + "'")};
+  if (!lake::IsValidMachineId(id)) return {400, JsonError("bad machine id '" + id + "'")};
   Result<SeriesParams> p = ParseSeriesParams(from, to, step, now_ms, config.processing.window_ms);
   if (!p) return {400, JsonError(p.error().message())};
   std::error_code ec;
@@ -210,7 +204,7 @@ Reply SeriesReply(const Config& config, const std::string& id, const std::string
 }
 
 Reply AlertsReply(const Config& config, const std::string& machine, const std::string& limit) {
-  if (!machine.empty() && !ValidMachineId(machine)) return {400, JsonError("bad machine id '" + machine + "'")};
+  if (!machine.empty() && !lake::IsValidMachineId(machine)) return {400, JsonError("bad machine id '" + machine + "'")};
   int64_t n = 100;
   if (!limit.empty()) {
     auto [p, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), n);

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "common/names.h"
+
 namespace vigil::lake {
 
 std::string LakeDir(const std::string& data_dir) { return data_dir + "/lake"; }
@@ -54,14 +56,7 @@ bool SegmentOpenedMs(std::string_view name, int64_t* ms) {
   return ec == std::errc() && p == name.data() + end;
 }
 
-bool IsValidMachineId(std::string_view id) {
-  auto alnum = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (id.empty() || id.size() > 64 || !alnum(id[0])) return false;
-  for (char c : id.substr(1)) {
-    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
+bool IsValidMachineId(std::string_view id) { return IsSafeName(id); }
 
 std::string OpenFileName(std::string_view final_name) {
   return std::string(".").append(final_name).append(kOpenSuffix);

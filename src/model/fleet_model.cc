@@ -3,11 +3,11 @@
 #include <simdjson.h>
 
 #include <filesystem>
-#include <regex>
 
 #include "common/data_paths.h"
 #include "common/dir_lock.h"
 #include "common/json_text.h"
+#include "common/names.h"
 #include "common/timestamp.h"
 #include "lake/file_system.h"
 #include "model/booster.h"
@@ -56,8 +56,7 @@ Result<FleetAnnouncement> ParseFleetAnnouncement(std::string_view payload) {
   std::string_view v;
   if (root["id"].get(v)) return Status::InvalidArgument("the announcement has no string \"id\"");
   a.id = std::string(v);
-  static const std::regex kId("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
-  if (!std::regex_match(a.id, kId)) {
+  if (!IsSafeName(a.id, 128)) {
     return Status::InvalidArgument("the announcement's id '" + a.id + "' does not match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
   }
   if (simdjson::dom::element e; !root["sha256"].get(e)) {
