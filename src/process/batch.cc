@@ -272,14 +272,31 @@ Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events
     w.latest = std::max(w.latest, fresh.back().ts_ms);
     const std::string& m = names[head.machine];
     const int sensor = static_cast<int>(head.sensor);
-    VIGIL_RETURN_IF_ERROR(db_.ReadChunk(m, sensor, chunk, &stored));
+    // Readings newer than every stored one of their series, in windows of their own, cannot
+    // be duplicates: they go into a part of their own, and the stored chunk is neither read
+    // nor written again (+1% at 10M: ~1,150 page reads and 600 WAL pages fewer). Others
+    // are merged into the chunk, whose parts become one again.
+    Result<std::optional<store::FeatureStore::SeriesTail>> tail = db_.Tail(m, sensor, chunk_ms_);
+    if (!tail) return tail.error();
+    const std::optional<store::FeatureStore::SeriesTail>& t = *tail;
+    const bool append = !t || chunk > t->chunk_ms ||
+                        (chunk == t->chunk_ms && t->parts < store::kMaxChunkParts &&
+                         FloorTo(fresh.front().ts_ms, W_) > FloorTo(t->last_ms, W_));
+    int parts = 0;  // the chunk's stored rows
+    stored.clear();
+    if (append) parts = t && chunk == t->chunk_ms ? t->parts : 0;
+    else VIGIL_RETURN_IF_ERROR(db_.ReadChunk(m, sensor, chunk, &stored, &parts));
     changed.clear();
     MergeCounts counts;
     MergeReadings(&stored, fresh.data(), fresh.size(), &counts, &changed);
     rec_->readings += counts.readings;
     rec_->duplicates += counts.duplicates;
     if (!changed.empty()) {
-      VIGIL_RETURN_IF_ERROR(db_.WriteChunk(m, sensor, chunk, stored));
+      if (append) VIGIL_RETURN_IF_ERROR(db_.AppendChunkPart(m, sensor, chunk, parts, stored));
+      else VIGIL_RETURN_IF_ERROR(db_.WriteChunk(m, sensor, chunk, stored, parts));
+      if (append || chunk == t->chunk_ms) {  // the series' newest chunk, stored has its newest reading
+        VIGIL_RETURN_IF_ERROR(db_.SetTail(m, sensor, {chunk, append ? parts + 1 : 1, stored.back().ts_ms}));
+      }
       // The changed windows' means.
       size_t k = 0;
       int64_t prev = INT64_MIN;
@@ -363,7 +380,8 @@ Status Applier::Machine(const std::string& m, MachineWork* w) {
 // Appends one sensor's stored window means over x, in window order.
 Status Applier::LoadValues(const std::string& m, int sensor, Range x, std::vector<std::pair<int64_t, double>>* out) {
   chunk_readings_.clear();
-  VIGIL_RETURN_IF_ERROR(db_.ReadChunks(m, sensor, FloorTo(x.lo, chunk_ms_), x.hi, &chunk_readings_));
+  // To the end of the chunk holding x.hi - 1: all of its parts.
+  VIGIL_RETURN_IF_ERROR(db_.ReadChunks(m, sensor, FloorTo(x.lo, chunk_ms_), FloorTo(x.hi - 1, chunk_ms_) + chunk_ms_, &chunk_readings_));
   for (size_t k = 0; k < chunk_readings_.size();) {
     const int64_t win = FloorTo(chunk_readings_[k].ts_ms, W_);
     if (win >= x.hi) break;

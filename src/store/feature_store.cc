@@ -50,8 +50,16 @@ Status FeatureStore::Prepare() {
   const std::string cols = FeatureColumnList(config_);
   std::string marks;
   for (size_t i = 0; i < config_.sensors.size() + config_.features.size() + 1; ++i) marks += ", ?";
-  VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ? AND sensor = ? AND chunk_ms = ?", &get_chunk_));
+  const std::string parts_end = " + " + std::to_string(kMaxChunkParts);
+  VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ?1 AND sensor = ?2 AND chunk_ms >= ?3"
+                             " AND chunk_ms < ?3" + parts_end + " ORDER BY chunk_ms", &get_chunk_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &put_chunk_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &add_part_));
+  VIGIL_RETURN_IF_ERROR(prep("DELETE FROM reading_chunks WHERE machine_id = ?1 AND sensor = ?2 AND chunk_ms > ?3"
+                             " AND chunk_ms < ?3" + parts_end, &drop_parts_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT chunk_ms, parts, last_ms FROM series_tails WHERE machine_id = ? AND sensor = ?", &get_tail_));
+  VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO series_tails(machine_id, sensor, chunk_ms, parts, last_ms) VALUES(?, ?, ?, ?, ?)", &put_tail_));
+  VIGIL_RETURN_IF_ERROR(prep("SELECT chunk_ms, data FROM reading_chunks WHERE machine_id = ? AND sensor = ? ORDER BY chunk_ms DESC LIMIT 1", &newest_chunk_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ? AND sensor = ? AND chunk_ms >= ? AND chunk_ms < ? ORDER BY chunk_ms", &get_chunks_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT max(window_start_ms) FROM features WHERE machine_id = ?", &latest_row_));
   VIGIL_RETURN_IF_ERROR(prep("SELECT start_ms, n, sum, mean, m2, min, max, last, origin_ms, mean_t, m2_t, c_tv FROM block_partials WHERE machine_id = ? AND sensor = ? AND block_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms", &get_partials_));
@@ -143,33 +151,78 @@ Status FeatureStore::Commit() {
 }
 void FeatureStore::Rollback() { (void)db_.Exec("ROLLBACK"); }
 
-// A chunk's blob: its readings as (ts_ms, value, received_ms) triples in the host's byte
-// order (the database stays on its gateway; a rebuild from the lake makes a portable one).
-Status FeatureStore::ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out) {
-  out->clear();
-  get_chunk_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms);
-  return get_chunk_->ForEach([&](const Stmt& st) {
-    std::string_view blob = st.Blob(0);
-    out->resize(blob.size() / sizeof(StoredReading));
-    std::memcpy(out->data(), blob.data(), out->size() * sizeof(StoredReading));
-  });
+// A chunk part's blob: its readings as (ts_ms, value, received_ms) triples in the host's
+// byte order (the database stays on its gateway; a rebuild from the lake makes a portable one).
+namespace {
+static_assert(sizeof(StoredReading) == 24, "chunk blobs are packed triples");
+
+void AppendBlob(std::string_view blob, std::vector<StoredReading>* out) {
+  const size_t at = out->size();
+  out->resize(at + blob.size() / sizeof(StoredReading));
+  std::memcpy(out->data() + at, blob.data(), (out->size() - at) * sizeof(StoredReading));
 }
 
-Status FeatureStore::WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs) {
-  static_assert(sizeof(StoredReading) == 24, "chunk blobs are packed triples");
-  return put_chunk_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms)
-      .BindBlob(4, std::string_view(reinterpret_cast<const char*>(rs.data()), rs.size() * sizeof(StoredReading))).Run();
+std::string_view BlobOf(const std::vector<StoredReading>& rs) {
+  return {reinterpret_cast<const char*>(rs.data()), rs.size() * sizeof(StoredReading)};
+}
+
+}  // namespace
+
+Status FeatureStore::ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out,
+                               int* parts) {
+  out->clear();
+  int n = 0;
+  get_chunk_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms);
+  VIGIL_RETURN_IF_ERROR(get_chunk_->ForEach([&](const Stmt& st) {
+    AppendBlob(st.Blob(0), out);
+    ++n;
+  }));
+  if (parts) *parts = n;
+  return Status::Ok();
+}
+
+Status FeatureStore::WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs,
+                                int parts) {
+  const std::string& name = config_.sensors[sensor].name;
+  if (parts > 1) VIGIL_RETURN_IF_ERROR(drop_parts_->Bind(1, machine_id).Bind(2, name).Bind(3, chunk_ms).Run());
+  return put_chunk_->Bind(1, machine_id).Bind(2, name).Bind(3, chunk_ms).BindBlob(4, BlobOf(rs)).Run();
+}
+
+Status FeatureStore::AppendChunkPart(const std::string& machine_id, int sensor, int64_t chunk_ms, int part,
+                                     const std::vector<StoredReading>& rs) {
+  if (part < 0 || part >= kMaxChunkParts) return Status::Internal("chunk part " + std::to_string(part) + " out of range");
+  return add_part_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms + part).BindBlob(4, BlobOf(rs)).Run();
 }
 
 Status FeatureStore::ReadChunks(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms,
                                 std::vector<StoredReading>* out) {
   get_chunks_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, from_ms).Bind(4, to_ms);
-  return get_chunks_->ForEach([&](const Stmt& st) {
-    std::string_view blob = st.Blob(0);
-    const size_t at = out->size();
-    out->resize(at + blob.size() / sizeof(StoredReading));
-    std::memcpy(out->data() + at, blob.data(), (out->size() - at) * sizeof(StoredReading));
-  });
+  return get_chunks_->ForEach([&](const Stmt& st) { AppendBlob(st.Blob(0), out); });
+}
+
+Result<std::optional<FeatureStore::SeriesTail>> FeatureStore::Tail(const std::string& machine_id, int sensor, int64_t chunk_len) {
+  const std::string& name = config_.sensors[sensor].name;
+  std::optional<SeriesTail> tail;
+  get_tail_->Bind(1, machine_id).Bind(2, name);
+  VIGIL_RETURN_IF_ERROR(get_tail_->ForEach([&](const Stmt& st) {
+    tail = SeriesTail{st.Int(0), static_cast<int>(st.Int(1)), st.Int(2)};
+  }));
+  if (tail) return tail;
+  newest_chunk_->Bind(1, machine_id).Bind(2, name);
+  std::vector<StoredReading> rs;
+  int64_t key = 0;
+  VIGIL_RETURN_IF_ERROR(newest_chunk_->ForEach([&](const Stmt& st) {
+    key = st.Int(0);
+    AppendBlob(st.Blob(1), &rs);
+  }));
+  if (rs.empty()) return tail;
+  const int64_t chunk = key - ((key % chunk_len) + chunk_len) % chunk_len;
+  return std::optional<SeriesTail>(SeriesTail{chunk, static_cast<int>(key - chunk) + 1, rs.back().ts_ms});
+}
+
+Status FeatureStore::SetTail(const std::string& machine_id, int sensor, const SeriesTail& t) {
+  return put_tail_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, t.chunk_ms).Bind(4, int64_t{t.parts})
+      .Bind(5, t.last_ms).Run();
 }
 
 Status FeatureStore::InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added) {

@@ -32,6 +32,10 @@ struct StoredReading {
   int64_t received_ms = 0;
 };
 
+// A chunk has at most this many parts (FeatureStore::ReadChunk); a batch merges them into
+// one when it would add another.
+constexpr int kMaxChunkParts = 16;
+
 // The left-to-right aggregate of one block of a sensor's window values (process/rolling.h).
 struct BlockPartial {
   int64_t start_ms = 0;
@@ -90,12 +94,34 @@ class FeatureStore {
   void EndRead() { (void)db_.Exec("COMMIT"); }
 
   // The deduplicated readings of one series are kept in chunks (a fixed span of time, a
-  // multiple of the window): one row per chunk rather than one per reading, so a batch
-  // reads and writes whole chunks, sorted by ts. An absent chunk reads as empty.
-  Status ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out);
-  Status WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs);
-  // Appends the readings of the chunks with start in [from, to), in time order.
+  // multiple of the window, at least kMaxChunkParts ms): a few rows per chunk rather than
+  // one per reading, sorted by ts. A chunk's rows are its parts, part k stored at the key
+  // chunk_ms + k: part 0 holds what a batch merged, later parts what later batches
+  // appended, each newer than everything before it. An absent chunk reads as empty.
+  // ReadChunk reads every part; *parts (if given) gets their number.
+  Status ReadChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, std::vector<StoredReading>* out,
+                   int* parts = nullptr);
+  // Writes the chunk as one part 0, dropping the other parts of the `parts` it had.
+  Status WriteChunk(const std::string& machine_id, int sensor, int64_t chunk_ms, const std::vector<StoredReading>& rs,
+                    int parts = 1);
+  // Adds rs, all newer than every stored reading of the series, as the chunk's part `part`
+  // (< kMaxChunkParts): nothing stored is read or written again.
+  Status AppendChunkPart(const std::string& machine_id, int sensor, int64_t chunk_ms, int part,
+                         const std::vector<StoredReading>& rs);
+  // Appends the readings of the chunks with start in [from, to), in time order (to past
+  // the last chunk's parts: a multiple of the chunk's span).
   Status ReadChunks(const std::string& machine_id, int sensor, int64_t from_ms, int64_t to_ms, std::vector<StoredReading>* out);
+  // A series' newest chunk (series_tails), which tells a batch whether its readings are
+  // newer than all stored ones without reading them. A series without a row there (a store
+  // from before the table) gets it from its newest chunk row, read once: chunk_len is the
+  // chunks' span. std::nullopt: no stored reading.
+  struct SeriesTail {
+    int64_t chunk_ms = 0;  // the newest chunk's start
+    int parts = 0;         // its rows
+    int64_t last_ms = 0;   // the series' newest stored reading
+  };
+  Result<std::optional<SeriesTail>> Tail(const std::string& machine_id, int sensor, int64_t chunk_len);
+  Status SetTail(const std::string& machine_id, int sensor, const SeriesTail& tail);
   // *added: the event was not known yet.
   Status InsertFailure(const std::string& machine_id, int64_t ts_ms, const std::string& code, bool* added);
   Result<int64_t> Watermark(const std::string& machine_id);  // INT64_MIN when none
@@ -136,7 +162,7 @@ class FeatureStore {
   Result<int64_t> RecordBatch(const BatchRecord& b);
 
   // Replaces every row of these machines (features, latest_features, failure_history,
-  // reading_chunks, block_partials, watermarks, label_counts, ...) with the rows of the database at other_path, and adds its
+  // reading_chunks, series_tails, block_partials, watermarks, label_counts, ...) with the rows of the database at other_path, and adds its
   // consumed segments, in one transaction.
   Status ReplaceMachines(const std::string& other_path, const std::vector<std::string>& machines);
 
@@ -171,7 +197,8 @@ class FeatureStore {
   std::atomic<bool> checkpoint_done_{false};  // a join would not wait
   std::vector<std::unique_ptr<Stmt>> stmts_;
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
-  Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *put_failure_ = nullptr,
+  Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *add_part_ = nullptr, *drop_parts_ = nullptr,
+       *get_tail_ = nullptr, *put_tail_ = nullptr, *newest_chunk_ = nullptr, *put_failure_ = nullptr,
        *get_wm_ = nullptr, *put_wm_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
        *get_partials_ = nullptr, *put_partial_ = nullptr, *zero_to_one_ = nullptr, *null_to_one_ = nullptr,
        *decide_one_ = nullptr, *null_to_zero_ = nullptr, *range_labels_ = nullptr, *add_labels_ = nullptr,

@@ -19,7 +19,7 @@ Status FeatureStore::ReplaceMachines(const std::string& other_path, const std::v
   for (const std::string& m : machines) list += (list.empty() ? "" : ", ") + Quoted(m);
   VIGIL_RETURN_IF_ERROR(db_.Exec("ATTACH DATABASE " + Quoted(other_path) + " AS rebuilt"));
   std::string sql = "BEGIN IMMEDIATE;";
-  for (const char* t : {"features", "latest_features", "failure_history", "reading_chunks", "block_partials", "watermarks", "rescore_from",
+  for (const char* t : {"features", "latest_features", "failure_history", "reading_chunks", "series_tails", "block_partials", "watermarks", "rescore_from",
                         "baseline_runs", "label_counts"}) {
     sql += std::string("DELETE FROM main.") + t + " WHERE machine_id IN (" + list + ");";
     sql += std::string("INSERT INTO main.") + t + " SELECT * FROM rebuilt." + t + " WHERE machine_id IN (" + list + ");";

@@ -81,6 +81,10 @@ Status CreateProcessorTables(Db& db, const Config& config, const std::string& pa
       // chunk's 14 KB spill onto overflow pages that every seek then read (~35 pages each).
       "CREATE TABLE IF NOT EXISTS reading_chunks(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, chunk_ms INTEGER NOT NULL,"
       " data BLOB NOT NULL, PRIMARY KEY(machine_id, sensor, chunk_ms));"
+      // Each series' newest chunk (FeatureStore::Tail): a batch appends newer readings as a
+      // chunk part without reading the chunk.
+      "CREATE TABLE IF NOT EXISTS series_tails(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, chunk_ms INTEGER NOT NULL,"
+      " parts INTEGER NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY(machine_id, sensor)) WITHOUT ROWID;"
       "CREATE TABLE IF NOT EXISTS block_partials(machine_id TEXT NOT NULL, sensor TEXT NOT NULL, block_ms INTEGER NOT NULL,"
       " start_ms INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL, mean REAL, m2 REAL, min REAL, max REAL, last REAL,"
       " origin_ms INTEGER, mean_t REAL, m2_t REAL, c_tv REAL, PRIMARY KEY(machine_id, sensor, block_ms, start_ms)) WITHOUT ROWID;"

@@ -4,7 +4,9 @@
 //   features(machine_id, window_start_ms, <sensor fields>..., <features>..., label_failure_7d)
 //   latest_features(machine_id PK, same columns)      newest features row per machine
 //   failure_history(machine_id, timestamp_ms, event_code)
-//   reading_chunks(machine_id, sensor, chunk_ms, data) deduplicated readings, packed
+//   reading_chunks(machine_id, sensor, chunk_ms, data) deduplicated readings, packed;
+//       a chunk's part k at chunk_ms + k (FeatureStore::ReadChunk)
+//   series_tails(machine_id, sensor, chunk_ms, parts, last_ms)  each series' newest chunk
 //   block_partials(machine_id, sensor, block_ms, start_ms, ...)  rolling partials
 //   watermarks(machine_id PK, watermark_ms)           latest reading or event time seen
 //   batches(id, started_ms, finished_ms, segments, lines, readings, duplicates, failures,

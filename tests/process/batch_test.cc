@@ -345,6 +345,77 @@ TEST_F(BatchTest, OrderIndependenceOneBatchVersusRandomSplits) {
   }
 }
 
+// Readings arriving in time order, a small batch at a time (a daemon's, a historian's
+// export), are appended to their chunk as parts; copies of old readings and late ones in
+// between merge the parts again, and a chunk that reaches kMaxChunkParts is merged too.
+// Whatever the parts, the tables and the dedup counts equal those of one batch.
+TEST_F(BatchTest, InOrderBatchesAppendChunkPartsAndEqualOneBatch) {
+  std::vector<std::vector<Msg>> batches;
+  std::mt19937_64 rng(7);
+  int64_t t = kT0 + 1234;
+  for (int b = 0; b < 90; ++b) {
+    std::vector<Msg> batch;
+    for (int i = 0; i < 25; ++i, t += 1000) {
+      batch.push_back({"A", "vibration", t, 1.0 + static_cast<double>(rng() % 100) / 10, t + 300});
+      if (i % 5 == 0) batch.push_back({"A", "temperature", t + 7, 60.0 + static_cast<double>(rng() % 50) / 10, t + 400});
+    }
+    if (b % 7 == 3) batch.push_back({"A", "vibration", t - 40'000, 99.0, t + 500});   // a copy of an old reading: loses
+    if (b % 11 == 5) batch.push_back({"A", "vibration", t - 60'500, 42.0, t + 600});  // a late reading: new
+    if (b % 13 == 12) batch.push_back({"A", "vibration", t - 1000, 3.5, t - 1000 + 100});  // a copy received earlier: wins
+    batches.push_back(batch);
+  }
+  Config one = MakeConfig(tmp_.path() + "/one");
+  Config many = MakeConfig(tmp_.path() + "/many");
+  for (const auto& b : batches) WriteSegments(one.data_dir, b);
+  Process(one);
+  for (const auto& b : batches) {
+    WriteSegments(many.data_dir, b);
+    Process(many);
+  }
+  const std::vector<std::string> rows = Dump(one);
+  ASSERT_GT(rows.size(), 2000u);
+  EXPECT_EQ(Dump(many), rows);
+
+  auto query = [](const Config& c, const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((c.data_dir + "/vigil.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::string out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      for (int i = 0; i < sqlite3_column_count(st); ++i) out += std::to_string(sqlite3_column_int64(st, i)) + " ";
+      out += "\n";
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  const std::string counts = "SELECT sum(readings), sum(duplicates) FROM batches";
+  EXPECT_EQ(query(many, counts), query(one, counts));
+  // The parts were there: more chunk rows than chunks, none past the bound.
+  const std::string rows_per_chunk =
+      "SELECT count(*) FROM reading_chunks GROUP BY sensor, chunk_ms - chunk_ms % 600000 ORDER BY 1 DESC LIMIT 1";
+  EXPECT_EQ(query(one, rows_per_chunk), "1 \n");
+  const int most = std::stoi(query(many, rows_per_chunk));
+  EXPECT_GT(most, 1);
+  EXPECT_LE(most, store::kMaxChunkParts);
+  // And each chunk reads back as the one batch's.
+  auto chunks = [&](const Config& c) {
+    auto db = store::FeatureStore::Open(c.data_dir + "/vigil.db", c);
+    EXPECT_TRUE(db.has_value());
+    std::vector<std::string> out;
+    for (int sensor = 0; sensor < 2; ++sensor) {
+      for (int64_t chunk = kT0; chunk < t + 600'000; chunk += 600'000) {
+        std::vector<store::StoredReading> rs;
+        EXPECT_TRUE((*db)->ReadChunk("A", sensor, chunk, &rs).ok());
+        for (const auto& r : rs) out.push_back(std::to_string(r.ts_ms) + " " + std::to_string(r.value) + " " + std::to_string(r.received_ms));
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(chunks(many), chunks(one));
+}
+
 TEST_F(BatchTest, CrashAtEveryPointThenRerunEqualsUninterrupted) {
   std::mt19937_64 rng(99);
   std::vector<Msg> lake = RandomLake(rng);

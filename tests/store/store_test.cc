@@ -247,6 +247,65 @@ TEST_F(StoreTest, ChunksAndPartialsRoundTripPerSeries) {
   ASSERT_EQ(ps.size(), 1u);
 }
 
+TEST_F(StoreTest, ChunkPartsReadAsOneAndWriteChunkMergesThem) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  constexpr int64_t kChunk = 600'000;
+  ASSERT_OK(s->AppendChunkPart("M1", 0, kT0, 0, {{kT0, 1.0, 1}, {kT0 + 5, 2.0, 1}}));
+  ASSERT_OK(s->AppendChunkPart("M1", 0, kT0, 1, {{kT0 + 9, 3.0, 1}}));
+  ASSERT_OK(s->AppendChunkPart("M1", 0, kT0, 2, {{kT0 + 70'000, 4.0, 1}}));
+  ASSERT_OK(s->AppendChunkPart("M1", 0, kT0 + kChunk, 0, {{kT0 + kChunk, 5.0, 1}}));  // the next chunk
+  EXPECT_FALSE(s->AppendChunkPart("M1", 0, kT0, kMaxChunkParts, {{kT0 + 80'000, 6.0, 1}}).ok());
+  std::vector<StoredReading> got;
+  int parts = 0;
+  ASSERT_OK(s->ReadChunk("M1", 0, kT0, &got, &parts));
+  EXPECT_EQ(parts, 3);
+  ASSERT_EQ(got.size(), 4u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].value, 1.0 + static_cast<double>(i));
+  got.clear();
+  ASSERT_OK(s->ReadChunks("M1", 0, kT0, kT0 + 2 * kChunk, &got));
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[4].value, 5.0);
+
+  ASSERT_OK(s->WriteChunk("M1", 0, kT0, {{kT0, 1.0, 1}, {kT0 + 9, 3.5, 1}}, parts));
+  ASSERT_OK(s->ReadChunk("M1", 0, kT0, &got, &parts));
+  EXPECT_EQ(parts, 1);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].value, 3.5);
+  ASSERT_OK(s->ReadChunk("M1", 0, kT0 + kChunk, &got, &parts));  // untouched
+  EXPECT_EQ(parts, 1);
+  ASSERT_EQ(got.size(), 1u);
+}
+
+// A store from before series_tails has no row there: the tail comes from the newest chunk
+// row; one set is read back as set.
+TEST_F(StoreTest, ASeriesTailComesFromItsNewestChunkUntilOneIsSet) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  constexpr int64_t kChunk = 600'000;
+  Result<std::optional<FeatureStore::SeriesTail>> t = s->Tail("M1", 0, kChunk);
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(*t);  // nothing stored
+  ASSERT_OK(s->WriteChunk("M1", 0, kT0, {{kT0 + 3, 1.0, 1}}));
+  ASSERT_OK(s->AppendChunkPart("M1", 0, kT0 + kChunk, 0, {{kT0 + kChunk + 1, 2.0, 1}}));
+  ASSERT_OK(s->AppendChunkPart("M1", 0, kT0 + kChunk, 1, {{kT0 + kChunk + 2, 2.0, 1}, {kT0 + kChunk + 8, 2.5, 1}}));
+  t = s->Tail("M1", 0, kChunk);
+  ASSERT_TRUE(t && *t);
+  EXPECT_EQ((*t)->chunk_ms, kT0 + kChunk);
+  EXPECT_EQ((*t)->parts, 2);
+  EXPECT_EQ((*t)->last_ms, kT0 + kChunk + 8);
+  t = s->Tail("M1", 1, kChunk);  // another sensor
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(*t);
+
+  ASSERT_OK(s->SetTail("M1", 0, {kT0 + 2 * kChunk, 3, kT0 + 2 * kChunk + 4}));
+  t = s->Tail("M1", 0, kChunk);
+  ASSERT_TRUE(t && *t);
+  EXPECT_EQ((*t)->chunk_ms, kT0 + 2 * kChunk);
+  EXPECT_EQ((*t)->parts, 3);
+  EXPECT_EQ((*t)->last_ms, kT0 + 2 * kChunk + 4);
+}
+
 TEST_F(StoreTest, ChunkRangesReadInTimeOrderAndSlopeMomentsRoundTrip) {
   auto s = OpenStore();
   ASSERT_TRUE(s);
