@@ -274,8 +274,8 @@ Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events
     const int sensor = static_cast<int>(head.sensor);
     // Readings newer than every stored one of their series, in windows of their own, cannot
     // be duplicates: they go into a part of their own, and the stored chunk is neither read
-    // nor written again (+1% at 10M: ~1,150 page reads and 600 WAL pages fewer). Others
-    // are merged into the chunk, whose parts become one again.
+    // here nor written again (+1% at 10M: 600 of 3,100 WAL pages fewer). Others are merged
+    // into the chunk, whose parts become one again.
     Result<std::optional<store::FeatureStore::SeriesTail>> tail = db_.Tail(m, sensor, chunk_ms_);
     if (!tail) return tail.error();
     const std::optional<store::FeatureStore::SeriesTail>& t = *tail;
