@@ -51,8 +51,6 @@ Status FeatureStore::Prepare() {
   std::string marks;
   for (size_t i = 0; i < config_.sensors.size() + config_.features.size() + 1; ++i) marks += ", ?";
   const std::string parts_end = " + " + std::to_string(kMaxChunkParts);
-  VIGIL_RETURN_IF_ERROR(prep("SELECT data FROM reading_chunks WHERE machine_id = ?1 AND sensor = ?2 AND chunk_ms >= ?3"
-                             " AND chunk_ms < ?3" + parts_end + " ORDER BY chunk_ms", &get_chunk_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT OR REPLACE INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &put_chunk_));
   VIGIL_RETURN_IF_ERROR(prep("INSERT INTO reading_chunks(machine_id, sensor, chunk_ms, data) VALUES(?, ?, ?, ?)", &add_part_));
   VIGIL_RETURN_IF_ERROR(prep("DELETE FROM reading_chunks WHERE machine_id = ?1 AND sensor = ?2 AND chunk_ms > ?3"
@@ -172,8 +170,8 @@ Status FeatureStore::ReadChunk(const std::string& machine_id, int sensor, int64_
                                int* parts) {
   out->clear();
   int n = 0;
-  get_chunk_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms);
-  VIGIL_RETURN_IF_ERROR(get_chunk_->ForEach([&](const Stmt& st) {
+  get_chunks_->Bind(1, machine_id).Bind(2, config_.sensors[sensor].name).Bind(3, chunk_ms).Bind(4, chunk_ms + kMaxChunkParts);
+  VIGIL_RETURN_IF_ERROR(get_chunks_->ForEach([&](const Stmt& st) {
     AppendBlob(st.Blob(0), out);
     ++n;
   }));

@@ -197,7 +197,7 @@ class FeatureStore {
   std::atomic<bool> checkpoint_done_{false};  // a join would not wait
   std::vector<std::unique_ptr<Stmt>> stmts_;
   size_t rows_per_insert_ = 1;  // within SQLite's 32,766 bound parameters
-  Stmt *get_chunk_ = nullptr, *get_chunks_ = nullptr, *put_chunk_ = nullptr, *add_part_ = nullptr, *drop_parts_ = nullptr,
+  Stmt *get_chunks_ = nullptr, *put_chunk_ = nullptr, *add_part_ = nullptr, *drop_parts_ = nullptr,
        *get_tail_ = nullptr, *put_tail_ = nullptr, *newest_chunk_ = nullptr, *put_failure_ = nullptr,
        *get_wm_ = nullptr, *put_wm_ = nullptr, *rows_ = nullptr, *latest_row_ = nullptr,
        *get_partials_ = nullptr, *put_partial_ = nullptr, *zero_to_one_ = nullptr, *null_to_one_ = nullptr,
