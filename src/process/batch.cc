@@ -18,6 +18,7 @@
 #include <set>
 
 #include "common/dir_lock.h"
+#include "common/huge_pages.h"
 #include "common/data_paths.h"
 #include "common/logging.h"
 #include "common/timestamp.h"
@@ -48,6 +49,9 @@ struct Reading {
   uint32_t sensor;
   store::StoredReading r;
 };
+
+// A part's readings: up to kPartReadings x 32 bytes, reserved whole, touched as they come.
+using Readings = std::vector<Reading, HugePageAllocator<Reading>>;
 
 struct Event {
   uint32_t machine;
@@ -179,7 +183,7 @@ namespace {
 
 // By machine, sensor and time, the copy that wins first: the order Applier::Apply takes.
 // The parser sorts each part before handing it over, off the applying thread.
-void SortReadings(std::vector<Reading>* rs) {
+void SortReadings(Readings* rs) {
   SortMostlySorted(rs, [](const Reading& a, const Reading& b) {
     if (a.machine != b.machine) return a.machine < b.machine;
     if (a.sensor != b.sensor) return a.sensor < b.sensor;
@@ -220,7 +224,7 @@ class Applier {
   }
 
   // Applies and clears readings (sorted by SortReadings) and events.
-  Status Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names);
+  Status Apply(Readings* readings, std::vector<Event>* events, const std::vector<std::string>& names);
 
  private:
   struct Geometry {
@@ -253,8 +257,8 @@ class Applier {
   std::vector<store::FeatureRow> rows_;                // ComputeRange's buffer (its first rows are the range's)
 };
 
-Status Applier::Apply(std::vector<Reading>* readings, std::vector<Event>* events, const std::vector<std::string>& names) {
-  std::vector<Reading>& rs = *readings;
+Status Applier::Apply(Readings* readings, std::vector<Event>* events, const std::vector<std::string>& names) {
+  Readings& rs = *readings;
   std::map<uint32_t, MachineWork> work;
   std::vector<store::StoredReading> stored, fresh;
   std::vector<int64_t> changed;
@@ -587,7 +591,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   // transaction for the whole batch. At most one part waits between the two, so memory
   // stays at about three parts.
   struct Part {
-    std::vector<Reading> readings;
+    Readings readings;
     std::vector<Event> events;
     std::vector<std::string> names;  // the parser's interned machines so far
   };
@@ -599,8 +603,13 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   std::atomic<bool> applier_waits{false};  // for a part now rather than a bigger one later
   Status parse_status;
   int64_t lines = 0, bad_lines = 0;
+  auto new_part = [] {
+    Part p;
+    p.readings.reserve(kPartReadings);  // no copies as it grows; pages touched as it fills
+    return p;
+  };
   std::thread parser_thread([&] {
-    Part part;
+    Part part = new_part();
     std::map<std::string, uint32_t, std::less<>> ids;
     std::map<std::string_view, uint32_t, std::less<>> sensor_ids;  // a wide plant has many channels
     for (size_t i = 0; i < config_.sensors.size(); ++i) sensor_ids.emplace(config_.sensors[i].name, static_cast<uint32_t>(i));
@@ -615,8 +624,9 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
       part.names.resize(ids.size());
       for (const auto& [name, id] : ids) part.names[id] = name;
       queue.push_back(std::move(part));
-      part = Part();
-      if (!spare.empty()) {
+      if (spare.empty()) {
+        part = new_part();
+      } else {
         part = std::move(spare.back());
         spare.pop_back();
       }

@@ -71,11 +71,12 @@ void SortRuns(std::vector<T>* v, Less less) {
 // its late lines): the elements that keep the order stay where they are, the others are
 // sorted the same way (up to `depth` times) and merged back. O(n) per level where
 // std::sort is O(n log n).
-template <class T, class Less>
-void SortMostlySorted(std::vector<T>* v, Less less, int depth = 4) {
+template <class Vector, class Less>
+void SortMostlySorted(Vector* v, Less less, int depth = 4) {
   if (v->size() < 2) return;
   if (depth == 0) return std::sort(v->begin(), v->end(), less);
-  std::vector<T> rest;
+  Vector rest;
+  rest.reserve(v->size());  // address space only: pages are touched as the rest fills
   size_t kept = 1;
   for (size_t i = 1; i < v->size(); ++i) {
     if (less((*v)[i], (*v)[kept - 1])) rest.push_back(std::move((*v)[i]));

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/huge_pages.h"
 #include "store/wal_vfs.h"
 
 namespace vigil::store {
@@ -25,16 +26,15 @@ namespace {
 bool GivePageCacheARegion() {
   int header = 0;
   if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK) return false;
-  constexpr size_t kHuge = size_t{2} << 20;
   const size_t slot = (4096 + static_cast<size_t>(header) + 7) / 8 * 8;  // a 4 KiB page (SQLite's default size)
   const size_t pages = kProcessorCacheKiB / 4 + 512;  // the processor's cache, and some for the others
-  const size_t bytes = (slot * pages + kHuge - 1) / kHuge * kHuge;
-  void* p = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  const size_t bytes = (slot * pages + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
-  char* start = static_cast<char*>(p) + (kHuge - reinterpret_cast<uintptr_t>(p) % kHuge) % kHuge;  // huge pages are aligned
+  char* start = static_cast<char*>(p) + (kHugePage - reinterpret_cast<uintptr_t>(p) % kHugePage) % kHugePage;  // huge pages are aligned
   (void)madvise(start, bytes, MADV_HUGEPAGE);  // only a hint: without it, 4 KiB pages
   if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, start, static_cast<int>(slot), static_cast<int>(bytes / slot)) == SQLITE_OK) return true;
-  munmap(p, bytes + kHuge);
+  munmap(p, bytes + kHugePage);
   return false;
 }
 
