@@ -63,6 +63,13 @@ struct Range {
   int64_t lo, hi;  // [lo, hi)
 };
 
+// The published segments of raw/, in ListSegments' order.
+Result<std::vector<lake::SegmentFile>> ListRaw(const std::string& lake_dir) {
+  lake::LakeFilter filter;
+  filter.archive = false;
+  return lake::ListSegments(lake_dir, filter);
+}
+
 // Sorts and merges overlapping ranges, or ranges closer than `slack`, in place.
 void Merge(std::vector<Range>* rs, int64_t slack) {
   std::sort(rs->begin(), rs->end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
@@ -107,8 +114,14 @@ Status Processor::JoinArchiver() {
 Result<RunSummary> Processor::RunPending(const std::atomic<bool>* stop, const std::function<void()>& alongside) {
   Result<DirLock> lock = DirLock::Acquire(ProcessLockPath(config_.data_dir), "a vigil processor");
   if (!lock) return lock.error();
+  // The first batch's listing of raw/ runs beside the store's open (each 2.5-4 ms of a
+  // routine run's ~130 on two cores).
+  listed_ahead_ = std::async(std::launch::async, [dir = lake::LakeDir(config_.data_dir)] { return ListRaw(dir); });
   Result<std::unique_ptr<store::FeatureStore>> db = store::FeatureStore::Open(data_paths::Database(config_.data_dir), config_);
-  if (!db) return db.error();
+  if (!db) {
+    listed_ahead_ = {};  // waits for it
+    return db.error();
+  }
   return RunAll(**db, stop, alongside);
 }
 
@@ -120,6 +133,7 @@ Result<RunSummary> Processor::RunAll(store::FeatureStore& db, const std::atomic<
   Status emptied;
   std::thread emptier([&] { emptied = lake::EmptyTrash(fs_, lake::LakeDir(config_.data_dir)); });
   Result<RunSummary> summary = RunBatches(db, stop);
+  listed_ahead_ = {};  // a listing that no batch took (a stop) is never taken later
   if (summary && alongside) alongside();
   Status archived = JoinArchiver();  // also after a failed batch: the committed ones' moves
   emptier.join();
@@ -547,9 +561,7 @@ Result<bool> Processor::RunBatch(store::FeatureStore& db, store::BatchRecord* re
   } else {
     // The processor reads raw/ only, listed again for each batch (it holds what is not
     // archived yet): the published segments, and (1) moves left over by an earlier batch.
-    lake::LakeFilter filter;
-    filter.archive = false;
-    Result<std::vector<lake::SegmentFile>> segs = lake::ListSegments(lake_dir, filter);
+    Result<std::vector<lake::SegmentFile>> segs = listed_ahead_.valid() ? listed_ahead_.get() : ListRaw(lake_dir);
     if (!segs) return segs.error();
     for (const auto& s : *segs) listed.insert(s.path);
     VIGIL_RETURN_IF_ERROR(db.BeginRead());  // 200 segments: 600 system calls fewer

@@ -37,6 +37,7 @@
 #include <vector>
 #include <string>
 #include <string_view>
+#include <future>
 #include <thread>
 
 #include "common/data_paths.h"
@@ -105,6 +106,8 @@ class Processor {
   Clock& clock_;
   lake::FileSystem& fs_;
 
+  // raw/ as listed beside the store's open (RunPending), for the run's first batch.
+  std::future<Result<std::vector<lake::SegmentFile>>> listed_ahead_;
   std::thread archiver_;              // step (4b) of the last committed batch
   uint64_t staged_batches_ = 0;       // names the staged files of step (4a)
   Status archived_;                   // its outcome, read after the join
