@@ -144,6 +144,9 @@ Status FeatureStore::Begin() {
 // Unsynced (synchronous=NORMAL, store/db.h); what the VFS gathered after the commit frame is
 // in the file before the archive step's SyncWal.
 Status FeatureStore::Commit() {
+  // Begun beside this transaction, the checkpoint is done by now but for a batch of a few
+  // ms; its status stays for the next Begin.
+  if (checkpointer_.joinable()) checkpointer_.join();
   VIGIL_RETURN_IF_ERROR(db_.Exec("COMMIT"));
   return db_.FlushWal();
 }

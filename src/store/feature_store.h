@@ -77,7 +77,9 @@ class FeatureStore {
   // batch's transaction starts the WAL over; a smaller WAL (such as the one an earlier run
   // left) takes the batch's frames after its own while it is copied, and the close's rule
   // bounds it. A failed checkpoint is reported by the next Begin (or lost with the object:
-  // harmless, the next one copies the same WAL).
+  // harmless, the next one copies the same WAL). Commit waits for it: a checkpoint copies
+  // the commits made before it started, never the one that follows (a thread that started
+  // late copied that one too, by timing), so a run's last commit is the next run's to copy.
   //
   // A run's last commit is not copied: the store's close leaves a WAL of up to
   // kCarriedWalBytes (db.h) for the next run's first checkpoint, beside that run's parse,
