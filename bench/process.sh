@@ -15,9 +15,9 @@
 # count), and its median is reported with the range; one more run measures its peak RSS.
 # The from-scratch run is repeated after every second +1% run (on a hard-linked copy of
 # the same raw lake) and the ratio is of the two medians. The failures' +1% then runs once,
-# after the last of them. The processor's batches alone
-# are reported too (the batches table: a batch's start to its commit), without the
-# command's start-up, open, commit and scoring.
+# after the last of them. The processor's batches alone are reported too (the batches
+# table: a batch's start to its commit), without the command's start-up, open, commit and
+# scoring.
 #
 # usage: bench/process.sh [-n READINGS] [-w WORK_DIR] [-q] [-r REPS]   (default 2,000,000
 #        readings; -q skips the sqlite3 baseline: at 10M it takes ~3 minutes, and the
@@ -101,7 +101,7 @@ restore
 read -r _ i_mb < <(t "$VIGIL" process --data-dir "$WORK/data" --log-level warn)
 read -r i_min i_med i_max < <(printf '%s\n' "${i_runs[@]}" | sort -n | awk '{v[NR]=$1} END{print v[1]/1000, (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)/1000, v[NR]/1000}')
 i_s=$i_med
-b_med=$(printf '%s\n' "${i_batch[@]}" | sort -n | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}')
+b_med=$(printf '%s\n' "${i_batch[@]}" | median)
 awk -v DIR="$WORK/data/lake/raw" -v M=$M -v START=$((SECS + INC)) -v SECS=$INC -v TAG=c -f bench/gen_lake.awk
 sync
 F_LINES=$(find "$WORK/data/lake/raw" -name '*.jsonl' -exec cat {} + | wc -l)
