@@ -7,16 +7,35 @@
 #include <sys/mman.h>
 
 #include <cstddef>
-#include <cstdlib>
+#include <cstdint>
 #include <new>
 
 namespace vigil {
 
 inline constexpr size_t kHugePage = size_t{2} << 20;
 
+// bytes rounded up to whole huge pages.
+inline size_t HugePagesFor(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+
+// HugePagesFor(bytes) of fresh memory aligned to a huge page and advised MADV_HUGEPAGE
+// (only a hint: without it, 4 KiB pages); nullptr if the kernel gives none. Reserved, not
+// committed (MAP_NORESERVE): only touched pages count. Freed with FreeHugePages.
+inline void* AllocateHugePages(size_t bytes) {
+  const size_t size = HugePagesFor(bytes);
+  void* p = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  char* raw = static_cast<char*>(p);
+  const size_t head = (kHugePage - reinterpret_cast<uintptr_t>(raw) % kHugePage) % kHugePage;
+  if (head > 0) munmap(raw, head);  // the slack either side of the aligned range
+  munmap(raw + head + size, kHugePage - head);
+  (void)madvise(raw + head, size, MADV_HUGEPAGE);
+  return raw + head;
+}
+inline void FreeHugePages(void* p, size_t bytes) { munmap(p, HugePagesFor(bytes)); }
+
 // A std::allocator for vectors that may grow to megabytes. Allocations of at least a huge
-// page are aligned to one and advised MADV_HUGEPAGE; smaller ones are plain operator new.
-// Only touched pages count in the RSS, so reserving a bound ahead costs address space only.
+// page come from AllocateHugePages; smaller ones are plain operator new. Only touched
+// pages count in the RSS, so reserving a bound ahead costs address space only.
 template <class T>
 struct HugePageAllocator {
   using value_type = T;
@@ -27,15 +46,13 @@ struct HugePageAllocator {
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
     if (bytes < kHugePage) return static_cast<T*>(::operator new(bytes));
-    const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    void* p = std::aligned_alloc(kHugePage, rounded);
+    void* p = AllocateHugePages(bytes);
     if (p == nullptr) throw std::bad_alloc();
-    madvise(p, rounded, MADV_HUGEPAGE);  // advice: its failure changes nothing but speed
     return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t n) {
     if (n * sizeof(T) < kHugePage) ::operator delete(p);
-    else std::free(p);
+    else FreeHugePages(p, n * sizeof(T));
   }
   template <class U>
   bool operator==(const HugePageAllocator<U>&) const { return true; }

@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,13 +27,11 @@ bool GivePageCacheARegion() {
   if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK) return false;
   const size_t slot = (4096 + static_cast<size_t>(header) + 7) / 8 * 8;  // a 4 KiB page (SQLite's default size)
   const size_t pages = kProcessorCacheKiB / 4 + 512;  // the processor's cache, and some for the others
-  const size_t bytes = (slot * pages + kHugePage - 1) / kHugePage * kHugePage;
-  void* p = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return false;
-  char* start = static_cast<char*>(p) + (kHugePage - reinterpret_cast<uintptr_t>(p) % kHugePage) % kHugePage;  // huge pages are aligned
-  (void)madvise(start, bytes, MADV_HUGEPAGE);  // only a hint: without it, 4 KiB pages
+  const size_t bytes = HugePagesFor(slot * pages);
+  void* start = AllocateHugePages(bytes);
+  if (start == nullptr) return false;
   if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, start, static_cast<int>(slot), static_cast<int>(bytes / slot)) == SQLITE_OK) return true;
-  munmap(p, bytes + kHugePage);
+  FreeHugePages(start, bytes);
   return false;
 }
 
