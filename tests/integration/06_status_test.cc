@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <filesystem>
+
 #include "integration/harness.h"
 #include "test_util.h"
 
@@ -42,6 +44,29 @@ TEST(StatusIntegration, JsonCountsMatchTheLake) {
 
   Process missing({VigilBinary(), "status", "--data-dir", tmp.path() + "/nope"}, tmp.path() + "/missing.log");
   EXPECT_EQ(missing.Wait(30000), 2);
+}
+
+// A quarantine segment larger than the piece status reads at a time (16 MiB): every line
+// counted once, the last one without its newline too.
+TEST(StatusIntegration, CountsEveryLineOfAQuarantineSegmentLargerThanAPiece) {
+  TempDir tmp;
+  const std::string data = tmp.path() + "/d";
+  const std::string dir = data + "/lake/quarantine/date=2025-10-15";
+  std::filesystem::create_directories(dir);
+  const std::string line = R"({"received_at":"2025-10-15T09:00:00.000Z","reason":"bad_json","detail":")" +
+                           std::string(160, 'x') + "\"}";
+  const int lines = 100'000;  // ~20 MB
+  std::string text;
+  for (int i = 0; i < lines; ++i) text += line + (i + 1 < lines ? "\n" : "");
+  WriteFileOrDie(dir + "/q-1-1.jsonl", text);
+  const std::string out = tmp.path() + "/status.json";
+  Process status({"/bin/sh", "-c", VigilBinary() + " status --json --data-dir " + data + " > " + out}, tmp.path() + "/status.log");
+  ASSERT_EQ(status.Wait(30000), 0) << ReadFileOrDie(tmp.path() + "/status.log");
+  simdjson::dom::parser p;
+  simdjson::dom::element e;
+  ASSERT_EQ(p.parse(ReadFileOrDie(out)).get(e), simdjson::SUCCESS) << ReadFileOrDie(out);
+  EXPECT_EQ(int64_t(e["quarantine_by_reason"]["bad_json"]), lines);
+  EXPECT_EQ(int64_t(e["lake"]["quarantine"]["segments"]), 1);
 }
 
 }  // namespace
