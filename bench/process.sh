@@ -99,8 +99,8 @@ v_s=$(printf '%s\n' "${v_runs[@]}" | median)
 v_batch_ms=$(printf '%s\n' "${v_batches[@]}" | median)
 restore
 read -r _ i_mb < <(t "$VIGIL" process --data-dir "$WORK/data" --log-level warn)
-read -r i_min i_med i_max < <(printf '%s\n' "${i_runs[@]}" | sort -n | awk '{v[NR]=$1} END{print v[1]/1000, (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)/1000, v[NR]/1000}')
-i_s=$i_med
+i_s=$(printf '%s\n' "${i_runs[@]}" | median | awk '{print $1 / 1000}')
+read -r i_min i_max < <(printf '%s\n' "${i_runs[@]}" | sort -n | awk 'NR == 1 {min = $1} {max = $1} END {print min / 1000, max / 1000}')
 b_med=$(printf '%s\n' "${i_batch[@]}" | median)
 awk -v DIR="$WORK/data/lake/raw" -v M=$M -v START=$((SECS + INC)) -v SECS=$INC -v TAG=c -f bench/gen_lake.awk
 sync
