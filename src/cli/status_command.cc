@@ -114,7 +114,7 @@ LakeStatus Collect(const std::string& data_dir) {
       if (std::string_view(area) == "quarantine") {
         // Line by line, a piece at a time: a quarantine segment is as large as
         // lake.segment_max_bytes allows, and status runs beside the daemon on a small gateway.
-        // An unreadable file counts no reasons (its files and bytes above still count).
+        // A read error ends that file's count (its files and bytes above still count).
         (void)lake::ForEachLine(lake::PosixFileSystem::Instance(), it->path().string(), [&](std::string_view line, int64_t) {
           simdjson::dom::element e;
           std::string_view reason;
