@@ -45,17 +45,16 @@ mkdir -p bench/results
 {
   echo "# bench/startup.sh: $N starts x $ROUNDS rounds each; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
   printf "%-44s %10s %11s  %s\n" program "ms/start" "x empty" "us per start, each round"
-  base=$(echo "${us[empty]}" | median)
+  declare -A med
+  for k in "${!us[@]}"; do med[$k]=$(echo "${us[$k]}" | median); done
   for k in empty process_libs all_libs vigil; do
-    m=$(echo "${us[$k]}" | median)
     case $k in
       empty) name="empty C++ program";;
       process_libs) name="+ the libraries vigil process uses";;
       all_libs) name="+ all of vigil's libraries (NEEDED)";;
       vigil) name="vigil --version";;
     esac
-    printf "%-44s %10.2f %11.2f  %s\n" "$name" "$(echo "$m / 1000" | bc -l)" "$(echo "$m / $base" | bc -l)" "${us[$k]}"
+    printf "%-44s %10.2f %11.2f  %s\n" "$name" "$(echo "${med[$k]} / 1000" | bc -l)" "$(echo "${med[$k]} / ${med[empty]}" | bc -l)" "${us[$k]}"
   done
-  p=$(echo "${us[process_libs]}" | median); a=$(echo "${us[all_libs]}" | median)
-  printf "the libraries only the network commands use: %.2f ms a start\n" "$(echo "($a - $p) / 1000" | bc -l)"
+  printf "the libraries only the network commands use: %.2f ms a start\n" "$(echo "(${med[all_libs]} - ${med[process_libs]}) / 1000" | bc -l)"
 } | tee "$OUT"
