@@ -1,12 +1,11 @@
 #include "lake/file_system.h"
 
-#include <algorithm>
-
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +16,34 @@ namespace {
 Status Errno(const char* what, const std::string& path) {
   return Status::IoError(std::string(what) + " " + path + ": " + std::strerror(errno));
 }
+
+Status ReadExactly(int fd, const std::string& path, uint64_t offset, size_t len, char* out) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pread(fd, out + done, len - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("read", path);
+    if (n == 0) return Status::IoError("read " + path + ": unexpected end of file");
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+class PosixReadableFile final : public ReadableFile {
+ public:
+  PosixReadableFile(int fd, std::string path, uint64_t size)
+      : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixReadableFile() override { ::close(fd_); }
+  uint64_t Size() const override { return size_; }
+  Status ReadAt(uint64_t offset, size_t len, char* out) override {
+    return ReadExactly(fd_, path_, offset, len, out);
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+  uint64_t size_;
+};
 
 class PosixWritableFile final : public WritableFile {
  public:
@@ -50,15 +77,7 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status ReadAt(uint64_t offset, size_t len, char* out) override {
-    size_t done = 0;
-    while (done < len) {
-      ssize_t n = ::pread(fd_, out + done, len - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("read", path_);
-      if (n == 0) return Status::IoError("read " + path_ + ": unexpected end of file");
-      done += static_cast<size_t>(n);
-    }
-    return Status::Ok();
+    return ReadExactly(fd_, path_, offset, len, out);
   }
 
   Status Close() override {
@@ -103,8 +122,22 @@ bool FileSystem::OnFilesystemOf(const std::string& path, const std::string& of) 
 }
 
 Status FileSystem::Link(const std::string& from, const std::string& to) {
-  if (::link(from.c_str(), to.c_str()) != 0 && errno != EEXIST) return Errno("link", from + " -> " + to);
+  if (::link(from.c_str(), to.c_str()) != 0 && errno != EEXIST)
+    return Errno("link", from + " -> " + to);
   return Status::Ok();
+}
+
+Result<std::unique_ptr<ReadableFile>> FileSystem::OpenForReading(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = Errno("stat", path);
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<ReadableFile>(
+      new PosixReadableFile(fd, path, static_cast<uint64_t>(st.st_size)));
 }
 
 Status PosixFileSystem::SyncDir(const std::string& dir) {
@@ -146,7 +179,8 @@ Status PosixFileSystem::ReadFile(const std::string& path, std::string* out) {
   return ReadFileAt(path, 0, SIZE_MAX, out);
 }
 
-Status PosixFileSystem::ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) {
+Status PosixFileSystem::ReadFileAt(const std::string& path, uint64_t offset, size_t max_len,
+                                   std::string* out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open", path);
   struct stat st;

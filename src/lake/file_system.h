@@ -26,11 +26,22 @@ class WritableFile {
   virtual Status ReadAt(uint64_t offset, size_t len, char* out) = 0;
 };
 
+// A file opened to be read at offsets (pread) through one descriptor: a big file read back
+// a piece at a time.
+class ReadableFile {
+ public:
+  virtual ~ReadableFile() = default;
+  virtual uint64_t Size() const = 0;  // at open
+  // Reads exactly len bytes at offset.
+  virtual Status ReadAt(uint64_t offset, size_t len, char* out) = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
-  // Creates a new file for appending (and reading back); fails if it exists. The file stays flock(2)ed by this
-  // process until closed (or the process dies), so other processes can tell it is live.
+  // Creates a new file for appending (and reading back); fails if it exists. The file stays
+  // flock(2)ed by this process until closed (or the process dies), so other processes can tell it
+  // is live.
   virtual Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) = 0;
   // True when a live process holds the file open through NewFile (see above).
   virtual bool IsLockedByAnother(const std::string& path) = 0;
@@ -46,12 +57,15 @@ class FileSystem {
   virtual Status ReadFile(const std::string& path, std::string* out) = 0;
   // Up to max_len bytes from offset (fewer at the end of the file; none past it): big files
   // are read a piece at a time, in bounded memory.
-  virtual Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) = 0;
+  virtual Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len,
+                            std::string* out) = 0;
   virtual Status Remove(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   // A hard link `to` of the file `from` (link(2)); Ok when `to` exists already. Not pure:
   // the default is the POSIX call, which fault-injecting wrappers may keep.
   virtual Status Link(const std::string& from, const std::string& to);
+  // An existing file, for ReadableFile reads. Not pure: the default is the POSIX open(2).
+  virtual Result<std::unique_ptr<ReadableFile>> OpenForReading(const std::string& path);
 };
 
 class PosixFileSystem final : public FileSystem {
@@ -62,7 +76,8 @@ class PosixFileSystem final : public FileSystem {
   Status SyncDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;
   Status CreateDirs(const std::string& dir, std::vector<std::string>* created) override;
-  Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) override;
+  Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len,
+                    std::string* out) override;
   Status ReadFile(const std::string& path, std::string* out) override;
   Status Remove(const std::string& path) override;
   bool Exists(const std::string& path) override;

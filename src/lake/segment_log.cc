@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/logging.h"
+#include "lake/lake_reader.h"
 #include "lake/paths.h"
 
 namespace vigil::lake {
@@ -35,7 +36,8 @@ bool IsSafeKey(std::string_view partition, std::string_view kind) {
   // A raw kind is a sensor name or "failure": the same rule as a machine id.
   if (!partition.starts_with(kRaw) || !IsValidMachineId(kind)) return false;
   std::string_view rest = partition.substr(kRaw.size());
-  if (rest.size() < 10 || !IsDate(rest.substr(0, 10)) || !rest.substr(10).starts_with(kMachine)) return false;
+  if (rest.size() < 10 || !IsDate(rest.substr(0, 10)) || !rest.substr(10).starts_with(kMachine))
+    return false;
   return IsValidMachineId(rest.substr(10 + kMachine.size()));
 }
 
@@ -47,9 +49,9 @@ struct Staged {
 
 // Writes one stream's lines to ".<name>.open" in its partition; sets *staged, or leaves it
 // empty when the same segment is already published.
-Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id, const LogStream& s,
-                   const LogReader& read, bool verify_existing, std::string* content,
-                   std::string* existing, Staged* staged) {
+Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id,
+                   const LogStream& s, const LogReader& read, bool verify_existing,
+                   std::string* content, std::string* existing, Staged* staged) {
   content->resize(s.bytes);
   size_t at = 0;
   for (const LogExtent& e : s.extents) {
@@ -95,7 +97,8 @@ bool LogIndex::IsCurrent(std::string_view partition, std::string_view kind) cons
   return s.partition == partition && s.kind == kind;
 }
 
-uint64_t LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length) {
+uint64_t LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset,
+                       uint64_t length) {
   if (!IsCurrent(partition, kind)) {
     key_buf_.assign(partition).push_back('\t');
     key_buf_.append(kind);
@@ -142,7 +145,8 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   for (const LogStream& s : index.streams()) {
     VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(lake_dir + "/" + s.partition, nullptr));
     Staged one;
-    VIGIL_RETURN_IF_ERROR(StageStream(fsys, lake_dir, log_id, s, read, verify_existing, &content, &existing, &one));
+    VIGIL_RETURN_IF_ERROR(
+        StageStream(fsys, lake_dir, log_id, s, read, verify_existing, &content, &existing, &one));
     if (s.partition.starts_with("raw/")) raw.emplace_back(s.partition, one.final_path);
     if (one.dir.empty()) {
       result.already++;
@@ -152,7 +156,8 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   }
   // One syncfs makes every staged file durable before any becomes visible, a second one
   // the renames before the log (the only other copy) is removed by the caller.
-  if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  if (fsync != FsyncPolicy::kNever && !staged.empty())
+    VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   for (const Staged& s : staged) {
     VIGIL_RETURN_IF_ERROR(fsys.Rename(s.open_path, s.final_path));
     result.segments++;
@@ -163,10 +168,12 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
     for (const auto& [partition, final_path] : raw) {
       const std::string dir = queue + "/" + partition;
       VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
-      VIGIL_RETURN_IF_ERROR(fsys.Link(final_path, dir + "/" + final_path.substr(final_path.rfind('/') + 1)));
+      VIGIL_RETURN_IF_ERROR(
+          fsys.Link(final_path, dir + "/" + final_path.substr(final_path.rfind('/') + 1)));
     }
   }
-  if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  if (fsync != FsyncPolicy::kNever && !staged.empty())
+    VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   return result;
 }
 
@@ -177,7 +184,8 @@ Status ListLogs(const std::string& lake_dir, std::vector<std::pair<int64_t, std:
   if (!fs::is_directory(wal, ec)) return Status::Ok();
   for (const auto& entry : fs::directory_iterator(wal, ec)) {
     int64_t id = 0;
-    if (LogIdFromName(entry.path().filename().string(), &id)) logs->emplace_back(id, entry.path().string());
+    if (LogIdFromName(entry.path().filename().string(), &id))
+      logs->emplace_back(id, entry.path().string());
   }
   if (ec) return Status::IoError("scan " + wal + ": " + ec.message());
   std::sort(logs->begin(), logs->end());
@@ -190,18 +198,19 @@ std::vector<std::pair<int64_t, std::string>> ListLogs(const std::string& lake_di
   return logs;
 }
 
-std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix, size_t n,
-                                        size_t tail_bytes) {
+std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix,
+                                        size_t n, size_t tail_bytes) {
   std::vector<std::string> lines;
   for (const auto& [id, path] : ListLogs(lake_dir)) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     const std::streamoff size = in.tellg();
     if (size <= 0) continue;
-    const std::streamoff from = std::max<std::streamoff>(0, size - static_cast<std::streamoff>(tail_bytes));
+    const std::streamoff from =
+        std::max<std::streamoff>(0, size - static_cast<std::streamoff>(tail_bytes));
     in.seekg(from);
     std::string line;
     if (from > 0) std::getline(in, line);  // a partial first line
-    bool wanted = false;  // unknown until the first key line of the tail
+    bool wanted = false;                   // unknown until the first key line of the tail
     while (std::getline(in, line)) {
       if (in.eof()) break;  // no newline yet: being written
       if (!line.empty() && line[0] == '#') {
@@ -216,30 +225,36 @@ std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string
 }
 
 Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys, FsyncPolicy fsync,
-                                   const std::function<Status(const TornPiece&)>& on_torn) {
+                                   const std::function<Status(const TornPiece&)>& on_torn,
+                                   size_t piece) {
   RecoveryReport report;
   std::vector<std::pair<int64_t, std::string>> logs;
   VIGIL_RETURN_IF_ERROR(ListLogs(lake_dir, &logs));
 
   auto log = GetLogger("lake");
   simdjson::dom::parser parser;
-  std::string data;
   for (const auto& [id, path] : logs) {
     if (fsys.IsLockedByAnother(path)) continue;  // a live writer's (an import beside the daemon)
-    VIGIL_RETURN_IF_ERROR(fsys.ReadFile(path, &data));
+    // Never whole in memory: a log holds up to lake.segment_max_age of every stream (about
+    // 90 MB for 2,000 streams at 1 Hz and 5 minutes). It is indexed a piece at a time, and
+    // each stream's lines are then read back from the file, as a live publish reads them.
+    Result<std::unique_ptr<ReadableFile>> file = fsys.OpenForReading(path);
+    if (!file) return file.error();
+    const uint64_t size = (*file)->Size();
     const std::string rel = path.substr(lake_dir.size() + 1);
     LogIndex index;
     std::string partition, kind;
     bool have_key = false;
     int torn = 0;
-    for (size_t pos = 0; pos < data.size();) {
-      const size_t nl = data.find('\n', pos);
-      const size_t end = nl == std::string::npos ? data.size() : nl;
-      std::string_view line(data.data() + pos, end - pos);
-      bool good = nl != std::string::npos && !line.empty();
+    uint64_t pos = 0;
+    auto index_line = [&](std::string_view line, int64_t) -> Status {
+      const uint64_t at = pos;
+      pos += line.size() + 1;
+      bool good = at + line.size() < size && !line.empty();  // a last line without its '\n' is torn
       if (good && line[0] == '#') {
         const size_t tab = line.find('\t');
-        good = tab != std::string_view::npos && IsSafeKey(line.substr(1, tab - 1), line.substr(tab + 1));
+        good = tab != std::string_view::npos &&
+               IsSafeKey(line.substr(1, tab - 1), line.substr(tab + 1));
         if (good) {
           partition.assign(line.substr(1, tab - 1));
           kind.assign(line.substr(tab + 1));
@@ -247,29 +262,34 @@ Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys
         have_key = good;  // data after a bad key line has no safe place: it is torn too
       } else if (good) {
         simdjson::dom::element doc;
-        good = have_key && parser.parse(line.data(), line.size(), true).get(doc) == simdjson::SUCCESS &&
+        good = have_key &&
+               parser.parse(line.data(), line.size(), false).get(doc) == simdjson::SUCCESS &&
                doc.is_object();
-        if (good) (void)index.Add(partition, kind, pos, line.size() + 1);
+        if (good) (void)index.Add(partition, kind, at, line.size() + 1);
       }
       if (!good && !line.empty()) {
-        VIGIL_RETURN_IF_ERROR(on_torn(TornPiece{rel, static_cast<int64_t>(pos), std::string(line)}));
+        VIGIL_RETURN_IF_ERROR(on_torn(TornPiece{rel, static_cast<int64_t>(at), std::string(line)}));
         ++torn;
       }
-      pos = nl == std::string::npos ? data.size() : nl + 1;
-    }
-    LogReader read = [&data](uint64_t offset, size_t len, char* out) {
-      if (offset + len > data.size()) return Status::IoError("log read past its end");
-      std::memcpy(out, data.data() + offset, len);
       return Status::Ok();
     };
-    Result<PublishResult> published = PublishLog(fsys, lake_dir, id, index, read, fsync, /*verify_existing=*/true);
+    VIGIL_RETURN_IF_ERROR(ForEachLine(fsys, path, index_line, piece));
+    ReadableFile& f = **file;
+    LogReader read = [&f](uint64_t offset, size_t len, char* out) {
+      return f.ReadAt(offset, len, out);
+    };
+    Result<PublishResult> published =
+        PublishLog(fsys, lake_dir, id, index, read, fsync, /*verify_existing=*/true);
     if (!published) return published.error();
+    file->reset();
     VIGIL_RETURN_IF_ERROR(fsys.Remove(path));
     report.logs_recovered++;
     report.segments_published += static_cast<int>(published->segments);
     report.torn_pieces += torn;
-    log->warn("recovery: log {} left by a crash: {} line(s) in {} segment(s) published ({} already), {} torn piece(s) quarantined",
-              path, index.lines(), published->segments, published->already, torn);
+    log->warn(
+        "recovery: log {} left by a crash: {} line(s) in {} segment(s) published ({} already), {} "
+        "torn piece(s) quarantined",
+        path, index.lines(), published->segments, published->already, torn);
   }
   return report;
 }
