@@ -1,11 +1,12 @@
 #include "lake/file_system.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -29,15 +30,26 @@ Status ReadExactly(int fd, const std::string& path, uint64_t offset, size_t len,
   return Status::Ok();
 }
 
+// open(2) for reading, and the file's size.
+Status OpenToRead(const std::string& path, int* fd, uint64_t* size) {
+  *fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) return Errno("open", path);
+  struct stat st;
+  if (::fstat(*fd, &st) != 0) {
+    Status s = Errno("stat", path);
+    ::close(*fd);
+    return s;
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::Ok();
+}
+
 class PosixReadableFile final : public ReadableFile {
  public:
-  PosixReadableFile(int fd, std::string path, uint64_t size)
-      : fd_(fd), path_(std::move(path)), size_(size) {}
+  PosixReadableFile(int fd, std::string path, uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
   ~PosixReadableFile() override { ::close(fd_); }
   uint64_t Size() const override { return size_; }
-  Status ReadAt(uint64_t offset, size_t len, char* out) override {
-    return ReadExactly(fd_, path_, offset, len, out);
-  }
+  Status ReadAt(uint64_t offset, size_t len, char* out) override { return ReadExactly(fd_, path_, offset, len, out); }
 
  private:
   int fd_;
@@ -76,9 +88,7 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
-  Status ReadAt(uint64_t offset, size_t len, char* out) override {
-    return ReadExactly(fd_, path_, offset, len, out);
-  }
+  Status ReadAt(uint64_t offset, size_t len, char* out) override { return ReadExactly(fd_, path_, offset, len, out); }
 
   Status Close() override {
     if (fd_ < 0) return Status::Ok();
@@ -122,22 +132,15 @@ bool FileSystem::OnFilesystemOf(const std::string& path, const std::string& of) 
 }
 
 Status FileSystem::Link(const std::string& from, const std::string& to) {
-  if (::link(from.c_str(), to.c_str()) != 0 && errno != EEXIST)
-    return Errno("link", from + " -> " + to);
+  if (::link(from.c_str(), to.c_str()) != 0 && errno != EEXIST) return Errno("link", from + " -> " + to);
   return Status::Ok();
 }
 
 Result<std::unique_ptr<ReadableFile>> FileSystem::OpenForReading(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    Status s = Errno("stat", path);
-    ::close(fd);
-    return s;
-  }
-  return std::unique_ptr<ReadableFile>(
-      new PosixReadableFile(fd, path, static_cast<uint64_t>(st.st_size)));
+  int fd = -1;
+  uint64_t size = 0;
+  VIGIL_RETURN_IF_ERROR(OpenToRead(path, &fd, &size));
+  return std::unique_ptr<ReadableFile>(new PosixReadableFile(fd, path, size));
 }
 
 Status PosixFileSystem::SyncDir(const std::string& dir) {
@@ -179,18 +182,11 @@ Status PosixFileSystem::ReadFile(const std::string& path, std::string* out) {
   return ReadFileAt(path, 0, SIZE_MAX, out);
 }
 
-Status PosixFileSystem::ReadFileAt(const std::string& path, uint64_t offset, size_t max_len,
-                                   std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    Status s = Errno("stat", path);
-    ::close(fd);
-    return s;
-  }
+Status PosixFileSystem::ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) {
+  int fd = -1;
+  uint64_t size = 0;
+  VIGIL_RETURN_IF_ERROR(OpenToRead(path, &fd, &size));
   // Sized by what is left of the file: a small file never costs a whole piece.
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
   max_len = static_cast<size_t>(std::min<uint64_t>(max_len, size > offset ? size - offset : 0));
   out->resize(max_len);
   size_t got = 0;

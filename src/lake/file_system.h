@@ -39,9 +39,8 @@ class ReadableFile {
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
-  // Creates a new file for appending (and reading back); fails if it exists. The file stays
-  // flock(2)ed by this process until closed (or the process dies), so other processes can tell it
-  // is live.
+  // Creates a new file for appending (and reading back); fails if it exists. The file stays flock(2)ed by this
+  // process until closed (or the process dies), so other processes can tell it is live.
   virtual Result<std::unique_ptr<WritableFile>> NewFile(const std::string& path) = 0;
   // True when a live process holds the file open through NewFile (see above).
   virtual bool IsLockedByAnother(const std::string& path) = 0;
@@ -57,8 +56,7 @@ class FileSystem {
   virtual Status ReadFile(const std::string& path, std::string* out) = 0;
   // Up to max_len bytes from offset (fewer at the end of the file; none past it): big files
   // are read a piece at a time, in bounded memory.
-  virtual Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len,
-                            std::string* out) = 0;
+  virtual Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) = 0;
   virtual Status Remove(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   // A hard link `to` of the file `from` (link(2)); Ok when `to` exists already. Not pure:
@@ -76,8 +74,7 @@ class PosixFileSystem final : public FileSystem {
   Status SyncDir(const std::string& dir) override;
   Status SyncFilesystem(const std::string& path) override;
   Status CreateDirs(const std::string& dir, std::vector<std::string>* created) override;
-  Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len,
-                    std::string* out) override;
+  Status ReadFileAt(const std::string& path, uint64_t offset, size_t max_len, std::string* out) override;
   Status ReadFile(const std::string& path, std::string* out) override;
   Status Remove(const std::string& path) override;
   bool Exists(const std::string& path) override;

@@ -36,8 +36,7 @@ bool IsSafeKey(std::string_view partition, std::string_view kind) {
   // A raw kind is a sensor name or "failure": the same rule as a machine id.
   if (!partition.starts_with(kRaw) || !IsValidMachineId(kind)) return false;
   std::string_view rest = partition.substr(kRaw.size());
-  if (rest.size() < 10 || !IsDate(rest.substr(0, 10)) || !rest.substr(10).starts_with(kMachine))
-    return false;
+  if (rest.size() < 10 || !IsDate(rest.substr(0, 10)) || !rest.substr(10).starts_with(kMachine)) return false;
   return IsValidMachineId(rest.substr(10 + kMachine.size()));
 }
 
@@ -47,25 +46,67 @@ struct Staged {
   std::string final_path;
 };
 
+// A stream's lines go through memory this much at a time: a segment may be configured up
+// to 1 TiB (lake.segment_max_bytes), and a publish must not need its size in memory.
+constexpr size_t kStagePiece = size_t{1} << 20;
+
+// Calls piece(bytes, &stop) for the stream's lines in order, read kStagePiece bytes at a
+// time into *buf (adjacent small extents gathered into one piece), until *stop is set.
+Status ForEachPiece(const LogStream& s, const LogReader& read, std::string* buf,
+                    const std::function<Status(std::string_view, bool*)>& piece) {
+  buf->resize(kStagePiece);
+  size_t used = 0;
+  bool stop = false;
+  for (const LogExtent& e : s.extents) {
+    for (uint64_t done = 0; done < e.length && !stop;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(e.length - done, kStagePiece - used));
+      VIGIL_RETURN_IF_ERROR(read(e.offset + done, n, buf->data() + used));
+      used += n, done += n;
+      if (used == kStagePiece) {
+        VIGIL_RETURN_IF_ERROR(piece(std::string_view(buf->data(), used), &stop));
+        used = 0;
+      }
+    }
+    if (stop) return Status::Ok();
+  }
+  if (used > 0) return piece(std::string_view(buf->data(), used), &stop);
+  return Status::Ok();
+}
+
+// True when the file at path holds exactly the stream's lines (compared a piece at a time).
+Result<bool> SameContent(FileSystem& fsys, const std::string& path, const LogStream& s, const LogReader& read,
+                         std::string* buf, std::string* existing) {
+  Result<std::unique_ptr<ReadableFile>> file = fsys.OpenForReading(path);
+  if (!file) return file.error();
+  if ((*file)->Size() != s.bytes) return false;
+  bool same = true;
+  uint64_t at = 0;
+  auto compare = [&](std::string_view piece, bool* stop) -> Status {
+    existing->resize(piece.size());
+    VIGIL_RETURN_IF_ERROR((*file)->ReadAt(at, piece.size(), existing->data()));
+    at += piece.size();
+    same = piece == *existing;
+    *stop = !same;
+    return Status::Ok();
+  };
+  VIGIL_RETURN_IF_ERROR(ForEachPiece(s, read, buf, compare));
+  return same;
+}
+
 // Writes one stream's lines to ".<name>.open" in its partition; sets *staged, or leaves it
 // empty when the same segment is already published.
-Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id,
-                   const LogStream& s, const LogReader& read, bool verify_existing,
-                   std::string* content, std::string* existing, Staged* staged) {
-  content->resize(s.bytes);
-  size_t at = 0;
-  for (const LogExtent& e : s.extents) {
-    VIGIL_RETURN_IF_ERROR(read(e.offset, e.length, content->data() + at));
-    at += e.length;
-  }
+Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id, const LogStream& s,
+                   const LogReader& read, bool verify_existing, std::string* buf,
+                   std::string* existing, Staged* staged) {
   const std::string dir = lake_dir + "/" + s.partition;
   std::string name = SegmentFileName(s.kind, log_id, s.index);
   // A name taken by other content (a clock stepped back to an earlier log's id) moves this
   // stream to a counter no log uses (logs number their streams from 1).
   for (uint64_t alt = 1; fsys.Exists(dir + "/" + name); ++alt) {
     if (verify_existing && alt == 1) {
-      VIGIL_RETURN_IF_ERROR(fsys.ReadFile(dir + "/" + name, existing));
-      if (*existing == *content) {
+      Result<bool> same = SameContent(fsys, dir + "/" + name, s, read, buf, existing);
+      if (!same) return same.error();
+      if (*same) {
         staged->dir.clear();
         staged->final_path = dir + "/" + name;
         return Status::Ok();
@@ -85,7 +126,7 @@ Status StageStream(FileSystem& fsys, const std::string& lake_dir, int64_t log_id
     f = fsys.NewFile(staged->open_path);
     if (!f) return f.error();
   }
-  VIGIL_RETURN_IF_ERROR((*f)->Append(*content));
+  VIGIL_RETURN_IF_ERROR(ForEachPiece(s, read, buf, [&](std::string_view piece, bool*) { return (*f)->Append(piece); }));
   return (*f)->Close();
 }
 
@@ -97,8 +138,7 @@ bool LogIndex::IsCurrent(std::string_view partition, std::string_view kind) cons
   return s.partition == partition && s.kind == kind;
 }
 
-uint64_t LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset,
-                       uint64_t length) {
+uint64_t LogIndex::Add(std::string_view partition, std::string_view kind, uint64_t offset, uint64_t length) {
   if (!IsCurrent(partition, kind)) {
     key_buf_.assign(partition).push_back('\t');
     key_buf_.append(kind);
@@ -139,14 +179,13 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   PublishResult result;
   std::vector<Staged> staged;
   staged.reserve(index.streams().size());
-  std::string content, existing;
+  std::string buf, existing;
   // Raw segments (staged or already published) as (partition, final path): queued for upload below.
   std::vector<std::pair<std::string, std::string>> raw;
   for (const LogStream& s : index.streams()) {
     VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(lake_dir + "/" + s.partition, nullptr));
     Staged one;
-    VIGIL_RETURN_IF_ERROR(
-        StageStream(fsys, lake_dir, log_id, s, read, verify_existing, &content, &existing, &one));
+    VIGIL_RETURN_IF_ERROR(StageStream(fsys, lake_dir, log_id, s, read, verify_existing, &buf, &existing, &one));
     if (s.partition.starts_with("raw/")) raw.emplace_back(s.partition, one.final_path);
     if (one.dir.empty()) {
       result.already++;
@@ -156,8 +195,7 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
   }
   // One syncfs makes every staged file durable before any becomes visible, a second one
   // the renames before the log (the only other copy) is removed by the caller.
-  if (fsync != FsyncPolicy::kNever && !staged.empty())
-    VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   for (const Staged& s : staged) {
     VIGIL_RETURN_IF_ERROR(fsys.Rename(s.open_path, s.final_path));
     result.segments++;
@@ -168,12 +206,10 @@ Result<PublishResult> PublishLog(FileSystem& fsys, const std::string& lake_dir, 
     for (const auto& [partition, final_path] : raw) {
       const std::string dir = queue + "/" + partition;
       VIGIL_RETURN_IF_ERROR(fsys.CreateDirs(dir, nullptr));
-      VIGIL_RETURN_IF_ERROR(
-          fsys.Link(final_path, dir + "/" + final_path.substr(final_path.rfind('/') + 1)));
+      VIGIL_RETURN_IF_ERROR(fsys.Link(final_path, dir + "/" + final_path.substr(final_path.rfind('/') + 1)));
     }
   }
-  if (fsync != FsyncPolicy::kNever && !staged.empty())
-    VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
+  if (fsync != FsyncPolicy::kNever && !staged.empty()) VIGIL_RETURN_IF_ERROR(fsys.SyncFilesystem(lake_dir));
   return result;
 }
 
@@ -184,8 +220,7 @@ Status ListLogs(const std::string& lake_dir, std::vector<std::pair<int64_t, std:
   if (!fs::is_directory(wal, ec)) return Status::Ok();
   for (const auto& entry : fs::directory_iterator(wal, ec)) {
     int64_t id = 0;
-    if (LogIdFromName(entry.path().filename().string(), &id))
-      logs->emplace_back(id, entry.path().string());
+    if (LogIdFromName(entry.path().filename().string(), &id)) logs->emplace_back(id, entry.path().string());
   }
   if (ec) return Status::IoError("scan " + wal + ": " + ec.message());
   std::sort(logs->begin(), logs->end());
@@ -198,19 +233,18 @@ std::vector<std::pair<int64_t, std::string>> ListLogs(const std::string& lake_di
   return logs;
 }
 
-std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix,
-                                        size_t n, size_t tail_bytes) {
+std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string_view prefix, size_t n,
+                                        size_t tail_bytes) {
   std::vector<std::string> lines;
   for (const auto& [id, path] : ListLogs(lake_dir)) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     const std::streamoff size = in.tellg();
     if (size <= 0) continue;
-    const std::streamoff from =
-        std::max<std::streamoff>(0, size - static_cast<std::streamoff>(tail_bytes));
+    const std::streamoff from = std::max<std::streamoff>(0, size - static_cast<std::streamoff>(tail_bytes));
     in.seekg(from);
     std::string line;
     if (from > 0) std::getline(in, line);  // a partial first line
-    bool wanted = false;                   // unknown until the first key line of the tail
+    bool wanted = false;  // unknown until the first key line of the tail
     while (std::getline(in, line)) {
       if (in.eof()) break;  // no newline yet: being written
       if (!line.empty() && line[0] == '#') {
@@ -225,8 +259,7 @@ std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string
 }
 
 Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys, FsyncPolicy fsync,
-                                   const std::function<Status(const TornPiece&)>& on_torn,
-                                   size_t piece) {
+                                   const std::function<Status(const TornPiece&)>& on_torn, size_t piece) {
   RecoveryReport report;
   std::vector<std::pair<int64_t, std::string>> logs;
   VIGIL_RETURN_IF_ERROR(ListLogs(lake_dir, &logs));
@@ -235,9 +268,9 @@ Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys
   simdjson::dom::parser parser;
   for (const auto& [id, path] : logs) {
     if (fsys.IsLockedByAnother(path)) continue;  // a live writer's (an import beside the daemon)
-    // Never whole in memory: a log holds up to lake.segment_max_age of every stream (about
-    // 90 MB for 2,000 streams at 1 Hz and 5 minutes). It is indexed a piece at a time, and
-    // each stream's lines are then read back from the file, as a live publish reads them.
+    // Never whole in memory: a log holds up to lake.log_max_bytes (256 MiB by default) of
+    // every stream. It is indexed a piece at a time, and each stream's lines are then read
+    // back from the file, as a live publish reads them.
     Result<std::unique_ptr<ReadableFile>> file = fsys.OpenForReading(path);
     if (!file) return file.error();
     const uint64_t size = (*file)->Size();
@@ -253,17 +286,15 @@ Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys
       bool good = at + line.size() < size && !line.empty();  // a last line without its '\n' is torn
       if (good && line[0] == '#') {
         const size_t tab = line.find('\t');
-        good = tab != std::string_view::npos &&
-               IsSafeKey(line.substr(1, tab - 1), line.substr(tab + 1));
+        good = tab != std::string_view::npos && IsSafeKey(line.substr(1, tab - 1), line.substr(tab + 1));
         if (good) {
           partition.assign(line.substr(1, tab - 1));
           kind.assign(line.substr(tab + 1));
         }
         have_key = good;  // data after a bad key line has no safe place: it is torn too
       } else if (good) {
-        simdjson::dom::element doc;
-        good = have_key &&
-               parser.parse(line.data(), line.size(), false).get(doc) == simdjson::SUCCESS &&
+        simdjson::dom::element doc;  // ForEachLine pads every line: no copy
+        good = have_key && parser.parse(line.data(), line.size(), false).get(doc) == simdjson::SUCCESS &&
                doc.is_object();
         if (good) (void)index.Add(partition, kind, at, line.size() + 1);
       }
@@ -275,21 +306,16 @@ Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fsys
     };
     VIGIL_RETURN_IF_ERROR(ForEachLine(fsys, path, index_line, piece));
     ReadableFile& f = **file;
-    LogReader read = [&f](uint64_t offset, size_t len, char* out) {
-      return f.ReadAt(offset, len, out);
-    };
-    Result<PublishResult> published =
-        PublishLog(fsys, lake_dir, id, index, read, fsync, /*verify_existing=*/true);
+    LogReader read = [&f](uint64_t offset, size_t len, char* out) { return f.ReadAt(offset, len, out); };
+    Result<PublishResult> published = PublishLog(fsys, lake_dir, id, index, read, fsync, /*verify_existing=*/true);
     if (!published) return published.error();
     file->reset();
     VIGIL_RETURN_IF_ERROR(fsys.Remove(path));
     report.logs_recovered++;
     report.segments_published += static_cast<int>(published->segments);
     report.torn_pieces += torn;
-    log->warn(
-        "recovery: log {} left by a crash: {} line(s) in {} segment(s) published ({} already), {} "
-        "torn piece(s) quarantined",
-        path, index.lines(), published->segments, published->already, torn);
+    log->warn("recovery: log {} left by a crash: {} line(s) in {} segment(s) published ({} already), {} torn piece(s) quarantined",
+              path, index.lines(), published->segments, published->already, torn);
   }
   return report;
 }

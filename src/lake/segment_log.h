@@ -103,7 +103,7 @@ std::vector<std::string> NewestLogLines(const std::string& lake_dir, std::string
 // records are published as above, anything else (a torn last record, garbage from a power
 // cut, a key line that is not a lake partition) goes to `on_torn`, and the log is removed.
 // Run at start-up before the writer takes lines; also safe beside other writers. A log is
-// read `piece` bytes at a time: memory holds its index, one piece and one stream's lines.
+// read `piece` bytes at a time: memory holds its index and a few pieces, whatever its size.
 Result<RecoveryReport> RecoverLogs(const std::string& lake_dir, FileSystem& fs, FsyncPolicy fsync,
                                    const std::function<Status(const TornPiece&)>& on_torn,
                                    size_t piece = size_t{1} << 20);

@@ -1,6 +1,7 @@
 #include "lake/segment_log.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,8 +44,7 @@ Recovered Recover(const std::string& lake, size_t piece = size_t{1} << 20) {
   return r;
 }
 
-std::string Record(std::string_view partition, std::string_view kind, std::string_view line,
-                   bool new_stream) {
+std::string Record(std::string_view partition, std::string_view kind, std::string_view line, bool new_stream) {
   std::string out;
   AppendLogRecord(partition, kind, line, new_stream, &out);
   return out;
@@ -57,7 +57,7 @@ TEST(LogIndexTest, MergesAdjacentLinesAndNumbersStreamsByFirstAppearance) {
   EXPECT_FALSE(index.IsCurrent("p", "a"));
   index.Add("p", "a", 10, 5);
   EXPECT_TRUE(index.IsCurrent("p", "a"));
-  index.Add("p", "a", 15, 5);  // adjacent: one extent
+  index.Add("p", "a", 15, 5);   // adjacent: one extent
   index.Add("p", "b", 30, 4);
   index.Add("p", "a", 40, 5);
   ASSERT_EQ(index.streams().size(), 2u);
@@ -73,8 +73,7 @@ TEST(LogIndexTest, MergesAdjacentLinesAndNumbersStreamsByFirstAppearance) {
 
 TEST(LogRecoveryTest, CompleteRecordsArePublishedTornTailQuarantinedLogRemoved) {
   TempDir tmp;
-  std::string log = Record(kRaw, "vibration", "{\"a\":1}\n", true) +
-                    Record(kRaw, "vibration", "{\"a\":2}\n", false) +
+  std::string log = Record(kRaw, "vibration", "{\"a\":1}\n", true) + Record(kRaw, "vibration", "{\"a\":2}\n", false) +
                     Record("quarantine/date=2025-10-16", "", "{\"q\":1}\n", true) +
                     Record(kRaw, "vibration", "{\"a\":3}\n", true) + "{\"a\":";
   WriteFileOrDie(LogPath(tmp), log);
@@ -85,13 +84,11 @@ TEST(LogRecoveryTest, CompleteRecordsArePublishedTornTailQuarantinedLogRemoved) 
   EXPECT_EQ(r.torn[0].bytes, "{\"a\":");
   EXPECT_EQ(r.torn[0].segment, ".wal/1760518800000.log");
   EXPECT_EQ(r.torn[0].offset, static_cast<int64_t>(log.size() - 5));
-  EXPECT_EQ(
-      ListFiles(tmp.path()),
-      (std::vector<std::string>{"quarantine/date=2025-10-16/1760518800000-000002.jsonl",
-                                std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"}));
-  EXPECT_EQ(
-      ReadFileOrDie(tmp.path() + "/" + std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"),
-      "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{"quarantine/date=2025-10-16/1760518800000-000002.jsonl",
+                                      std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"}));
+  EXPECT_EQ(ReadFileOrDie(tmp.path() + "/" + std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"),
+            "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
 }
 
 // The log is read a piece at a time: lines and key lines cut by a piece's end, a piece
@@ -178,6 +175,53 @@ TEST(LogRecoveryTest, ALargeLogIsRecoveredInAFractionOfItsSizeInMemory) {
   EXPECT_EQ(vigil::testing::ReadAllLines(tmp.path()).size(), static_cast<size_t>(lines));
 }
 
+// One stream of more than a piece (lake.segment_max_bytes may be large): published and
+// compared with an existing segment a piece at a time.
+TEST(LogRecoveryTest, AStreamLargerThanAPieceIsComparedWholeWithAnExistingSegment) {
+  std::string lines;
+  for (int i = 0; lines.size() < (size_t{3} << 20) / 2; ++i) lines += "{\"i\":" + std::to_string(i) + "}\n";
+  const std::string log = Record(kRaw, "vibration", lines, true);
+  const std::string name = std::string(kRaw) + "/vibration-1760518800000-000001.jsonl";
+  std::string other = lines;
+  other[(size_t{6} << 20) / 5] = ' ';  // a byte past the first MiB
+  for (const std::string& existing : {lines, other}) {
+    TempDir tmp;
+    WriteFileOrDie(LogPath(tmp), log);
+    WriteFileOrDie(tmp.path() + "/" + name, existing);
+    Recovered r = Recover(tmp.path());
+    EXPECT_TRUE(r.torn.empty());
+    if (existing == lines) {
+      EXPECT_EQ(r.report.segments_published, 0);  // found published
+      EXPECT_EQ(ListFiles(tmp.path()), std::vector<std::string>{name});
+    } else {
+      EXPECT_EQ(r.report.segments_published, 1);
+      EXPECT_EQ(ReadFileOrDie(tmp.path() + "/" + name), other);  // kept
+      EXPECT_EQ(ReadFileOrDie(tmp.path() + "/" + std::string(kRaw) + "/vibration-1760518800000-1000000001.jsonl"),
+                lines);
+    }
+  }
+}
+
+// One stream as large as a segment may be (a historian's channel): its lines go through
+// memory a piece at a time.
+TEST(LogRecoveryTest, ALargeStreamIsPublishedInBoundedMemory) {
+  TempDir tmp;
+  std::string lines;
+  const std::string payload(200, 'x');
+  for (int i = 0; lines.size() < (size_t{48} << 20); ++i) {
+    lines += "{\"i\":" + std::to_string(i) + ",\"p\":\"" + payload + "\"}\n";
+  }
+  WriteFileOrDie(LogPath(tmp), Record(kRaw, "vibration", lines, true));
+  const int64_t log_kib = static_cast<int64_t>(lines.size() / 1024);
+  const size_t bytes = lines.size();
+  lines = std::string();
+  const int64_t peak = RecoveryPeakKiB(tmp.path());
+  ASSERT_GE(peak, 0) << "recovery failed";
+  EXPECT_LT(peak, log_kib / 8) << "a stream of " << log_kib << " KiB took " << peak << " KiB";
+  EXPECT_EQ(std::filesystem::file_size(tmp.path() + "/" + std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"),
+            bytes);
+}
+
 // kill -9 in the middle of a publish: one segment renamed, one staged half-written.
 TEST(LogRecoveryTest, APublishCutShortIsFinishedWithoutDuplicates) {
   TempDir tmp;
@@ -190,12 +234,10 @@ TEST(LogRecoveryTest, APublishCutShortIsFinishedWithoutDuplicates) {
   Recovered r = Recover(tmp.path());
   EXPECT_TRUE(r.torn.empty());
   EXPECT_EQ(r.report.segments_published, 1);
-  EXPECT_EQ(
-      ListFiles(tmp.path()),
-      (std::vector<std::string>{std::string(kRaw) + "/temperature-1760518800000-000002.jsonl",
-                                std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"}));
-  EXPECT_EQ(ReadFileOrDie(dir + "/temperature-1760518800000-000002.jsonl"),
-            "{\"t\":1}\n{\"t\":2}\n");
+  EXPECT_EQ(ListFiles(tmp.path()),
+            (std::vector<std::string>{std::string(kRaw) + "/temperature-1760518800000-000002.jsonl",
+                                      std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"}));
+  EXPECT_EQ(ReadFileOrDie(dir + "/temperature-1760518800000-000002.jsonl"), "{\"t\":1}\n{\"t\":2}\n");
   EXPECT_EQ(ReadFileOrDie(dir + "/vibration-1760518800000-000001.jsonl"), "{\"a\":1}\n");
 }
 
@@ -218,12 +260,11 @@ TEST(LogRecoveryTest, ANameTakenByOtherContentIsNotOverwritten) {
 // After a power cut a key line may hold anything: it never chooses a path outside the lake.
 TEST(LogRecoveryTest, KeyLinesThatAreNotLakePartitionsAreQuarantinedWithTheirLines) {
   TempDir tmp;
-  WriteFileOrDie(LogPath(tmp),
-                 std::string("#raw/date=2025-10-15/machine_id=../../etc\tx\n{\"a\":1}\n") +
-                     "#raw/date=2025-10-15/machine_id=M1\t../x\n{\"a\":2}\n" + "{\"no_key\":1}\n" +
-                     "#quarantine/date=2025-10-15\tkind\n{\"a\":3}\n" +
-                     Record(kRaw, "vibration", "not json\n", true) +
-                     Record(kRaw, "vibration", "{\"ok\":1}\n", false));
+  WriteFileOrDie(LogPath(tmp), std::string("#raw/date=2025-10-15/machine_id=../../etc\tx\n{\"a\":1}\n") +
+                                   "#raw/date=2025-10-15/machine_id=M1\t../x\n{\"a\":2}\n" + "{\"no_key\":1}\n" +
+                                   "#quarantine/date=2025-10-15\tkind\n{\"a\":3}\n" +
+                                   Record(kRaw, "vibration", "not json\n", true) +
+                                   Record(kRaw, "vibration", "{\"ok\":1}\n", false));
   Recovered r = Recover(tmp.path());
   EXPECT_EQ(r.torn.size(), 8u);
   EXPECT_EQ(ListFiles(tmp.path()),
@@ -260,9 +301,8 @@ TEST(LogRecoveryTest, AFailedPublishIsRetriedByTick) {
   fs.disk_full = false;
   ASSERT_OK(w.Tick());
   EXPECT_EQ(ListFiles(tmp.path()),
-            (std::vector<std::string>{
-                std::string(kRaw) + "/vibration-1760518800000-000001.jsonl",
-                "raw/date=2025-10-15/machine_id=M2/vibration-1760518800000-000002.jsonl"}));
+            (std::vector<std::string>{std::string(kRaw) + "/vibration-1760518800000-000001.jsonl",
+                                      "raw/date=2025-10-15/machine_id=M2/vibration-1760518800000-000002.jsonl"}));
 }
 
 TEST(NewestLogLinesTest, LinesOfThePrefixInLogOrderNewestKept) {
@@ -270,10 +310,8 @@ TEST(NewestLogLinesTest, LinesOfThePrefixInLogOrderNewestKept) {
   WriteFileOrDie(LogPath(tmp), Record("quarantine/date=2025-10-15", "", "{\"q\":1}\n", true) +
                                    Record(kRaw, "vibration", "{\"a\":1}\n", true) +
                                    Record("quarantine/date=2025-10-15", "", "{\"q\":2}\n", true) +
-                                   Record("quarantine/date=2025-10-15", "", "{\"q\":3}\n", false) +
-                                   "{\"q\":4");
-  EXPECT_EQ(NewestLogLines(tmp.path(), "quarantine/", 2),
-            (std::vector<std::string>{"{\"q\":2}", "{\"q\":3}"}));
+                                   Record("quarantine/date=2025-10-15", "", "{\"q\":3}\n", false) + "{\"q\":4");
+  EXPECT_EQ(NewestLogLines(tmp.path(), "quarantine/", 2), (std::vector<std::string>{"{\"q\":2}", "{\"q\":3}"}));
   EXPECT_EQ(NewestLogLines(tmp.path(), "raw/", 5), std::vector<std::string>{"{\"a\":1}"});
   EXPECT_TRUE(NewestLogLines(tmp.path() + "/none", "raw/", 5).empty());
 }
