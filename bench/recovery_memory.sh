@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peak memory of crash recovery: the lake's log that a killed writer left, SIZE MiB of a
 # wide plant's readings (M machines x S sensors, a reading a second each, in time order:
-# every line a different stream, so every line has its key line). Recovery runs at the
+# every line a different stream, so every line has its key line; -m 1 -n 1: one stream as
+# large as the log, as lake.segment_max_bytes may allow). Recovery runs at the
 # start of `vigil import` (here of a CSV with a header only) and of `vigil run`; its peak
 # RSS is compared with the same command on a lake whose log holds one second (M x S lines)
 # in the same run. Target: recovering a log takes at most a quarter of its size in memory
@@ -23,8 +24,8 @@ fi
 rm -rf "$WORK"; mkdir -p "$WORK"
 printf 'machine_id,timestamp_utc,sensor,value\n' > "$WORK/empty.csv"
 
-# A log as the writer writes it (lake/segment_log.h): "#<partition>\t<kind>" before each
-# line of another stream than the line before.
+# A log as the writer writes it (lake/segment_log.h): "#<partition>\t<kind>" before a line
+# of another stream than the line before.
 gen_log() {  # dir bytes
   mkdir -p "$1/lake/.wal"
   awk -v BYTES="$2" -v M="$M" -v S="$S" 'BEGIN {
@@ -36,7 +37,8 @@ gen_log() {  # dir bytes
         for (s = 1; s <= S && bytes < BYTES; s++) {
           key = "#raw/date=2025-10-15/machine_id=" id "\tch" s
           line = "{\"received_at\":\"" ts "\",\"topic\":\"industrial/machine/" id "/telemetry/ch" s "\",\"payload\":{\"machine_id\":\"" id "\",\"timestamp_utc\":\"" ts "\",\"ch" s "\":" sprintf("%.3f", 100 * rand()) "}}"
-          print key; print line; bytes += length(key) + length(line) + 2
+          if (key != last) { print key; bytes += length(key) + 1; last = key }
+          print line; bytes += length(line) + 1
         }
       }
     }
