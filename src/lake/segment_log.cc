@@ -54,15 +54,15 @@ constexpr size_t kStagePiece = size_t{1} << 20;
 // time into *buf (adjacent small extents gathered into one piece), until *stop is set.
 Status ForEachPiece(const LogStream& s, const LogReader& read, std::string* buf,
                     const std::function<Status(std::string_view, bool*)>& piece) {
-  buf->resize(kStagePiece);
+  buf->resize(static_cast<size_t>(std::min<uint64_t>(kStagePiece, s.bytes)));  // a small stream: its size
   size_t used = 0;
   bool stop = false;
   for (const LogExtent& e : s.extents) {
     for (uint64_t done = 0; done < e.length && !stop;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(e.length - done, kStagePiece - used));
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(e.length - done, buf->size() - used));
       VIGIL_RETURN_IF_ERROR(read(e.offset + done, n, buf->data() + used));
       used += n, done += n;
-      if (used == kStagePiece) {
+      if (used == buf->size()) {
         VIGIL_RETURN_IF_ERROR(piece(std::string_view(buf->data(), used), &stop));
         used = 0;
       }
