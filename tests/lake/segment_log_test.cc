@@ -119,6 +119,22 @@ TEST(LogRecoveryTest, ReadingTheLogInPiecesOfAnySizeRecoversTheSame) {
   }
 }
 
+// AddressSanitizer keeps freed memory in quarantine and pads every allocation: a peak RSS
+// under it says nothing about vigil's. The memory tests check their results there, and
+// their bound in the plain builds (ctest, the README's test command).
+#if defined(__SANITIZE_ADDRESS__)  // gcc
+#define VIGIL_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)  // clang
+#if __has_feature(address_sanitizer)
+#define VIGIL_TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifdef VIGIL_TEST_UNDER_ASAN
+constexpr bool kPeakRssIsMeaningful = false;
+#else
+constexpr bool kPeakRssIsMeaningful = true;
+#endif
+
 // The most of its own memory (peak RSS above the RSS before it, in KiB) that a child
 // process's RecoverLogs of the lake took; -1 if it failed.
 int64_t RecoveryPeakKiB(const std::string& lake) {
@@ -171,7 +187,9 @@ TEST(LogRecoveryTest, ALargeLogIsRecoveredInAFractionOfItsSizeInMemory) {
   log = std::string();
   const int64_t peak = RecoveryPeakKiB(tmp.path());
   ASSERT_GE(peak, 0) << "recovery failed";
-  EXPECT_LT(peak, log_kib / 3) << "a log of " << log_kib << " KiB took " << peak << " KiB";
+  if (kPeakRssIsMeaningful) {
+    EXPECT_LT(peak, log_kib / 3) << "a log of " << log_kib << " KiB took " << peak << " KiB";
+  }
   EXPECT_EQ(vigil::testing::ReadAllLines(tmp.path()).size(), static_cast<size_t>(lines));
 }
 
@@ -217,7 +235,9 @@ TEST(LogRecoveryTest, ALargeStreamIsPublishedInBoundedMemory) {
   lines = std::string();
   const int64_t peak = RecoveryPeakKiB(tmp.path());
   ASSERT_GE(peak, 0) << "recovery failed";
-  EXPECT_LT(peak, log_kib / 8) << "a stream of " << log_kib << " KiB took " << peak << " KiB";
+  if (kPeakRssIsMeaningful) {
+    EXPECT_LT(peak, log_kib / 8) << "a stream of " << log_kib << " KiB took " << peak << " KiB";
+  }
   EXPECT_EQ(std::filesystem::file_size(tmp.path() + "/" + std::string(kRaw) + "/vibration-1760518800000-000001.jsonl"),
             bytes);
 }
